@@ -1,0 +1,283 @@
+"""Settings from the environment and a `.env` file in the working folder.
+
+Every variable of DESIGN.md's table is read here, once. A missing or malformed value raises `ConfigError` with one
+line naming the variable and what is wrong; a secret's value is never part of that line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+REGIONS = ("amer-1", "emea-1", "apac-1")
+DEFAULT_POLL_SCHEDULE = (40.0, 60.0, 100.0, 160.0, 240.0, 340.0, 460.0, 600.0, 760.0, 940.0)
+SANDBOX_USER_AGENT = "idv-slack-bot sandbox/0.1"
+# Jumio: pattern ^([+-]?\d+)([smhd]{1})$, at least 5m, at most 60d (reference §2.1).
+_TOKEN_LIFETIME = re.compile(r"^\+?(\d+)([smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Secret:
+    """A string that never shows itself in `repr`, `str` or a log line; `reveal()` gives the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class JumioEndpoints:
+    token_url: str
+    account_url: str
+    retrieval_url: str
+
+
+def endpoints_for_region(region: str) -> JumioEndpoints:
+    return JumioEndpoints(
+        token_url=f"https://auth.{region}.jumio.ai/oauth2/token",
+        account_url=f"https://account.{region}.jumio.ai",
+        retrieval_url=f"https://retrieval.{region}.jumio.ai",
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: Secret
+    slack_app_token: Secret | None
+    slack_signing_secret: Secret | None
+    slack_api_url: str
+    port: int
+    jumio_client_id: str
+    jumio_client_secret: Secret
+    jumio_region: str
+    jumio: JumioEndpoints
+    jumio_workflow_key: int
+    jumio_token_lifetime: str
+    jumio_callback_url: str | None
+    jumio_user_agent: str
+    jumio_sandbox: bool
+    database: str
+    allowed_users: frozenset[str]
+    allowed_channels: frozenset[str]
+    poll_schedule: tuple[float, ...]
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    @property
+    def token_lifetime_seconds(self) -> int:
+        return token_lifetime_seconds(self.jumio_token_lifetime)
+
+
+def token_lifetime_seconds(value: str) -> int:
+    match = _TOKEN_LIFETIME.match(value)
+    if not match:
+        raise ValueError("expected a number and a unit s, m, h or d, such as 30m or 1d")
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if not 5 * 60 <= seconds <= 60 * 86400:
+        raise ValueError("Jumio accepts from 5m to 60d")
+    return seconds
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
+    """Read settings from `environ` (default: the process environment) over the values of `env_file`."""
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    return _Reader(values).settings()
+
+
+class _Reader:
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self._values.get(name, "").strip()
+        return value if value else default
+
+    def required(self, name: str, hint: str) -> str:
+        value = self.text(name)
+        if value is None:
+            raise ConfigError(f"{name} is not set: {hint}")
+        return value
+
+    def secret(self, name: str, hint: str, *, prefix: str | None = None, required: bool = True) -> Secret | None:
+        value = self.required(name, hint) if required else self.text(name)
+        if value is None:
+            return None
+        if prefix and not value.startswith(prefix):
+            raise ConfigError(f"{name} does not look right: it should start with {prefix!r}")
+        return Secret(value)
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.text(name)
+        if value is None:
+            return default
+        lowered = value.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false (got {value!r})")
+
+    def url(self, name: str, default: str | None) -> str | None:
+        value = self.text(name, default)
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{name} must be an http(s) URL with a host (got {value!r})")
+        return value
+
+    def ids(self, name: str) -> frozenset[str]:
+        raw = self.text(name, "") or ""
+        ids = frozenset(part.strip() for part in raw.split(",") if part.strip())
+        for slack_id in ids:
+            if not re.fullmatch(r"[A-Z0-9]{2,}", slack_id):
+                raise ConfigError(f"{name} must list Slack IDs such as U012ABCDEF, separated by commas (got {slack_id!r})")
+        return ids
+
+    def settings(self) -> Settings:
+        warnings: list[str] = []
+        sandbox = self.flag("JUMIO_SANDBOX", False)
+        app_token = self.secret("SLACK_APP_TOKEN", "", prefix="xapp-", required=False)
+        bot_token = self.secret("SLACK_BOT_TOKEN", "the bot token (xoxb-…) from OAuth & Permissions", prefix="xoxb-")
+        signing_secret = self.secret(
+            "SLACK_SIGNING_SECRET",
+            "HTTP mode (no SLACK_APP_TOKEN) needs the signing secret from Basic Information",
+            required=app_token is None,
+        )
+        api_url = self.url("SLACK_API_URL", "https://slack.com/api/") or ""
+        if not api_url.endswith("/"):
+            api_url += "/"
+
+        port_text = self.text("PORT", "3000") or "3000"
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ConfigError(f"PORT must be a port number from 1 to 65535 (got {port_text!r})")
+
+        region = self.text("JUMIO_REGION", "amer-1") or "amer-1"
+        if region not in REGIONS:
+            raise ConfigError(f"JUMIO_REGION must be one of {', '.join(REGIONS)} (got {region!r})")
+        defaults = endpoints_for_region(region)
+        endpoints = JumioEndpoints(
+            token_url=self.url("JUMIO_AUTH_URL", defaults.token_url) or defaults.token_url,
+            account_url=(self.url("JUMIO_ACCOUNT_URL", defaults.account_url) or "").rstrip("/"),
+            retrieval_url=(self.url("JUMIO_RETRIEVAL_URL", defaults.retrieval_url) or "").rstrip("/"),
+        )
+
+        if sandbox:
+            client_id = self.text("JUMIO_CLIENT_ID", "sandbox-client") or ""
+            client_secret = self.secret("JUMIO_CLIENT_SECRET", "", required=False) or Secret("sandbox-secret")
+            user_agent = self.text("JUMIO_USER_AGENT", SANDBOX_USER_AGENT) or SANDBOX_USER_AGENT
+        else:
+            hint = "the OAuth2 client from the Jumio portal (or set JUMIO_SANDBOX=true to try the bot without one)"
+            client_id = self.required("JUMIO_CLIENT_ID", hint)
+            client_secret = self.secret("JUMIO_CLIENT_SECRET", hint)
+            assert client_secret is not None
+            user_agent = self.required(
+                "JUMIO_USER_AGENT", "Jumio requires a User-Agent naming your company, such as 'Acme SupportDesk/1.0'"
+            )
+        if len(user_agent) < 3 or user_agent.lower().startswith(("python-httpx", "python-requests", "curl/")):
+            raise ConfigError(f"JUMIO_USER_AGENT must name your company and app, such as 'Acme SupportDesk/1.0' "
+                              f"(got {user_agent!r})")
+
+        key_text = self.text("JUMIO_WORKFLOW_KEY", "10011") or "10011"
+        if not key_text.isdigit():
+            raise ConfigError(f"JUMIO_WORKFLOW_KEY must be a number such as 10011 (got {key_text!r})")
+
+        lifetime = self.text("JUMIO_TOKEN_LIFETIME", "1d") or "1d"
+        try:
+            token_lifetime_seconds(lifetime)
+        except ValueError as exc:
+            raise ConfigError(f"JUMIO_TOKEN_LIFETIME {exc} (got {lifetime!r})") from None
+
+        callback_url = self.url("JUMIO_CALLBACK_URL", None)
+        if callback_url is not None:
+            if len(callback_url) > 255:
+                raise ConfigError("JUMIO_CALLBACK_URL is longer than the 255 characters Jumio accepts")
+            warnings.extend(callback_url_warnings(callback_url))
+
+        return Settings(
+            slack_bot_token=bot_token,  # type: ignore[arg-type]
+            slack_app_token=app_token,
+            slack_signing_secret=signing_secret,
+            slack_api_url=api_url,
+            port=int(port_text),
+            jumio_client_id=client_id,
+            jumio_client_secret=client_secret,
+            jumio_region=region,
+            jumio=endpoints,
+            jumio_workflow_key=int(key_text),
+            jumio_token_lifetime=lifetime,
+            jumio_callback_url=callback_url,
+            jumio_user_agent=user_agent,
+            jumio_sandbox=sandbox,
+            database=self.text("IDV_DATABASE", "idv.sqlite3") or "idv.sqlite3",
+            allowed_users=self.ids("IDV_ALLOWED_USERS"),
+            allowed_channels=self.ids("IDV_ALLOWED_CHANNELS"),
+            poll_schedule=self.poll_schedule(),
+            warnings=tuple(warnings),
+        )
+
+    def poll_schedule(self) -> tuple[float, ...]:
+        raw = self.text("IDV_POLL_SCHEDULE")
+        if raw is None:
+            return DEFAULT_POLL_SCHEDULE
+        try:
+            schedule = tuple(float(part) for part in raw.split(",") if part.strip())
+        except ValueError:
+            schedule = ()
+        if not schedule or any(delay <= 0 for delay in schedule):
+            raise ConfigError(f"IDV_POLL_SCHEDULE must be positive seconds separated by commas, such as 40,60,100 "
+                              f"(got {raw!r})")
+        return schedule
+
+
+def callback_url_warnings(url: str) -> list[str]:
+    """What Jumio would refuse in a callback URL: plain http, an IP address, a port, a fragment."""
+    parts = urlsplit(url)
+    problems = []
+    if parts.scheme != "https":
+        problems.append("it is not https")
+    try:
+        ipaddress.ip_address(parts.hostname or "")
+        problems.append("its host is an IP address")
+    except ValueError:
+        pass
+    if parts.port is not None:
+        problems.append("it names a port")
+    if parts.fragment:
+        problems.append("it has a #fragment")
+    if not problems:
+        return []
+    return [f"JUMIO_CALLBACK_URL would be refused by Jumio ({'; '.join(problems)}); callbacks will not arrive "
+            "from the real service, only polling will find results"]

@@ -1,0 +1,37 @@
+"""Typed async client for Jumio's KYX API (accounts, part uploads, finalize, retrieval, deletion)."""
+
+from bot.jumio.client import JumioClient, Pacer
+from bot.jumio.exceptions import (
+    AuthenticationFailed,
+    Forbidden,
+    InvalidRequest,
+    InvalidResponse,
+    JumioError,
+    NotFound,
+    RateLimited,
+    ServerError,
+    Unreachable,
+)
+from bot.jumio.models import (
+    ACQUIRED,
+    DECISION_TYPES,
+    INITIATED,
+    PROCESSED,
+    SESSION_EXPIRED,
+    TOKEN_EXPIRED,
+    WORKFLOW_STATUSES,
+    AccountRequest,
+    AccountSession,
+    CapabilityResult,
+    Credential,
+    ExecutionDetails,
+    ExecutionStatus,
+    UploadResult,
+)
+
+__all__ = [
+    "ACQUIRED", "DECISION_TYPES", "INITIATED", "PROCESSED", "SESSION_EXPIRED", "TOKEN_EXPIRED", "WORKFLOW_STATUSES",
+    "AccountRequest", "AccountSession", "AuthenticationFailed", "CapabilityResult", "Credential", "ExecutionDetails",
+    "ExecutionStatus", "Forbidden", "InvalidRequest", "InvalidResponse", "JumioClient", "JumioError", "NotFound",
+    "Pacer", "RateLimited", "ServerError", "Unreachable", "UploadResult",
+]

@@ -1,0 +1,302 @@
+"""An async client for Jumio's KYX API on `httpx.AsyncClient`.
+
+What it guarantees: the OAuth token is cached and refreshed before it expires (and once on a 401); 429, 5xx,
+time-outs and dropped connections are retried with exponential backoff and full jitter, bounded in count and time;
+400/401/403/404 are never retried; account creation is paced at the tenant limit; every request carries the
+configured User-Agent and a time-out; no token, secret or Web Client link reaches a log line or an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot.jumio.exceptions import (
+    AuthenticationFailed,
+    Forbidden,
+    InvalidRequest,
+    InvalidResponse,
+    JumioError,
+    NotFound,
+    RateLimited,
+    ServerError,
+    Unreachable,
+)
+from bot.jumio.models import AccountRequest, AccountSession, ExecutionDetails, ExecutionStatus, UploadResult
+
+log = logging.getLogger("bot.jumio")
+
+_OAUTH = object()  # marks a call authorised with the OAuth access token rather than an `api.token`
+_RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class Pacer:
+    """Spaces calls at most `rate` per second; waiting callers queue in arrival order."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.interval = 1.0 / rate
+        self._clock = clock
+        self._next_slot = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = self._clock()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    def push_back(self, seconds: float) -> None:
+        """Jumio said 429: keep the next slot at least `seconds` away."""
+        self._next_slot = max(self._next_slot, self._clock() + seconds)
+
+
+class JumioClient:
+    """The KYX API: accounts, part uploads, finalize, retrieval and deletion."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        token_url: str,
+        account_url: str,
+        retrieval_url: str,
+        user_agent: str,
+        timeout: float = 10.0,
+        upload_timeout: float = 60.0,
+        max_attempts: int = 5,
+        retry_budget: float = 45.0,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 8.0,
+        account_creation_rate: float = 1.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self.token_url = token_url
+        self.account_url = account_url.rstrip("/")
+        self.retrieval_url = retrieval_url.rstrip("/")
+        self.user_agent = user_agent
+        self.timeout = timeout
+        self.upload_timeout = upload_timeout
+        self.max_attempts = max_attempts
+        self.retry_budget = retry_budget
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.account_pacer = Pacer(account_creation_rate)
+        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0), follow_redirects=False)
+        self._owns_http = http is None
+        self._token: str | None = None
+        self._token_refresh_at = 0.0
+        self._token_lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"JumioClient(account_url={self.account_url!r}, retrieval_url={self.retrieval_url!r})"
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> JumioClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- the API ---------------------------------------------------------------------------------------------
+
+    async def create_account(self, request: AccountRequest) -> AccountSession:
+        """POST /api/v1/accounts: a new account and its first workflow execution (paced at the tenant limit)."""
+        body = await self._call("POST", f"{self.account_url}/api/v1/accounts", json=request.to_json(),
+                                paced=True)
+        return AccountSession.from_json(body)
+
+    async def update_account(self, account_id: str, request: AccountRequest) -> AccountSession:
+        """PUT /api/v1/accounts/{id}: a new workflow execution for an existing account (a new link)."""
+        body = await self._call("PUT", f"{self.account_url}/api/v1/accounts/{account_id}", json=request.to_json(),
+                                paced=True)
+        return AccountSession.from_json(body)
+
+    async def upload_part(self, part_url: str, api_token: str, content: bytes, *, filename: str,
+                          content_type: str) -> UploadResult:
+        """POST an image to a credential part as multipart field `file`, with that credential's `api.token`."""
+        body = await self._call("POST", part_url, token=api_token, files={"file": (filename, content, content_type)},
+                                timeout=self.upload_timeout)
+        return UploadResult.from_json(body)
+
+    async def upload_prepared_data(self, part_url: str, api_token: str, data: dict[str, Any]) -> UploadResult:
+        """POST supporting data as JSON to a DATA credential's `prepared_data` part."""
+        body = await self._call("POST", part_url, token=api_token, json=data)
+        return UploadResult.from_json(body)
+
+    async def finalize(self, finalize_url: str, api_token: str) -> None:
+        """PUT the credential's workflow-execution URL with no body: Jumio starts processing."""
+        await self._call("PUT", finalize_url, token=api_token, content=b"")
+
+    async def get_status(self, account_id: str, execution_id: str) -> ExecutionStatus:
+        body = await self._call(
+            "GET", f"{self.retrieval_url}/api/v1/accounts/{account_id}/workflow-executions/{execution_id}/status"
+        )
+        return ExecutionStatus.from_json(body)
+
+    async def get_details(self, account_id: str, execution_id: str) -> ExecutionDetails:
+        body = await self._call(
+            "GET", f"{self.retrieval_url}/api/v1/accounts/{account_id}/workflow-executions/{execution_id}"
+        )
+        return ExecutionDetails.from_json(body)
+
+    async def delete_account(self, account_id: str) -> None:
+        await self._call("DELETE", f"{self.retrieval_url}/api/v1/accounts/{account_id}")
+
+    async def delete_execution(self, account_id: str, execution_id: str) -> None:
+        await self._call("DELETE", f"{self.retrieval_url}/api/v1/accounts/{account_id}/workflow-executions/{execution_id}")
+
+    # --- OAuth -----------------------------------------------------------------------------------------------
+
+    async def _access_token(self, *, force: bool = False) -> str:
+        async with self._token_lock:
+            if not force and self._token is not None and time.monotonic() < self._token_refresh_at:
+                return self._token
+            self._token = None
+            body = await self._send_with_retries(
+                "POST",
+                self.token_url,
+                auth=httpx.BasicAuth(self._client_id, self._client_secret),
+                data={"grant_type": "client_credentials"},
+                headers={"Accept": "application/json"},
+                call=f"POST {urlsplit(self.token_url).path}",
+            )
+            try:
+                token = str(body["access_token"])
+                lifetime = float(body.get("expires_in", 3600))
+            except (KeyError, TypeError, ValueError):
+                raise InvalidResponse("the token answer has no access_token", call="POST /oauth2/token") from None
+            # Refresh a few minutes early (reference §1), proportionally earlier for short lifetimes.
+            self._token = token
+            self._token_refresh_at = time.monotonic() + lifetime - min(300.0, lifetime * 0.1)
+            return token
+
+    # --- transport -------------------------------------------------------------------------------------------
+
+    async def _call(self, method: str, url: str, *, token: Any = _OAUTH, paced: bool = False,
+                    timeout: float | None = None, **kwargs: Any) -> Any:
+        refreshed = False
+        while True:
+            bearer = await self._access_token(force=refreshed) if token is _OAUTH else token
+            try:
+                return await self._send_with_retries(
+                    method, url, headers={"Authorization": f"Bearer {bearer}", "Accept": "application/json"},
+                    paced=paced, timeout=timeout, call=f"{method} {urlsplit(url).path}", **kwargs,
+                )
+            except AuthenticationFailed:
+                if token is not _OAUTH or refreshed:
+                    raise
+                log.info("Jumio refused the OAuth token; fetching a new one and trying once more")
+                refreshed = True
+
+    async def _send_with_retries(self, method: str, url: str, *, call: str, headers: dict[str, str],
+                                 paced: bool = False, timeout: float | None = None, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + self.retry_budget
+        headers = {**headers, "User-Agent": self.user_agent}
+        attempt = 0
+        while True:
+            attempt += 1
+            if paced:
+                await self.account_pacer.wait()
+            started = time.monotonic()
+            failure: JumioError
+            retry_after: float | None = None
+            try:
+                response = await self._http.request(method, url, headers=headers,
+                                                    timeout=timeout or self.timeout, **kwargs)
+            except httpx.TimeoutException:
+                failure = Unreachable("Jumio did not answer in time", call=call)
+            except httpx.TransportError as exc:
+                failure = Unreachable(f"the connection to Jumio failed ({type(exc).__name__})", call=call)
+            else:
+                elapsed_ms = (time.monotonic() - started) * 1000
+                log.debug("Jumio %s -> %s in %.0f ms", call, response.status_code, elapsed_ms)
+                if response.is_success:
+                    return _json_body(response, call)
+                failure = _error_for(response, call)
+                if response.status_code not in _RETRY_STATUSES:
+                    raise failure
+                retry_after = _retry_after_seconds(response)
+                if paced and response.status_code == 429:
+                    self.account_pacer.push_back(retry_after or self.account_pacer.interval)
+            delay = retry_after if retry_after is not None else self._backoff(attempt)
+            if attempt >= self.max_attempts or time.monotonic() + delay > deadline:
+                log.warning("Jumio %s failed after %d attempts: %s", call, attempt, failure.message)
+                raise failure
+            log.info("Jumio %s failed (%s); attempt %d of %d in %.1f s", call, failure.message, attempt + 1,
+                     self.max_attempts, delay)
+            await asyncio.sleep(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
+
+
+def _json_body(response: httpx.Response, call: str) -> Any:
+    if not response.content:
+        return {}
+    try:
+        return response.json()
+    except ValueError:
+        raise InvalidResponse("Jumio answered with a body that is not JSON", status=response.status_code,
+                              call=call) from None
+
+
+def _retry_after_seconds(response: httpx.Response) -> float | None:
+    # Jumio documents no Retry-After (reference §8, UNCONFIRMED); honour it if it comes, within reason.
+    value = response.headers.get("Retry-After", "")
+    try:
+        return min(max(float(value), 0.0), 30.0)
+    except ValueError:
+        return None
+
+
+def _jumio_message(response: httpx.Response) -> str | None:
+    # Only the 429 body is documented; error bodies of 400/403/404 are UNCONFIRMED, so read the usual keys.
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    for key in ("message", "detail", "error_description", "errorMessage", "title", "error"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return value
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors:
+        return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors[:3])
+    return None
+
+
+def _error_for(response: httpx.Response, call: str) -> JumioError:
+    status = response.status_code
+    said = _jumio_message(response)
+    suffix = f": {said}" if said else ""
+    if status == 401:
+        return AuthenticationFailed(f"Jumio refused the credentials (401){suffix}", status=status, call=call)
+    if status == 403:
+        return Forbidden(f"Jumio refused the request (403){suffix}", status=status, call=call)
+    if status == 404:
+        return NotFound(f"Jumio does not know it (404){suffix}", status=status, call=call)
+    if status == 429:
+        return RateLimited(f"Jumio's rate limit was hit (429){suffix}", status=status, call=call)
+    if status >= 500:
+        return ServerError(f"Jumio had a server error ({status})", status=status, call=call)
+    return InvalidRequest(f"Jumio refused the request ({status}){suffix}", jumio_message=said, status=status,
+                          call=call)

@@ -1,0 +1,157 @@
+"""Tables, declared once, and forward migrations that are safe to run twice.
+
+The schema version lives in SQLite's `user_version`. Each migration creates only what is missing, so running one
+again (a crash between its work and the version bump, two processes starting together) changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["accounts"].create(
+        {"account_id": str, "customer_ref": str, "created_by": str, "created_at": float},
+        pk="account_id",
+        not_null={"customer_ref"},
+        if_not_exists=True,
+    )
+    db["executions"].create(
+        {
+            "id": int,
+            "customer_ref": str,
+            "user_ref": str,
+            "workflow_key": int,
+            "locale": str,
+            "team_id": str,
+            "channel_id": str,
+            "thread_ts": str,
+            "started_by": str,
+            "account_id": str,
+            "workflow_execution_id": str,
+            "status": str,
+            "decision_type": str,
+            "decision_label": str,
+            "risk_score": float,
+            "capabilities": str,
+            "web_href": str,
+            "web_expires_at": float,
+            "replaces": int,
+            "last_error": str,
+            "created_at": float,
+            "updated_at": float,
+            "finalized_at": float,
+            "completed_at": float,
+        },
+        pk="id",
+        not_null={"customer_ref", "workflow_key", "channel_id", "started_by", "status", "created_at", "updated_at"},
+        if_not_exists=True,
+    )
+    executions = db["executions"]
+    executions.create_index(["workflow_execution_id"], unique=True, if_not_exists=True)
+    executions.create_index(["customer_ref", "id"], if_not_exists=True)
+    executions.create_index(["channel_id", "thread_ts"], if_not_exists=True)
+    executions.create_index(["started_by", "id"], if_not_exists=True)
+    executions.create_index(["status"], if_not_exists=True)
+
+    db["credentials"].create(
+        {
+            "credential_id": str,
+            "execution": int,
+            "category": str,
+            "allowed_channels": str,
+            "parts": str,
+            "finalize_url": str,
+            "api_token": str,
+        },
+        pk="credential_id",
+        not_null={"execution", "category"},
+        foreign_keys=[("execution", "executions", "id")],
+        if_not_exists=True,
+    )
+    db["credentials"].create_index(["execution"], if_not_exists=True)
+
+    db["uploads"].create(
+        {
+            "id": int,
+            "execution": int,
+            "slack_file_id": str,
+            "part": str,
+            "sha256": str,
+            "size": int,
+            "uploaded_by": str,
+            "state": str,
+            "error": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+        not_null={"execution", "slack_file_id", "state", "created_at", "updated_at"},
+        foreign_keys=[("execution", "executions", "id")],
+        if_not_exists=True,
+    )
+    db["uploads"].create_index(["execution", "slack_file_id"], unique=True, if_not_exists=True)
+
+    db["jobs"].create(
+        {
+            "id": int,
+            "kind": str,
+            "payload": str,
+            "state": str,
+            "attempts": int,
+            "max_attempts": int,
+            "run_after": float,
+            "lease_owner": str,
+            "lease_expires": float,
+            "last_error": str,
+            "dedupe_key": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+        not_null={"kind", "payload", "state", "attempts", "max_attempts", "run_after", "created_at", "updated_at"},
+        defaults={"attempts": 0},
+        if_not_exists=True,
+    )
+    db["jobs"].create_index(["dedupe_key"], unique=True, if_not_exists=True)
+    db["jobs"].create_index(["state", "run_after"], if_not_exists=True)
+
+    db["seen_events"].create({"event_id": str, "seen_at": float}, pk="event_id", if_not_exists=True)
+    db["seen_events"].create_index(["seen_at"], if_not_exists=True)
+
+    db["audit"].create(
+        {"id": int, "at": float, "actor": str, "action": str, "execution": int, "detail": str},
+        pk="id",
+        not_null={"at", "actor", "action"},
+        if_not_exists=True,
+    )
+    db["audit"].create_index(["execution", "id"], if_not_exists=True)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Bring the schema up to `SCHEMA_VERSION`; returns the version it started from."""
+    start = schema_version(db)
+    if start > SCHEMA_VERSION:
+        raise RuntimeError(f"the database has schema version {start}, newer than this bot's {SCHEMA_VERSION}; "
+                           "upgrade the bot")
+    for version in range(start, SCHEMA_VERSION):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if schema_version(db) == version:  # another process may have migrated while we waited for the lock
+                MIGRATIONS[version](db)
+                db.execute(f"PRAGMA user_version = {version + 1}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return start

@@ -1,0 +1,128 @@
+"""Shared fixtures: the Jumio sandbox on loopback, a client pointed at it, a callback receiver, a store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.jumio import JumioClient
+from bot.sandbox.jumio import JumioSandbox, SandboxConfig, serve
+from storage import Store
+
+CLIENT_ID = "test-client"
+CLIENT_SECRET = "test-client-secret-5f1c0e"
+USER_AGENT = "Acme SupportDesk/1.0"
+
+
+class Sandbox:
+    """A running Jumio sandbox: its state (`state`) and its loopback base URL (`url`)."""
+
+    def __init__(self, state: JumioSandbox, url: str) -> None:
+        self.state = state
+        self.url = url
+
+    def client(self, **overrides: Any) -> JumioClient:
+        options: dict[str, Any] = {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "token_url": f"{self.url}/oauth2/token",
+            "account_url": self.url,
+            "retrieval_url": self.url,
+            "user_agent": USER_AGENT,
+            "backoff_base": 0.01,
+            "backoff_cap": 0.05,
+            "account_creation_rate": 50.0,
+        }
+        options.update(overrides)
+        return JumioClient(**options)
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    return SandboxConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, processing_delay=0.05, account_rate=50.0,
+                         account_burst=1.0)
+
+
+@pytest.fixture
+async def sandbox(sandbox_config: SandboxConfig) -> AsyncIterator[Sandbox]:
+    state = JumioSandbox(sandbox_config)
+    runner, port = await serve(state)
+    try:
+        yield Sandbox(state, f"http://127.0.0.1:{port}")
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def jumio(sandbox: Sandbox) -> AsyncIterator[JumioClient]:
+    client = sandbox.client()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+class CallbackReceiver:
+    """A loopback HTTP endpoint that records what is POSTed to it."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.arrived = asyncio.Event()
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.bodies.append(await request.json())
+        self.arrived.set()
+        return web.Response(status=200)
+
+    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0) -> dict[str, Any]:
+        async def find() -> dict[str, Any]:
+            while True:
+                for body in self.bodies:
+                    if predicate(body):
+                        return body
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        return await asyncio.wait_for(find(), timeout)
+
+
+@pytest.fixture
+async def callbacks() -> AsyncIterator[CallbackReceiver]:
+    receiver = CallbackReceiver()
+    app = web.Application()
+    app.router.add_post("/jumio/callback", receiver.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    receiver.url = f"http://127.0.0.1:{port}/jumio/callback"
+    try:
+        yield receiver
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+def store(tmp_path: Any) -> Store:
+    s = Store(str(tmp_path / "idv.sqlite3"))
+    yield s
+    s.close()
+
+
+async def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01) -> Any:
+    """Wait on a condition, not a clock: returns the predicate's first truthy value."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)

@@ -1,0 +1,245 @@
+"""The SQLite store: migrations, uniqueness, claims, the durable job table, secrets and the file's mode."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from storage import (
+    ACQUIRED,
+    DEAD,
+    DONE,
+    INITIATED,
+    PROCESSED,
+    QUEUED,
+    RUNNING,
+    SCHEMA_VERSION,
+    Store,
+    migrate,
+    schema_version,
+)
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _execution(store: Store, customer_ref: str = "CUST-1", started_by: str = "U1") -> int:
+    return store.record_execution(customer_ref=customer_ref, workflow_key=10011, channel_id="C1",
+                                  started_by=started_by).id
+
+
+def test_migrations_run_twice_without_change(tmp_path: Path) -> None:
+    path = str(tmp_path / "db.sqlite3")
+    store = Store(path)
+    assert schema_version(store.db) == SCHEMA_VERSION
+    _execution(store)
+    before = store.db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+    assert migrate(store.db) == SCHEMA_VERSION
+    # Run the migration body again, as a crash between its work and the version bump would.
+    store.db.execute("PRAGMA user_version = 0")
+    migrate(store.db)
+    assert store.db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == before
+    assert store.execution(1).customer_ref == "CUST-1"
+    store.close()
+    reopened = Store(path)
+    assert schema_version(reopened.db) == SCHEMA_VERSION
+    reopened.close()
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = str(tmp_path / "db.sqlite3")
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(RuntimeError, match="newer"):
+        Store(path)
+
+
+def test_database_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "db.sqlite3"
+    store = Store(str(path))
+    _execution(store)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    for sidecar in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if sidecar.exists():
+            assert stat.S_IMODE(os.stat(sidecar).st_mode) == 0o600
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.close()
+
+
+def test_workflow_execution_ids_are_unique(store: Store) -> None:
+    first, second = _execution(store), _execution(store)
+    account = {"account_id": "acc-1", "workflow_execution_id": "wf-1", "web_href": None, "web_expires_at": None,
+               "credentials": [], "created_by": "U1", "customer_ref": "CUST-1"}
+    store.record_account(first, **account)
+    with pytest.raises(sqlite3.IntegrityError):
+        store.record_account(second, **account)
+    assert store.execution(second).workflow_execution_id is None
+
+
+def test_upload_claimed_once_per_execution_and_file(store: Store) -> None:
+    one, two = _execution(store), _execution(store, "CUST-2")
+    assert store.claim_upload(one, "F1", "U1", "FRONT") is not None
+    assert store.claim_upload(one, "F1", "U1", "FRONT") is None
+    assert store.claim_upload(two, "F1", "U1", "FRONT") is not None  # another execution may take the same file
+
+
+def test_a_second_upload_of_a_part_replaces_the_first(store: Store) -> None:
+    execution = _execution(store)
+    first = store.claim_upload(execution, "F1", "U1", "FRONT")
+    second = store.claim_upload(execution, "F2", "U1", "FRONT")
+    assert store.record_upload_done(first.id, part="FRONT", sha256="a", size=1) == []
+    replaced = store.record_upload_done(second.id, part="FRONT", sha256="b", size=2)
+    assert [u.slack_file_id for u in replaced] == ["F1"]
+    assert store.uploaded_parts(execution) == {"FRONT"}
+    assert [u.state for u in store.uploads_for(execution)] == ["replaced", "uploaded"]
+
+
+def test_result_forgets_the_secrets(store: Store) -> None:
+    execution = _execution(store)
+    store.record_account(execution, account_id="acc", workflow_execution_id="wf", web_href="https://x/?authorizationToken=s",
+                         web_expires_at=None, created_by="U1", customer_ref="CUST-1",
+                         credentials=[{"credential_id": "c1", "category": "ID", "parts": {"front": "u"},
+                                       "finalize_url": "f", "api_token": "tok", "allowed_channels": ["API"]}])
+    assert store.web_href(execution) and store.credentials(execution)[0].api_token == "tok"
+    assert "tok" not in repr(store.credentials(execution)[0])
+    assert store.mark_finalized(execution) is True
+    assert store.mark_finalized(execution) is False
+    assert store.execution(execution).status == ACQUIRED
+    assert store.record_result(execution, status=PROCESSED, decision_type="PASSED", decision_label="PASSED",
+                               risk_score=10.0, capabilities=[{"name": "liveness", "decision": "PASSED"}])
+    assert not store.record_result(execution, status=PROCESSED, decision_type="REJECTED", decision_label="X",
+                                   risk_score=90.0, capabilities=[])
+    stored = store.execution(execution)
+    assert (stored.decision_type, stored.risk_score) == ("PASSED", 10.0)
+    assert store.web_href(execution) is None
+    assert store.credentials(execution)[0].api_token is None
+
+
+def test_queries_by_customer_thread_and_agent(store: Store) -> None:
+    a = _execution(store, "CUST-1", "U1")
+    b = _execution(store, "CUST-1", "U2")
+    _execution(store, "CUST-2", "U1")
+    store.set_thread(b, "111.222")
+    assert [e.id for e in store.executions_for_customer("CUST-1")] == [b, a]
+    assert store.open_execution_for_customer("CUST-1").id == b
+    assert store.latest_execution_in_thread("C1", "111.222").id == b
+    assert store.latest_execution_in_thread("C1", "999.000") is None
+    assert [e.customer_ref for e in store.recent_executions_started_by("U1")] == ["CUST-2", "CUST-1"]
+
+
+def test_enqueue_with_a_dedupe_key_adds_one_job(store: Store) -> None:
+    first = store.enqueue("finalize", {"execution": 1}, dedupe_key="finalize:1")
+    assert store.enqueue("finalize", {"execution": 1}, dedupe_key="finalize:1") == first
+    assert len(store.jobs(kind="finalize")) == 1
+
+
+def test_job_claim_lease_expiry_retry_and_dead_letter(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = Store(str(tmp_path / "jobs.sqlite3"), clock=clock)
+    job_id = store.enqueue("relay", {"upload": 7}, max_attempts=3)
+    later = store.enqueue("relay", {"upload": 8}, delay=60)
+
+    job = store.claim_next_job("worker-a", lease_seconds=30)
+    assert (job.id, job.state, job.attempts, job.lease_owner) == (job_id, RUNNING, 1, "worker-a")
+    assert store.claim_next_job("worker-b", lease_seconds=30) is None  # the other job is not due yet
+
+    # worker-a dies; once its lease runs out, worker-b takes the job again.
+    clock.now += 31
+    taken = store.claim_next_job("worker-b", lease_seconds=30)
+    assert (taken.id, taken.attempts, taken.lease_owner) == (job_id, 2, "worker-b")
+    assert store.complete_job(job_id, "worker-a") is False  # the dead worker's late answer is ignored
+
+    assert store.retry_job(job_id, "worker-b", "Jumio 503", delay=5) == QUEUED
+    assert store.claim_next_job("worker-b", lease_seconds=30) is None  # backing off
+    clock.now += 5
+    third = store.claim_next_job("worker-b", lease_seconds=30)
+    assert third.attempts == 3
+    assert store.retry_job(job_id, "worker-b", "Jumio 503 again", delay=5) == DEAD
+    assert store.job(job_id).last_error == "Jumio 503 again"
+
+    assert store.requeue_dead_job(job_id, extra_attempts=1)
+    clock.now += 60
+    assert store.claim_next_job("w", 30).id in (job_id, later)
+    store.close()
+
+
+def test_a_job_whose_worker_died_on_every_attempt_is_dead_lettered(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = Store(str(tmp_path / "jobs.sqlite3"), clock=clock)
+    job_id = store.enqueue("relay", {}, max_attempts=2)
+    for _ in range(2):
+        assert store.claim_next_job("w", lease_seconds=10).id == job_id
+        clock.now += 11
+    assert store.claim_next_job("w", lease_seconds=10) is None
+    assert store.job(job_id).state == DEAD
+    store.close()
+
+
+def test_complete_release_and_extend(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = Store(str(tmp_path / "jobs.sqlite3"), clock=clock)
+    job_id = store.enqueue("details", {"secret-ish": "x"})
+    store.claim_next_job("w", 10)
+    assert store.extend_lease(job_id, "w", 100)
+    clock.now += 50
+    assert store.claim_next_job("other", 10) is None
+    assert store.release_job(job_id, "w")
+    released = store.job(job_id)
+    assert (released.state, released.attempts) == (QUEUED, 0)
+    store.claim_next_job("w", 10)
+    assert store.complete_job(job_id, "w", forget_payload=True)
+    done = store.job(job_id)
+    assert (done.state, done.payload) == (DONE, {})
+    store.close()
+
+
+def test_two_connections_cannot_both_claim_a_job(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.sqlite3")
+    a, b = Store(path), Store(path)
+    for i in range(20):
+        a.enqueue("k", {"i": i})
+    claimed: list[int] = []
+    while True:
+        ja, jb = a.claim_next_job("a", 30), b.claim_next_job("b", 30)
+        if ja is None and jb is None:
+            break
+        claimed += [j.id for j in (ja, jb) if j is not None]
+    assert sorted(claimed) == list(range(1, 21))
+    a.close()
+    b.close()
+
+
+def test_event_ids_are_seen_once(store: Store) -> None:
+    assert store.first_sighting_of_event("Ev1")
+    assert not store.first_sighting_of_event("Ev1")
+    assert store.first_sighting_of_event("Ev2")
+
+
+def test_audit_trail(store: Store) -> None:
+    execution = _execution(store)
+    store.audit("U1", "start", execution, "workflow 10011")
+    store.audit("system", "result", execution, "PASSED")
+    assert [(e.actor, e.action) for e in store.audit_trail(execution)] == [("U1", "start"), ("system", "result")]
+
+
+def test_status_moves_only_forward(store: Store) -> None:
+    execution = _execution(store)
+    store.record_account(execution, account_id="a", workflow_execution_id="w", web_href=None, web_expires_at=None,
+                         credentials=[], created_by="U1", customer_ref="CUST-1")
+    assert store.execution(execution).status == INITIATED
+    store.record_result(execution, status=PROCESSED, decision_type="PASSED", decision_label="PASSED", risk_score=1,
+                        capabilities=[])
+    store.record_status(execution, ACQUIRED)
+    assert store.execution(execution).status == PROCESSED
+    assert store.executions_awaiting_result() == []
