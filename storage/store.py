@@ -273,6 +273,11 @@ class Store:
         )
         return Execution.from_row(rows[0]) if rows else None
 
+    def execution_replacing(self, execution: int) -> Execution | None:
+        """The execution a "New link" created in place of `execution`, if any."""
+        rows = self._rows("SELECT * FROM executions WHERE replaces = ? ORDER BY id LIMIT 1", (execution,))
+        return Execution.from_row(rows[0]) if rows else None
+
     def recent_executions_started_by(self, user_id: str, limit: int = 20) -> list[Execution]:
         rows = self._rows("SELECT * FROM executions WHERE started_by = ? ORDER BY id DESC LIMIT ?", (user_id, limit))
         return [Execution.from_row(row) for row in rows]
@@ -443,9 +448,17 @@ class Store:
         rows = self._rows("SELECT * FROM uploads WHERE execution = ? AND slack_file_id = ?", (execution, slack_file_id))
         return Upload.from_row(rows[0]) if rows else None
 
-    def set_upload_part(self, upload: int, part: str) -> None:
+    def choose_upload_part(self, upload: int, part: str) -> Upload | None:
+        """Set the part of an upload that had none (the agent pressed a button); None if it already had one."""
         with self._write() as db:
-            db.execute("UPDATE uploads SET part = ?, updated_at = ? WHERE id = ?", (part, self.clock(), upload))
+            cursor = db.execute(
+                "UPDATE uploads SET part = ?, updated_at = ? WHERE id = ? AND part IS NULL AND state = ?",
+                (part, self.clock(), upload, CLAIMED),
+            )
+            if cursor.rowcount != 1:
+                return None
+        rows = self._rows("SELECT * FROM uploads WHERE id = ?", (upload,))
+        return Upload.from_row(rows[0])
 
     def record_upload_done(self, upload: int, *, part: str, sha256: str, size: int) -> list[Upload]:
         """The part reached Jumio; earlier uploads of the same part are marked replaced and returned."""
@@ -580,8 +593,12 @@ class Store:
             )
             return cursor.rowcount == 1
 
-    def retry_job(self, job_id: int, owner: str, error: str, delay: float) -> str | None:
-        """Put a failed job back for later, or dead-letter it after its last attempt; returns the new state."""
+    def retry_job(self, job_id: int, owner: str, error: str, delay: float, *, count_attempt: bool = True
+                  ) -> str | None:
+        """Put a failed job back for later, or dead-letter it after its last attempt; returns the new state.
+
+        With `count_attempt=False` (the job only waits for a precondition) the attempt is not counted.
+        """
         now = self.clock()
         with self._write() as db:
             row = db.execute(
@@ -590,11 +607,12 @@ class Store:
             ).fetchone()
             if row is None:
                 return None
-            state = DEAD if row[0] >= row[1] else QUEUED
+            attempts = row[0] if count_attempt else max(row[0] - 1, 0)
+            state = DEAD if attempts >= row[1] else QUEUED
             db.execute(
-                "UPDATE jobs SET state = ?, run_after = ?, last_error = ?, lease_owner = NULL, lease_expires = NULL, "
-                "updated_at = ? WHERE id = ?",
-                (state, now + delay, error, now, job_id),
+                "UPDATE jobs SET state = ?, attempts = ?, run_after = ?, last_error = ?, lease_owner = NULL, "
+                "lease_expires = NULL, updated_at = ? WHERE id = ?",
+                (state, attempts, now + delay, error, now, job_id),
             )
             return state
 

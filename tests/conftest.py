@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 
 from bot.jumio import JumioClient
+from bot.sandbox import serve_app
 from bot.sandbox.jumio import JumioSandbox, SandboxConfig, serve
 from storage import Store
 
@@ -96,11 +97,7 @@ async def callbacks() -> AsyncIterator[CallbackReceiver]:
     receiver = CallbackReceiver()
     app = web.Application()
     app.router.add_post("/jumio/callback", receiver.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve_app(app)
     receiver.url = f"http://127.0.0.1:{port}/jumio/callback"
     try:
         yield receiver

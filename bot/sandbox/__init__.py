@@ -1,1 +1,16 @@
 """Local stand-ins for the outside world: a Jumio KYX simulator and a Slack stand-in, for `demo` and tests."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+async def serve_app(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
+    """Serve an aiohttp app on loopback; returns the runner (to clean up) and the port it listens on."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = site._server  # aiohttp exposes the bound socket only here
+    bound = server.sockets[0].getsockname()[1] if server is not None and server.sockets else port  # type: ignore[union-attr]
+    return runner, bound

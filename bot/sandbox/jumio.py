@@ -48,6 +48,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from bot.sandbox import serve_app
 from bot.sandbox.images import image_format, image_size, sample_photo
 
 log = logging.getLogger("bot.sandbox.jumio")
@@ -917,13 +918,7 @@ def _page(content: str) -> str:
 
 async def serve(sandbox: JumioSandbox, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
     """Start the sandbox on loopback; returns the runner (to clean up) and the port it listens on."""
-    runner = web.AppRunner(sandbox.app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    server = site._server  # aiohttp exposes the bound socket only here
-    bound_port = server.sockets[0].getsockname()[1] if server and server.sockets else port  # type: ignore[union-attr]
-    return runner, bound_port
+    return await serve_app(sandbox.app, host, port)
 
 
 def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> int:

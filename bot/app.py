@@ -1,0 +1,84 @@
+"""The Bolt `AsyncApp`: its Web API client, the redelivery filter, and the listeners."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.journey import Journey
+from storage import Store
+
+log = logging.getLogger("bot.app")
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """Who may use the bot, and where: empty sets mean everyone, everywhere."""
+
+    users: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+
+    def allows(self, user_id: str | None, channel_id: str | None = None) -> bool:
+        if self.users and user_id not in self.users:
+            return False
+        return not (self.channels and channel_id is not None and channel_id not in self.channels)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What listeners work with: the store, the journey (to enqueue work) and the access policy."""
+
+    store: Store
+    journey: Journey
+    access: AccessPolicy
+
+
+def slack_client(token: str, base_url: str) -> AsyncWebClient:
+    """The Web API client: `SLACK_API_URL`, with retries for rate limits, server errors and dropped connections."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=15,
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_app(services: Services, client: AsyncWebClient, *, signing_secret: str | None, socket_mode: bool
+              ) -> AsyncApp:
+    from bot import listeners
+
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        request_verification_enabled=not socket_mode,
+        ignoring_self_events_enabled=True,
+        logger=logging.getLogger("bot.slack"),
+    )
+    app.middleware(_drop_redeliveries(services.store))
+    listeners.register(app, services)
+    return app
+
+
+def _drop_redeliveries(store: Store) -> Any:
+    async def drop_redeliveries(body: dict[str, Any], next: Any) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not store.first_sighting_of_event(str(event_id)):
+            log.info("dropped a redelivery of event %s", event_id)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    return drop_redeliveries

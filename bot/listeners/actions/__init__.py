@@ -1,0 +1,26 @@
+"""Buttons: which part a photo is, Submit, New link, Retry, Start anyway, and the App Home start button."""
+
+import re
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import blocks
+from bot.listeners.actions.buttons import (
+    handle_choose_part,
+    handle_new_link,
+    handle_open_start_modal,
+    handle_retry,
+    handle_start_anyway,
+    handle_submit,
+    handle_unknown_action,
+)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(re.compile(f"^{blocks.ACTION_CHOOSE_PART}_(front|back|face)$"))(handle_choose_part)
+    app.action(blocks.ACTION_SUBMIT)(handle_submit)
+    app.action(blocks.ACTION_NEW_LINK)(handle_new_link)
+    app.action(blocks.ACTION_RETRY)(handle_retry)
+    app.action(blocks.ACTION_START_ANYWAY)(handle_start_anyway)
+    app.action(blocks.ACTION_OPEN_START_MODAL)(handle_open_start_modal)
+    app.action(re.compile(".*"))(handle_unknown_action)

@@ -1,0 +1,177 @@
+"""Button handlers. Each acks at once, checks who pressed it, and records or enqueues; none waits on Jumio."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks, validation
+from bot.app import Services
+from bot.listeners.common import tell
+from storage import DEAD, FAILED, INITIATED, SESSION_EXPIRED, TOKEN_EXPIRED, Execution
+
+STALE = ":grey_question: That button belongs to something that no longer exists or has moved on; nothing was done."
+
+
+def _who_and_where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    user_id = body["user"]["id"]
+    channel_id = (body.get("channel") or {}).get("id")
+    message = body.get("message") or {}
+    thread_ts = message.get("thread_ts") or message.get("ts")
+    return user_id, channel_id, thread_ts
+
+
+async def _allowed(services: Services, client: AsyncWebClient, body: dict[str, Any], what: str) -> bool:
+    user_id, channel_id, thread_ts = _who_and_where(body)
+    if services.access.allows(user_id, channel_id):
+        return True
+    services.store.audit(user_id, "refused", None, what)
+    if channel_id:
+        await tell(client, channel_id, user_id, blocks.refusal(), thread_ts)
+    return False
+
+
+def _execution(services: Services, value: str | None) -> Execution | None:
+    try:
+        return services.store.execution(int(value or ""))
+    except (KeyError, ValueError):
+        return None
+
+
+async def _stale(client: AsyncWebClient, body: dict[str, Any]) -> None:
+    user_id, channel_id, thread_ts = _who_and_where(body)
+    if channel_id:
+        await tell(client, channel_id, user_id, blocks.notice(STALE), thread_ts)
+
+
+async def handle_choose_part(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                             context: dict[str, Any]) -> None:
+    await ack()
+    services: Services = context["services"]
+    if not await _allowed(services, client, body, "choose part"):
+        return
+    user_id, channel_id, _ = _who_and_where(body)
+    upload_id, _, part = str(action.get("value", "")).partition(":")
+    if part not in blocks.PART_LABELS or not upload_id.isdigit():
+        await _stale(client, body)
+        return
+    upload = services.store.choose_upload_part(int(upload_id), part)
+    if upload is None:
+        return  # already chosen (a double click, or another agent was faster)
+    execution = services.store.execution(upload.execution)
+    services.store.audit(user_id, "part_chosen", execution.id, f"{part} for Slack file {upload.slack_file_id}")
+    filename = str((body.get("message") or {}).get("text", "")).removeprefix("Which photo is ").rstrip("?")
+    text, message_blocks = blocks.part_chosen(filename or "The photo", part, user_id)
+    if channel_id and body.get("container", {}).get("message_ts"):
+        with contextlib.suppress(SlackApiError):  # if it fails the question stays; the relay goes ahead anyway
+            await client.chat_update(channel=channel_id, ts=body["container"]["message_ts"], text=text,
+                                     blocks=message_blocks)
+    file = {"id": upload.slack_file_id, "name": filename}
+    services.journey.enqueue("relay_photo", {"execution": execution.id, "file": file},
+                             dedupe_key=f"relay:{upload.id}")
+
+
+async def handle_submit(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                        context: dict[str, Any]) -> None:
+    await ack()
+    services: Services = context["services"]
+    if not await _allowed(services, client, body, "submit"):
+        return
+    user_id, channel_id, thread_ts = _who_and_where(body)
+    execution = _execution(services, action.get("value"))
+    if execution is None:
+        await _stale(client, body)
+        return
+    uploaded = services.store.uploaded_parts(execution.id)
+    if execution.status != INITIATED:
+        if channel_id:
+            await tell(client, channel_id, user_id, blocks.notice("This verification was already submitted."),
+                       thread_ts)
+        return
+    if "FRONT" not in uploaded or "FACE" not in uploaded:
+        if channel_id:
+            await tell(client, channel_id, user_id, blocks.notice(
+                "Submit needs at least the ID front and the selfie in the thread."), thread_ts)
+        return
+    services.journey.enqueue("finalize", {"execution": execution.id, "by": user_id},
+                             dedupe_key=f"finalize:{execution.id}")
+
+
+async def handle_new_link(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                          context: dict[str, Any]) -> None:
+    await ack()
+    services: Services = context["services"]
+    if not await _allowed(services, client, body, "new link"):
+        return
+    user_id = body["user"]["id"]
+    execution = _execution(services, action.get("value"))
+    if execution is None or execution.status not in (TOKEN_EXPIRED, SESSION_EXPIRED):
+        await _stale(client, body)
+        return
+    replacement = services.store.execution_replacing(execution.id)
+    if replacement is not None and replacement.workflow_execution_id:
+        if replacement.status == INITIATED:
+            await services.journey.send_link(replacement, user_id)  # the link was made; give it to this agent too
+        return
+    services.journey.enqueue("new_link", {"execution": execution.id, "by": user_id},
+                             dedupe_key=f"new_link:{execution.id}")
+
+
+async def handle_retry(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                       context: dict[str, Any]) -> None:
+    await ack()
+    services: Services = context["services"]
+    if not await _allowed(services, client, body, "retry"):
+        return
+    user_id, _, _ = _who_and_where(body)
+    try:
+        job = services.store.job(int(action.get("value") or ""))
+    except (KeyError, ValueError):
+        await _stale(client, body)
+        return
+    if job.state != DEAD:
+        return  # already retried
+    execution_id = job.payload.get("execution")
+    if execution_id is not None and services.store.execution(execution_id).status == FAILED:
+        services.store.reopen_failed(execution_id)
+    services.store.requeue_dead_job(job.id)
+    services.store.audit(user_id, "retry", execution_id, job.kind)
+    services.journey.wake()
+
+
+async def handle_start_anyway(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                              context: dict[str, Any]) -> None:
+    await ack()
+    services: Services = context["services"]
+    if not await _allowed(services, client, body, "start anyway"):
+        return
+    user_id, channel_id, _ = _who_and_where(body)
+    try:
+        reference = validation.customer_reference(action.get("value"))
+    except validation.ValidationError:
+        await _stale(client, body)
+        return
+    if channel_id is None:
+        return
+    if not services.store.first_sighting_of_event(f"start-anyway:{body.get('container', {}).get('message_ts')}"
+                                                  f":{user_id}:{reference}"):
+        return  # a double click
+    services.journey.begin(customer_ref=reference, channel_id=channel_id, user_id=user_id,
+                           team_id=(body.get("team") or {}).get("id"), response_url=body.get("response_url"))
+
+
+async def handle_open_start_modal(ack: Any, body: dict[str, Any], client: AsyncWebClient,
+                                  context: dict[str, Any]) -> None:
+    await ack()
+    services: Services = context["services"]
+    if not services.access.allows(body["user"]["id"]):
+        return
+    await client.views_open(trigger_id=body["trigger_id"], view=blocks.start_modal(None))
+
+
+async def handle_unknown_action(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    await ack()
+    await _stale(client, body)

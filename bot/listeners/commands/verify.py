@@ -1,0 +1,74 @@
+"""`/verify <customer-ref>`, `/verify` (the form), `/verify status <ref>`, `/verify help`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks, validation
+from bot.app import Services
+
+
+def status_answer(services: Services, reference: str) -> blocks.Message:
+    executions = services.store.executions_for_customer(reference, limit=10)
+    history = {
+        e.id: [f"{blocks.slack_date(entry.at)} {entry.action.replace('_', ' ')} by "
+               f"{'<@' + entry.actor + '>' if entry.actor.startswith(('U', 'W')) else entry.actor}"
+               for entry in services.store.audit_trail(e.id)[-6:]]
+        for e in executions
+    }
+    return blocks.status_message(reference, executions, history)
+
+
+async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+    services: Services = context["services"]
+    user_id, channel_id = command["user_id"], command["channel_id"]
+    if not services.access.allows(user_id, channel_id):
+        text, body = blocks.refusal()
+        services.store.audit(user_id, "refused", None, f"/verify in {channel_id}")
+        await ack(text=text, blocks=body, response_type="ephemeral")
+        return
+    trigger_id = command.get("trigger_id")
+    if trigger_id and not services.store.first_sighting_of_event(f"command:{trigger_id}"):
+        await ack()  # the same command delivered twice
+        return
+    text = (command.get("text") or "").strip()
+    word, _, rest = text.partition(" ")
+    if not text:
+        await ack()
+        try:
+            await client.views_open(trigger_id=trigger_id, view=blocks.start_modal(channel_id))
+        except SlackApiError as exc:
+            await client.chat_postEphemeral(channel=channel_id, user=user_id,
+                                            text=f"I could not open the form ({exc.response.get('error')}). "
+                                                 "Try `/verify CUST-42` instead.")
+        return
+    if word.lower() == "help":
+        help_text, body = blocks.help_message()
+        await ack(text=help_text, blocks=body, response_type="ephemeral")
+        return
+    if word.lower() == "status":
+        try:
+            reference = validation.customer_reference(rest)
+        except validation.ValidationError as error:
+            await ack(text=f"{error.message} Usage: `/verify status CUST-42`", response_type="ephemeral")
+            return
+        answer, body = status_answer(services, reference)
+        await ack(text=answer, blocks=body, response_type="ephemeral")
+        return
+    try:
+        reference = validation.customer_reference(text)
+    except validation.ValidationError as error:
+        await ack(text=f":warning: {error.message}", response_type="ephemeral")
+        return
+    open_execution = services.store.open_execution_for_customer(reference)
+    if open_execution is not None:
+        answer, body = blocks.already_open(open_execution, reference)
+        await ack(text=answer, blocks=body, response_type="ephemeral")
+        return
+    services.journey.begin(customer_ref=reference, channel_id=channel_id, user_id=user_id,
+                           team_id=command.get("team_id"), response_url=command.get("response_url"))
+    await ack(text=f":hourglass_flowing_sand: Starting a verification for {blocks.escape(reference)}…",
+              response_type="ephemeral")

@@ -1,0 +1,149 @@
+"""Wiring: from `Settings` to a running bot (store, Jumio client, Slack app, job runner, web server) and back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+from bot import logs
+from bot.app import AccessPolicy, Services, build_app, slack_client
+from bot.config import Settings
+from bot.jobs import JobRunner, RunnerOptions
+from bot.journey import Journey, JourneyOptions
+from bot.jumio import JumioClient
+from bot.sandbox.jumio import JumioSandbox, SandboxConfig
+from bot.sandbox.jumio import serve as serve_jumio_sandbox
+from bot.server import web_app
+from storage import Store
+
+log = logging.getLogger("bot")
+
+
+@dataclass
+class RuntimeOptions:
+    host: str = "0.0.0.0"
+    port: int | None = None  # None: settings.port
+    runner: RunnerOptions = field(default_factory=RunnerOptions)
+    jumio_retry_budget: float = 45.0
+    jumio_backoff_base: float = 0.5
+    sandbox: SandboxConfig | None = None
+    sweep: bool = True
+
+
+class Bot:
+    """The whole bot in one asyncio process."""
+
+    def __init__(self, settings: Settings, options: RuntimeOptions | None = None) -> None:
+        self.settings = settings
+        self.options = options or RuntimeOptions()
+        self.port: int | None = None
+        self.store: Store | None = None
+        self.jumio_sandbox: JumioSandbox | None = None
+        self.runner: JobRunner | None = None
+        self.journey: Journey | None = None
+        self._cleanups: list[web.AppRunner] = []
+        self._socket: AsyncSocketModeHandler | None = None
+        self._sweep: asyncio.Task[None] | None = None
+        self._jumio: JumioClient | None = None
+
+    async def start(self) -> None:
+        settings = self.settings
+        logs.add_secrets([settings.slack_bot_token.reveal(), settings.jumio_client_secret.reveal(),
+                          settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
+                          settings.slack_app_token.reveal() if settings.slack_app_token else None])
+        self.store = Store(settings.database)
+        endpoints = settings.jumio
+        if settings.jumio_sandbox:
+            config = self.options.sandbox or SandboxConfig(processing_delay=2.0)
+            config.client_id, config.client_secret = settings.jumio_client_id, settings.jumio_client_secret.reveal()
+            self.jumio_sandbox = JumioSandbox(config)
+            runner, port = await serve_jumio_sandbox(self.jumio_sandbox)
+            self._cleanups.append(runner)
+            base = f"http://127.0.0.1:{port}"
+            endpoints = type(endpoints)(token_url=f"{base}/oauth2/token", account_url=base, retrieval_url=base)
+            log.info("JUMIO_SANDBOX=true: using the bundled Jumio simulator at %s", base)
+        self._jumio = JumioClient(
+            client_id=settings.jumio_client_id, client_secret=settings.jumio_client_secret.reveal(),
+            token_url=endpoints.token_url, account_url=endpoints.account_url, retrieval_url=endpoints.retrieval_url,
+            user_agent=settings.jumio_user_agent, retry_budget=self.options.jumio_retry_budget,
+            backoff_base=self.options.jumio_backoff_base,
+        )
+        callback_url = settings.jumio_callback_url
+        if callback_url is None and settings.jumio_sandbox:
+            callback_url = f"http://127.0.0.1:{settings.port}/jumio/callback"
+        slack = slack_client(settings.slack_bot_token.reveal(), settings.slack_api_url)
+        api_host = (urlsplit(settings.slack_api_url).hostname or "").lower()
+        self.journey = Journey(
+            self.store, self._jumio, slack,
+            JourneyOptions(workflow_key=settings.jumio_workflow_key, token_lifetime=settings.jumio_token_lifetime,
+                           token_lifetime_seconds=settings.token_lifetime_seconds, callback_url=callback_url,
+                           poll_schedule=settings.poll_schedule, bot_token=settings.slack_bot_token.reveal(),
+                           slack_hosts=frozenset({api_host}) if api_host else frozenset()),
+        )
+        self.runner = JobRunner(self.store, self.journey.handlers, on_dead=self.journey.on_dead,
+                                options=self.options.runner)
+        self.journey.wake = self.runner.wake
+        access = AccessPolicy(users=settings.allowed_users, channels=settings.allowed_channels)
+        bolt = build_app(Services(self.store, self.journey, access), slack,
+                         signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
+                         socket_mode=settings.socket_mode)
+        if settings.socket_mode:
+            assert settings.slack_app_token is not None
+            self._socket = AsyncSocketModeHandler(bolt, settings.slack_app_token.reveal(), web_client=slack)
+            socket = self._socket
+
+            async def connected() -> bool:
+                return await socket.client.is_connected()
+
+            app = web_app(store=self.store, journey=self.journey, bolt=None, socket_connected=connected)
+        else:
+            app = web_app(store=self.store, journey=self.journey, bolt=bolt)
+        web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+        await web_runner.setup()
+        port = settings.port if self.options.port is None else self.options.port
+        site = web.TCPSite(web_runner, self.options.host, port)
+        await site.start()
+        self._cleanups.insert(0, web_runner)
+        sockets = site._server.sockets if site._server else ()  # type: ignore[union-attr]
+        self.port = sockets[0].getsockname()[1] if sockets else port
+        if self._socket is not None:
+            await self._socket.connect_async()
+        self.runner.start()
+        if self.options.sweep:
+            self._sweep = asyncio.create_task(self.journey.sweep_forever())
+        mode = "Socket Mode" if settings.socket_mode else "HTTP mode (/slack/events)"
+        log.info("idv-slack-bot is running in %s on port %s", mode, self.port)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop taking new work, let running jobs finish within `grace` (or hand them back), close everything."""
+        if self._socket is not None:
+            with contextlib.suppress(Exception):
+                await self._socket.close_async()
+        if self._cleanups:
+            with contextlib.suppress(Exception):
+                await self._cleanups[0].cleanup()  # the bot's own web server: no new Slack requests
+        if self._sweep is not None:
+            self._sweep.cancel()
+        if self.runner is not None:
+            await self.runner.stop(grace)
+        for runner in self._cleanups[1:]:
+            with contextlib.suppress(Exception):
+                await runner.cleanup()
+        self._cleanups.clear()
+        if self._jumio is not None:
+            await self._jumio.aclose()
+        if self.journey is not None:
+            await self.journey.http.aclose()
+            with contextlib.suppress(Exception):
+                session = getattr(self.journey.slack, "session", None)
+                if session is not None:
+                    await session.close()
+        if self.store is not None:
+            self.store.close()
+        log.info("idv-slack-bot stopped")

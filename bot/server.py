@@ -1,0 +1,102 @@
+"""The bot's HTTP surface: `/slack/events` (HTTP mode), `/jumio/callback` and `/healthz`."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.journey import Journey
+from storage import Store
+
+log = logging.getLogger("bot.server")
+
+MAX_SLACK_BODY = 512 * 1024
+MAX_CALLBACK_BODY = 16 * 1024
+# Statuses Jumio documents in callbacks (reference §7), plus the intermediate ones reported in the wild.
+CALLBACK_STATUSES = {"INITIATED", "ACQUISITION_STARTED", "ACQUIRED", "PROCESSED", "SESSION_EXPIRED", "TOKEN_EXPIRED"}
+
+
+class CallbackError(ValueError):
+    """A callback body that is not what Jumio sends."""
+
+
+def parse_callback(raw: bytes) -> tuple[str, str]:
+    """The execution id and status of a callback body, or CallbackError naming what is wrong."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise CallbackError("the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise CallbackError("the body is not a JSON object")
+    execution = body.get("workflowExecution")
+    if not isinstance(execution, dict):
+        raise CallbackError("workflowExecution is missing")
+    execution_id, status = execution.get("id"), execution.get("status")
+    if not isinstance(execution_id, str) or not 8 <= len(execution_id) <= 64:
+        raise CallbackError("workflowExecution.id is missing or not an id")
+    if not isinstance(status, str) or status not in CALLBACK_STATUSES:
+        raise CallbackError("workflowExecution.status is not a status Jumio sends")
+    return execution_id, status
+
+
+async def _read_capped(request: web.Request, limit: int) -> bytes | None:
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = await request.content.read(limit + 1)
+    return None if len(body) > limit else body
+
+
+def web_app(*, store: Store, journey: Journey, bolt: AsyncApp | None, socket_connected: Callable[[], Awaitable[bool]]
+            | None = None) -> web.Application:
+    """The aiohttp app. `bolt` is given in HTTP mode; `socket_connected` in Socket Mode (for /healthz)."""
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        assert bolt is not None
+        body = await _read_capped(request, MAX_SLACK_BODY)
+        if body is None:
+            return web.json_response({"error": "request body too large"}, status=413)
+        bolt_request = AsyncBoltRequest(body=body.decode("utf-8", errors="replace"), query=request.query_string,
+                                        headers=request.headers)  # type: ignore[arg-type]
+        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+
+    async def jumio_callback(request: web.Request) -> web.Response:
+        raw = await _read_capped(request, MAX_CALLBACK_BODY)
+        if raw is None:
+            return web.json_response({"error": "body too large"}, status=413)
+        try:
+            execution_id, status = parse_callback(raw)
+        except CallbackError as error:
+            log.info("refused a callback: %s", error)
+            return web.json_response({"error": str(error)}, status=400)
+        execution = store.execution_by_workflow_id(execution_id)
+        if execution is None:
+            log.info("callback for an execution this bot does not know; ignored")
+            return web.json_response({"status": "ignored"})
+        store.audit("jumio", "callback", execution.id, f"says {status}")
+        if not execution.is_final:
+            # The body is never trusted for the outcome: it only prompts a fetch from the retrieval API.
+            journey.enqueue("fetch_result", {"execution": execution.id})
+        return web.json_response({"status": "accepted"})
+
+    async def healthz(_request: web.Request) -> web.Response:
+        problems = []
+        if not store.is_healthy():
+            problems.append("database")
+        if socket_connected is not None and not await socket_connected():
+            problems.append("socket mode")
+        if problems:
+            return web.json_response({"ok": False, "failing": problems}, status=503)
+        return web.json_response({"ok": True})
+
+    app = web.Application(client_max_size=MAX_SLACK_BODY)
+    if bolt is not None:
+        app.router.add_post("/slack/events", slack_events)
+    app.router.add_post("/jumio/callback", jumio_callback)
+    app.router.add_get("/healthz", healthz)
+    return app
