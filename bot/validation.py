@@ -204,19 +204,45 @@ def country(value: str | None) -> str | None:
 
 
 def supporting_data(fields: dict[str, str | None]) -> SupportingData:
-    """Supporting data from form fields keyed as the `SupportingData`/`Address` attributes."""
-    return SupportingData(
-        first_name=_plain(fields.get("first_name"), "first_name", "first name"),
-        last_name=_plain(fields.get("last_name"), "last_name", "last name"),
-        email=email(fields.get("email")),
-        phone_number=phone_number(fields.get("phone_number")),
-        date_of_birth=date_of_birth(fields.get("date_of_birth")),
+    """Supporting data from form fields keyed as the `SupportingData`/`Address` attributes.
+
+    Raises the first problem; `supporting_data_problems` lists them all (for a form).
+    """
+    data, problems = _supporting_data(fields)
+    if problems:
+        raise problems[0]
+    assert data is not None
+    return data
+
+
+def supporting_data_problems(fields: dict[str, str | None]) -> tuple[SupportingData | None, list[ValidationError]]:
+    """The supporting data and every field's problem, so a form can show each under its field."""
+    return _supporting_data(fields)
+
+
+def _supporting_data(fields: dict[str, str | None]) -> tuple[SupportingData | None, list[ValidationError]]:
+    problems: list[ValidationError] = []
+
+    def check(function: Any, *args: Any) -> Any:
+        try:
+            return function(*args)
+        except ValidationError as error:
+            problems.append(error)
+            return None
+
+    data = SupportingData(
+        first_name=check(_plain, fields.get("first_name"), "first_name", "first name"),
+        last_name=check(_plain, fields.get("last_name"), "last_name", "last name"),
+        email=check(email, fields.get("email")),
+        phone_number=check(phone_number, fields.get("phone_number")),
+        date_of_birth=check(date_of_birth, fields.get("date_of_birth")),
         address=Address(
-            line1=_plain(fields.get("line1"), "line1", "address line 1", 200),
-            line2=_plain(fields.get("line2"), "line2", "address line 2", 200),
-            city=_plain(fields.get("city"), "city", "city"),
-            postal_code=_plain(fields.get("postal_code"), "postal_code", "postal code", 20),
-            subdivision=_plain(fields.get("subdivision"), "subdivision", "state or region", 20),
-            country=country(fields.get("country")),
+            line1=check(_plain, fields.get("line1"), "line1", "address line 1", 200),
+            line2=check(_plain, fields.get("line2"), "line2", "address line 2", 200),
+            city=check(_plain, fields.get("city"), "city", "city"),
+            postal_code=check(_plain, fields.get("postal_code"), "postal_code", "postal code", 20),
+            subdivision=check(_plain, fields.get("subdivision"), "subdivision", "state or region", 20),
+            country=check(country, fields.get("country")),
         ),
     )
+    return (None if problems else data), problems

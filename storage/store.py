@@ -177,6 +177,7 @@ class Store:
             os.umask(previous_umask)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA secure_delete=ON")  # forgotten tokens and supporting data are overwritten, not left
         conn.execute("PRAGMA busy_timeout=15000")
         self.db = sqlite_utils.Database(conn)
         migrate(self.db)
@@ -396,6 +397,7 @@ class Store:
             )
             changed = cursor.rowcount == 1
             self._forget_secrets(db, execution)
+        self.flush_forgotten()
         return changed
 
     def forget_secrets(self, execution: int) -> None:
@@ -591,7 +593,14 @@ class Store:
                 "WHERE id = ? AND lease_owner = ? AND state = ?",
                 (DONE, self.clock(), job_id, owner, RUNNING),
             )
-            return cursor.rowcount == 1
+            done = cursor.rowcount == 1
+        if done and forget_payload:
+            self.flush_forgotten()
+        return done
+
+    def flush_forgotten(self) -> None:
+        """Push forgotten data out of the write-ahead log, so no old copy of it stays on disk."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def retry_job(self, job_id: int, owner: str, error: str, delay: float, *, count_attempt: bool = True
                   ) -> str | None:

@@ -40,3 +40,113 @@ async def test_api_channel_path(world: World) -> None:
         assert expected in actions
     assert world.store.web_href(execution.id) is None
     assert all(c.api_token is None for c in world.store.credentials(execution.id))
+
+
+async def test_passport_path_with_submit(world: World) -> None:
+    execution, root = await world.start("CUST-PASSPORT")
+    await world.share(root, ("passport front.png", sample_photo("front")), ("selfie.png", sample_photo("face")))
+    updated = await wait_until(lambda: next((m for m in world.slack.root_messages() if m.ts == root.ts
+                                             and "submit_verification" in m.all_text()), None))
+    assert world.store.execution(execution.id).status == "INITIATED"  # no back: it waits for the agent
+    status, _ = await world.slack.click("submit_verification", str(execution.id), message=updated)
+    assert status == 200
+    decided = await world.decided("CUST-PASSPORT")
+    assert decided.decision_type == "PASSED"
+    assert "Submitted to Jumio by <@UAGENT1>" in world.thread_text(root)
+    assert world.jumio.executions[execution.workflow_execution_id].finalize_calls == 1
+
+
+async def test_web_client_path(world: World) -> None:
+    import httpx
+
+    execution, root = await world.start("CUST-WEB")
+    link = next(m for m in world.slack.ephemerals("UAGENT1") if "Only you can see this" in m.all_text())
+    href = link.all_text().split("<", 1)[1].split("|", 1)[0]
+    token = href.split("authorizationToken=")[1].split("&")[0]
+    async with httpx.AsyncClient() as customer:
+        page = await customer.get(href)
+        assert page.status_code == 200
+        done = await customer.post(href.split("?")[0], data={"authorizationToken": token, "sample": "1"})
+        assert done.status_code == 200
+    decided = await world.decided("CUST-WEB")
+    assert decided.decision_type == "PASSED"
+    assert {p.channel for p in world.jumio_parts(execution).values()} == {"WEB"}
+    assert "PASSED" in await wait_until(lambda: "Jumio's decision" in world.thread_text(root)
+                                        and world.thread_text(root))
+
+
+@pytest.mark.parametrize(("reference", "decision", "label"),
+                         [("CUST-reject-7", "REJECTED", "MANIPULATED_DOCUMENT"), ("CUST-warn-7", "WARNING",
+                                                                                  "NOT_POSSIBLE")])
+async def test_rejected_and_warning_decisions(world: World, reference: str, decision: str, label: str) -> None:
+    _, root = await world.start(reference)
+    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
+                      ("face.png", sample_photo("face")))
+    decided = await world.decided(reference)
+    assert decided.decision_type == decision
+    thread = await wait_until(lambda: "Jumio's decision" in world.thread_text(root) and world.thread_text(root))
+    assert decision in thread and label in thread
+
+
+async def test_expiry_and_new_link(world: World) -> None:
+    execution, root = await world.start("CUST-EXPIRE")
+    await world.jumio.expire(world.jumio.executions[execution.workflow_execution_id], "TOKEN_EXPIRED")
+    expired = await world.decided("CUST-EXPIRE")
+    assert expired.status == "TOKEN_EXPIRED"
+    notice = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "new_link" in m.all_text()),
+                                           None))
+    assert "expired" in notice.text
+    links_before = len([m for m in world.slack.ephemerals("UAGENT2") if "Only you can see this" in m.all_text()])
+    await world.slack.click("new_link", str(execution.id), user="UAGENT2", message=notice)
+    await world.slack.click("new_link", str(execution.id), user="UAGENT2", message=notice)  # a double click
+    replacement = await wait_until(lambda: (r := world.store.execution_replacing(execution.id))
+                                   and r.status == "INITIATED" and r)
+    assert replacement.account_id == execution.account_id
+    assert replacement.workflow_execution_id != execution.workflow_execution_id
+    assert replacement.thread_ts == root.ts and replacement.started_by == "UAGENT2"
+    await wait_until(lambda: len([m for m in world.slack.ephemerals("UAGENT2")
+                                  if "Only you can see this" in m.all_text()]) > links_before)
+    assert len(world.jumio.accounts[execution.account_id]) == 2  # one new execution, not two
+    # Photos in the same thread now go to the new execution.
+    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
+                      ("face.png", sample_photo("face")), user="UAGENT2")
+    decided = await world.decided("CUST-EXPIRE")
+    assert decided.id == replacement.id and decided.decision_type == "PASSED"
+    assert "new_link" in [e.action for e in world.store.audit_trail(replacement.id)]
+
+
+async def test_photo_without_keyword_asks_with_buttons(world: World) -> None:
+    execution, root = await world.start("CUST-ASK")
+    await world.share(root, ("IMG_2041.png", sample_photo("front")))
+    question = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Which photo" in m.text),
+                                             None))
+    labels = [e["text"]["text"] for b in question.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert labels == ["ID front", "ID back", "Selfie"]
+    upload = world.store.uploads_for(execution.id)[0]
+    await world.slack.click("choose_part_back", f"{upload.id}:BACK", message=question)
+    await world.slack.click("choose_part_front", f"{upload.id}:FRONT", message=question)  # too late: ignored
+    await wait_until(lambda: "BACK" in world.store.uploaded_parts(execution.id))
+    assert set(world.jumio_parts(execution)) == {"BACK"}
+
+
+async def test_second_photo_for_a_part_replaces_the_first(world: World) -> None:
+    execution, root = await world.start("CUST-REPLACE")
+    await world.share(root, ("front.png", sample_photo("front")))
+    await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id))
+    sharper = sample_photo("front", width=800, height=505)
+    await world.share(root, ("front-sharper.png", sharper))
+    await wait_until(lambda: "replaced" in world.thread_text(root))
+    part = world.jumio_parts(execution)["FRONT"]
+    assert part.uploads == 2 and part.sha256 == hashlib.sha256(sharper).hexdigest()
+    assert [u.state for u in world.store.uploads_for(execution.id)] == ["replaced", "uploaded"]
+
+
+async def test_polling_without_callbacks(world: World) -> None:
+    world.jumio.config.callbacks_enabled = False
+    _execution, root = await world.start("CUST-POLL")
+    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
+                      ("face.png", sample_photo("face")))
+    decided = await world.decided("CUST-POLL")
+    assert decided.decision_type == "PASSED"
+    assert world.jumio.callbacks == []
+    assert any(job.kind == "poll" and job.state == "done" for job in world.store.jobs())

@@ -60,7 +60,9 @@ async def handle_start_submission(ack: Any, body: dict[str, Any], view: dict[str
     reference = _checked(errors, validation.customer_reference, values.get("customer_reference"))
     user_reference = _checked(errors, validation.user_reference, values.get("user_reference"))
     locale = _checked(errors, validation.locale, values.get("locale"))
-    supporting = _checked(errors, validation.supporting_data, {name: values.get(name) for name in SUPPORTING_FIELDS})
+    supporting, problems = validation.supporting_data_problems({name: values.get(name) for name in SUPPORTING_FIELDS})
+    for problem in problems:
+        errors.setdefault(problem.field, problem.message)
     if reference is not None and "force" not in (values.get("force") or []):
         open_execution = services.store.open_execution_for_customer(reference)
         if open_execution is not None:
