@@ -9,7 +9,7 @@ _WORDS = {
     "BACK": {"back", "backside", "rear", "reverse", "rueckseite", "verso"},
     "FACE": {"selfie", "face", "portrait"},
 }
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SPLIT = re.compile(r"[^a-z]+")
 
 

@@ -1,33 +1,19 @@
-"""The whole world on loopback: the Jumio sandbox, the Slack stand-in, and the bot started as in production."""
+"""The whole world on loopback for end-to-end tests: see `bot.local.LocalWorld`."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.config import load_settings
-from bot.jobs import RunnerOptions
-from bot.runtime import Bot, RuntimeOptions
-from bot.sandbox.jumio import JumioSandbox, SandboxConfig
-from bot.sandbox.jumio import serve as serve_jumio
+from bot.local import LocalOptions, LocalWorld
+from bot.runtime import Bot
+from bot.sandbox.jumio import JumioSandbox
 from bot.sandbox.slack import Posted, SlackStandIn
-from bot.sandbox.slack import serve as serve_slack
 from storage import Execution, Store
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, USER_AGENT, wait_until
-
-BOT_TOKEN = "xoxb-000000000001-000000000002-e2eBotTokenSecret"
-APP_TOKEN = "xapp-1-AIDV-000000000003-e2eAppTokenSecret"
-SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.conftest import wait_until
 
 
 class World:
@@ -78,27 +64,6 @@ class World:
         return {p.classifier: p for c in held.credentials for p in c.parts.values()}
 
 
-def world_env(slack_url: str, jumio_url: str, bot_port: int, database: Path, **extra: str) -> dict[str, str]:
-    env = {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": f"{slack_url}/api/",
-        "PORT": str(bot_port),
-        "JUMIO_CLIENT_ID": CLIENT_ID,
-        "JUMIO_CLIENT_SECRET": CLIENT_SECRET,
-        "JUMIO_AUTH_URL": f"{jumio_url}/oauth2/token",
-        "JUMIO_ACCOUNT_URL": jumio_url,
-        "JUMIO_RETRIEVAL_URL": jumio_url,
-        "JUMIO_USER_AGENT": USER_AGENT,
-        "JUMIO_CALLBACK_URL": f"http://127.0.0.1:{bot_port}/jumio/callback",
-        "JUMIO_TOKEN_LIFETIME": "1d",
-        "IDV_DATABASE": str(database),
-        "IDV_POLL_SCHEDULE": "0.3,0.3,0.5",
-    }
-    env.update(extra)
-    return env
-
-
 @pytest.fixture(params=["http"])
 def slack_mode(request: pytest.FixtureRequest) -> str:
     return request.param
@@ -111,28 +76,6 @@ def bot_env_extra() -> dict[str, str]:
 
 @pytest.fixture
 async def world(tmp_path: Path, slack_mode: str, bot_env_extra: dict[str, str]) -> AsyncIterator[World]:
-    slack = SlackStandIn(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
-                         app_token=APP_TOKEN if slack_mode == "socket" else None)
-    slack_runner, _ = await serve_slack(slack)
-    jumio = JumioSandbox(SandboxConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, processing_delay=0.05,
-                                       account_rate=50.0))
-    jumio_runner, jumio_port = await serve_jumio(jumio)
-    port = free_port()
-    extra = dict(bot_env_extra)
-    if slack_mode == "socket":
-        extra["SLACK_APP_TOKEN"] = APP_TOKEN
-    env = world_env(slack.base_url, f"http://127.0.0.1:{jumio_port}", port, tmp_path / "idv.sqlite3", **extra)
-    settings = load_settings(env, env_file=None)
-    bot = Bot(settings, RuntimeOptions(host="127.0.0.1", runner=RunnerOptions(concurrency=4, idle_wait=0.05,
-                                                                               backoff_base=0.05, backoff_cap=0.2),
-                                       jumio_retry_budget=5.0, jumio_backoff_base=0.02, sweep=False))
-    await bot.start()
-    slack.bot_events_url = f"http://127.0.0.1:{bot.port}/slack/events"
-    if slack_mode == "socket":
-        await slack.wait_for_socket()
-    try:
-        yield World(slack, jumio, bot, env)
-    finally:
-        await bot.stop(grace=2.0)
-        await jumio_runner.cleanup()
-        await slack_runner.cleanup()
+    async with LocalWorld(tmp_path, LocalOptions(socket_mode=slack_mode == "socket", env=bot_env_extra)) as local:
+        assert local.bot is not None
+        yield World(local.slack, local.jumio, local.bot, local.env)

@@ -149,4 +149,5 @@ async def test_polling_without_callbacks(world: World) -> None:
     decided = await world.decided("CUST-POLL")
     assert decided.decision_type == "PASSED"
     assert world.jumio.callbacks == []
-    assert any(job.kind == "poll" and job.state == "done" for job in world.store.jobs())
+    await wait_until(lambda: any(job.kind == "poll" and job.state == "done" for job in world.store.jobs()))
+    assert not any(job.kind == "fetch_result" for job in world.store.jobs())  # no callback prompted a fetch

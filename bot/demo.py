@@ -1,0 +1,108 @@
+"""`python -m bot demo`: a whole verification played locally, printed as a transcript.
+
+It starts the Jumio sandbox and the Slack stand-in on loopback, runs the bot in HTTP mode as in production, and
+plays an agent: `/verify DEMO-1`, sample photos (generated placeholders, not documents) in the thread, the decision.
+Then it prints what SQLite holds. No account is needed; it exits 0 in a few seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bot.local import LocalOptions, LocalWorld, render
+from bot.logs import configure_logging
+from bot.sandbox.images import sample_photo
+
+AGENT = "UAGENT1"
+_LINK = re.compile(r"<(http[^|>]+authorizationToken=[^|>]+)\|([^>]+)>")
+
+
+def _hide_link(text: str) -> str:
+    return _LINK.sub(r"[\2: private Web Client link]", text)
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+async def _until(predicate, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        await asyncio.sleep(0.02)
+    raise TimeoutError("the demo did not reach the next step in time")
+
+
+async def play(reference: str, out=sys.stdout) -> int:
+    def say(line: str = "") -> None:
+        print(line, file=out, flush=True)
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="idv-demo-") as folder:
+        async with LocalWorld(Path(folder), LocalOptions(processing_delay=0.4)) as world:
+            assert world.bot is not None and world.bot.store is not None
+            store, slack = world.bot.store, world.slack
+            say(f"Jumio sandbox at {world.jumio_url}, Slack stand-in at {slack.base_url}, "
+                f"bot (HTTP mode) at {slack.bot_events_url}\n")
+
+            say(f"<@{AGENT}> in #verify:  /verify {reference}")
+            answer = await slack.command(reference, user=AGENT)
+            say(_indent(f"bot, only to you: {answer.get('text', '')}"))
+            execution = await _until(lambda: (e := store.executions_for_customer(reference))
+                                     and e[0].status == "INITIATED" and e[0])
+            root = await _until(lambda: next((m for m in slack.root_messages() if m.ts == execution.thread_ts), None))
+            say(_indent("bot in #verify:\n" + _indent(render(root.text, root.blocks))))
+            link = await _until(lambda: next((m for m in slack.ephemerals(AGENT) if "Only you" in m.text + str(m.blocks)),
+                                             None))
+            say(_indent("bot, only to you:\n" + _indent(render(link.text, link.blocks, _hide_link))))
+
+            names = {"front": "id-front.png", "back": "id-back.png", "face": "selfie.png"}
+            files = [slack.add_file(names[part], sample_photo(part), user=AGENT) for part in ("front", "back", "face")]
+            say(f"\n<@{AGENT}> drops {', '.join(names.values())} into the thread")
+            await slack.share(files, thread_ts=root.ts, user=AGENT)
+
+            await _until(lambda: store.execution(execution.id).is_final, timeout=30)
+            await _until(lambda: any(m.text.startswith("Jumio decision") for m in slack.thread(root.ts)))
+            for message in slack.thread(root.ts):
+                say(_indent("bot in the thread:\n" + _indent(render(message.text, message.blocks))))
+            final_root = next(m for m in slack.root_messages() if m.ts == root.ts)
+            say(_indent(f"root message, updated {final_root.edits} times:\n"
+                        + _indent(render(final_root.text, final_root.blocks))))
+
+            stored = store.execution(execution.id)
+            say("\nWhat SQLite keeps (" + store.path + "):")
+            say(f"    execution #{stored.id}: customer {stored.customer_ref}, started by {stored.started_by}")
+            say(f"    Jumio account     {stored.account_id}")
+            say(f"    workflow execution {stored.workflow_execution_id}")
+            say(f"    status {stored.status}, decision {stored.decision_type} ({stored.decision_label}), "
+                f"risk score {stored.risk_score:g}")
+            for upload in store.uploads_for(stored.id):
+                say(f"    upload {upload.part:<5} Slack file {upload.slack_file_id}, {upload.size} bytes, "
+                    f"sha256 {(upload.sha256 or '')[:16]}…, {upload.state}")
+            say(f"    Web Client link and api.tokens kept: {'yes' if store.web_href(stored.id) else 'no (forgotten)'}")
+            say("    audit trail:")
+            for entry in store.audit_trail(stored.id):
+                say(f"      {time.strftime('%H:%M:%S', time.localtime(entry.at))} {entry.actor:<8} "
+                    f"{entry.action:<16} {entry.detail or ''}")
+            ok = stored.decision_type == "PASSED"
+    say(f"\nDemo finished in {time.monotonic() - started:.1f} s: "
+        f"{'the whole journey ran' if ok else 'the journey did not end as expected'}.")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", default="DEMO-1", help="the customer reference to verify")
+    parser.add_argument("--verbose", action="store_true", help="show the bot's log lines too")
+    args = parser.parse_args(argv)
+    configure_logging(logging.INFO if args.verbose else logging.ERROR)
+    return asyncio.run(play(args.reference))

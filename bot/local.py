@@ -1,0 +1,130 @@
+"""A whole local world on loopback: the Jumio sandbox, the Slack stand-in, and the bot started as in production.
+
+Used by `python -m bot demo`, the end-to-end tests and the benchmark. Nothing leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.config import load_settings
+from bot.jobs import RunnerOptions
+from bot.runtime import Bot, RuntimeOptions
+from bot.sandbox.jumio import JumioSandbox, SandboxConfig
+from bot.sandbox.jumio import serve as serve_jumio
+from bot.sandbox.slack import SlackStandIn
+from bot.sandbox.slack import serve as serve_slack
+
+BOT_TOKEN = "xoxb-000000000001-000000000002-localBotTokenSecret"
+APP_TOKEN = "xapp-1-AIDV-000000000003-localAppTokenSecret"
+SIGNING_SECRET = "local-signing-secret-0123456789abcdef"
+CLIENT_ID = "local-client"
+CLIENT_SECRET = "local-client-secret-5f1c0e"
+USER_AGENT = "Acme SupportDesk/1.0"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LocalOptions:
+    socket_mode: bool = False
+    processing_delay: float = 0.05
+    poll_schedule: str = "0.3,0.3,0.5"
+    env: dict[str, str] = field(default_factory=dict)
+    runner: RunnerOptions = field(default_factory=lambda: RunnerOptions(concurrency=4, idle_wait=0.05,
+                                                                        backoff_base=0.05, backoff_cap=0.2))
+    start_bot: bool = True
+
+
+class LocalWorld:
+    """`async with LocalWorld(tmp) as world:` gives `world.slack`, `world.jumio`, `world.bot` and `world.env`."""
+
+    def __init__(self, folder: Path, options: LocalOptions | None = None) -> None:
+        self.folder = folder
+        self.options = options or LocalOptions()
+        self.slack = SlackStandIn(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
+                                  app_token=APP_TOKEN if self.options.socket_mode else None)
+        self.jumio = JumioSandbox(SandboxConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                                                processing_delay=self.options.processing_delay, account_rate=50.0))
+        self.bot: Bot | None = None
+        self.env: dict[str, str] = {}
+        self.jumio_url = ""
+        self._runners: list[web.AppRunner] = []
+
+    async def __aenter__(self) -> LocalWorld:
+        slack_runner, _ = await serve_slack(self.slack)
+        jumio_runner, jumio_port = await serve_jumio(self.jumio)
+        self._runners = [slack_runner, jumio_runner]
+        self.jumio_url = f"http://127.0.0.1:{jumio_port}"
+        port = free_port()
+        self.env = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": f"{self.slack.base_url}/api/",
+            "PORT": str(port),
+            "JUMIO_CLIENT_ID": CLIENT_ID,
+            "JUMIO_CLIENT_SECRET": CLIENT_SECRET,
+            "JUMIO_AUTH_URL": f"{self.jumio_url}/oauth2/token",
+            "JUMIO_ACCOUNT_URL": self.jumio_url,
+            "JUMIO_RETRIEVAL_URL": self.jumio_url,
+            "JUMIO_USER_AGENT": USER_AGENT,
+            "JUMIO_CALLBACK_URL": f"http://127.0.0.1:{port}/jumio/callback",
+            "IDV_DATABASE": str(self.folder / "idv.sqlite3"),
+            "IDV_POLL_SCHEDULE": self.options.poll_schedule,
+        }
+        if self.options.socket_mode:
+            self.env["SLACK_APP_TOKEN"] = APP_TOKEN
+        self.env.update(self.options.env)
+        self.slack.bot_events_url = f"http://127.0.0.1:{port}/slack/events"
+        if self.options.start_bot:
+            await self.start_bot()
+        return self
+
+    async def start_bot(self) -> Bot:
+        settings = load_settings(self.env, env_file=None)
+        self.bot = Bot(settings, RuntimeOptions(host="127.0.0.1", runner=self.options.runner, jumio_retry_budget=5.0,
+                                                jumio_backoff_base=0.02, sweep=False))
+        await self.bot.start()
+        if self.options.socket_mode:
+            await self.slack.wait_for_socket()
+        return self.bot
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.bot is not None:
+            await self.bot.stop(grace=2.0)
+        for runner in reversed(self._runners):
+            await runner.cleanup()
+
+
+_SLACK_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]+)>")
+
+
+def render(text: str, blocks: list[dict[str, Any]], link_placeholder: Callable[[str], str] | None = None) -> str:
+    """A message as plain lines, for a transcript."""
+    lines: list[str] = []
+    for block in blocks or [{"type": "section", "text": {"text": text}}]:
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(f"== {block['text']['text']} ==")
+        elif kind == "section":
+            if block.get("text"):
+                lines.append(block["text"]["text"])
+            for item in block.get("fields", []):
+                lines.append(item["text"].replace("\n", ": ", 1))
+        elif kind == "context":
+            lines.append("  (" + " ".join(e.get("text", "") for e in block.get("elements", [])) + ")")
+        elif kind == "actions":
+            lines.append("  " + " ".join(f"[{e['text']['text']}]" for e in block.get("elements", [])))
+    out = _SLACK_DATE.sub(r"\1", "\n".join(lines))
+    return link_placeholder(out) if link_placeholder else out

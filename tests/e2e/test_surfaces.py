@@ -1,0 +1,117 @@
+"""The bot's HTTP surface: signatures, the Jumio callback, health; the command line; the manifest."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from tests.e2e.conftest import World
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bot_url(world: World, path: str) -> str:
+    return f"http://127.0.0.1:{world.bot.port}{path}"
+
+
+async def test_wrong_or_stale_signatures_are_refused(world: World) -> None:
+    body = "command=%2Fverify&text=CUST-1&user_id=UAGENT1&channel_id=CVERIFY&trigger_id=1.2"
+    status, _ = await world.slack._post_signed(body, "application/x-www-form-urlencoded", signature="v0=" + "0" * 64)
+    assert status == 401
+    status, _ = await world.slack._post_signed(body, "application/x-www-form-urlencoded", timestamp=1_600_000_000)
+    assert status == 401
+    assert world.store.executions_for_customer("CUST-1") == []
+
+
+async def test_oversized_slack_request_is_refused(world: World) -> None:
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(_bot_url(world, "/slack/events"), content=b"x" * (600 * 1024))
+    assert answer.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"{not json", 400),
+        (b"[]", 400),
+        (json.dumps({"workflowExecution": {"status": "PROCESSED"}}).encode(), 400),
+        (json.dumps({"workflowExecution": {"id": "22222222-2222-2222-2222-aaaaaaaaaaaa", "status": "DONE"}}).encode(),
+         400),
+        (json.dumps({"workflowExecution": {"id": "22222222-2222-2222-2222-aaaaaaaaaaaa", "status": "PROCESSED"}})
+         .encode(), 200),
+        (b"{" + b" " * (20 * 1024) + b"}", 413),
+    ],
+)
+async def test_callback_bodies(world: World, body: bytes, status: int) -> None:
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(_bot_url(world, "/jumio/callback"), content=body,
+                                 headers={"Content-Type": "application/json"})
+    assert answer.status_code == status
+    assert world.store.jobs() == []  # an unknown execution prompts nothing either
+
+
+async def test_callback_that_lies_is_not_believed(world: World) -> None:
+    execution, root = await world.start("CUST-reject-LIE")
+    from bot.sandbox.images import sample_photo
+
+    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
+                      ("face.png", sample_photo("face")))
+    lie = {"workflowExecution": {"id": execution.workflow_execution_id, "status": "PROCESSED"},
+           "decision": {"type": "PASSED"}}
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(_bot_url(world, "/jumio/callback"), json=lie)
+    assert answer.status_code == 200
+    decided = await world.decided("CUST-reject-LIE")
+    assert decided.decision_type == "REJECTED"
+
+
+async def test_healthz(world: World) -> None:
+    async with httpx.AsyncClient() as http:
+        answer = await http.get(_bot_url(world, "/healthz"))
+    assert answer.status_code == 200 and answer.json() == {"ok": True}
+
+
+@pytest.mark.parametrize("slack_mode", ["socket"], indirect=True)
+async def test_healthz_reports_a_lost_socket(world: World) -> None:
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(_bot_url(world, "/healthz"))).status_code == 200
+        assert world.slack._socket is not None
+        world.bot._socket.client.auto_reconnect_enabled = False  # type: ignore[union-attr]
+        await world.bot._socket.client.close()  # type: ignore[union-attr]
+        answer = await http.get(_bot_url(world, "/healthz"))
+    assert answer.status_code == 503 and "socket mode" in answer.json()["failing"]
+
+
+def test_demo_runs_and_exits_0() -> None:
+    done = subprocess.run([sys.executable, "-m", "bot", "demo"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    for expected in ("/verify DEMO-1", "Jumio's decision for DEMO-1", "PASSED", "workflow execution",
+                     "private Web Client link"):
+        assert expected in done.stdout
+    assert "authorizationToken" not in done.stdout + done.stderr
+
+
+def test_run_with_a_bad_setting_says_one_line(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "SLACK_BOT_TOKEN": "not-a-token"}
+    done = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=30, check=False, env={**env, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 2
+    assert done.stderr.strip() == "idv-bot: SLACK_BOT_TOKEN does not look right: it should start with 'xoxb-'"
+
+
+def test_manifest_installs_in_socket_mode_with_the_fewest_scopes() -> None:
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/verify"]
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands", "chat:write", "channels:history",
+                                                              "groups:history", "files:read"}
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_home_opened", "message.channels",
+                                                                              "message.groups"}
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
