@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -67,7 +69,7 @@ class JobRunner:
         self.handlers = handlers
         self.on_dead = on_dead
         self.options = options or RunnerOptions()
-        self.owner = owner or f"worker-{uuid.uuid4().hex[:12]}"
+        self.owner = owner or worker_name()
         self._wake = asyncio.Event()
         self._stopping = False
         self._workers: list[asyncio.Task[None]] = []
@@ -78,6 +80,9 @@ class JobRunner:
         return len(self._running)
 
     def start(self) -> None:
+        released = self.store.release_leases_of(owner_is_gone)
+        if released:
+            log.warning("took back %d job(s) left running by a process that is gone", released)
         self._stopping = False
         self._workers = [asyncio.create_task(self._work(i), name=f"job-worker-{i}")
                          for i in range(self.options.concurrency)]
@@ -178,6 +183,26 @@ class JobRunner:
         while True:
             await asyncio.sleep(self.options.lease_seconds / 3)
             self.store.extend_lease(job.id, self.owner, self.options.lease_seconds)
+
+
+def worker_name() -> str:
+    """host:pid:random, so that a restarted process can tell its dead predecessor's leases from live ones."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_is_gone(owner: str) -> bool:
+    """True for a worker of a process on this host that no longer runs (leases of other hosts just expire)."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 # Jobs whose payload may carry personal data (supporting data) drop it once done.

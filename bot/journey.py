@@ -38,13 +38,16 @@ from bot.jumio import (
 from bot.slack_files import FileRejected, check_photo, download
 from storage import (
     ACQUIRED,
+    CLAIMED,
     FAILED,
     FINAL_STATUSES,
     INITIATED,
     PENDING,
     PROCESSED,
+    SENDING,
     SESSION_EXPIRED,
     TOKEN_EXPIRED,
+    UNCERTAIN,
     Execution,
     Job,
     Store,
@@ -284,10 +287,20 @@ class Journey:
     async def relay_photo(self, job: Job) -> None:
         payload = job.payload
         upload = self.store.upload(payload["execution"], payload["file"]["id"])
-        if upload is None or upload.state != "claimed":
+        if upload is None:
             return
         execution = self.store.execution(upload.execution)
         filename = payload["file"].get("name") or "the file"
+        if upload.state == SENDING:
+            # The process died while these bytes were on their way to Jumio: whether Jumio has them is unknown.
+            reason = "the bot restarted while sending it to Jumio, so it cannot tell whether Jumio got it"
+            self.store.record_upload_rejected(upload.id, reason, state=UNCERTAIN)
+            self.store.audit("system", "photo_uncertain", execution.id, f"Slack file {upload.slack_file_id}")
+            await self.say_in_thread(execution, blocks.notice(
+                f":repeat: Please drop {blocks.escape(filename)} in this thread again: {reason}."))
+            return
+        if upload.state != CLAIMED:
+            return
         if execution.status == PENDING:
             raise RetryLater("waiting for the Jumio account", delay=1.0)
         if execution.status != INITIATED:
@@ -317,17 +330,20 @@ class Journey:
             return
         del content
         digest = hashlib.sha256(photo.content).hexdigest()
+        if not self.store.mark_upload_sending(upload.id):
+            return
         try:
             await self.jumio.upload_part(credential.parts[part.lower()], credential.api_token, photo.content,
                                          filename=f"{part.lower()}.{'jpg' if photo.format == 'JPEG' else 'png'}",
                                          content_type=photo.content_type)
-        except InvalidRequest as exc:
-            await self._reject(execution, upload.id, filename, f"Jumio refused it: {exc.jumio_message or exc.message}")
+        except BaseException as exc:
+            # Still alive: Jumio's answer (or its absence) is known here, so the next attempt may send again.
+            self.store.mark_upload_unsent(upload.id)
+            if not isinstance(exc, InvalidRequest | AuthenticationFailed | Forbidden | NotFound):
+                raise
+            await self._refused_by_jumio(execution, upload.id, filename, exc)
             return
-        except (AuthenticationFailed, Forbidden, NotFound):
-            await self._reject(execution, upload.id, filename,
-                               "Jumio no longer takes photos for this verification (it was submitted or expired).")
-            return
+
         size = len(photo.content)
         del photo
         replaced = self.store.record_upload_done(upload.id, part=part, sha256=digest, size=size)
@@ -338,6 +354,14 @@ class Journey:
         accepted = self.accepted_parts(execution)
         if set(accepted) <= self.store.uploaded_parts(execution.id):
             self.enqueue("finalize", {"execution": execution.id, "by": None}, dedupe_key=f"finalize:{execution.id}")
+
+    async def _refused_by_jumio(self, execution: Execution, upload_id: int, filename: str, exc: BaseException
+                                ) -> None:
+        if isinstance(exc, InvalidRequest):
+            await self._reject(execution, upload_id, filename, f"Jumio refused it: {exc.jumio_message or exc.message}")
+        else:
+            await self._reject(execution, upload_id, filename,
+                               "Jumio no longer takes photos for this verification (it was submitted or expired).")
 
     async def _reject(self, execution: Execution, upload_id: int, filename: str, reason: str) -> None:
         self.store.record_upload_rejected(upload_id, reason)

@@ -54,6 +54,7 @@ class Bot:
 
     async def start(self) -> None:
         settings = self.settings
+        logs.install_redaction()
         logs.add_secrets([settings.slack_bot_token.reveal(), settings.jumio_client_secret.reveal(),
                           settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
                           settings.slack_app_token.reveal() if settings.slack_app_token else None])

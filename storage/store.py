@@ -34,7 +34,9 @@ FINAL_STATUSES = (PROCESSED, TOKEN_EXPIRED, SESSION_EXPIRED)
 
 # Upload states.
 CLAIMED = "claimed"
+SENDING = "sending"  # the bytes are on their way to Jumio; found after a crash, the outcome is unknown
 UPLOADED = "uploaded"
+UNCERTAIN = "uncertain"  # a crash hid whether Jumio got it; the agent was asked to send it again
 REPLACED = "replaced"
 REJECTED = "rejected"
 UPLOAD_FAILED = "failed"
@@ -443,7 +445,14 @@ class Store:
                 (execution, slack_file_id, part, uploaded_by, CLAIMED, now, now),
             )
             if cursor.rowcount != 1:
-                return None
+                # Taken before; only a file whose fate a crash hid may be sent again.
+                cursor = db.execute(
+                    "UPDATE uploads SET state = ?, part = coalesce(?, part), uploaded_by = ?, error = NULL, "
+                    "updated_at = ? WHERE execution = ? AND slack_file_id = ? AND state = ?",
+                    (CLAIMED, part, uploaded_by, now, execution, slack_file_id, UNCERTAIN),
+                )
+                if cursor.rowcount != 1:
+                    return None
         return self.upload(execution, slack_file_id)
 
     def upload(self, execution: int, slack_file_id: str) -> Upload | None:
@@ -480,6 +489,19 @@ class Store:
                 (UPLOADED, part, sha256, size, now, upload),
             )
         return [Upload.from_row(r) for r in replaced]
+
+    def mark_upload_sending(self, upload: int) -> bool:
+        """claimed → sending, just before the bytes go to Jumio; False if it was not claimed."""
+        with self._write() as db:
+            cursor = db.execute("UPDATE uploads SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+                                (SENDING, self.clock(), upload, CLAIMED))
+            return cursor.rowcount == 1
+
+    def mark_upload_unsent(self, upload: int) -> None:
+        """sending → claimed: the attempt failed in this process, so Jumio did not take it; try again later."""
+        with self._write() as db:
+            db.execute("UPDATE uploads SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+                       (CLAIMED, self.clock(), upload, SENDING))
 
     def record_upload_rejected(self, upload: int, reason: str, *, state: str = REJECTED) -> None:
         with self._write() as db:
@@ -575,6 +597,17 @@ class Store:
         if row is None or row[0] is None:
             return None
         return max(0.0, row[0] - self.clock())
+
+    def release_leases_of(self, owners_gone: Callable[[str], bool]) -> int:
+        """Hand back the jobs leased by workers that no longer exist (a process killed on this host)."""
+        released = 0
+        with self._write() as db:
+            for job_id, owner in db.execute("SELECT id, lease_owner FROM jobs WHERE state = ?", (RUNNING,)).fetchall():
+                if owner and owners_gone(owner):
+                    db.execute("UPDATE jobs SET state = ?, lease_owner = NULL, lease_expires = NULL, run_after = ? "
+                               "WHERE id = ?", (QUEUED, self.clock(), job_id))
+                    released += 1
+        return released
 
     def extend_lease(self, job_id: int, owner: str, lease_seconds: float) -> bool:
         with self._write() as db:

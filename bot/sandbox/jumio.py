@@ -98,6 +98,7 @@ class Fault:
     count: int = 1
     delay: float = 0.0
     drop: bool = False
+    after: bool = False  # handle the request first, then delay (or drop) the answer
 
 
 @dataclass
@@ -275,6 +276,13 @@ class JumioSandbox:
         if path.startswith("/_sandbox/"):
             return await handler(request)
         fault = self._take_fault(request)
+        if fault is not None and fault.after:
+            response = await handler(request)
+            await asyncio.sleep(fault.delay)
+            if fault.drop and request.transport is not None:
+                request.transport.abort()
+            self.calls.append((request.method, path, response.status))
+            return response
         if fault is not None:
             if fault.delay:
                 await asyncio.sleep(fault.delay)

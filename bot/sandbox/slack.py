@@ -59,6 +59,7 @@ class SharedFile:
     serve_html: bool = False
     deleted: bool = False
     redirect_to: str | None = None
+    delay: float = 0.0
     downloads: int = 0
 
     def info(self, base: str, team_id: str) -> dict[str, Any]:
@@ -243,6 +244,8 @@ class SlackStandIn:
             return web.Response(status=404, text="file not found")
         if shared.redirect_to:
             raise web.HTTPFound(shared.redirect_to)
+        if shared.delay:
+            await asyncio.sleep(shared.delay)
         shared.downloads += 1
         response = web.StreamResponse(headers={"Content-Type": shared.mimetype,
                                                "Content-Length": str(len(shared.content))})

@@ -1,10 +1,23 @@
 """Modal submissions."""
 
+import re
+from typing import Any
+
 from slack_bolt.async_app import AsyncApp
 
 from bot import blocks
 from bot.listeners.views.start_form import handle_start_submission
 
 
+async def handle_unknown_view(ack: Any) -> None:
+    """A form from an older version of the bot (or a stale one): say so instead of failing silently."""
+    await ack(response_action="update", view={
+        "type": "modal", "title": {"type": "plain_text", "text": "Verify identity"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text":
+                    "This form is out of date and nothing was started. Close it and run `/verify` again."}}]})
+
+
 def register(app: AsyncApp) -> None:
     app.view(blocks.VIEW_START)(handle_start_submission)
+    app.view(re.compile(".*"))(handle_unknown_view)
