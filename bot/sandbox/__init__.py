@@ -7,7 +7,7 @@ from aiohttp import web
 
 async def serve_app(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
     """Serve an aiohttp app on loopback; returns the runner (to clean up) and the port it listens on."""
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

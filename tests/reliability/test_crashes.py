@@ -1,0 +1,101 @@
+"""SIGKILL at chosen points, then a restart on the same database: nothing lost, nothing twice, nothing stuck."""
+
+from __future__ import annotations
+
+from bot.sandbox.images import png, sample_photo
+from bot.sandbox.jumio import Fault
+from storage import DONE, RUNNING
+from tests.conftest import wait_until
+from tests.reliability.conftest import ProcessWorld
+
+
+def _no_job_stuck(world: ProcessWorld) -> None:
+    assert [job for job in world.store.jobs() if job.state == RUNNING] == []
+
+
+async def test_killed_after_the_commands_ack_before_the_account_exists(pworld: ProcessWorld) -> None:
+    pworld.jumio.add_fault(Fault(path_contains="/api/v1/accounts", method="POST", status=503, count=10_000))
+    first = await pworld.start_bot()
+    answer = await pworld.slack.command("CUST-CRASH-A")
+    assert "Starting" in answer["text"]
+    await wait_until(lambda: any(p == "/api/v1/accounts" for _, p, _ in pworld.jumio.calls), timeout=10)
+    await first.kill()
+    assert pworld.execution("CUST-CRASH-A").status == "PENDING"
+    pworld.jumio.faults.clear()
+
+    await pworld.start_bot()
+    execution = await wait_until(lambda: (e := pworld.execution("CUST-CRASH-A")) and e.status == "INITIATED" and e,
+                                 timeout=20)
+    assert sum(1 for e in pworld.jumio.executions.values() if e.customer_reference == "CUST-CRASH-A") == 1
+    assert len([m for m in pworld.slack.root_messages() if "CUST-CRASH-A" in m.text]) == 1
+    assert execution.account_id in pworld.jumio.accounts
+    await wait_until(lambda: pworld.store.jobs(kind="start")[0].state == DONE)
+    _no_job_stuck(pworld)
+
+
+async def test_killed_after_an_upload_events_ack_before_the_download(pworld: ProcessWorld) -> None:
+    first = await pworld.start_bot()
+    execution, root = await pworld.started("CUST-CRASH-B")
+    file = pworld.slack.add_file("front.png", sample_photo("front"))
+    file.delay = 30.0  # Slack is slow to hand the file over
+    status, _ = await pworld.slack.share([file], thread_ts=root.ts)
+    assert status == 200
+    await wait_until(lambda: any(j.state == RUNNING for j in pworld.store.jobs(kind="relay_photo")), timeout=10)
+    await first.kill()
+    file.delay = 0.0
+
+    await pworld.start_bot()
+    await wait_until(lambda: "FRONT" in pworld.store.uploaded_parts(execution.id), timeout=20)
+    assert pworld.parts_at_jumio(execution) == {"FRONT": 1}
+    _no_job_stuck(pworld)
+
+
+async def test_killed_mid_upload_to_jumio(pworld: ProcessWorld) -> None:
+    first = await pworld.start_bot()
+    execution, root = await pworld.started("CUST-CRASH-C")
+    pworld.jumio.add_fault(Fault(path_contains="/parts/FRONT", status=None, delay=3.0, count=1))
+    await pworld.slack.share([pworld.slack.add_file("front.png", sample_photo("front"))], thread_ts=root.ts)
+    await wait_until(lambda: not pworld.jumio.faults, timeout=10)  # the bytes are on the wire to Jumio
+    await first.kill()
+
+    await pworld.start_bot()
+    ask = await wait_until(lambda: next((m for m in pworld.slack.thread(root.ts) if "drop" in m.text
+                                         and "again" in m.text), None), timeout=20)
+    assert "front.png" in ask.text
+    assert pworld.parts_at_jumio(execution).get("FRONT", 0) <= 1
+    assert [u.state for u in pworld.store.uploads_for(execution.id)] == ["uncertain"]
+    # The agent sends it again: it goes through.
+    again = pworld.slack.add_file("front.png", sample_photo("front"))
+    await pworld.slack.share([again], thread_ts=root.ts)
+    await wait_until(lambda: "FRONT" in pworld.store.uploaded_parts(execution.id), timeout=20)
+    _no_job_stuck(pworld)
+
+
+async def test_killed_after_the_upload_before_it_was_recorded(pworld: ProcessWorld) -> None:
+    first = await pworld.start_bot()
+    execution, root = await pworld.started("CUST-CRASH-D")
+    pworld.jumio.add_fault(Fault(path_contains="/parts/FACE", after=True, delay=5.0, status=None, count=1))
+    await pworld.slack.share([pworld.slack.add_file("selfie.png", sample_photo("face"))], thread_ts=root.ts)
+    await wait_until(lambda: pworld.parts_at_jumio(execution).get("FACE") == 1, timeout=10)
+    await first.kill()
+
+    await pworld.start_bot()
+    await wait_until(lambda: any("drop" in m.text and "again" in m.text for m in pworld.slack.thread(root.ts)),
+                     timeout=20)
+    assert pworld.parts_at_jumio(execution) == {"FACE": 1}  # relayed once, never twice
+    assert [u.state for u in pworld.store.uploads_for(execution.id)] == ["uncertain"]
+    _no_job_stuck(pworld)
+
+
+async def test_sigterm_lets_the_running_upload_finish(pworld: ProcessWorld) -> None:
+    process = await pworld.start_bot()
+    execution, root = await pworld.started("CUST-TERM")
+    pworld.jumio.add_fault(Fault(path_contains="/parts/BACK", status=None, delay=1.5, count=1))
+    await pworld.slack.share([pworld.slack.add_file("back.png", png(640, 400, noise_seed=3))], thread_ts=root.ts)
+    await wait_until(lambda: not pworld.jumio.faults, timeout=10)
+    code, elapsed = await process.terminate()
+    assert code == 0 and elapsed < 12
+    assert "BACK" in pworld.store.uploaded_parts(execution.id)
+    assert pworld.parts_at_jumio(execution) == {"BACK": 1}
+    assert any("stopped" in line for line in process.lines)
+    _no_job_stuck(pworld)
