@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
 
 from bot.jumio import JumioClient
+from bot.local import LocalOptions, LocalWorld
 from bot.sandbox import serve_app
 from bot.sandbox.jumio import JumioSandbox, SandboxConfig, serve
 from storage import Store
+
+if TYPE_CHECKING:
+    from tests.world import World
 
 CLIENT_ID = "test-client"
 CLIENT_SECRET = "test-client-secret-5f1c0e"
@@ -123,3 +128,22 @@ async def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interva
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(interval)
+
+
+@pytest.fixture(params=["http"])
+def slack_mode(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def bot_env_extra() -> dict[str, str]:
+    return {}
+
+
+@pytest.fixture
+async def world(tmp_path: Path, slack_mode: str, bot_env_extra: dict[str, str]) -> AsyncIterator[World]:
+    async with LocalWorld(tmp_path, LocalOptions(socket_mode=slack_mode == "socket", env=bot_env_extra)) as local:
+        from tests.world import World
+
+        assert local.bot is not None
+        yield World(local.slack, local.jumio, local.bot, local.env)

@@ -6,7 +6,7 @@ import pytest
 
 from bot.sandbox.images import jpeg_header, sample_photo
 from tests.conftest import wait_until
-from tests.e2e.conftest import World
+from tests.world import World
 
 pytestmark = pytest.mark.parametrize("slack_mode", ["http", "socket"], indirect=True)
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.e2e.conftest import World
+from tests.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
 

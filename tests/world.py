@@ -1,14 +1,9 @@
-"""The whole world on loopback for end-to-end tests: see `bot.local.LocalWorld`."""
+"""What an end-to-end test drives and inspects: the world of `bot.local.LocalWorld` with helpers."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from bot.local import LocalOptions, LocalWorld
 from bot.runtime import Bot
 from bot.sandbox.jumio import JumioSandbox
 from bot.sandbox.slack import Posted, SlackStandIn
@@ -62,20 +57,3 @@ class World:
     def jumio_parts(self, execution: Execution) -> dict[str, Any]:
         held = self.jumio.executions[execution.workflow_execution_id or ""]
         return {p.classifier: p for c in held.credentials for p in c.parts.values()}
-
-
-@pytest.fixture(params=["http"])
-def slack_mode(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture
-def bot_env_extra() -> dict[str, str]:
-    return {}
-
-
-@pytest.fixture
-async def world(tmp_path: Path, slack_mode: str, bot_env_extra: dict[str, str]) -> AsyncIterator[World]:
-    async with LocalWorld(tmp_path, LocalOptions(socket_mode=slack_mode == "socket", env=bot_env_extra)) as local:
-        assert local.bot is not None
-        yield World(local.slack, local.jumio, local.bot, local.env)

@@ -1,0 +1,74 @@
+"""Redeliveries, duplicate files, double clicks and simultaneous Submits: each effect happens once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.sandbox.images import sample_photo
+from tests.conftest import wait_until
+from tests.world import World
+
+pytestmark = pytest.mark.parametrize("slack_mode", ["http", "socket"], indirect=True)
+
+
+async def test_redelivered_event_relays_the_photo_once(world: World) -> None:
+    execution, root = await world.start("CUST-ONCE-1")
+    file = world.slack.add_file("front.png", sample_photo("front"))
+    event = world.slack.file_share_event([file], thread_ts=root.ts)
+    await world.slack.event(event, event_id="EvSAME1")
+    await world.slack.event(event, event_id="EvSAME1", retry_num=1, retry_reason="http_timeout")
+    await world.slack.event(event, event_id="EvSAME1", retry_num=2, retry_reason="http_error")
+    await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id))
+    await world.bot.runner.run_until_idle()
+    assert world.jumio_parts(execution)["FRONT"].uploads == 1
+    assert file.downloads == 1
+    assert len(world.store.uploads_for(execution.id)) == 1
+
+
+async def test_same_file_in_two_events_is_relayed_once(world: World) -> None:
+    execution, root = await world.start("CUST-ONCE-2")
+    file = world.slack.add_file("selfie.png", sample_photo("face"))
+    await asyncio.gather(world.slack.share([file], thread_ts=root.ts), world.slack.share([file], thread_ts=root.ts))
+    await wait_until(lambda: "FACE" in world.store.uploaded_parts(execution.id))
+    await world.bot.runner.run_until_idle()
+    assert world.jumio_parts(execution)["FACE"].uploads == 1
+
+
+async def test_the_same_command_delivered_twice_creates_one_account(world: World) -> None:
+    answers = await asyncio.gather(world.slack.command("CUST-ONCE-3", trigger_id="77.same"),
+                                   world.slack.command("CUST-ONCE-3", trigger_id="77.same"))
+    assert sum("Starting" in a.get("text", "") for a in answers) == 1
+    await wait_until(lambda: world.execution("CUST-ONCE-3").status == "INITIATED")
+    await world.bot.runner.run_until_idle()
+    assert len(world.store.executions_for_customer("CUST-ONCE-3")) == 1
+    assert sum(1 for e in world.jumio.executions.values() if e.customer_reference == "CUST-ONCE-3") == 1
+
+
+async def test_two_agents_pressing_submit_together_finalize_once(world: World) -> None:
+    execution, root = await world.start("CUST-ONCE-4")
+    await world.share(root, ("front.png", sample_photo("front")), ("face.png", sample_photo("face")))
+    await wait_until(lambda: {"FRONT", "FACE"} <= world.store.uploaded_parts(execution.id))
+    clicks = [world.slack.click("submit_verification", str(execution.id), user=user, message=root)
+              for user in ("UAGENT1", "UAGENT2", "UAGENT1", "UAGENT2")]
+    await asyncio.gather(*clicks)
+    await world.decided("CUST-ONCE-4")
+    await world.bot.runner.run_until_idle()
+    held = world.jumio.executions[execution.workflow_execution_id]
+    assert held.finalize_calls == 1
+    assert len(world.store.jobs(kind="finalize")) == 1
+    assert sum("Submitted to Jumio" in m.text for m in world.slack.thread(root.ts)) == 1
+
+
+async def test_double_click_on_a_part_button_relays_once(world: World) -> None:
+    execution, root = await world.start("CUST-ONCE-5")
+    await world.share(root, ("IMG_1.png", sample_photo("back")))
+    question = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Which photo" in m.text),
+                                             None))
+    upload = world.store.uploads_for(execution.id)[0]
+    await asyncio.gather(*(world.slack.click("choose_part_back", f"{upload.id}:BACK", message=question)
+                           for _ in range(3)))
+    await wait_until(lambda: "BACK" in world.store.uploaded_parts(execution.id))
+    await world.bot.runner.run_until_idle()
+    assert world.jumio_parts(execution)["BACK"].uploads == 1
