@@ -45,6 +45,7 @@ class LocalOptions:
     runner: RunnerOptions = field(default_factory=lambda: RunnerOptions(concurrency=4, idle_wait=0.05,
                                                                         backoff_base=0.05, backoff_cap=0.2))
     start_bot: bool = True
+    account_rate: float = 50.0  # the sandbox's limit and the bot's pacing (Jumio's real one is 1 per second)
 
 
 class LocalWorld:
@@ -56,7 +57,8 @@ class LocalWorld:
         self.slack = SlackStandIn(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
                                   app_token=APP_TOKEN if self.options.socket_mode else None)
         self.jumio = JumioSandbox(SandboxConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-                                                processing_delay=self.options.processing_delay, account_rate=50.0))
+                                                processing_delay=self.options.processing_delay,
+                                                account_rate=self.options.account_rate))
         self.bot: Bot | None = None
         self.env: dict[str, str] = {}
         self.jumio_url = ""
@@ -94,7 +96,8 @@ class LocalWorld:
     async def start_bot(self) -> Bot:
         settings = load_settings(self.env, env_file=None)
         self.bot = Bot(settings, RuntimeOptions(host="127.0.0.1", runner=self.options.runner, jumio_retry_budget=5.0,
-                                                jumio_backoff_base=0.02, sweep=False))
+                                                jumio_backoff_base=0.02, jumio_account_rate=self.options.account_rate,
+                                                sweep=False))
         await self.bot.start()
         if self.options.socket_mode:
             await self.slack.wait_for_socket()

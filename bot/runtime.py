@@ -32,6 +32,7 @@ class RuntimeOptions:
     runner: RunnerOptions = field(default_factory=RunnerOptions)
     jumio_retry_budget: float = 45.0
     jumio_backoff_base: float = 0.5
+    jumio_account_rate: float = 1.0  # Jumio's default tenant limit: account creations per second
     sandbox: SandboxConfig | None = None
     sweep: bool = True
 
@@ -73,7 +74,7 @@ class Bot:
             client_id=settings.jumio_client_id, client_secret=settings.jumio_client_secret.reveal(),
             token_url=endpoints.token_url, account_url=endpoints.account_url, retrieval_url=endpoints.retrieval_url,
             user_agent=settings.jumio_user_agent, retry_budget=self.options.jumio_retry_budget,
-            backoff_base=self.options.jumio_backoff_base,
+            backoff_base=self.options.jumio_backoff_base, account_creation_rate=self.options.jumio_account_rate,
         )
         callback_url = settings.jumio_callback_url
         if callback_url is None and settings.jumio_sandbox:

@@ -99,6 +99,8 @@ class Fault:
     delay: float = 0.0
     drop: bool = False
     after: bool = False  # handle the request first, then delay (or drop) the answer
+    duration: float | None = None  # instead of a count: every matching call for this many seconds (an outage)
+    ends_at: float | None = None
 
 
 @dataclass
@@ -289,7 +291,7 @@ class JumioSandbox:
             if fault.drop:
                 if request.transport is not None:
                     request.transport.abort()
-                raise ConnectionResetError("sandbox fault: connection dropped")
+                return web.Response(status=500)  # never reaches the client: the connection is gone
             if fault.status is not None:
                 self.calls.append((request.method, path, fault.status))
                 if fault.status == 429:
@@ -307,8 +309,17 @@ class JumioSandbox:
         return response
 
     def _take_fault(self, request: web.Request) -> Fault | None:
-        for fault in self.faults:
-            if fault.path_contains in request.path and (fault.method in (None, request.method)) and fault.count > 0:
+        for fault in list(self.faults):
+            if fault.path_contains not in request.path or fault.method not in (None, request.method):
+                continue
+            if fault.duration is not None:
+                if fault.ends_at is None:
+                    fault.ends_at = self.clock() + fault.duration
+                if self.clock() >= fault.ends_at:
+                    self.faults.remove(fault)
+                    continue
+                return fault
+            if fault.count > 0:
                 fault.count -= 1
                 if fault.count == 0:
                     self.faults.remove(fault)
