@@ -1,0 +1,170 @@
+"""Secrets and images: nothing secret in a log line, an exception or a channel; no image on disk; the bot token
+goes to Slack only; tokens and links are forgotten once an execution is final; the database is private."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from aiohttp import web
+
+from bot.sandbox import serve_app
+from bot.sandbox.images import png
+from bot.sandbox.jumio import Fault
+from tests.conftest import wait_until
+from tests.world import World
+
+pytestmark = pytest.mark.parametrize("slack_mode", ["http", "socket"], indirect=True)
+
+
+def _noise_photos() -> dict[str, bytes]:
+    return {part: png(640, 400, noise_seed=seed) for seed, part in enumerate(("front", "back", "face"), start=101)}
+
+
+async def _journey_with_every_kind_of_event(world: World) -> None:
+    photos = _noise_photos()
+    # The API path, with a Jumio hiccup on the way.
+    world.jumio.add_fault(Fault(path_contains="/parts/", status=503, count=1))
+    execution, root = await world.start("CUST-SECRET-1")
+    await world.share(root, *((f"{part}.png", data) for part, data in photos.items()))
+    await world.decided("CUST-SECRET-1")
+    # A rejected upload and a refused one.
+    await world.share(root, ("late.png", photos["front"]))
+    # An expiry and a new link.
+    expiring, expiring_root = await world.start("CUST-SECRET-2")
+    await world.jumio.expire(world.jumio.executions[expiring.workflow_execution_id], "TOKEN_EXPIRED")
+    notice = await wait_until(lambda: next((m for m in world.slack.thread(expiring_root.ts)
+                                            if "new_link" in m.all_text()), None))
+    await world.slack.click("new_link", str(expiring.id), message=notice)
+    await wait_until(lambda: (r := world.store.execution_replacing(expiring.id)) and r.status == "INITIATED")
+    # The Web Client path.
+    web_execution, _ = await world.start("CUST-SECRET-3")
+    link = [m for m in world.slack.ephemerals("UAGENT1") if "Only you can see this" in m.all_text()][-1]
+    href = link.all_text().split("<", 1)[1].split("|", 1)[0]
+    async with httpx.AsyncClient() as customer:
+        token = href.split("authorizationToken=")[1].split("&")[0]
+        await customer.post(href.split("?")[0], data={"authorizationToken": token, "sample": "1"})
+    await world.decided("CUST-SECRET-3")
+    await world.bot.runner.run_until_idle()
+    assert execution and web_execution
+
+
+def _secrets(world: World) -> list[str]:
+    found = [world.env["SLACK_BOT_TOKEN"], world.env["SLACK_SIGNING_SECRET"], world.env["JUMIO_CLIENT_SECRET"]]
+    found += [world.env["SLACK_APP_TOKEN"]] if "SLACK_APP_TOKEN" in world.env else []
+    found += list(world.jumio.oauth_tokens)
+    for held in world.jumio.executions.values():
+        found += [held.web_token, held.sdk_token] + [c.api_token for c in held.credentials if c.api_token]
+    return found
+
+
+async def test_no_secret_in_logs_exceptions_or_channels(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    await _journey_with_every_kind_of_event(world)
+    secrets = _secrets(world)
+    assert len(secrets) > 12 and all(secrets)
+
+    texts = [record.getMessage() + (record.exc_text or "") for record in caplog.records]
+    assert len(texts) > 100, "DEBUG logging of the whole journey should have produced many lines"
+    texts += [job.last_error or "" for job in world.store.jobs()]
+    texts += [entry.detail or "" for entry in world.store.audit_trail()]
+    texts += [upload.error or "" for e in world.store.executions_for_customer("CUST-SECRET-1")
+              for upload in world.store.uploads_for(e.id)]
+    link_messages = [m for m in world.slack.state.messages if "Only you can see this" in m.all_text()]
+    said = [m.all_text() for m in world.slack.state.messages if m not in link_messages]
+    said += [r.get("text", "") for r in world.slack.state.responses]
+    for secret in secrets:
+        for text in texts + said:
+            assert secret not in text
+    # The private link carries its own authorization token and nothing else secret.
+    web_tokens = {held.web_token for held in world.jumio.executions.values()}
+    for message in link_messages:
+        assert message.ephemeral_to is not None
+        for secret in set(secrets) - web_tokens:
+            assert secret not in message.all_text()
+
+
+async def test_final_executions_forget_tokens_and_links(world: World) -> None:
+    await _journey_with_every_kind_of_event(world)
+    for execution in world.store.executions_awaiting_result() + [
+        e for ref in ("CUST-SECRET-1", "CUST-SECRET-2", "CUST-SECRET-3") for e in world.store.executions_for_customer(ref)
+    ]:
+        if execution.is_final:
+            assert world.store.web_href(execution.id) is None
+            assert all(c.api_token is None for c in world.store.credentials(execution.id))
+    path = Path(world.store.path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    data = path.read_bytes() + Path(f"{path}-wal").read_bytes() if Path(f"{path}-wal").exists() else path.read_bytes()
+    for held in world.jumio.executions.values():
+        if held.status in ("PROCESSED", "TOKEN_EXPIRED", "SESSION_EXPIRED"):
+            for credential in held.credentials:
+                if credential.api_token:
+                    assert credential.api_token.encode() not in data
+
+
+def _files_under(folder: Path) -> dict[Path, float]:
+    found = {}
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            path = Path(root) / name
+            try:
+                found[path] = path.stat().st_mtime
+            except OSError:
+                continue
+    return found
+
+
+async def test_no_image_bytes_reach_the_disk(world: World) -> None:
+    folders = [Path.cwd(), Path(tempfile.gettempdir())]
+    before = {folder: _files_under(folder) for folder in folders}
+    await _journey_with_every_kind_of_event(world)
+    fragments = [data[200:264] for data in _noise_photos().values()]  # incompressible: unique to these images
+    for folder in folders:
+        for path, mtime in _files_under(folder).items():
+            if before[folder].get(path) == mtime or path.stat().st_size > 64 * 1024 * 1024:
+                continue
+            try:
+                content = path.read_bytes()
+            except OSError:
+                continue
+            assert not any(fragment in content for fragment in fragments), f"image bytes found in {path}"
+
+
+@pytest.fixture
+async def elsewhere() -> AsyncIterator[tuple[str, list[str | None]]]:
+    """A server on another loopback address, standing for a host that is not Slack's; it records Authorization."""
+    seen: list[str | None] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return web.Response(body=png(640, 400, noise_seed=9), content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", record)
+    runner, port = await serve_app(app, host="127.0.0.2")
+    try:
+        yield f"http://127.0.0.2:{port}", seen
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_bot_token_goes_only_to_slack(world: World, elsewhere: tuple[str, list[str | None]]) -> None:
+    url, seen = elsewhere
+    execution, root = await world.start("CUST-TOKEN")
+    redirected = world.slack.add_file("front.png", png(640, 400, noise_seed=1))
+    redirected.redirect_to = f"{url}/files-pri/T-F/front.png"
+    await world.share(root, ("placeholder.png", b""))  # keeps the thread busy with an ordinary rejection
+    await world.slack.share([redirected], thread_ts=root.ts)
+    event = world.slack.file_share_event([world.slack.add_file("back.png", png(640, 400, noise_seed=2))],
+                                         thread_ts=root.ts)
+    event["files"][0]["url_private_download"] = f"{url}/files-pri/T-F/back.png"  # a forged event
+    await world.slack.event(event)
+    await wait_until(lambda: sum("somewhere other than Slack" in m.text for m in world.slack.thread(root.ts)) == 2)
+    assert seen == []  # the other host was never contacted, so it never saw the token
+    assert world.jumio_parts(execution) == {}
