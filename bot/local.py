@@ -5,8 +5,13 @@ Used by `python -m bot demo`, the end-to-end tests and the benchmark. Nothing le
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import signal
 import socket
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +116,54 @@ class LocalWorld:
 
 
 _SLACK_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]+)>")
+
+
+class BotProcess:
+    """`python -m bot run` with the world's settings; its output is kept in `lines`."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONUNBUFFERED": "1", **env}
+        self.cwd = cwd
+        self.process: asyncio.subprocess.Process | None = None
+        self.lines: list[str] = []
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self, timeout: float = 20.0) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=self.cwd, env=self.env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        self._reader = asyncio.create_task(self._read())
+        deadline = time.monotonic() + timeout
+        while not any("idv-bot ready" in line for line in self.lines):
+            if self.process.returncode is not None or time.monotonic() > deadline:
+                raise RuntimeError("the bot did not start:\n" + "\n".join(self.lines[-20:]))
+            await asyncio.sleep(0.02)
+
+    async def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        async for raw in self.process.stdout:
+            self.lines.append(raw.decode(errors="replace").rstrip())
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+        if self._reader:
+            await self._reader
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    async def terminate(self, timeout: float = 20.0) -> tuple[int, float]:
+        assert self.process is not None
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(self.process.wait(), timeout)
+        if self._reader:
+            await self._reader
+        return code, time.monotonic() - started
 
 
 def render(text: str, blocks: list[dict[str, Any]], link_placeholder: Callable[[str], str] | None = None) -> str:

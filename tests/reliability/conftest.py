@@ -2,61 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.local import LocalOptions, LocalWorld
+from bot.local import BotProcess, LocalOptions, LocalWorld
 from bot.sandbox.slack import Posted
 from storage import Execution, Store
 from tests.conftest import wait_until
-
-
-class BotProcess:
-    """`python -m bot run` with the world's settings; its output is kept in `lines`."""
-
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONUNBUFFERED": "1", **env}
-        self.cwd = cwd
-        self.process: asyncio.subprocess.Process | None = None
-        self.lines: list[str] = []
-        self._reader: asyncio.Task[None] | None = None
-
-    async def start(self, timeout: float = 20.0) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=self.cwd, env=self.env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        self._reader = asyncio.create_task(self._read())
-        await wait_until(lambda: any("idv-bot ready" in line for line in self.lines) or self.process.returncode,
-                         timeout=timeout)
-        assert self.process.returncode is None, "\n".join(self.lines)
-
-    async def _read(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        async for raw in self.process.stdout:
-            self.lines.append(raw.decode(errors="replace").rstrip())
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
-        if self._reader:
-            await self._reader
-
-    async def terminate(self, timeout: float = 20.0) -> tuple[int, float]:
-        assert self.process is not None
-        started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(self.process.wait(), timeout)
-        if self._reader:
-            await self._reader
-        return code, time.monotonic() - started
 
 
 class ProcessWorld:
