@@ -13,6 +13,7 @@ USAGE = """usage: python -m bot COMMAND   (or: idv-bot COMMAND)
   run                      serve the bot (settings from the environment and .env; see .env.example)
   demo                     play a whole verification locally against the bundled sandboxes, then exit
   sandbox-jumio --port N   serve the Jumio simulator alone on loopback
+  bench [--quick]          measure the bot against the limits that matter (see README, Performance)
 """
 
 
@@ -55,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.demo import main as demo_main
 
         return demo_main(rest)
+    if command == "bench":
+        from bot.bench import main as bench_main
+
+        return bench_main(rest)
     if command == "sandbox-jumio":
         from bot.sandbox.jumio import main as sandbox_main
 

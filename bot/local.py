@@ -119,18 +119,19 @@ _SLACK_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]+)>")
 
 
 class BotProcess:
-    """`python -m bot run` with the world's settings; its output is kept in `lines`."""
+    """`python -m bot run` (or `args`) as a separate process with the world's settings; its output is in `lines`."""
 
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+    def __init__(self, env: dict[str, str], cwd: Path, args: tuple[str, ...] = ("-m", "bot", "run")) -> None:
         self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONUNBUFFERED": "1", **env}
         self.cwd = cwd
+        self.args = args
         self.process: asyncio.subprocess.Process | None = None
         self.lines: list[str] = []
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self, timeout: float = 20.0) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=self.cwd, env=self.env,
+            sys.executable, *self.args, cwd=self.cwd, env=self.env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
         self._reader = asyncio.create_task(self._read())
         deadline = time.monotonic() + timeout

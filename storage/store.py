@@ -268,6 +268,15 @@ class Store:
         )
         return [Execution.from_row(row) for row in rows]
 
+    def customer_history(self, customer_ref: str, limit: int = 10, steps: int = 6
+                         ) -> list[tuple[Execution, list[AuditEntry]]]:
+        """A customer's latest executions, each with its last `steps` audit entries (for `/verify status`)."""
+        history = []
+        for execution in self.executions_for_customer(customer_ref, limit):
+            rows = self._rows("SELECT * FROM audit WHERE execution = ? ORDER BY id DESC LIMIT ?", (execution.id, steps))
+            history.append((execution, [AuditEntry(**row) for row in reversed(rows)]))
+        return history
+
     def open_execution_for_customer(self, customer_ref: str) -> Execution | None:
         rows = self._rows(
             f"SELECT * FROM executions WHERE customer_ref = ? AND status IN ({','.join('?' * len(OPEN_STATUSES))}) "

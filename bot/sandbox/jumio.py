@@ -86,6 +86,7 @@ class SandboxConfig:
     callbacks_enabled: bool = True
     strict_callback_urls: bool = False
     expiry_check_interval: float = 0.1
+    latency: float = 0.0  # seconds added to every Jumio API call (a slow Jumio, for benchmarks)
 
 
 @dataclass
@@ -217,6 +218,8 @@ class JumioSandbox:
         self.user_agents: set[str] = set()
         self.callbacks: list[Callback] = []
         self.account_answers: list[int] = []
+        self.account_created_at: list[float] = []
+        self.part_stored: list[Callable[[SandboxExecution, str], None]] = []
         self._account_bucket = _Bucket(self.config.account_rate, self.config.account_burst, self.now)
         self._token_bucket = _Bucket(self.config.token_rate, self.config.token_rate, self.now)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -298,6 +301,8 @@ class JumioSandbox:
                     return web.json_response({"title": "Too Many Requests", "status": 429,
                                               "detail": "Request limit exceeded"}, status=429)
                 return _problem(fault.status, "sandbox fault")
+        if self.config.latency and not path.startswith("/web/"):
+            await asyncio.sleep(self.config.latency)
         if not path.startswith("/web/"):
             agent = request.headers.get("User-Agent", "")
             self.user_agents.add(agent)
@@ -409,6 +414,7 @@ class JumioSandbox:
         self.executions[execution.id] = execution
         self.accounts.setdefault(account_id, []).append(execution.id)
         self.account_answers.append(200)
+        self.account_created_at.append(self.clock())
         return web.json_response(self._account_answer(execution, str(request.url.origin())))
 
     def _account_body_problem(self, body: Any) -> str | None:
@@ -588,6 +594,8 @@ class JumioSandbox:
             uploads=(previous.uploads + 1) if previous else 1,
         )
         self._touch(execution)
+        for listener in self.part_stored:
+            listener(execution, classifier)
 
     def _touch(self, execution: SandboxExecution) -> None:
         execution.started_at = execution.started_at or self.now()

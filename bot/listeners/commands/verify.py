@@ -12,14 +12,14 @@ from bot.app import Services
 
 
 def status_answer(services: Services, reference: str) -> blocks.Message:
-    executions = services.store.executions_for_customer(reference, limit=10)
-    history = {
-        e.id: [f"{blocks.slack_date(entry.at)} {entry.action.replace('_', ' ')} by "
-               f"{'<@' + entry.actor + '>' if entry.actor.startswith(('U', 'W')) else entry.actor}"
-               for entry in services.store.audit_trail(e.id)[-6:]]
-        for e in executions
+    history = services.store.customer_history(reference, limit=10, steps=6)
+    steps = {
+        execution.id: [f"{blocks.slack_date(entry.at)} {entry.action.replace('_', ' ')} by "
+                       f"{'<@' + entry.actor + '>' if entry.actor.startswith(('U', 'W')) else entry.actor}"
+                       for entry in entries]
+        for execution, entries in history
     }
-    return blocks.status_message(reference, executions, history)
+    return blocks.status_message(reference, [execution for execution, _ in history], steps)
 
 
 async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:

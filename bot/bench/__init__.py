@@ -1,0 +1,373 @@
+"""`python -m bot bench [--quick] [--runs N]`: the bot's cost against the limits that matter, with baselines.
+
+Everything runs on loopback: the Jumio sandbox and the Slack stand-in in this process, the bot (and the baseline Bolt
+app) as separate processes started as in production. Each figure is the median of `--runs` runs with its spread
+(min–max); ratios are taken against a baseline measured in the same run, so machine noise cancels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from bot.jumio import AccountRequest, JumioClient
+from bot.local import CLIENT_ID, CLIENT_SECRET, USER_AGENT, BotProcess, LocalOptions, LocalWorld, free_port
+from bot.sandbox.images import png
+from bot.sandbox.jumio import SandboxExecution
+from storage import Store
+
+log = logging.getLogger("bot.bench")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    commands: int
+    jumio_latency: float
+    photo_side: int  # a noise PNG of side² × 3 bytes: 1870 → 10 MB
+    relays: int
+    concurrent_relays: int
+    accounts: int
+    executions: int
+    runs: int
+
+
+FULL = Sizes(commands=100, jumio_latency=0.3, photo_side=1870, relays=3, concurrent_relays=10, accounts=30,
+             executions=1_000_000, runs=3)
+QUICK = Sizes(commands=10, jumio_latency=0.3, photo_side=600, relays=1, concurrent_relays=2, accounts=4,
+              executions=20_000, runs=1)
+
+
+@dataclass
+class Figures:
+    ack: list[list[float]] = field(default_factory=list)
+    ack_baseline: list[list[float]] = field(default_factory=list)
+    relay: list[float] = field(default_factory=list)
+    relay_baseline: list[float] = field(default_factory=list)
+    peak_rss_mb: list[float] = field(default_factory=list)
+    idle_rss_mb: list[float] = field(default_factory=list)
+    account_rate: list[float] = field(default_factory=list)
+    account_lost: list[int] = field(default_factory=list)
+    account_429: list[int] = field(default_factory=list)
+    status_ms: list[float] = field(default_factory=list)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _command_body(reference: str) -> str:
+    return urlencode({"command": "/verify", "text": reference, "user_id": "UAGENT1", "channel_id": "CVERIFY",
+                      "team_id": "T0IDV", "trigger_id": f"1.{uuid.uuid4().hex}", "api_app_id": "AIDV",
+                      "response_url": "http://127.0.0.1:9/unused"})
+
+
+async def _fire_commands(world: LocalWorld, count: int, prefix: str) -> list[float]:
+    """`count` signed /verify commands at once; each one's time to the HTTP answer, in milliseconds."""
+
+    async def one(index: int) -> float:
+        started = time.perf_counter()
+        status, _ = await world.slack._post_signed(_command_body(f"{prefix}-{index}"),
+                                                   "application/x-www-form-urlencoded")
+        elapsed = (time.perf_counter() - started) * 1000
+        if status != 200:
+            raise RuntimeError(f"the command was answered {status}")
+        return elapsed
+
+    for warm in range(3):
+        await one(10_000 + warm)
+    return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+async def measure_ack(folder: Path, sizes: Sizes, baseline: bool) -> list[float]:
+    options = LocalOptions(start_bot=False, env={"IDV_POLL_SCHEDULE": "5"})
+    async with LocalWorld(folder, options) as world:
+        world.jumio.config.latency = sizes.jumio_latency
+        args = ("-m", "bot.bench.baseline", "--port", world.env["PORT"]) if baseline else ("-m", "bot", "run")
+        process = BotProcess(world.env, folder, args)
+        await process.start()
+        try:
+            return await _fire_commands(world, sizes.commands, "BASE" if baseline else "CUST")
+        finally:
+            await process.terminate()
+
+
+def _rss_mb(pid: int, field_name: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field_name + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _until(predicate: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        await asyncio.sleep(0.01)
+    raise TimeoutError("the benchmark waited too long")
+
+
+async def _started(world: LocalWorld, store: Store, reference: str) -> Any:
+    await world.slack.command(reference)
+    return await _until(lambda: (e := store.executions_for_customer(reference)) and e[0].status == "INITIATED"
+                        and e[0], timeout=60)
+
+
+def _stored_event(world: LocalWorld, execution_id: str, classifier: str, expected: int) -> asyncio.Event:
+    event = asyncio.Event()
+    seen = []
+
+    def listener(execution: SandboxExecution, part: str) -> None:
+        if execution.id == execution_id and part == classifier:
+            seen.append(part)
+            if len(seen) >= expected:
+                event.set()
+
+    world.jumio.part_stored.append(listener)
+    return event
+
+
+async def measure_relay(folder: Path, sizes: Sizes, figures: Figures) -> None:
+    """Relay time of a photo through the bot, and the same bytes moved by plain httpx, in one world."""
+    photo = png(sizes.photo_side, sizes.photo_side, noise_seed=42)
+    async with LocalWorld(folder, LocalOptions(start_bot=False)) as world:
+        process = BotProcess(world.env, folder)
+        await process.start()
+        store = Store(world.env["IDV_DATABASE"])
+        try:
+            execution = await _started(world, store, "CUST-RELAY")
+            for attempt in range(sizes.relays):
+                stored = _stored_event(world, execution.workflow_execution_id, "FRONT", 1)
+                file = world.slack.add_file(f"front-{attempt}.png", photo)
+                event = world.slack.file_share_event([file], thread_ts=execution.thread_ts)
+                started = time.perf_counter()
+                await world.slack.event(event)
+                await asyncio.wait_for(stored.wait(), 60)
+                figures.relay.append(time.perf_counter() - started)
+                world.jumio.part_stored.clear()
+                await _until(lambda a=attempt: len(store.uploads_for(execution.id)) == a + 1
+                             and store.uploads_for(execution.id)[-1].state == "uploaded", timeout=30)
+            figures.relay_baseline.extend(await _baseline_relay(world, photo, sizes.relays))
+        finally:
+            store.close()
+            await process.terminate()
+
+
+async def _baseline_relay(world: LocalWorld, photo: bytes, count: int) -> list[float]:
+    client = JumioClient(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, token_url=f"{world.jumio_url}/oauth2/token",
+                         account_url=world.jumio_url, retrieval_url=world.jumio_url, user_agent=USER_AGENT,
+                         account_creation_rate=50)
+    session = await client.create_account(AccountRequest(customer_reference="CUST-BASELINE", workflow_key=10011))
+    await client.aclose()
+    credential = session.credential_for_part("FRONT")
+    assert credential is not None and credential.api_token
+    times = []
+    async with httpx.AsyncClient(timeout=60) as http:
+        for attempt in range(count):
+            stored = _stored_event(world, session.execution_id, "FRONT", 1)
+            file = world.slack.add_file(f"base-{attempt}.png", photo)
+            url = file.info(world.slack.base_url, world.slack.team_id)["url_private_download"]
+            started = time.perf_counter()
+            download = await http.get(url, headers={"Authorization": f"Bearer {world.slack.bot_token}"})
+            await http.post(credential.part_url("FRONT") or "", files={"file": ("front.png", download.content,
+                                                                              "image/png")},
+                            headers={"Authorization": f"Bearer {credential.api_token}", "User-Agent": USER_AGENT})
+            await asyncio.wait_for(stored.wait(), 60)
+            times.append(time.perf_counter() - started)
+            world.jumio.part_stored.clear()
+    return times
+
+
+async def measure_memory(folder: Path, sizes: Sizes, figures: Figures) -> None:
+    """Peak RSS of the bot while `concurrent_relays` photos of 10 MB are relayed at once."""
+    async with LocalWorld(folder, LocalOptions(start_bot=False)) as world:
+        process = BotProcess(world.env, folder)
+        await process.start()
+        store = Store(world.env["IDV_DATABASE"])
+        try:
+            execution = await _started(world, store, "CUST-MEMORY")
+            figures.idle_rss_mb.append(_rss_mb(process.pid, "VmRSS"))
+            stored = _stored_event(world, execution.workflow_execution_id, "FRONT", sizes.concurrent_relays)
+            files = [world.slack.add_file(f"front-{i}.png", png(sizes.photo_side, sizes.photo_side, noise_seed=i))
+                     for i in range(sizes.concurrent_relays)]
+            await world.slack.event(world.slack.file_share_event(files, thread_ts=execution.thread_ts))
+            await asyncio.wait_for(stored.wait(), 120)
+            figures.peak_rss_mb.append(_rss_mb(process.pid, "VmHWM"))
+        finally:
+            store.close()
+            await process.terminate()
+
+
+async def measure_accounts(folder: Path, sizes: Sizes, figures: Figures) -> None:
+    """`accounts` /verify at once against Jumio's real limit (1 per second): the rate, the losses, the 429s."""
+    options = LocalOptions(start_bot=False, account_rate=1.0)
+    async with LocalWorld(folder, options) as world:
+        process = BotProcess(world.env, folder)
+        await process.start()
+        store = Store(world.env["IDV_DATABASE"])
+        try:
+            await asyncio.gather(*(world.slack.command(f"CUST-RATE-{i}") for i in range(sizes.accounts)))
+            try:
+                await _until(lambda: sum(1 for i in range(sizes.accounts)
+                                         if (e := store.executions_for_customer(f"CUST-RATE-{i}"))
+                                         and e[0].status == "INITIATED") == sizes.accounts,
+                             timeout=sizes.accounts * 3 + 30)
+            except TimeoutError:
+                pass
+            created = world.jumio.account_created_at
+            initiated = sum(1 for i in range(sizes.accounts) if (e := store.executions_for_customer(f"CUST-RATE-{i}"))
+                            and e[0].status == "INITIATED")
+            figures.account_lost.append(sizes.accounts - initiated)
+            figures.account_429.append(world.jumio.account_answers.count(429))
+            figures.account_rate.append((len(created) - 1) / (created[-1] - created[0]) if len(created) > 1 else 0.0)
+        finally:
+            store.close()
+            await process.terminate()
+
+
+def measure_status_lookup(folder: Path, sizes: Sizes, figures: Figures) -> None:
+    """`/verify status` in storage, for one customer among `executions` executions (each with audit rows)."""
+    store = Store(str(folder / "big.sqlite3"))
+    now = time.time()
+    customers = max(1, sizes.executions // 5)
+    batch = 50_000
+    db = store.db
+    for start in range(0, sizes.executions, batch):
+        db.execute("BEGIN")
+        rows = [(f"CUST-{i % customers}", 10011, "CVERIFY", f"{now}.{i}", "UAGENT1", "PROCESSED", now, now)
+                for i in range(start, min(start + batch, sizes.executions))]
+        db.conn.executemany("INSERT INTO executions (customer_ref, workflow_key, channel_id, thread_ts, started_by, "
+                            "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        first = db.execute("SELECT max(id) FROM executions").fetchone()[0] - len(rows) + 1
+        db.conn.executemany("INSERT INTO audit (at, actor, action, execution, detail) VALUES (?, ?, ?, ?, ?)",
+                            [(now, "UAGENT1", action, first + j, "")
+                             for j in range(len(rows)) for action in ("start", "result")])
+        db.execute("COMMIT")
+    target = "CUST-7"
+    for _ in range(5):
+        store.customer_history(target)
+    for _ in range(200):
+        started = time.perf_counter()
+        history = store.customer_history(target, limit=10, steps=6)
+        figures.status_ms.append((time.perf_counter() - started) * 1000)
+    assert history and len(history) == 5
+    store.close()
+
+
+def _spread(values: list[float], unit: str, digits: int = 0) -> str:
+    if not values:
+        return "—"
+    middle = statistics.median(values)
+    return f"{middle:.{digits}f} {unit} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+def table(figures: Figures, sizes: Sizes) -> tuple[str, bool]:
+    def ack_summary(runs: list[list[float]]) -> tuple[float, float, float]:
+        p50 = statistics.median(statistics.median(r) for r in runs)
+        p99 = statistics.median(percentile(r, 0.99) for r in runs)
+        worst = statistics.median(max(r) for r in runs)
+        return p50, p99, worst
+
+    bot_p50, bot_p99, bot_max = ack_summary(figures.ack)
+    base_p50, base_p99, base_max = ack_summary(figures.ack_baseline)
+    p99_ratios = [percentile(b, 0.99) / percentile(a, 0.99) for b, a in zip(figures.ack, figures.ack_baseline,
+                                                                            strict=True)]
+    relay_ratios = [b / a for b, a in zip(figures.relay, figures.relay_baseline, strict=True)]
+    p99_ratio, relay_ratio = statistics.median(p99_ratios), statistics.median(relay_ratios)
+    peak = statistics.median(figures.peak_rss_mb)
+    rate = statistics.median(figures.account_rate)
+    lost, too_many = max(figures.account_lost), max(figures.account_429)
+    status_p50 = statistics.median(figures.status_ms)
+    checks = {
+        "ack": p99_ratio <= 1.2,
+        "relay": relay_ratio <= 1.3,
+        "rss": peak <= 250,
+        "accounts": rate >= 0.95 and lost == 0 and too_many <= 1,
+        "status": status_p50 <= 5,
+    }
+
+    def verdict(key: str) -> str:
+        return "met" if checks[key] else "**missed**"
+
+    mb = sizes.photo_side ** 2 * 3 / 1024 / 1024
+    lines = [
+        "| figure | how | result | target |",
+        "|---|---|---|---|",
+        f"| command ack latency p50 / p99 / max | {sizes.commands} `/verify` at once, Jumio +{sizes.jumio_latency * 1000:.0f}"
+        f" ms per call | {bot_p50:.1f} / {bot_p99:.1f} / {bot_max:.1f} ms; p99 = {p99_ratio:.2f} × baseline "
+        f"({min(p99_ratios):.2f}–{max(p99_ratios):.2f}) | p99 ≤ 1.2 × baseline: {verdict('ack')} |",
+        f"| baseline ack latency p50 / p99 / max | the same load on a Bolt AsyncApp that only acks | {base_p50:.1f} / "
+        f"{base_p99:.1f} / {base_max:.1f} ms | — |",
+        f"| photo relay time, {mb:.0f} MB PNG | file_share event → the sandbox holds the part | "
+        f"{_spread([t * 1000 for t in figures.relay], 'ms')}; {relay_ratio:.2f} × baseline "
+        f"({min(relay_ratios):.2f}–{max(relay_ratios):.2f}) | ≤ 1.3 × baseline: {verdict('relay')} |",
+        f"| baseline relay time | httpx download from the stand-in, then upload to the sandbox, same bytes | "
+        f"{_spread([t * 1000 for t in figures.relay_baseline], 'ms')} | — |",
+        f"| peak RSS of the bot | {sizes.concurrent_relays} concurrent {mb:.0f} MB relays (VmHWM) | "
+        f"{_spread(figures.peak_rss_mb, 'MB')}; idle {_spread(figures.idle_rss_mb, 'MB')} | ≤ 250 MB: {verdict('rss')} |",
+        f"| sustained account creation | {sizes.accounts} `/verify` at once, sandbox limit 1/s | "
+        f"{_spread(figures.account_rate, '/s', 3)}; lost {lost}; 429 answers {too_many} | ≥ 0.95/s, 0 lost, ≤ 1 × 429: "
+        f"{verdict('accounts')} |",
+        f"| status lookup | `/verify status` storage for one customer among {sizes.executions:,} executions | "
+        f"p50 {status_p50:.2f} ms, p99 {percentile(figures.status_ms, 0.99):.2f} ms | ≤ 5 ms: {verdict('status')} |",
+    ]
+    return "\n".join(lines), all(checks.values())
+
+
+async def run(sizes: Sizes) -> tuple[Figures, float]:
+    figures = Figures()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="idv-bench-") as tmp:
+        root = Path(tmp)
+        for index in range(sizes.runs):
+            print(f"run {index + 1} of {sizes.runs}: ack latency (bot, baseline)", file=sys.stderr, flush=True)
+            order = (False, True) if index % 2 == 0 else (True, False)
+            for baseline in order:
+                folder = root / f"ack-{index}-{baseline}"
+                folder.mkdir()
+                (figures.ack_baseline if baseline else figures.ack).append(await measure_ack(folder, sizes, baseline))
+            print(f"run {index + 1} of {sizes.runs}: relay, memory, account creation", file=sys.stderr, flush=True)
+            for name, measure in (("relay", measure_relay), ("memory", measure_memory),
+                                  ("accounts", measure_accounts)):
+                folder = root / f"{name}-{index}"
+                folder.mkdir()
+                await measure(folder, sizes, figures)
+        print(f"status lookup in {sizes.executions:,} executions", file=sys.stderr, flush=True)
+        measure_status_lookup(root, sizes, figures)
+    return figures, time.monotonic() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one run: checks the benchmark works")
+    parser.add_argument("--runs", type=int, help="runs per figure (default 3; 1 with --quick)")
+    parser.add_argument("--json", type=Path, help="also write the raw figures to this file")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    sizes = QUICK if args.quick else FULL
+    if args.runs:
+        sizes = Sizes(**{**sizes.__dict__, "runs": args.runs})
+    figures, elapsed = asyncio.run(run(sizes))
+    text, all_met = table(figures, sizes)
+    print(text)
+    print(f"\n{sizes.runs} run(s) in {elapsed:.0f} s on this machine"
+          f"{' (quick sizes: figures are not comparable with the targets)' if args.quick else ''}.")
+    if args.json:
+        args.json.write_text(json.dumps(figures.__dict__, indent=1))
+    return 0 if all_met or args.quick else 1
