@@ -125,17 +125,19 @@ class Journey:
               user_ref: str | None = None, locale: str | None = None, supporting_data: dict[str, Any] | None = None,
               response_url: str | None = None) -> Execution:
         """Record a new verification and queue its start; what a listener does once the input is valid."""
-        execution = self.store.record_execution(
-            customer_ref=customer_ref, workflow_key=self.options.workflow_key, channel_id=channel_id,
-            started_by=user_id, user_ref=user_ref, locale=locale, team_id=team_id,
-        )
-        self.store.audit(user_id, "start", execution.id, f"workflow {execution.workflow_key}")
-        payload: dict[str, Any] = {"execution": execution.id, "requested_by": user_id}
-        if supporting_data:
-            payload["supporting_data"] = supporting_data
-        if response_url:
-            payload["response_url"] = response_url
-        self.enqueue("start", payload, dedupe_key=f"start:{execution.id}")
+        with self.store.transaction():
+            execution = self.store.record_execution(
+                customer_ref=customer_ref, workflow_key=self.options.workflow_key, channel_id=channel_id,
+                started_by=user_id, user_ref=user_ref, locale=locale, team_id=team_id,
+            )
+            self.store.audit(user_id, "start", execution.id, f"workflow {execution.workflow_key}")
+            payload: dict[str, Any] = {"execution": execution.id, "requested_by": user_id}
+            if supporting_data:
+                payload["supporting_data"] = supporting_data
+            if response_url:
+                payload["response_url"] = response_url
+            self.store.enqueue("start", payload, dedupe_key=f"start:{execution.id}")
+        self.wake()
         return execution
 
     # --- Slack helpers ---------------------------------------------------------------------------------------

@@ -195,7 +195,16 @@ class Store:
             return False
 
     @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction for several calls: they all happen, or none does."""
+        with self._write() as db:
+            yield db
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite_utils.Database]:
+        if self.db.conn.in_transaction:  # part of an enclosing transaction()
+            yield self.db
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -226,24 +235,17 @@ class Store:
     ) -> Execution:
         """A new verification, before Jumio knows of it (status PENDING)."""
         now = self.clock()
+        values = {
+            "customer_ref": customer_ref, "user_ref": user_ref, "workflow_key": workflow_key, "locale": locale,
+            "team_id": team_id, "channel_id": channel_id, "thread_ts": thread_ts, "started_by": started_by,
+            "status": PENDING, "replaces": replaces, "created_at": now, "updated_at": now,
+        }
         with self._write() as db:
-            row_id = db["executions"].insert(
-                {
-                    "customer_ref": customer_ref,
-                    "user_ref": user_ref,
-                    "workflow_key": workflow_key,
-                    "locale": locale,
-                    "team_id": team_id,
-                    "channel_id": channel_id,
-                    "thread_ts": thread_ts,
-                    "started_by": started_by,
-                    "status": PENDING,
-                    "replaces": replaces,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            ).last_pk
-        return self.execution(int(row_id))  # type: ignore[arg-type]
+            cursor = db.execute(
+                f"INSERT INTO executions ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                tuple(values.values()),
+            )
+        return Execution.from_row({**values, "id": cursor.lastrowid})
 
     def execution(self, execution: int) -> Execution:
         rows = self._rows("SELECT * FROM executions WHERE id = ?", (execution,))
@@ -713,8 +715,8 @@ class Store:
     def audit(self, actor: str, action: str, execution: int | None = None, detail: str | None = None) -> None:
         """One row of who did what; `detail` must hold no personal data."""
         with self._write() as db:
-            db["audit"].insert({"at": self.clock(), "actor": actor, "action": action, "execution": execution,
-                                "detail": detail})
+            db.execute("INSERT INTO audit (at, actor, action, execution, detail) VALUES (?, ?, ?, ?, ?)",
+                       (self.clock(), actor, action, execution, detail))
 
     def audit_trail(self, execution: int | None = None) -> list[AuditEntry]:
         if execution is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import statistics
@@ -223,13 +224,11 @@ async def measure_accounts(folder: Path, sizes: Sizes, figures: Figures) -> None
         store = Store(world.env["IDV_DATABASE"])
         try:
             await asyncio.gather(*(world.slack.command(f"CUST-RATE-{i}") for i in range(sizes.accounts)))
-            try:
+            with contextlib.suppress(TimeoutError):
                 await _until(lambda: sum(1 for i in range(sizes.accounts)
                                          if (e := store.executions_for_customer(f"CUST-RATE-{i}"))
                                          and e[0].status == "INITIATED") == sizes.accounts,
                              timeout=sizes.accounts * 3 + 30)
-            except TimeoutError:
-                pass
             created = world.jumio.account_created_at
             initiated = sum(1 for i in range(sizes.accounts) if (e := store.executions_for_customer(f"CUST-RATE-{i}"))
                             and e[0].status == "INITIATED")

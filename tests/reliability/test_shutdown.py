@@ -37,7 +37,7 @@ async def test_a_job_still_running_after_the_grace_period_is_handed_back(tmp_pat
         restarted = await world.start_bot()
         assert restarted.store is not None
         await wait_until(lambda: "FRONT" in restarted.store.uploaded_parts(execution.id), timeout=10)
-        assert [j for j in restarted.store.jobs() if j.state == RUNNING] == []
+        await wait_until(lambda: not [j for j in restarted.store.jobs() if j.state == RUNNING])
 
 
 async def test_stopping_takes_no_new_work(tmp_path: Path) -> None:
