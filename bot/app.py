@@ -68,17 +68,22 @@ def build_app(services: Services, client: AsyncWebClient, *, signing_secret: str
         ignoring_self_events_enabled=True,
         logger=logging.getLogger("bot.slack"),
     )
-    app.middleware(_drop_redeliveries(services.store))
-    listeners.register(app, services)
+    app.middleware(_services_and_redelivery_filter(services))
+    listeners.register(app)
     return app
 
 
-def _drop_redeliveries(store: Store) -> Any:
-    async def drop_redeliveries(body: dict[str, Any], next: Any) -> BoltResponse | None:
+def _services_and_redelivery_filter(services: Services) -> Any:
+    """One global middleware (each costs Bolt an argument injection per request): hand listeners the services
+    through `context`, and drop an event Slack delivers again (same `event_id`) before any listener sees it."""
+
+    async def services_and_redelivery_filter(body: dict[str, Any], context: dict[str, Any], next: Any
+                                             ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not store.first_sighting_of_event(str(event_id)):
+        if event_id and not services.store.first_sighting_of_event(str(event_id)):
             log.info("dropped a redelivery of event %s", event_id)
             return BoltResponse(status=200, body="")
+        context["services"] = services
         return await next()
 
-    return drop_redeliveries
+    return services_and_redelivery_filter

@@ -123,9 +123,12 @@ class Journey:
 
     def begin(self, *, customer_ref: str, channel_id: str, user_id: str, team_id: str | None = None,
               user_ref: str | None = None, locale: str | None = None, supporting_data: dict[str, Any] | None = None,
-              response_url: str | None = None) -> Execution:
-        """Record a new verification and queue its start; what a listener does once the input is valid."""
+              response_url: str | None = None, once: str | None = None) -> Execution | None:
+        """Record a new verification and queue its start, in one transaction; what a listener does once the input
+        is valid. With `once` (a request's unique id) a second delivery of the same request does nothing: None."""
         with self.store.transaction():
+            if once is not None and not self.store.first_sighting_of_event(once):
+                return None
             execution = self.store.record_execution(
                 customer_ref=customer_ref, workflow_key=self.options.workflow_key, channel_id=channel_id,
                 started_by=user_id, user_ref=user_ref, locale=locale, team_id=team_id,

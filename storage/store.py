@@ -254,12 +254,14 @@ class Store:
         return Execution.from_row(rows[0])
 
     def execution_by_workflow_id(self, workflow_execution_id: str) -> Execution | None:
-        rows = self._rows("SELECT * FROM executions WHERE workflow_execution_id = ?", (workflow_execution_id,))
+        rows = self._rows("SELECT * FROM executions WHERE workflow_execution_id = ? AND workflow_execution_id IS NOT NULL",
+                          (workflow_execution_id,))
         return Execution.from_row(rows[0]) if rows else None
 
     def latest_execution_in_thread(self, channel_id: str, thread_ts: str) -> Execution | None:
         rows = self._rows(
-            "SELECT * FROM executions WHERE channel_id = ? AND thread_ts = ? ORDER BY id DESC LIMIT 1",
+            "SELECT * FROM executions WHERE channel_id = ? AND thread_ts = ? AND thread_ts IS NOT NULL "
+            "ORDER BY id DESC LIMIT 1",
             (channel_id, thread_ts),
         )
         return Execution.from_row(rows[0]) if rows else None
@@ -298,8 +300,8 @@ class Store:
 
     def executions_awaiting_result(self) -> list[Execution]:
         rows = self._rows(
-            "SELECT * FROM executions WHERE status IN (?, ?) AND workflow_execution_id IS NOT NULL ORDER BY id",
-            (INITIATED, ACQUIRED),
+            "SELECT * FROM executions WHERE status IN ('INITIATED', 'ACQUIRED') AND workflow_execution_id IS NOT NULL "
+            "ORDER BY id"
         )
         return [Execution.from_row(row) for row in rows]
 
@@ -543,16 +545,15 @@ class Store:
         """Queue a job; with a `dedupe_key` already used, the existing job's id comes back and nothing is added."""
         now = self.clock()
         with self._write() as db:
-            if dedupe_key is not None:
-                existing = db.execute("SELECT id FROM jobs WHERE dedupe_key = ?", (dedupe_key,)).fetchone()
-                if existing:
-                    return int(existing[0])
             cursor = db.execute(
-                "INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_after, dedupe_key, created_at, "
-                "updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO jobs (kind, payload, state, attempts, max_attempts, run_after, dedupe_key, "
+                "created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)",
                 (kind, json.dumps(payload), QUEUED, max_attempts, now + delay, dedupe_key, now, now),
             )
-            return int(cursor.lastrowid or 0)
+            if cursor.rowcount == 1:
+                return int(cursor.lastrowid or 0)
+            row = db.execute("SELECT id FROM jobs WHERE dedupe_key = ? AND dedupe_key IS NOT NULL", (dedupe_key,))
+            return int(row.fetchone()[0])
 
     def claim_next_job(self, owner: str, lease_seconds: float, kinds: tuple[str, ...] | None = None) -> Job | None:
         """Lease the next due job (or one whose lease ran out: its process died) to `owner`."""

@@ -156,11 +156,10 @@ async def handle_start_anyway(ack: Any, body: dict[str, Any], action: dict[str, 
         return
     if channel_id is None:
         return
-    if not services.store.first_sighting_of_event(f"start-anyway:{body.get('container', {}).get('message_ts')}"
-                                                  f":{user_id}:{reference}"):
-        return  # a double click
+    message_ts = (body.get("container") or {}).get("message_ts")
     services.journey.begin(customer_ref=reference, channel_id=channel_id, user_id=user_id,
-                           team_id=(body.get("team") or {}).get("id"), response_url=body.get("response_url"))
+                           team_id=(body.get("team") or {}).get("id"), response_url=body.get("response_url"),
+                           once=f"start-anyway:{message_ts}:{user_id}:{reference}")  # a double click starts one
 
 
 async def handle_open_start_modal(ack: Any, body: dict[str, Any], client: AsyncWebClient,

@@ -31,9 +31,6 @@ async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClien
         await ack(text=text, blocks=body, response_type="ephemeral")
         return
     trigger_id = command.get("trigger_id")
-    if trigger_id and not services.store.first_sighting_of_event(f"command:{trigger_id}"):
-        await ack()  # the same command delivered twice
-        return
     text = (command.get("text") or "").strip()
     word, _, rest = text.partition(" ")
     if not text:
@@ -68,7 +65,11 @@ async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClien
         answer, body = blocks.already_open(open_execution, reference)
         await ack(text=answer, blocks=body, response_type="ephemeral")
         return
-    services.journey.begin(customer_ref=reference, channel_id=channel_id, user_id=user_id,
-                           team_id=command.get("team_id"), response_url=command.get("response_url"))
+    started = services.journey.begin(customer_ref=reference, channel_id=channel_id, user_id=user_id,
+                                     team_id=command.get("team_id"), response_url=command.get("response_url"),
+                                     once=f"command:{trigger_id}" if trigger_id else None)
+    if started is None:
+        await ack()  # the same command delivered twice
+        return
     await ack(text=f":hourglass_flowing_sand: Starting a verification for {blocks.escape(reference)}…",
               response_type="ephemeral")
