@@ -48,7 +48,6 @@ class Abandon(Exception):
 class RunnerOptions:
     concurrency: int = 8
     lease_seconds: float = 60.0
-    yield_to_requests_for: float = 0.25  # at most this long, a worker waits for Slack requests in flight
     idle_wait: float = 1.0
     backoff_base: float = 2.0
     backoff_cap: float = 300.0
@@ -65,14 +64,12 @@ class JobRunner:
         on_dead: Callable[[Job, str], Awaitable[None]] | None = None,
         options: RunnerOptions | None = None,
         owner: str | None = None,
-        requests_in_flight: Callable[[], int] | None = None,
     ) -> None:
         self.store = store
         self.handlers = handlers
         self.on_dead = on_dead
         self.options = options or RunnerOptions()
         self.owner = owner or worker_name()
-        self.requests_in_flight = requests_in_flight or (lambda: 0)
         self._wake = asyncio.Event()
         self._stopping = False
         self._workers: list[asyncio.Task[None]] = []
@@ -125,7 +122,6 @@ class JobRunner:
 
     async def _work(self, index: int) -> None:
         while not self._stopping:
-            await self._yield_to_requests()
             job = self.store.claim_next_job(self.owner, self.options.lease_seconds, tuple(self.handlers))
             if job is None:
                 due = self.store.next_job_due_in()
@@ -143,14 +139,6 @@ class JobRunner:
                     raise
             finally:
                 self._running.pop(job.id, None)
-
-    async def _yield_to_requests(self) -> None:
-        """Acks first: Slack gives a listener 3 s, a job has minutes. While requests are being answered, a worker
-        waits a little before starting another job (never longer than `yield_to_requests_for`)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.options.yield_to_requests_for
-        while self.requests_in_flight() and loop.time() < deadline:
-            await asyncio.sleep(0.005)
 
     async def _run(self, job: Job) -> None:
         heartbeat = asyncio.create_task(self._keep_lease(job))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -324,17 +323,17 @@ class Journey:
             if not file.get("url_private_download"):
                 info = await self._slack("files_info", file=file["id"])
                 file = {**file, **info["file"]}
-            content = await download(self.http, file["url_private_download"], self.options.bot_token,
-                                     extra_hosts=self.options.slack_hosts, declared_size=file.get("size"))
-            photo = check_photo(content)
+            downloaded = await download(self.http, file["url_private_download"], self.options.bot_token,
+                                        extra_hosts=self.options.slack_hosts, declared_size=file.get("size"))
+            photo = check_photo(downloaded.content)
         except FileRejected as rejected:
             await self._reject(execution, upload.id, filename, rejected.reason)
             return
         except Abandon as abandon:
             await self._reject(execution, upload.id, filename, abandon.reason.split(": ", 1)[-1] + ".")
             return
-        del content
-        digest = hashlib.sha256(photo.content).hexdigest()
+        digest = downloaded.sha256
+        del downloaded
         if not self.store.mark_upload_sending(upload.id):
             return
         try:

@@ -19,7 +19,7 @@ from bot.journey import Journey, JourneyOptions
 from bot.jumio import JumioClient
 from bot.sandbox.jumio import JumioSandbox, SandboxConfig
 from bot.sandbox.jumio import serve as serve_jumio_sandbox
-from bot.server import InFlight, web_app
+from bot.server import web_app
 from storage import Store
 
 log = logging.getLogger("bot")
@@ -88,9 +88,8 @@ class Bot:
                            poll_schedule=settings.poll_schedule, bot_token=settings.slack_bot_token.reveal(),
                            slack_hosts=frozenset({api_host}) if api_host else frozenset()),
         )
-        in_flight = InFlight()
         self.runner = JobRunner(self.store, self.journey.handlers, on_dead=self.journey.on_dead,
-                                options=self.options.runner, requests_in_flight=in_flight)
+                                options=self.options.runner)
         self.journey.wake = self.runner.wake
         access = AccessPolicy(users=settings.allowed_users, channels=settings.allowed_channels)
         bolt = build_app(Services(self.store, self.journey, access), slack,
@@ -106,7 +105,7 @@ class Bot:
 
             app = web_app(store=self.store, journey=self.journey, bolt=None, socket_connected=connected)
         else:
-            app = web_app(store=self.store, journey=self.journey, bolt=bolt, in_flight=in_flight)
+            app = web_app(store=self.store, journey=self.journey, bolt=bolt)
         web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await web_runner.setup()
         port = settings.port if self.options.port is None else self.options.port

@@ -52,33 +52,18 @@ async def _read_capped(request: web.Request, limit: int) -> bytes | None:
     return None if len(body) > limit else body
 
 
-class InFlight:
-    """How many Slack requests are being answered right now (the job runner yields to them)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self) -> int:
-        return self.count
-
-
 def web_app(*, store: Store, journey: Journey, bolt: AsyncApp | None, socket_connected: Callable[[], Awaitable[bool]]
-            | None = None, in_flight: InFlight | None = None) -> web.Application:
+            | None = None) -> web.Application:
     """The aiohttp app. `bolt` is given in HTTP mode; `socket_connected` in Socket Mode (for /healthz)."""
-    gauge = in_flight or InFlight()
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         assert bolt is not None
-        gauge.count += 1
-        try:
-            body = await _read_capped(request, MAX_SLACK_BODY)
-            if body is None:
-                return web.json_response({"error": "request body too large"}, status=413)
-            bolt_request = AsyncBoltRequest(body=body.decode("utf-8", errors="replace"), query=request.query_string,
-                                            headers=request.headers)  # type: ignore[arg-type]
-            return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
-        finally:
-            gauge.count -= 1
+        body = await _read_capped(request, MAX_SLACK_BODY)
+        if body is None:
+            return web.json_response({"error": "request body too large"}, status=413)
+        bolt_request = AsyncBoltRequest(body=body.decode("utf-8", errors="replace"), query=request.query_string,
+                                        headers=request.headers)  # type: ignore[arg-type]
+        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     async def jumio_callback(request: web.Request) -> web.Response:
         raw = await _read_capped(request, MAX_CALLBACK_BODY)

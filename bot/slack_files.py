@@ -8,6 +8,7 @@ and Content-Length) and during the download. Nothing is written to disk.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,17 @@ class FileRejected(Exception):
 
 class DownloadFailed(Exception):
     """A passing problem fetching from Slack (rate limit, server error, network); trying later may work."""
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """A file's bytes, and their SHA-256 computed while they arrived (not in a second pass)."""
+
+    content: bytes
+    sha256: str
+
+    def __repr__(self) -> str:
+        return f"Downloaded({len(self.content)} bytes, sha256 {self.sha256[:12]})"
 
 
 @dataclass(frozen=True)
@@ -98,7 +110,7 @@ async def download(
     declared_size: int | None = None,
     max_bytes: int = MAX_PHOTO_BYTES,
     timeout: float = 60.0,
-) -> bytes:
+) -> Downloaded:
     """The file's bytes, or FileRejected / DownloadFailed. `extra_hosts` adds the host of SLACK_API_URL."""
     if declared_size is not None and declared_size > max_bytes:
         raise FileRejected(f"it is {declared_size / 1024 / 1024:.1f} MB; Jumio takes photos of at most 15 MB.")
@@ -128,7 +140,7 @@ async def download(
     raise FileRejected("Slack redirected the download too many times.")
 
 
-async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
+async def _read_body(response: httpx.Response, max_bytes: int) -> Downloaded:
     status = response.status_code
     if status in (404, 410):
         raise FileRejected("the file is no longer in Slack (was it deleted?).")
@@ -146,9 +158,13 @@ async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
     length = response.headers.get("Content-Length")
     if length and length.isdigit() and int(length) > max_bytes:
         raise FileRejected(f"it is {int(length) / 1024 / 1024:.1f} MB; Jumio takes photos of at most 15 MB.")
-    buffer = bytearray()
+    chunks: list[bytes] = []
+    size = 0
+    digest = hashlib.sha256()
     async for chunk in response.aiter_bytes():
-        buffer += chunk
-        if len(buffer) > max_bytes:
+        size += len(chunk)
+        if size > max_bytes:
             raise FileRejected("it is larger than 15 MB (more than Slack said), the most Jumio takes.")
-    return bytes(buffer)
+        digest.update(chunk)
+        chunks.append(chunk)
+    return Downloaded(b"".join(chunks), digest.hexdigest())

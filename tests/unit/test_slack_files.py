@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 
 import httpx
@@ -26,7 +27,9 @@ async def slack() -> AsyncIterator[SlackStandIn]:
 
 async def _get(slack: SlackStandIn, url: str, **kwargs: object) -> bytes:
     async with httpx.AsyncClient() as http:
-        return await download(http, url, TOKEN, extra_hosts=frozenset({"127.0.0.1"}), **kwargs)  # type: ignore[arg-type]
+        got = await download(http, url, TOKEN, extra_hosts=frozenset({"127.0.0.1"}), **kwargs)  # type: ignore[arg-type]
+    assert got.sha256 == hashlib.sha256(got.content).hexdigest()
+    return got.content
 
 
 async def test_download_with_the_token(slack: SlackStandIn) -> None:
