@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.local import LocalOptions, LocalWorld, render
+from bot.local import LocalOptions, LocalWorld, render, wait_until
 from bot.logs import configure_logging
 from bot.sandbox.images import sample_photo
 
@@ -30,16 +30,6 @@ def _hide_link(text: str) -> str:
 
 def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
-
-
-async def _until(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.02)
-    raise TimeoutError("the demo did not reach the next step in time")
 
 
 async def play(reference: str, out=sys.stdout) -> int:
@@ -57,12 +47,13 @@ async def play(reference: str, out=sys.stdout) -> int:
             say(f"<@{AGENT}> in #verify:  /verify {reference}")
             answer = await slack.command(reference, user=AGENT)
             say(_indent(f"bot, only to you: {answer.get('text', '')}"))
-            execution = await _until(lambda: (e := store.executions_for_customer(reference))
-                                     and e[0].status == "INITIATED" and e[0])
-            root = await _until(lambda: next((m for m in slack.root_messages() if m.ts == execution.thread_ts), None))
+            execution = await wait_until(lambda: (e := store.executions_for_customer(reference))
+                                         and e[0].status == "INITIATED" and e[0], timeout=20)
+            root = await wait_until(lambda: next((m for m in slack.root_messages() if m.ts == execution.thread_ts),
+                                                 None))
             say(_indent("bot in #verify:\n" + _indent(render(root.text, root.blocks))))
-            link = await _until(lambda: next((m for m in slack.ephemerals(AGENT) if "Only you" in m.text + str(m.blocks)),
-                                             None))
+            link = await wait_until(lambda: next((m for m in slack.ephemerals(AGENT)
+                                                  if "Only you" in m.text + str(m.blocks)), None))
             say(_indent("bot, only to you:\n" + _indent(render(link.text, link.blocks, _hide_link))))
 
             names = {"front": "id-front.png", "back": "id-back.png", "face": "selfie.png"}
@@ -70,8 +61,8 @@ async def play(reference: str, out=sys.stdout) -> int:
             say(f"\n<@{AGENT}> drops {', '.join(names.values())} into the thread")
             await slack.share(files, thread_ts=root.ts, user=AGENT)
 
-            await _until(lambda: store.execution(execution.id).is_final, timeout=30)
-            await _until(lambda: any(m.text.startswith("Jumio decision") for m in slack.thread(root.ts)))
+            await wait_until(lambda: store.execution(execution.id).is_final, timeout=30)
+            await wait_until(lambda: any(m.text.startswith("Jumio decision") for m in slack.thread(root.ts)))
             for message in slack.thread(root.ts):
                 say(_indent("bot in the thread:\n" + _indent(render(message.text, message.blocks))))
             final_root = next(m for m in slack.root_messages() if m.ts == root.ts)

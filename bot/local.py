@@ -35,6 +35,18 @@ CLIENT_SECRET = "local-client-secret-5f1c0e"
 USER_AGENT = "Acme SupportDesk/1.0"
 
 
+async def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01) -> Any:
+    """Wait on a condition, not a clock: the predicate's first truthy value, or TimeoutError."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

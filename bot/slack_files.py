@@ -37,9 +37,9 @@ class DownloadFailed(Exception):
 
 @dataclass(frozen=True)
 class Downloaded:
-    """A file's bytes, and their SHA-256 computed while they arrived (not in a second pass)."""
+    """A file's bytes (in one buffer, never copied), and their SHA-256 computed while they arrived."""
 
-    content: bytes
+    content: bytearray
     sha256: str
 
     def __repr__(self) -> str:
@@ -48,7 +48,7 @@ class Downloaded:
 
 @dataclass(frozen=True)
 class Photo:
-    content: bytes
+    content: bytes | bytearray
     format: str  # "JPEG" or "PNG"
 
     @property
@@ -81,7 +81,7 @@ def precheck(file: dict[str, Any]) -> str | None:
     return None
 
 
-def check_photo(content: bytes) -> Photo:
+def check_photo(content: bytes | bytearray) -> Photo:
     """A JPEG or PNG by its bytes (whatever its name says), of at most 15 MB."""
     if not content:
         raise FileRejected("the file is empty.")
@@ -155,16 +155,27 @@ async def _read_body(response: httpx.Response, max_bytes: int) -> Downloaded:
     if content_type.startswith("text/html"):
         raise FileRejected("Slack answered with a web page instead of the file; the bot may be missing the "
                            "files:read permission, or the file is restricted.")
-    length = response.headers.get("Content-Length")
-    if length and length.isdigit() and int(length) > max_bytes:
-        raise FileRejected(f"it is {int(length) / 1024 / 1024:.1f} MB; Jumio takes photos of at most 15 MB.")
-    chunks: list[bytes] = []
+    length_text = response.headers.get("Content-Length", "")
+    length = int(length_text) if length_text.isdigit() else None
+    if length is not None and length > max_bytes:
+        raise FileRejected(f"it is {length / 1024 / 1024:.1f} MB; Jumio takes photos of at most 15 MB.")
+    # One buffer of the announced size, filled in place: the photo exists once in memory, not twice.
+    buffer = bytearray(length or 0)
+    view = memoryview(buffer)
     size = 0
     digest = hashlib.sha256()
     async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise FileRejected("it is larger than 15 MB (more than Slack said), the most Jumio takes.")
+        end = size + len(chunk)
+        if end > max_bytes or (length is not None and end > length):
+            raise FileRejected("it is larger than 15 MB (more than Slack said), the most Jumio takes."
+                               if end > max_bytes else "Slack sent more bytes than it announced.")
+        if length is None:
+            buffer += chunk
+        else:
+            view[size:end] = chunk
         digest.update(chunk)
-        chunks.append(chunk)
-    return Downloaded(b"".join(chunks), digest.hexdigest())
+        size = end
+    view.release()
+    if length is not None and size != length:
+        raise DownloadFailed("the download from Slack ended early")
+    return Downloaded(buffer, digest.hexdigest())

@@ -1,4 +1,7 @@
-"""Shared fixtures: the Jumio sandbox on loopback, a client pointed at it, a callback receiver, a store."""
+"""Shared fixtures: the Jumio sandbox on loopback, a client pointed at it, a callback receiver, a store, the world.
+
+`wait_until` (re-exported from `bot.local`) waits on conditions, not clocks.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,12 @@ import pytest
 from aiohttp import web
 
 from bot.jumio import JumioClient
-from bot.local import LocalOptions, LocalWorld
+from bot.local import LocalOptions, LocalWorld, wait_until
 from bot.sandbox import serve_app
 from bot.sandbox.jumio import JumioSandbox, SandboxConfig, serve
 from storage import Store
+
+__all__ = ["wait_until"]
 
 if TYPE_CHECKING:
     from tests.world import World
@@ -116,18 +121,6 @@ def store(tmp_path: Any) -> Store:
     yield s
     s.close()
 
-
-async def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01) -> Any:
-    """Wait on a condition, not a clock: returns the predicate's first truthy value."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(interval)
 
 
 @pytest.fixture(params=["http"])

@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 import httpx
 
 from bot.jumio import AccountRequest, JumioClient
-from bot.local import CLIENT_ID, CLIENT_SECRET, USER_AGENT, BotProcess, LocalOptions, LocalWorld
+from bot.local import CLIENT_ID, CLIENT_SECRET, USER_AGENT, BotProcess, LocalOptions, LocalWorld, wait_until
 from bot.sandbox.images import png
 from bot.sandbox.jumio import SandboxExecution
 from storage import Store
@@ -92,7 +93,7 @@ async def measure_ack(folder: Path, sizes: Sizes, baseline: bool) -> list[float]
         try:
             await _load(world, 3, "WARM")
             if not baseline:  # let the warm-up verifications start fully: every code path loaded once
-                await _until(lambda: sum(m.text.startswith("Identity verification") for m in world.slack.root_messages())
+                await wait_until(lambda: sum(m.text.startswith("Identity verification") for m in world.slack.root_messages())
                              >= 3 and world.jumio.account_created_at and len(world.jumio.account_created_at) >= 3,
                              timeout=30)
             await asyncio.sleep(0.5)
@@ -108,19 +109,23 @@ def _rss_mb(pid: int, field_name: str) -> float:
     return float("nan")
 
 
-async def _until(predicate: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.01)
-    raise TimeoutError("the benchmark waited too long")
+@contextlib.asynccontextmanager
+async def _bot_world(folder: Path, options: LocalOptions) -> AsyncIterator[tuple[LocalWorld, BotProcess, Store]]:
+    """The stand-ins here, the bot as its own process, and a reader of its database."""
+    async with LocalWorld(folder, options) as world:
+        process = BotProcess(world.env, folder)
+        await process.start()
+        store = Store(world.env["IDV_DATABASE"])
+        try:
+            yield world, process, store
+        finally:
+            store.close()
+            await process.terminate()
 
 
 async def _started(world: LocalWorld, store: Store, reference: str) -> Any:
     await world.slack.command(reference)
-    return await _until(lambda: (e := store.executions_for_customer(reference)) and e[0].status == "INITIATED"
+    return await wait_until(lambda: (e := store.executions_for_customer(reference)) and e[0].status == "INITIATED"
                         and e[0], timeout=60)
 
 
@@ -141,27 +146,20 @@ def _stored_event(world: LocalWorld, execution_id: str, classifier: str, expecte
 async def measure_relay(folder: Path, sizes: Sizes, figures: Figures) -> None:
     """Relay time of a photo through the bot, and the same bytes moved by plain httpx, in one world."""
     photo = png(sizes.photo_side, sizes.photo_side, noise_seed=42)
-    async with LocalWorld(folder, LocalOptions(start_bot=False)) as world:
-        process = BotProcess(world.env, folder)
-        await process.start()
-        store = Store(world.env["IDV_DATABASE"])
-        try:
-            execution = await _started(world, store, "CUST-RELAY")
-            for attempt in range(sizes.relays):
-                stored = _stored_event(world, execution.workflow_execution_id, "FRONT", 1)
-                file = world.slack.add_file(f"front-{attempt}.png", photo)
-                event = world.slack.file_share_event([file], thread_ts=execution.thread_ts)
-                started = time.perf_counter()
-                await world.slack.event(event)
-                await asyncio.wait_for(stored.wait(), 60)
-                figures.relay.append(time.perf_counter() - started)
-                world.jumio.part_stored.clear()
-                await _until(lambda a=attempt: len(store.uploads_for(execution.id)) == a + 1
-                             and store.uploads_for(execution.id)[-1].state == "uploaded", timeout=30)
-            figures.relay_baseline.extend(await _baseline_relay(world, photo, sizes.relays))
-        finally:
-            store.close()
-            await process.terminate()
+    async with _bot_world(folder, LocalOptions(start_bot=False)) as (world, _process, store):
+        execution = await _started(world, store, "CUST-RELAY")
+        for attempt in range(sizes.relays):
+            stored = _stored_event(world, execution.workflow_execution_id, "FRONT", 1)
+            file = world.slack.add_file(f"front-{attempt}.png", photo)
+            event = world.slack.file_share_event([file], thread_ts=execution.thread_ts)
+            started = time.perf_counter()
+            await world.slack.event(event)
+            await asyncio.wait_for(stored.wait(), 60)
+            figures.relay.append(time.perf_counter() - started)
+            world.jumio.part_stored.clear()
+            await wait_until(lambda a=attempt: len(store.uploads_for(execution.id)) == a + 1
+                         and store.uploads_for(execution.id)[-1].state == "uploaded", timeout=30)
+        figures.relay_baseline.extend(await _baseline_relay(world, photo, sizes.relays))
 
 
 async def _baseline_relay(world: LocalWorld, photo: bytes, count: int) -> list[float]:
@@ -191,47 +189,32 @@ async def _baseline_relay(world: LocalWorld, photo: bytes, count: int) -> list[f
 
 async def measure_memory(folder: Path, sizes: Sizes, figures: Figures) -> None:
     """Peak RSS of the bot while `concurrent_relays` photos of 10 MB are relayed at once."""
-    async with LocalWorld(folder, LocalOptions(start_bot=False)) as world:
-        process = BotProcess(world.env, folder)
-        await process.start()
-        store = Store(world.env["IDV_DATABASE"])
-        try:
-            execution = await _started(world, store, "CUST-MEMORY")
-            figures.idle_rss_mb.append(_rss_mb(process.pid, "VmRSS"))
-            stored = _stored_event(world, execution.workflow_execution_id, "FRONT", sizes.concurrent_relays)
-            files = [world.slack.add_file(f"front-{i}.png", png(sizes.photo_side, sizes.photo_side, noise_seed=i))
-                     for i in range(sizes.concurrent_relays)]
-            await world.slack.event(world.slack.file_share_event(files, thread_ts=execution.thread_ts))
-            await asyncio.wait_for(stored.wait(), 120)
-            figures.peak_rss_mb.append(_rss_mb(process.pid, "VmHWM"))
-        finally:
-            store.close()
-            await process.terminate()
+    async with _bot_world(folder, LocalOptions(start_bot=False)) as (world, process, store):
+        execution = await _started(world, store, "CUST-MEMORY")
+        figures.idle_rss_mb.append(_rss_mb(process.pid, "VmRSS"))
+        stored = _stored_event(world, execution.workflow_execution_id, "FRONT", sizes.concurrent_relays)
+        files = [world.slack.add_file(f"front-{i}.png", png(sizes.photo_side, sizes.photo_side, noise_seed=i))
+                 for i in range(sizes.concurrent_relays)]
+        await world.slack.event(world.slack.file_share_event(files, thread_ts=execution.thread_ts))
+        await asyncio.wait_for(stored.wait(), 120)
+        figures.peak_rss_mb.append(_rss_mb(process.pid, "VmHWM"))
 
 
 async def measure_accounts(folder: Path, sizes: Sizes, figures: Figures) -> None:
     """`accounts` /verify at once against Jumio's real limit (1 per second): the rate, the losses, the 429s."""
-    options = LocalOptions(start_bot=False, account_rate=1.0)
-    async with LocalWorld(folder, options) as world:
-        process = BotProcess(world.env, folder)
-        await process.start()
-        store = Store(world.env["IDV_DATABASE"])
-        try:
-            await asyncio.gather(*(world.slack.command(f"CUST-RATE-{i}") for i in range(sizes.accounts)))
-            with contextlib.suppress(TimeoutError):
-                await _until(lambda: sum(1 for i in range(sizes.accounts)
-                                         if (e := store.executions_for_customer(f"CUST-RATE-{i}"))
-                                         and e[0].status == "INITIATED") == sizes.accounts,
-                             timeout=sizes.accounts * 3 + 30)
-            created = world.jumio.account_created_at
-            initiated = sum(1 for i in range(sizes.accounts) if (e := store.executions_for_customer(f"CUST-RATE-{i}"))
-                            and e[0].status == "INITIATED")
-            figures.account_lost.append(sizes.accounts - initiated)
-            figures.account_429.append(world.jumio.account_answers.count(429))
-            figures.account_rate.append((len(created) - 1) / (created[-1] - created[0]) if len(created) > 1 else 0.0)
-        finally:
-            store.close()
-            await process.terminate()
+    async with _bot_world(folder, LocalOptions(start_bot=False, account_rate=1.0)) as (world, _process, store):
+        await asyncio.gather(*(world.slack.command(f"CUST-RATE-{i}") for i in range(sizes.accounts)))
+        with contextlib.suppress(TimeoutError):
+            await wait_until(lambda: sum(1 for i in range(sizes.accounts)
+                                     if (e := store.executions_for_customer(f"CUST-RATE-{i}"))
+                                     and e[0].status == "INITIATED") == sizes.accounts,
+                         timeout=sizes.accounts * 3 + 30)
+        created = world.jumio.account_created_at
+        initiated = sum(1 for i in range(sizes.accounts) if (e := store.executions_for_customer(f"CUST-RATE-{i}"))
+                        and e[0].status == "INITIATED")
+        figures.account_lost.append(sizes.accounts - initiated)
+        figures.account_429.append(world.jumio.account_answers.count(429))
+        figures.account_rate.append((len(created) - 1) / (created[-1] - created[0]) if len(created) > 1 else 0.0)
 
 
 def measure_status_lookup(folder: Path, sizes: Sizes, figures: Figures) -> None:

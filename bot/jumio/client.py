@@ -9,6 +9,7 @@ configured User-Agent and a time-out; no token, secret or Web Client link reache
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import random
 import time
@@ -59,6 +60,28 @@ class Pacer:
     def push_back(self, seconds: float) -> None:
         """Jumio said 429: keep the next slot at least `seconds` away."""
         self._next_slot = max(self._next_slot, self._clock() + seconds)
+
+
+class BufferReader:
+    """A read-only, seekable file over a buffer, so httpx streams a photo without copying it into bytes."""
+
+    def __init__(self, buffer: bytearray) -> None:
+        self._view = memoryview(buffer)
+        self._position = 0
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self._view) if size < 0 else min(len(self._view), self._position + size)
+        chunk = self._view[self._position:end].tobytes()
+        self._position = end
+        return chunk
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self._view)}[whence]
+        self._position = max(0, min(len(self._view), base + offset))
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
 
 
 class JumioClient:
@@ -128,10 +151,11 @@ class JumioClient:
                                 paced=True)
         return AccountSession.from_json(body)
 
-    async def upload_part(self, part_url: str, api_token: str, content: bytes, *, filename: str,
+    async def upload_part(self, part_url: str, api_token: str, content: bytes | bytearray, *, filename: str,
                           content_type: str) -> UploadResult:
         """POST an image to a credential part as multipart field `file`, with that credential's `api.token`."""
-        body = await self._call("POST", part_url, token=api_token, files={"file": (filename, content, content_type)},
+        file = content if isinstance(content, bytes) else BufferReader(content)
+        body = await self._call("POST", part_url, token=api_token, files={"file": (filename, file, content_type)},
                                 timeout=self.upload_timeout)
         return UploadResult.from_json(body)
 
