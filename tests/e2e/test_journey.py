@@ -151,3 +151,21 @@ async def test_polling_without_callbacks(world: World) -> None:
     assert world.jumio.callbacks == []
     await wait_until(lambda: any(job.kind == "poll" and job.state == "done" for job in world.store.jobs()))
     assert not any(job.kind == "fetch_result" for job in world.store.jobs())  # no callback prompted a fetch
+
+
+async def test_web_client_path_without_callbacks_is_found_by_the_sweep(world: World) -> None:
+    import httpx
+
+    world.jumio.config.callbacks_enabled = False
+    execution, _root = await world.start("CUST-WEB-QUIET")
+    link = next(m for m in world.slack.ephemerals("UAGENT1") if "Only you can see this" in m.all_text())
+    href = link.all_text().split("<", 1)[1].split("|", 1)[0]
+    async with httpx.AsyncClient() as customer:
+        token = href.split("authorizationToken=")[1].split("&")[0]
+        await customer.post(href.split("?")[0], data={"authorizationToken": token, "sample": "1"})
+    await world.bot.runner.run_until_idle()
+    assert world.store.execution(execution.id).status == "INITIATED"  # nobody told the bot
+    assert world.bot.journey.enqueue_sweep() == 1
+    decided = await world.decided("CUST-WEB-QUIET")
+    assert decided.decision_type == "PASSED"
+    assert world.jumio.callbacks == []

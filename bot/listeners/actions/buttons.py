@@ -24,14 +24,18 @@ def _who_and_where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
     return user_id, channel_id, thread_ts
 
 
-async def _allowed(services: Services, client: AsyncWebClient, body: dict[str, Any], what: str) -> bool:
+async def _acked_and_allowed(ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any],
+                             what: str) -> Services | None:
+    """Ack the click at once; the services when its user may use the bot here, else a polite refusal and None."""
+    await ack()
+    services: Services = context["services"]
     user_id, channel_id, thread_ts = _who_and_where(body)
     if services.access.allows(user_id, channel_id):
-        return True
+        return services
     services.store.audit(user_id, "refused", None, what)
     if channel_id:
         await tell(client, channel_id, user_id, blocks.refusal(), thread_ts)
-    return False
+    return None
 
 
 def _execution(services: Services, value: str | None) -> Execution | None:
@@ -49,9 +53,8 @@ async def _stale(client: AsyncWebClient, body: dict[str, Any]) -> None:
 
 async def handle_choose_part(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                              context: dict[str, Any]) -> None:
-    await ack()
-    services: Services = context["services"]
-    if not await _allowed(services, client, body, "choose part"):
+    services = await _acked_and_allowed(ack, body, client, context, "choose part")
+    if services is None:
         return
     user_id, channel_id, _ = _who_and_where(body)
     upload_id, _, part = str(action.get("value", "")).partition(":")
@@ -76,9 +79,8 @@ async def handle_choose_part(ack: Any, body: dict[str, Any], action: dict[str, A
 
 async def handle_submit(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                         context: dict[str, Any]) -> None:
-    await ack()
-    services: Services = context["services"]
-    if not await _allowed(services, client, body, "submit"):
+    services = await _acked_and_allowed(ack, body, client, context, "submit")
+    if services is None:
         return
     user_id, channel_id, thread_ts = _who_and_where(body)
     execution = _execution(services, action.get("value"))
@@ -102,9 +104,8 @@ async def handle_submit(ack: Any, body: dict[str, Any], action: dict[str, Any], 
 
 async def handle_new_link(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                           context: dict[str, Any]) -> None:
-    await ack()
-    services: Services = context["services"]
-    if not await _allowed(services, client, body, "new link"):
+    services = await _acked_and_allowed(ack, body, client, context, "new link")
+    if services is None:
         return
     user_id = body["user"]["id"]
     execution = _execution(services, action.get("value"))
@@ -122,9 +123,8 @@ async def handle_new_link(ack: Any, body: dict[str, Any], action: dict[str, Any]
 
 async def handle_retry(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                        context: dict[str, Any]) -> None:
-    await ack()
-    services: Services = context["services"]
-    if not await _allowed(services, client, body, "retry"):
+    services = await _acked_and_allowed(ack, body, client, context, "retry")
+    if services is None:
         return
     user_id, _, _ = _who_and_where(body)
     try:
@@ -144,9 +144,8 @@ async def handle_retry(ack: Any, body: dict[str, Any], action: dict[str, Any], c
 
 async def handle_start_anyway(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                               context: dict[str, Any]) -> None:
-    await ack()
-    services: Services = context["services"]
-    if not await _allowed(services, client, body, "start anyway"):
+    services = await _acked_and_allowed(ack, body, client, context, "start anyway")
+    if services is None:
         return
     user_id, channel_id, _ = _who_and_where(body)
     try:
