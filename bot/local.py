@@ -112,7 +112,9 @@ class LocalWorld:
 
     async def start_bot(self) -> Bot:
         settings = load_settings(self.env, env_file=None)
+        in_process_sandbox = SandboxConfig(processing_delay=self.options.processing_delay)
         self.bot = Bot(settings, RuntimeOptions(host="127.0.0.1", runner=self.options.runner, jumio_retry_budget=5.0,
+                                                sandbox=in_process_sandbox,
                                                 jumio_backoff_base=0.02, jumio_account_rate=self.options.account_rate,
                                                 sweep=False))
         await self.bot.start()

@@ -115,3 +115,61 @@ def test_manifest_installs_in_socket_mode_with_the_fewest_scopes() -> None:
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_home_opened", "message.channels",
                                                                               "message.groups"}
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+
+
+@pytest.mark.parametrize("bot_env_extra", [{"JUMIO_SANDBOX": "true", "JUMIO_CLIENT_ID": "", "JUMIO_CLIENT_SECRET": "",
+                                            "JUMIO_USER_AGENT": ""}])
+async def test_jumio_sandbox_true_runs_the_simulator_in_process(world: World) -> None:
+    from bot.sandbox.images import sample_photo
+
+    assert world.bot.jumio_sandbox is not None
+    execution, root = await world.start("CUST-INPROCESS")
+    assert execution.workflow_execution_id in world.bot.jumio_sandbox.executions
+    assert execution.workflow_execution_id not in world.jumio.executions  # the external sandbox was not used
+    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
+                      ("face.png", sample_photo("face")))
+    decided = await world.decided("CUST-INPROCESS")
+    assert decided.decision_type == "PASSED"
+
+
+def test_sandbox_jumio_runs_alone_on_a_port(tmp_path: Path) -> None:
+    from bot.local import free_port
+
+    port = free_port()
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "JUMIO_CLIENT_ID": "cid", "JUMIO_CLIENT_SECRET": "sec"}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "sandbox-jumio", "--port", str(port)], cwd=tmp_path,
+                               env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert f"127.0.0.1:{port}" in process.stdout.readline()
+        headers = {"User-Agent": "Acme SupportDesk/1.0"}
+        with httpx.Client() as http:
+            good = http.post(f"http://127.0.0.1:{port}/oauth2/token", auth=("cid", "sec"), headers=headers,
+                             data={"grant_type": "client_credentials"})
+            bad = http.post(f"http://127.0.0.1:{port}/oauth2/token", auth=("cid", "wrong"), headers=headers,
+                            data={"grant_type": "client_credentials"})
+            assert good.status_code == 200 and good.json()["token_type"] == "Bearer"
+            assert bad.status_code == 401
+            account = http.post(f"http://127.0.0.1:{port}/api/v1/accounts", headers={
+                **headers, "Authorization": f"Bearer {good.json()['access_token']}"},
+                json={"customerInternalReference": "CUST-1", "workflowDefinition": {"key": 10011}})
+            assert account.status_code == 200
+            assert account.json()["workflowExecution"]["credentials"][0]["api"]["parts"]["front"].startswith(
+                f"http://127.0.0.1:{port}/api/v1/accounts/")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_the_form_opened_from_app_home_asks_for_the_channel(world: World) -> None:
+    from tests.conftest import wait_until
+
+    await world.slack.click("open_start_modal", "home", channel=None)
+    view = await wait_until(lambda: world.slack.state.views_opened and world.slack.state.views_opened[-1])
+    status, answer = await world.slack.submit_view(view, {"customer_reference": "CUST-HOME"})
+    assert answer["response_action"] == "errors" and "channel" in answer["errors"]
+    status, answer = await world.slack.submit_view(view, {"customer_reference": "CUST-HOME", "channel": "CVERIFY"})
+    assert status == 200 and not answer
+    execution = await wait_until(lambda: (e := world.store.executions_for_customer("CUST-HOME"))
+                                 and e[0].status == "INITIATED" and e[0])
+    assert execution.channel_id == "CVERIFY"
