@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -101,6 +102,8 @@ class Journey:
         self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
         self.wake = wake
         self._accepted_parts_cache: dict[int, tuple[str, ...]] = {}
+        # A lock lives while someone holds or awaits it (weak values), so they do not pile up.
+        self._root_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
 
     @property
     def handlers(self) -> dict[str, Callable[[Job], Any]]:
@@ -177,13 +180,25 @@ class Journey:
         return parts or (IMAGE_PARTS if execution.status == PENDING else ())
 
     async def refresh_root(self, execution: Execution) -> None:
-        """Redraw the root message from the stored state (idempotent)."""
+        """Redraw the root message from the stored state (idempotent).
+
+        Redraws of one thread are serialised and read the state inside the lock: two jobs finishing together
+        (the last photo and the decision, say) cannot leave the older picture on top.
+        """
         execution = self.store.execution(execution.id)
-        if not execution.thread_ts:
-            return
-        text, body = blocks.root_message(execution, self.store.uploaded_parts(execution.id),
-                                         self.accepted_parts(execution))
-        await self._slack("chat_update", channel=execution.channel_id, ts=execution.thread_ts, text=text, blocks=body)
+        key = (execution.channel_id, execution.thread_ts or "")
+        lock = self._root_locks.get(key)
+        if lock is None:
+            lock = self._root_locks[key] = asyncio.Lock()
+        async with lock:
+            execution = self.store.execution(execution.id)
+            if not execution.thread_ts:
+                return
+            text, body = blocks.root_message(execution, self.store.uploaded_parts(execution.id),
+                                             self.accepted_parts(execution))
+            await self._slack("chat_update", channel=execution.channel_id, ts=execution.thread_ts, text=text,
+                              blocks=body)
+
 
     # --- start -----------------------------------------------------------------------------------------------
 

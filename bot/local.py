@@ -27,8 +27,8 @@ from bot.sandbox.jumio import serve as serve_jumio
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack import serve as serve_slack
 
-BOT_TOKEN = "xoxb-000000000001-000000000002-localBotTokenSecret"
-APP_TOKEN = "xapp-1-AIDV-000000000003-localAppTokenSecret"
+BOT_TOKEN = "xoxb-local-demo-bot-token-not-a-real-one"
+APP_TOKEN = "xapp-1-local-demo-app-token-not-a-real-one"
 SIGNING_SECRET = "local-signing-secret-0123456789abcdef"
 CLIENT_ID = "local-client"
 CLIENT_SECRET = "local-client-secret-5f1c0e"

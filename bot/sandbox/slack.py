@@ -82,6 +82,7 @@ class ApiFault:
     status: int | None = None
     retry_after: int = 1
     count: int = 1
+    delay: float = 0.0  # answer normally, but this much later
 
 
 @dataclass
@@ -159,6 +160,10 @@ class SlackStandIn:
                 fault.count -= 1
                 if fault.count == 0:
                     self.faults.remove(fault)
+                if fault.delay:
+                    await asyncio.sleep(fault.delay)
+                    if fault.error is None and fault.status is None:
+                        break
                 if fault.status == 429:
                     return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                              headers={"Retry-After": str(fault.retry_after)})

@@ -33,8 +33,9 @@ async def test_api_channel_path(world: World) -> None:
     thread = await wait_until(lambda: "Jumio's decision" in world.thread_text(root) and world.thread_text(root))
     assert "PASSED" in thread and "similarity" in thread and "Risk score" in thread
     assert "SAMPLEPERSON" not in "\n".join(world.slack.everything_said())
-    final_root = next(m for m in world.slack.root_messages() if m.ts == root.ts)
-    assert "PASSED" in final_root.all_text() and final_root.edits >= 3
+    final_root = await wait_until(lambda: next((m for m in world.slack.root_messages() if m.ts == root.ts
+                                                and "PASSED" in m.all_text()), None))
+    assert final_root.edits >= 3
     actions = [e.action for e in world.store.audit_trail(execution.id)]
     for expected in ("start", "account_created", "link_sent", "photo_uploaded", "submitted", "result"):
         assert expected in actions
@@ -169,3 +170,21 @@ async def test_web_client_path_without_callbacks_is_found_by_the_sweep(world: Wo
     decided = await world.decided("CUST-WEB-QUIET")
     assert decided.decision_type == "PASSED"
     assert world.jumio.callbacks == []
+
+
+async def test_root_message_never_ends_with_an_older_picture(world: World) -> None:
+    """Two redraws racing (the last photo's and the decision's): the one that reads the newer state lands last."""
+    import asyncio
+
+    from bot.sandbox.slack import ApiFault
+
+    execution, root = await world.start("CUST-RACE")
+    world.store.mark_finalized(execution.id)
+    world.slack.faults.append(ApiFault("chat.update", delay=0.3, count=1))  # the first redraw is slow to land
+    first = asyncio.create_task(world.bot.journey.refresh_root(execution))
+    await asyncio.sleep(0.05)
+    world.store.record_result(execution.id, status="PROCESSED", decision_type="PASSED", decision_label="PASSED",
+                              risk_score=12.0, capabilities=[])
+    await asyncio.gather(first, world.bot.journey.refresh_root(execution))
+    final = next(m for m in world.slack.root_messages() if m.ts == root.ts)
+    assert "PASSED" in final.text

@@ -4,9 +4,7 @@ goes to Slack only; tokens and links are forgotten once an execution is final; t
 from __future__ import annotations
 
 import logging
-import os
 import stat
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -108,32 +106,45 @@ async def test_final_executions_forget_tokens_and_links(world: World) -> None:
                     assert credential.api_token.encode() not in data
 
 
-def _files_under(folder: Path) -> dict[Path, float]:
-    found = {}
-    for root, _dirs, names in os.walk(folder):
-        for name in names:
-            path = Path(root) / name
-            try:
-                found[path] = path.stat().st_mtime
-            except OSError:
-                continue
-    return found
+async def test_no_image_bytes_reach_the_disk(tmp_path: Path, slack_mode: str) -> None:
+    """The bot as its own process, with its own working folder and temp folder: after a journey with three photos
+    (and one the thread asked about), neither folder holds a byte of them, nor the database."""
+    from bot.local import BotProcess, LocalOptions, LocalWorld, wait_until
+    from storage import Store
 
-
-async def test_no_image_bytes_reach_the_disk(world: World) -> None:
-    folders = [Path.cwd(), Path(tempfile.gettempdir())]
-    before = {folder: _files_under(folder) for folder in folders}
-    await _journey_with_every_kind_of_event(world)
-    fragments = [data[200:264] for data in _noise_photos().values()]  # incompressible: unique to these images
-    for folder in folders:
-        for path, mtime in _files_under(folder).items():
-            if before[folder].get(path) == mtime or path.stat().st_size > 64 * 1024 * 1024:
-                continue
-            try:
+    workdir, tempdir = tmp_path / "work", tmp_path / "tmp"
+    workdir.mkdir()
+    tempdir.mkdir()
+    photos = _noise_photos()
+    options = LocalOptions(start_bot=False, socket_mode=slack_mode == "socket",
+                           env={"TMPDIR": str(tempdir), "IDV_DATABASE": str(workdir / "idv.sqlite3")})
+    async with LocalWorld(tmp_path, options) as world:
+        process = BotProcess(world.env, workdir)
+        await process.start()
+        if slack_mode == "socket":
+            await world.slack.wait_for_socket()
+        store = Store(world.env["IDV_DATABASE"])
+        try:
+            await world.slack.command("CUST-DISK")
+            execution = await wait_until(lambda: (e := store.executions_for_customer("CUST-DISK"))
+                                         and e[0].status == "INITIATED" and e[0], timeout=15)
+            files = [world.slack.add_file(f"{part}.png", data) for part, data in photos.items()]
+            files.append(world.slack.add_file("IMG_0001.png", png(640, 400, noise_seed=104)))
+            await world.slack.share(files, thread_ts=execution.thread_ts)
+            await wait_until(lambda: store.execution(execution.id).is_final, timeout=15)
+        finally:
+            store.close()
+            await process.terminate()
+    fragments = [data[200:264] for data in photos.values()]  # incompressible: unique to these images
+    scanned = 0
+    for folder in (workdir, tempdir):
+        for path in folder.rglob("*"):
+            if path.is_file():
                 content = path.read_bytes()
-            except OSError:
-                continue
-            assert not any(fragment in content for fragment in fragments), f"image bytes found in {path}"
+                scanned += 1
+                found = [content.find(fragment) for fragment in fragments if fragment in content]
+                assert not found, f"image bytes found in {path} at offset {found}"
+    assert scanned >= 1  # the database at least
 
 
 @pytest.fixture
