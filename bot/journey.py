@@ -214,15 +214,15 @@ class Journey:
 
     async def start(self, job: Job) -> None:
         execution = self.store.execution(job.payload["execution"])
-        if execution.status not in (PENDING,) and execution.workflow_execution_id:
-            return  # already started (a retried job)
         if not execution.thread_ts:
             text, body = blocks.root_message(execution, set(), self.accepted_parts(execution))
             posted = await self._slack("chat_postMessage", channel=execution.channel_id, text=text, blocks=body)
             self.store.set_thread(execution.id, posted["ts"])
             execution = self.store.execution(execution.id)
-        session = await self._create_account(execution)
-        await self._after_account(execution, session, job.payload.get("supporting_data"), job.payload["requested_by"])
+        requested_by = job.payload["requested_by"]
+        if execution.workflow_execution_id is None:
+            self._record_session(execution, await self._create_account(execution), requested_by)
+        await self._announce(execution, requested_by, job.payload.get("supporting_data"))
 
     async def _create_account(self, execution: Execution) -> AccountSession:
         try:
@@ -236,15 +236,13 @@ class Journey:
             self.store.record_failure(execution.id, reason, give_up=True)
             raise Abandon(reason) from None
 
-    async def _after_account(self, execution: Execution, session: AccountSession,
-                             supporting_data: dict[str, Any] | None, requested_by: str) -> None:
-        expires_at = time.time() + self.options.token_lifetime_seconds
+    def _record_session(self, execution: Execution, session: AccountSession, requested_by: str) -> None:
         self.store.record_account(
             execution.id,
             account_id=session.account_id,
             workflow_execution_id=session.execution_id,
             web_href=session.web_href,
-            web_expires_at=expires_at,
+            web_expires_at=time.time() + self.options.token_lifetime_seconds,
             created_by=requested_by,
             customer_ref=execution.customer_ref,
             credentials=[
@@ -256,9 +254,16 @@ class Journey:
         self._accepted_parts_cache.pop(execution.id, None)
         self.store.audit(requested_by, "account_created", execution.id,
                          f"account {session.account_id}, execution {session.execution_id}")
+
+    async def _announce(self, execution: Execution, requested_by: str, supporting_data: dict[str, Any] | None
+                        ) -> None:
+        """After the account exists: supporting data queued, checklist shown, link sent; each once, so a job that
+        died half-way (account recorded, link not yet sent) finishes the job on its next attempt."""
         execution = self.store.execution(execution.id)
+        if execution.status != INITIATED:
+            return
         if supporting_data:
-            if session.credential_for_part("PREPARED_DATA") is not None:
+            if any("prepared_data" in c.parts for c in self.store.credentials(execution.id)):
                 self.enqueue("upload_prepared_data", {"execution": execution.id, "data": supporting_data},
                              dedupe_key=f"prepared_data:{execution.id}")
             else:
@@ -266,7 +271,8 @@ class Journey:
                     f"Workflow {execution.workflow_key} takes no supporting data, so what you typed was not sent to "
                     "Jumio (and was not kept)."))
         await self.refresh_root(execution)
-        await self.send_link(execution, requested_by)
+        if not self.store.has_audit(execution.id, "link_sent"):
+            await self.send_link(execution, requested_by)
 
     async def send_link(self, execution: Execution, user_id: str) -> None:
         web_href = self.store.web_href(execution.id)
@@ -516,12 +522,11 @@ class Journey:
                 started_by=requested_by, user_ref=previous.user_ref, locale=previous.locale, team_id=previous.team_id,
                 thread_ts=previous.thread_ts, replaces=previous.id,
             )
-        if execution.workflow_execution_id:
-            return
-        await self.say_in_thread(execution, blocks.new_link_started(requested_by))
-        session = await self._create_account(execution)
-        self.store.audit(requested_by, "new_link", execution.id, f"replaces #{previous.id}")
-        await self._after_account(execution, session, None, requested_by)
+        if execution.workflow_execution_id is None:
+            await self.say_in_thread(execution, blocks.new_link_started(requested_by))
+            self._record_session(execution, await self._create_account(execution), requested_by)
+            self.store.audit(requested_by, "new_link", execution.id, f"replaces #{previous.id}")
+        await self._announce(execution, requested_by, None)
 
     # --- failures --------------------------------------------------------------------------------------------
 

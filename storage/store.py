@@ -719,6 +719,10 @@ class Store:
             db.execute("INSERT INTO audit (at, actor, action, execution, detail) VALUES (?, ?, ?, ?, ?)",
                        (self.clock(), actor, action, execution, detail))
 
+    def has_audit(self, execution: int, action: str) -> bool:
+        return self.db.execute("SELECT 1 FROM audit WHERE execution = ? AND action = ? LIMIT 1",
+                               (execution, action)).fetchone() is not None
+
     def audit_trail(self, execution: int | None = None) -> list[AuditEntry]:
         if execution is None:
             rows = self._rows("SELECT * FROM audit ORDER BY id")

@@ -100,3 +100,22 @@ async def test_sigterm_lets_the_running_upload_finish(pworld: ProcessWorld) -> N
     assert pworld.parts_at_jumio(execution) == {"BACK": 1}
     assert any("stopped" in line for line in process.lines)
     await _no_job_stuck(pworld)
+
+
+async def test_killed_after_the_account_exists_before_the_link_was_sent(pworld: ProcessWorld) -> None:
+    from bot.sandbox.slack import ApiFault
+
+    pworld.slack.faults.append(ApiFault("chat.postEphemeral", delay=5.0, error="internal_error", count=1))
+    first = await pworld.start_bot()
+    await pworld.slack.command("CUST-CRASH-E")
+    await wait_until(lambda: any(method == "chat.postEphemeral" for method, _ in pworld.slack.state.calls), timeout=10)
+    execution = pworld.execution("CUST-CRASH-E")
+    assert execution.status == "INITIATED"  # the account is recorded; the link is on its way
+    await first.kill()
+
+    await pworld.start_bot()
+    links = await wait_until(lambda: [m for m in pworld.slack.ephemerals("UAGENT1") if "Only you can see" in m.text
+                                      + str(m.blocks)], timeout=20)
+    assert len(links) == 1
+    assert sum(1 for e in pworld.jumio.executions.values() if e.customer_reference == "CUST-CRASH-E") == 1
+    await _no_job_stuck(pworld)
