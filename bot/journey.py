@@ -35,7 +35,7 @@ from bot.jumio import (
     JumioClient,
     NotFound,
 )
-from bot.slack_files import FileRejected, check_photo, download
+from bot.slack_files import FileRejected, check_photo, download, is_slack_host
 from storage import (
     ACQUIRED,
     CLAIMED,
@@ -284,14 +284,10 @@ class Journey:
 
     async def _respond(self, job: Job, text: str) -> None:
         url = job.payload.get("response_url")
-        if not url or not self._is_slack_host(url):
+        if not url or not is_slack_host(urlsplit(url).hostname or "", self.options.slack_hosts):
             return
         with contextlib.suppress(Exception):
             await AsyncWebhookClient(url).send(text=text, response_type="ephemeral")
-
-    def _is_slack_host(self, url: str) -> bool:
-        host = (urlsplit(url).hostname or "").lower()
-        return host == "slack.com" or host.endswith(".slack.com") or host in self.options.slack_hosts
 
     async def upload_prepared_data(self, job: Job) -> None:
         execution = self.store.execution(job.payload["execution"])

@@ -59,7 +59,9 @@ class Photo:
         return f"Photo({self.format}, {len(self.content)} bytes)"
 
 
-def _token_host(host: str, extra_hosts: frozenset[str]) -> bool:
+def is_slack_host(host: str, extra_hosts: frozenset[str] = frozenset()) -> bool:
+    """May the bot token (or a response_url answer) go to this host: Slack's, or the host of SLACK_API_URL."""
+    host = host.lower()
     return host == "slack.com" or host.endswith(".slack.com") or host in extra_hosts
 
 
@@ -117,7 +119,7 @@ async def download(
     for _hop in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
-        with_token = _token_host(host, extra_hosts)
+        with_token = is_slack_host(host, extra_hosts)
         if not with_token and not host.endswith(_CDN_SUFFIXES):
             log.warning("refused to fetch a Slack file from host %s", host)
             raise FileRejected("Slack pointed the download somewhere other than Slack, so the bot did not follow.")
