@@ -503,6 +503,7 @@ class Journey:
             await asyncio.sleep(self.options.poll_schedule[0])
             try:
                 self.enqueue_sweep()
+                self.store.forget_old_events()
             except Exception as exc:  # noqa: BLE001 - recorded, never lost
                 log.warning("status sweep failed: %s", type(exc).__name__)
 

@@ -703,13 +703,17 @@ class Store:
     # --- Slack events --------------------------------------------------------------------------------------
 
     def first_sighting_of_event(self, event_id: str) -> bool:
-        """True the first time an event id is seen (Slack redelivers); old ids are pruned after a day."""
+        """True the first time an event id is seen (Slack redelivers); `forget_old_events` prunes."""
         now = self.clock()
         with self._write() as db:
             cursor = db.execute("INSERT OR IGNORE INTO seen_events (event_id, seen_at) VALUES (?, ?)", (event_id, now))
-            if cursor.rowcount == 1 and int(now) % 64 == 0:
-                db.execute("DELETE FROM seen_events WHERE seen_at < ?", (now - SEEN_EVENT_RETENTION,))
             return cursor.rowcount == 1
+
+    def forget_old_events(self) -> int:
+        """Drop event ids older than a day (Slack redelivers within minutes); run now and then, not per event."""
+        with self._write() as db:
+            return db.execute("DELETE FROM seen_events WHERE seen_at < ?",
+                              (self.clock() - SEEN_EVENT_RETENTION,)).rowcount
 
     # --- audit ---------------------------------------------------------------------------------------------
 

@@ -220,10 +220,18 @@ def test_two_connections_cannot_both_claim_a_job(tmp_path: Path) -> None:
     b.close()
 
 
-def test_event_ids_are_seen_once(store: Store) -> None:
+def test_event_ids_are_seen_once_and_forgotten_after_a_day(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = Store(str(tmp_path / "events.sqlite3"), clock=clock)
     assert store.first_sighting_of_event("Ev1")
     assert not store.first_sighting_of_event("Ev1")
+    clock.now += 23 * 3600
     assert store.first_sighting_of_event("Ev2")
+    assert store.forget_old_events() == 0
+    clock.now += 2 * 3600
+    assert store.forget_old_events() == 1  # Ev1 only
+    assert not store.first_sighting_of_event("Ev2")
+    store.close()
 
 
 def test_audit_trail(store: Store) -> None:
