@@ -30,8 +30,6 @@ from bot.sandbox.images import png
 from bot.sandbox.jumio import SandboxExecution
 from storage import Store
 
-log = logging.getLogger("bot.bench")
-
 
 @dataclass(frozen=True)
 class Sizes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -33,27 +32,6 @@ async def test_oversized_slack_request_is_refused(world: World) -> None:
     async with httpx.AsyncClient() as http:
         answer = await http.post(_bot_url(world, "/slack/events"), content=b"x" * (600 * 1024))
     assert answer.status_code == 413
-
-
-@pytest.mark.parametrize(
-    ("body", "status"),
-    [
-        (b"{not json", 400),
-        (b"[]", 400),
-        (json.dumps({"workflowExecution": {"status": "PROCESSED"}}).encode(), 400),
-        (json.dumps({"workflowExecution": {"id": "22222222-2222-2222-2222-aaaaaaaaaaaa", "status": "DONE"}}).encode(),
-         400),
-        (json.dumps({"workflowExecution": {"id": "22222222-2222-2222-2222-aaaaaaaaaaaa", "status": "PROCESSED"}})
-         .encode(), 200),
-        (b"{" + b" " * (20 * 1024) + b"}", 413),
-    ],
-)
-async def test_callback_bodies(world: World, body: bytes, status: int) -> None:
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(_bot_url(world, "/jumio/callback"), content=body,
-                                 headers={"Content-Type": "application/json"})
-    assert answer.status_code == status
-    assert world.store.jobs() == []  # an unknown execution prompts nothing either
 
 
 async def test_callback_that_lies_is_not_believed(world: World) -> None:

@@ -200,11 +200,14 @@ async def test_photo_in_a_thread_the_bot_does_not_own(world: World) -> None:
         (json.dumps({"workflowExecution": {"id": "22222222-2222-2222-2222-aaaaaaaaaaaa", "status": "PROCESSED"},
                      "account": {"id": "11111111-1111-1111-1111-aaaaaaaaaaaa"}}).encode(), 200, "ignored"),
         (b"{not json", 400, "not JSON"),
+        (b"[]", 400, "not a JSON object"),
+        (json.dumps({"workflowExecution": {"status": "PROCESSED"}}).encode(), 400, "workflowExecution.id"),
         (b"{" + b" " * (64 * 1024) + b"}", 413, "too large"),
         (json.dumps({"workflowExecution": {"id": "22222222-2222-2222-2222-aaaaaaaaaaaa", "status": "APPROVED"}})
          .encode(), 400, "not a status Jumio sends"),
     ],
-    ids=["unknown-execution", "malformed-json", "huge-body", "status-that-does-not-exist"],
+    ids=["unknown-execution", "malformed-json", "not-an-object", "no-execution-id", "huge-body",
+         "status-that-does-not-exist"],
 )
 async def test_callbacks_that_make_no_sense(world: World, body: bytes, status: int, words: str) -> None:
     async def act() -> None:
