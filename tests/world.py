@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from bot.runtime import Bot
 from bot.sandbox.jumio import JumioSandbox
 from bot.sandbox.slack import Posted, SlackStandIn
@@ -38,8 +40,23 @@ class World:
                                      and e[0].status == "INITIATED" and e[0])
         root = await wait_until(lambda: next((m for m in self.slack.root_messages() if m.ts == execution.thread_ts),
                                              None))
-        await wait_until(lambda: any("Only you can see this" in m.all_text() for m in self.slack.ephemerals(user)))
+        await wait_until(lambda: self.links(reference, user=user))
         return execution, root
+
+    def links(self, reference: str, *, user: str = "UAGENT1") -> list[Posted]:
+        """The private Web Client link messages `user` received for this customer, oldest first."""
+        return [m for m in self.slack.ephemerals(user) if m.text == f"Private link for {reference}'s identity verification"]
+
+    def web_href(self, reference: str, *, user: str = "UAGENT1") -> str:
+        """The newest Web Client link sent to `user` for this customer."""
+        return self.links(reference, user=user)[-1].all_text().split("<", 1)[1].split("|", 1)[0]
+
+    async def complete_on_web(self, reference: str) -> httpx.Response:
+        """Play the customer: open the newest link for this customer and submit the sample photos there."""
+        href = self.web_href(reference)
+        token = href.split("authorizationToken=")[1].split("&")[0]
+        async with httpx.AsyncClient() as customer:
+            return await customer.post(href.split("?")[0], data={"authorizationToken": token, "sample": "1"})
 
     async def share(self, root: Posted, *names_and_bytes: tuple[str, bytes], text: str = "", user: str = "UAGENT1",
                     mimetype: str = "image/png") -> list[Any]:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.parametrize("slack_mode", ["http", "socket"], indirect=
 async def test_api_channel_path(world: World) -> None:
     execution, root = await world.start("CUST-42")
     assert "CUST-42" in root.all_text() and "<@UAGENT1>" in root.all_text()
-    link = next(m for m in world.slack.ephemerals("UAGENT1") if "Only you can see this" in m.all_text())
+    [link] = world.links("CUST-42")
     assert "authorizationToken=" in link.all_text()
     assert all("authorizationToken" not in m.all_text() for m in world.slack.state.messages if not m.ephemeral_to)
 
@@ -61,8 +61,7 @@ async def test_web_client_path(world: World) -> None:
     import httpx
 
     execution, root = await world.start("CUST-WEB")
-    link = next(m for m in world.slack.ephemerals("UAGENT1") if "Only you can see this" in m.all_text())
-    href = link.all_text().split("<", 1)[1].split("|", 1)[0]
+    href = world.web_href("CUST-WEB")
     token = href.split("authorizationToken=")[1].split("&")[0]
     async with httpx.AsyncClient() as customer:
         page = await customer.get(href)
@@ -97,7 +96,7 @@ async def test_expiry_and_new_link(world: World) -> None:
     notice = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "new_link" in m.all_text()),
                                            None))
     assert "expired" in notice.text
-    links_before = len([m for m in world.slack.ephemerals("UAGENT2") if "Only you can see this" in m.all_text()])
+    links_before = len(world.links("CUST-EXPIRE", user="UAGENT2"))
     await world.slack.click("new_link", str(execution.id), user="UAGENT2", message=notice)
     await world.slack.click("new_link", str(execution.id), user="UAGENT2", message=notice)  # a double click
     replacement = await wait_until(lambda: (r := world.store.execution_replacing(execution.id))
@@ -105,8 +104,7 @@ async def test_expiry_and_new_link(world: World) -> None:
     assert replacement.account_id == execution.account_id
     assert replacement.workflow_execution_id != execution.workflow_execution_id
     assert replacement.thread_ts == root.ts and replacement.started_by == "UAGENT2"
-    await wait_until(lambda: len([m for m in world.slack.ephemerals("UAGENT2")
-                                  if "Only you can see this" in m.all_text()]) > links_before)
+    await wait_until(lambda: len(world.links("CUST-EXPIRE", user="UAGENT2")) > links_before)
     assert len(world.jumio.accounts[execution.account_id]) == 2  # one new execution, not two
     # Photos in the same thread now go to the new execution.
     await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
@@ -155,15 +153,9 @@ async def test_polling_without_callbacks(world: World) -> None:
 
 
 async def test_web_client_path_without_callbacks_is_found_by_the_sweep(world: World) -> None:
-    import httpx
-
     world.jumio.config.callbacks_enabled = False
     execution, _root = await world.start("CUST-WEB-QUIET")
-    link = next(m for m in world.slack.ephemerals("UAGENT1") if "Only you can see this" in m.all_text())
-    href = link.all_text().split("<", 1)[1].split("|", 1)[0]
-    async with httpx.AsyncClient() as customer:
-        token = href.split("authorizationToken=")[1].split("&")[0]
-        await customer.post(href.split("?")[0], data={"authorizationToken": token, "sample": "1"})
+    await world.complete_on_web("CUST-WEB-QUIET")
     await world.bot.runner.run_until_idle()
     assert world.store.execution(execution.id).status == "INITIATED"  # nobody told the bot
     assert world.bot.journey.enqueue_sweep() == 1

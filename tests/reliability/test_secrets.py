@@ -8,7 +8,6 @@ import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 from aiohttp import web
 
@@ -43,11 +42,7 @@ async def _journey_with_every_kind_of_event(world: World) -> None:
     await wait_until(lambda: (r := world.store.execution_replacing(expiring.id)) and r.status == "INITIATED")
     # The Web Client path.
     web_execution, _ = await world.start("CUST-SECRET-3")
-    link = [m for m in world.slack.ephemerals("UAGENT1") if "Only you can see this" in m.all_text()][-1]
-    href = link.all_text().split("<", 1)[1].split("|", 1)[0]
-    async with httpx.AsyncClient() as customer:
-        token = href.split("authorizationToken=")[1].split("&")[0]
-        await customer.post(href.split("?")[0], data={"authorizationToken": token, "sample": "1"})
+    await world.complete_on_web("CUST-SECRET-3")
     await world.decided("CUST-SECRET-3")
     await world.bot.runner.run_until_idle()
     assert execution and web_execution
