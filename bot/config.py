@@ -210,6 +210,7 @@ class _Reader:
             raise ConfigError(f"JUMIO_USER_AGENT must name your company and app, such as 'Acme SupportDesk/1.0' "
                               f"(got {user_agent!r})")
 
+        # Keys are tenant-configured; which one a tenant has for API-channel ID + selfie is UNCONFIRMED (reference §11.1).
         key_text = self.text("JUMIO_WORKFLOW_KEY", "10011") or "10011"
         if not key_text.isdigit():
             raise ConfigError(f"JUMIO_WORKFLOW_KEY must be a number such as 10011 (got {key_text!r})")

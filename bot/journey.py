@@ -330,6 +330,8 @@ class Journey:
         part = upload.part
         if part is None:
             return  # waiting for the agent to say which part it is
+        # The same execution also has a Web Client link: Jumio does not say whether WEB and API uploads may be mixed
+        # in one execution (reference §2.3, UNCONFIRMED and risky); agents are told to use one path per verification.
         credential = next((c for c in self.store.credentials(execution.id) if part.lower() in c.parts), None)
         if credential is None or credential.api_token is None:
             await self._reject(execution, upload.id, filename,

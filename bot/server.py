@@ -18,7 +18,8 @@ log = logging.getLogger("bot.server")
 
 MAX_SLACK_BODY = 512 * 1024
 MAX_CALLBACK_BODY = 16 * 1024
-# Statuses Jumio documents in callbacks (reference §7), plus the intermediate ones reported in the wild.
+# Statuses Jumio documents in callbacks (reference §7), plus the intermediate ones reported in the wild. Whether
+# intermediate callbacks are sent, and whether a refused callback is retried, are UNCONFIRMED: the poller covers both.
 CALLBACK_STATUSES = {"INITIATED", "ACQUISITION_STARTED", "ACQUIRED", "PROCESSED", "SESSION_EXPIRED", "TOKEN_EXPIRED"}
 
 

@@ -18,6 +18,7 @@ import httpx
 
 log = logging.getLogger("bot.slack_files")
 
+# 15 MB per Jumio's current OpenAPI; older guides say 5 or 10 MB (reference §11.5, UNCONFIRMED for a given tenant).
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
 MAX_REDIRECTS = 3
 _CDN_SUFFIXES = (".slack-edge.com",)

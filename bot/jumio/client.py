@@ -154,6 +154,8 @@ class JumioClient:
     async def upload_part(self, part_url: str, api_token: str, content: bytes | bytearray, *, filename: str,
                           content_type: str) -> UploadResult:
         """POST an image to a credential part as multipart field `file`, with that credential's `api.token`."""
+        # A second POST to the same part is how a photo is replaced: Jumio's "update part" call exists but its
+        # method is UNCONFIRMED (reference §3).
         file = content if isinstance(content, bytes) else BufferReader(content)
         body = await self._call("POST", part_url, token=api_token, files={"file": (filename, file, content_type)},
                                 timeout=self.upload_timeout)
@@ -166,6 +168,8 @@ class JumioClient:
 
     async def finalize(self, finalize_url: str, api_token: str) -> None:
         """PUT the credential's workflow-execution URL with no body: Jumio starts processing."""
+        # Whether Jumio refuses an incomplete set here (Submit without a back side) or accepts it and labels the
+        # result is UNCONFIRMED (reference §5); either way the answer reaches the thread.
         await self._call("PUT", finalize_url, token=api_token, content=b"")
 
     async def get_status(self, account_id: str, execution_id: str) -> ExecutionStatus:
