@@ -56,6 +56,7 @@ from storage import (
 log = logging.getLogger("bot.journey")
 
 IMAGE_PARTS = ("FRONT", "BACK", "FACE")
+SWEEP = -1  # the `attempt` of a poll queued by the status sweep rather than by the poll schedule
 # Slack errors that retrying will not fix.
 PERMANENT_SLACK_ERRORS = {
     "not_in_channel": "the bot is not in that channel; invite it with /invite",
@@ -438,18 +439,20 @@ class Journey:
         if status.status == ACQUIRED and execution.status == INITIATED:
             self.store.record_status(execution.id, ACQUIRED)  # the customer finished in the Web Client
             await self.refresh_root(execution)
-            if attempt < 0:
+            if attempt == SWEEP:
                 self._schedule_poll(execution, 0)
                 return
-        if attempt < 0:
+        if attempt == SWEEP:
             return  # a sweep of an execution still waiting for the customer
         if attempt + 1 < len(self.options.poll_schedule):
             self._schedule_poll(execution, attempt + 1)
         else:
-            minutes = round(sum(self.options.poll_schedule) / 60)
+            minutes = max(1, round(sum(self.options.poll_schedule) / 60))
+            every = max(1, round(self.options.poll_schedule[-1] / 60))
             await self.say_in_thread(execution, blocks.notice(
-                f":hourglass: Jumio has not decided after {minutes} minutes of checking. The decision will still "
-                f"appear here if Jumio calls back; `/verify status {execution.customer_ref}` shows where it stands."))
+                f":hourglass: Jumio has not decided after {minutes} minutes. I keep asking about every {every} "
+                f"minutes and will post the decision here; `/verify status {execution.customer_ref}` shows where it "
+                "stands."))
 
     async def fetch_result(self, job: Job) -> None:
         execution = self.store.execution(job.payload["execution"])
@@ -485,20 +488,19 @@ class Journey:
             await self.say_in_thread(execution, blocks.expired_message(execution))
         await self.refresh_root(execution)
 
-    def enqueue_sweep(self, now: float | None = None, limit: int = 100) -> int:
-        """Queue a status check of executions still waiting for the customer (no callback may ever come)."""
-        now = now or time.time()
-        interval = self.options.poll_schedule[0]
-        bucket = int(now // interval)
-        count = 0
-        for execution in self.store.executions_awaiting_result()[:limit]:
-            if execution.status == INITIATED:
-                self.store.enqueue("poll", {"execution": execution.id, "attempt": -1},
-                                   dedupe_key=f"sweep:{execution.id}:{bucket}")
-                count += 1
-        if count:
+    def enqueue_sweep(self, limit: int = 100) -> int:
+        """Queue a status check of each execution still waiting for Jumio whose turn has come, since no callback may
+        ever come: a young one every few seconds, an old one about every quarter of an hour (the poll schedule's
+        first and last step), each right after its link expires, and a submitted one once its polls are over."""
+        schedule = self.options.poll_schedule
+        with self.store.transaction():
+            due = self.store.claim_status_checks(shortest=schedule[0], longest=schedule[-1], polled_for=sum(schedule),
+                                                 limit=limit)
+            for execution in due:
+                self.store.enqueue("poll", {"execution": execution.id, "attempt": SWEEP}, max_attempts=3)
+        if due:
             self.wake()
-        return count
+        return len(due)
 
     async def sweep_forever(self) -> None:
         while True:
@@ -506,6 +508,7 @@ class Journey:
             try:
                 self.enqueue_sweep()
                 self.store.forget_old_events()
+                self.store.forget_old_jobs()
             except Exception as exc:  # noqa: BLE001 - recorded, never lost
                 log.warning("status sweep failed: %s", type(exc).__name__)
 
@@ -538,6 +541,8 @@ class Journey:
         if job.kind == "start":
             self.store.record_failure(execution.id, reason, give_up=True)
         self.store.audit("system", "job_failed", execution.id, f"{job.kind}: {reason}")
+        if job.kind == "poll" and job.payload.get("attempt") == SWEEP:
+            return  # the next sweep asks again; not worth a message in every open thread during an outage
         what = JOB_TITLES.get(job.kind, job.kind)
         if execution.thread_ts:
             await self.say_in_thread(execution, blocks.job_failed(what, reason, job.id))

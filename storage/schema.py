@@ -135,7 +135,13 @@ def _v1(db: sqlite_utils.Database) -> None:
     db["audit"].create_index(["execution", "id"], if_not_exists=True)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    # When the status sweep last asked Jumio about an execution: old ones are asked less often, in turn.
+    if "swept_at" not in db["executions"].columns_dict:
+        db["executions"].add_column("swept_at", float)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

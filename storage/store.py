@@ -48,6 +48,7 @@ DONE = "done"
 DEAD = "dead"
 
 SEEN_EVENT_RETENTION = 24 * 3600
+DONE_JOB_RETENTION = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -298,11 +299,21 @@ class Store:
         rows = self._rows("SELECT * FROM executions WHERE started_by = ? ORDER BY id DESC LIMIT ?", (user_id, limit))
         return [Execution.from_row(row) for row in rows]
 
-    def executions_awaiting_result(self) -> list[Execution]:
-        rows = self._rows(
-            "SELECT * FROM executions WHERE status IN ('INITIATED', 'ACQUIRED') AND workflow_execution_id IS NOT NULL "
-            "ORDER BY id"
-        )
+    def claim_status_checks(self, *, shortest: float, longest: float, polled_for: float, limit: int) -> list[Execution]:
+        """Executions waiting for Jumio whose turn for a status check has come, marked as checked now, the longest
+        unchecked first. One of age A is due every A/10 seconds (within `shortest`..`longest`) and once right after
+        its link expires; a submitted one only after its own polls (`polled_for` seconds from submission) are over."""
+        now = self.clock()
+        with self._write() as db:
+            rows = self._rows(
+                "SELECT * FROM executions WHERE status IN ('INITIATED', 'ACQUIRED') AND workflow_execution_id IS NOT NULL "
+                "AND (status = 'INITIATED' OR coalesce(finalized_at, updated_at) <= :now - :polled_for) "
+                "AND (:now - coalesce(swept_at, created_at) >= max(:shortest, min(:longest, (:now - created_at) / 10.0)) "
+                "     OR (web_expires_at <= :now AND coalesce(swept_at, 0) < web_expires_at)) "
+                "ORDER BY coalesce(swept_at, 0), id LIMIT :limit",
+                {"now": now, "shortest": shortest, "longest": longest, "polled_for": polled_for, "limit": limit},
+            )
+            db.conn.executemany("UPDATE executions SET swept_at = ? WHERE id = ?", [(now, row["id"]) for row in rows])
         return [Execution.from_row(row) for row in rows]
 
     def set_thread(self, execution: int, thread_ts: str) -> None:
@@ -383,11 +394,14 @@ class Store:
             return cursor.rowcount == 1
 
     def record_status(self, execution: int, status: str) -> None:
-        """Jumio reported a non-final status (such as ACQUIRED from the Web Client)."""
+        """Jumio reported a non-final status (such as ACQUIRED: the customer submitted in the Web Client)."""
+        now = self.clock()
+        finalized_at = now if status == ACQUIRED else None
         with self._write() as db:
             db.execute(
-                "UPDATE executions SET status = ?, updated_at = ? WHERE id = ? AND status IN (?, ?, ?)",
-                (status, self.clock(), execution, *OPEN_STATUSES),
+                "UPDATE executions SET status = ?, updated_at = ?, finalized_at = coalesce(finalized_at, ?) "
+                "WHERE id = ? AND status IN (?, ?, ?)",
+                (status, now, finalized_at, execution, *OPEN_STATUSES),
             )
 
     def record_result(
@@ -708,6 +722,12 @@ class Store:
         with self._write() as db:
             cursor = db.execute("INSERT OR IGNORE INTO seen_events (event_id, seen_at) VALUES (?, ?)", (event_id, now))
             return cursor.rowcount == 1
+
+    def forget_old_jobs(self) -> int:
+        """Drop jobs done more than a week ago (what they did is in the audit trail); dead ones stay for a human."""
+        with self._write() as db:
+            return db.execute("DELETE FROM jobs WHERE state = ? AND updated_at < ?",
+                              (DONE, self.clock() - DONE_JOB_RETENTION)).rowcount
 
     def forget_old_events(self) -> int:
         """Drop event ids older than a day (Slack redelivers within minutes); run now and then, not per event."""

@@ -97,6 +97,22 @@ async def test_account_creation_failing_for_good_offers_retry(world: World) -> N
     await wait_until(lambda: world.execution("CUST-NOACCOUNT").status == "INITIATED", timeout=10)
 
 
+async def test_a_sweep_check_that_fails_stays_quiet_and_the_next_sweep_asks_again(world: World) -> None:
+    """During a Jumio outage the sweep's checks give up without a message in every open thread."""
+    world.jumio.config.callbacks_enabled = False
+    execution, root = await world.start("CUST-SWEEP-DOWN")
+    await world.complete_on_web("CUST-SWEEP-DOWN")
+    world.jumio.add_fault(Fault(path_contains="/status", status=503, count=10_000))
+    await wait_until(lambda: world.bot.journey.enqueue_sweep() == 1)
+    await wait_until(lambda: any(job.kind == "poll" and job.state == "dead" for job in world.store.jobs()), timeout=20)
+    assert "job_failed" in [e.action for e in world.store.audit_trail(execution.id)]
+    assert not any(":warning:" in m.text for m in world.slack.thread(root.ts))
+    world.jumio.faults.clear()
+    await wait_until(lambda: world.bot.journey.enqueue_sweep() == 1)
+    decided = await world.decided("CUST-SWEEP-DOWN")
+    assert decided.decision_type == "PASSED"
+
+
 async def test_slack_429_with_retry_after_and_5xx(world: World) -> None:
     world.slack.faults += [ApiFault("chat.postMessage", status=429, retry_after=1, count=1),
                            ApiFault("chat.update", status=503, count=1)]

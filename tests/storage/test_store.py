@@ -55,6 +55,26 @@ def test_migrations_run_twice_without_change(tmp_path: Path) -> None:
     reopened.close()
 
 
+def test_a_version_1_database_is_brought_forward_and_keeps_its_rows(tmp_path: Path) -> None:
+    import sqlite_utils
+
+    from storage.schema import MIGRATIONS
+
+    path = str(tmp_path / "v1.sqlite3")
+    old = sqlite_utils.Database(path)
+    MIGRATIONS[0](old)
+    old.execute("PRAGMA user_version = 1")
+    old["executions"].insert({"customer_ref": "CUST-OLD", "workflow_key": 10011, "channel_id": "C1",
+                              "started_by": "U1", "status": INITIATED, "created_at": 1.0, "updated_at": 1.0})
+    old.conn.commit()
+    old.close()
+    store = Store(path)
+    assert schema_version(store.db) == SCHEMA_VERSION == 2
+    assert "swept_at" in store.db["executions"].columns_dict
+    assert store.execution(1).customer_ref == "CUST-OLD"
+    store.close()
+
+
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = str(tmp_path / "db.sqlite3")
     Store(path).close()
@@ -234,6 +254,89 @@ def test_event_ids_are_seen_once_and_forgotten_after_a_day(tmp_path: Path) -> No
     store.close()
 
 
+def _awaiting(store: Store, reference: str, *, expires_in: float | None = None) -> int:
+    execution = _execution(store, reference)
+    store.record_account(execution, account_id=f"acc-{reference}", workflow_execution_id=f"wf-{reference}",
+                         web_href=None, web_expires_at=None if expires_in is None else store.clock() + expires_in,
+                         credentials=[], created_by="U1", customer_ref=reference)
+    return execution
+
+
+def _checked(store: Store, limit: int = 100) -> list[str]:
+    due = store.claim_status_checks(shortest=40, longest=940, polled_for=3660, limit=limit)
+    return [e.customer_ref for e in due]
+
+
+def test_status_checks_come_less_often_as_an_execution_ages(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = Store(str(tmp_path / "sweep.sqlite3"), clock=clock)
+    _awaiting(store, "CUST-A")
+    assert _checked(store) == []  # just started
+    clock.now += 40
+    assert _checked(store) == ["CUST-A"]
+    assert _checked(store) == []  # marked as checked
+    clock.now += 39
+    assert _checked(store) == []
+    clock.now += 1
+    assert _checked(store) == ["CUST-A"]
+    # Three hours old: about every 940 s (the schedule's last step), not every 40 s.
+    clock.now += 3 * 3600
+    assert _checked(store) == ["CUST-A"]
+    clock.now += 900
+    assert _checked(store) == []
+    clock.now += 40
+    assert _checked(store) == ["CUST-A"]
+    store.close()
+
+
+def test_status_checks_take_turns_and_come_right_after_a_link_expires(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = Store(str(tmp_path / "sweep.sqlite3"), clock=clock)
+    for reference in ("CUST-A", "CUST-B", "CUST-C"):
+        _awaiting(store, reference)
+    clock.now += 60
+    assert _checked(store, limit=2) == ["CUST-A", "CUST-B"]
+    assert _checked(store, limit=2) == ["CUST-C"]  # the one not yet checked, not the first two again
+    expiring = _awaiting(store, "CUST-EXP", expires_in=2 * 3600)
+    clock.now += 2 * 3600 - 30  # a check 30 s before the link expires
+    assert "CUST-EXP" in _checked(store)
+    clock.now += 31
+    assert _checked(store) == ["CUST-EXP"]  # the link has just expired: ask now, whatever its age says
+    clock.now += 60
+    assert _checked(store) == []  # and only once
+    assert store.execution(expiring).status == INITIATED
+    store.close()
+
+
+def test_a_submitted_execution_is_swept_only_after_its_own_polls(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = Store(str(tmp_path / "sweep.sqlite3"), clock=clock)
+    submitted = _awaiting(store, "CUST-SUB")
+    web = _awaiting(store, "CUST-WEB")
+    store.mark_finalized(submitted)
+    store.record_status(web, ACQUIRED)  # the customer finished in the Web Client
+    clock.now += 3600
+    assert _checked(store) == []  # their polls (3660 s of them) are still running
+    clock.now += 61
+    assert sorted(_checked(store)) == ["CUST-SUB", "CUST-WEB"]
+    store.close()
+
+
+def test_jobs_done_a_week_ago_are_forgotten_dead_ones_kept(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = Store(str(tmp_path / "jobs.sqlite3"), clock=clock)
+    done, dead, queued = (store.enqueue("poll", {"n": n}, max_attempts=1) for n in range(3))
+    assert [store.claim_next_job("w", 60).id for _ in range(2)] == [done, dead]  # type: ignore[union-attr]
+    store.complete_job(done, "w")
+    assert store.retry_job(dead, "w", "Jumio said no", 0.0) == DEAD
+    clock.now += 6 * 24 * 3600
+    assert store.forget_old_jobs() == 0
+    clock.now += 2 * 24 * 3600
+    assert store.forget_old_jobs() == 1
+    assert sorted(job.id for job in store.jobs()) == [dead, queued]
+    store.close()
+
+
 def test_audit_trail(store: Store) -> None:
     execution = _execution(store)
     store.audit("U1", "start", execution, "workflow 10011")
@@ -250,4 +353,4 @@ def test_status_moves_only_forward(store: Store) -> None:
                         capabilities=[])
     store.record_status(execution, ACQUIRED)
     assert store.execution(execution).status == PROCESSED
-    assert store.executions_awaiting_result() == []
+    assert store.open_execution_for_customer("CUST-1") is None
