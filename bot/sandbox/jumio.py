@@ -87,6 +87,7 @@ class SandboxConfig:
     strict_callback_urls: bool = False
     expiry_check_interval: float = 0.1
     latency: float = 0.0  # seconds added to every Jumio API call (a slow Jumio, for benchmarks)
+    hold_decisions: bool = False  # submitted executions stay ACQUIRED until this is False again (a manual review)
 
 
 @dataclass
@@ -625,6 +626,8 @@ class JumioSandbox:
 
     async def _process(self, execution: SandboxExecution) -> None:
         await asyncio.sleep(self.config.processing_delay)
+        while self.config.hold_decisions:
+            await asyncio.sleep(0.01)
         if execution.deleted:
             return
         execution.decision = decide(execution.customer_reference, execution.received())
