@@ -37,7 +37,11 @@ def run() -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await bot.start()
+        try:
+            await bot.start()
+        except ConfigError as error:
+            print(f"idv-bot: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
         print(f"idv-bot ready on port {bot.port}", flush=True)
         await stop.wait()
         logging.getLogger("bot").info("stopping: no new work; running jobs get 10 s to finish")

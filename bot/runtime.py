@@ -13,14 +13,14 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot import logs
 from bot.app import AccessPolicy, Services, build_app, slack_client
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.jobs import JobRunner, RunnerOptions
 from bot.journey import Journey, JourneyOptions
 from bot.jumio import JumioClient
 from bot.sandbox.jumio import JumioSandbox, SandboxConfig
 from bot.sandbox.jumio import serve as serve_jumio_sandbox
 from bot.server import web_app
-from storage import Store
+from storage import DatabaseUnusable, Store
 
 log = logging.getLogger("bot")
 
@@ -59,7 +59,10 @@ class Bot:
         logs.add_secrets([settings.slack_bot_token.reveal(), settings.jumio_client_secret.reveal(),
                           settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
                           settings.slack_app_token.reveal() if settings.slack_app_token else None])
-        self.store = Store(settings.database)
+        try:
+            self.store = Store(settings.database)
+        except DatabaseUnusable as error:
+            raise ConfigError(f"IDV_DATABASE: {error}") from None
         endpoints = settings.jumio
         if settings.jumio_sandbox:
             config = self.options.sandbox or SandboxConfig(processing_delay=2.0)
@@ -110,7 +113,11 @@ class Bot:
         await web_runner.setup()
         port = settings.port if self.options.port is None else self.options.port
         site = web.TCPSite(web_runner, self.options.host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            await self.stop(grace=0)
+            raise ConfigError(f"PORT {port} cannot be served: {error.strerror or error}") from None
         self._cleanups.insert(0, web_runner)
         sockets = site._server.sockets if site._server else ()  # type: ignore[union-attr]
         self.port = sockets[0].getsockname()[1] if sockets else port

@@ -1,6 +1,6 @@
 """SQLite storage for idv-slack-bot (sqlite-utils): schema, migrations and the journey's queries."""
 
-from storage.schema import SCHEMA_VERSION, migrate, schema_version
+from storage.schema import SCHEMA_VERSION, DatabaseUnusable, migrate, schema_version
 from storage.store import (
     ACQUIRED,
     CLAIMED,
@@ -45,6 +45,7 @@ __all__ = [
     "TOKEN_EXPIRED",
     "UNCERTAIN",
     "AuditEntry",
+    "DatabaseUnusable",
     "Execution",
     "Job",
     "Store",

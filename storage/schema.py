@@ -145,6 +145,10 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class DatabaseUnusable(RuntimeError):
+    """The database file cannot be opened or written, is not a database, or was written by a newer bot."""
+
+
 def schema_version(db: sqlite_utils.Database) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
@@ -153,8 +157,8 @@ def migrate(db: sqlite_utils.Database) -> int:
     """Bring the schema up to `SCHEMA_VERSION`; returns the version it started from."""
     start = schema_version(db)
     if start > SCHEMA_VERSION:
-        raise RuntimeError(f"the database has schema version {start}, newer than this bot's {SCHEMA_VERSION}; "
-                           "upgrade the bot")
+        raise DatabaseUnusable(f"the database has schema version {start}, newer than this bot's {SCHEMA_VERSION}; "
+                               "upgrade the bot")
     for version in range(start, SCHEMA_VERSION):
         db.execute("BEGIN IMMEDIATE")
         try:

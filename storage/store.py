@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.schema import migrate
+from storage.schema import DatabaseUnusable, migrate
 
 # Local statuses. PENDING: no Jumio account yet. The rest are Jumio's workflow statuses, plus FAILED when
 # the bot gave up (the thread says why and offers Retry).
@@ -47,6 +47,7 @@ RUNNING = "running"
 DONE = "done"
 DEAD = "dead"
 
+SQLITE_HEADER = b"SQLite format 3\x00"
 SEEN_EVENT_RETENTION = 24 * 3600
 DONE_JOB_RETENTION = 7 * 24 * 3600
 
@@ -157,12 +158,33 @@ class AuditEntry:
 
 
 def _create_private_file(path: str) -> None:
+    """Create the file readable by its owner only, or make an existing database so; never touch another file."""
     if path == ":memory:":
         return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
+    try:
+        header = os.read(fd, len(SQLITE_HEADER))
+    finally:
+        os.close(fd)
+    if header and header != SQLITE_HEADER:
+        raise DatabaseUnusable(f"{path} is not an SQLite database; it was left as it was")
     os.chmod(path, 0o600)
+
+
+def _open(path: str) -> sqlite3.Connection:
+    _create_private_file(path)
+    previous_umask = os.umask(0o177)  # the -wal and -shm files are private too
+    try:
+        conn = sqlite3.connect(path, timeout=15, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+    finally:
+        os.umask(previous_umask)
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA secure_delete=ON")  # forgotten tokens and supporting data are overwritten, not left
+    conn.execute("PRAGMA busy_timeout=15000")
+    return conn
 
 
 class Store:
@@ -171,19 +193,12 @@ class Store:
     def __init__(self, path: str, *, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self.clock = clock
-        _create_private_file(path)
-        previous_umask = os.umask(0o177)  # the -wal and -shm files are private too
         try:
-            conn = sqlite3.connect(path, timeout=15, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-        finally:
-            os.umask(previous_umask)
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA secure_delete=ON")  # forgotten tokens and supporting data are overwritten, not left
-        conn.execute("PRAGMA busy_timeout=15000")
-        self.db = sqlite_utils.Database(conn)
-        migrate(self.db)
+            self.db = sqlite_utils.Database(_open(path))
+            migrate(self.db)
+        except (OSError, sqlite3.Error) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            raise DatabaseUnusable(f"{path} cannot be used as the database: {reason}") from None
 
     def close(self) -> None:
         self.db.close()

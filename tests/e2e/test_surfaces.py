@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +14,7 @@ import httpx
 import pytest
 import yaml
 
+from bot.local import free_port
 from tests.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,6 +87,36 @@ def test_run_with_a_bad_setting_says_one_line(tmp_path: Path) -> None:
                           timeout=30, check=False, env={**env, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 2
     assert done.stderr.strip() == "idv-bot: SLACK_BOT_TOKEN does not look right: it should start with 'xoxb-'"
+
+
+@pytest.mark.parametrize("problem", ["a folder", "a text file", "a newer schema", "a busy port"])
+def test_run_with_a_database_or_port_it_cannot_use_says_one_line(tmp_path: Path, problem: str) -> None:
+    database, port = tmp_path / "idv.sqlite3", free_port()
+    if problem == "a folder":
+        database.mkdir()
+    elif problem == "a text file":
+        database.write_text("notes\n")
+        database.chmod(0o644)
+    elif problem == "a newer schema":
+        with sqlite3.connect(database) as conn:
+            conn.execute("PRAGMA user_version = 99")
+    env = {"PATH": "/usr/bin:/bin", "SLACK_BOT_TOKEN": "xoxb-local-test", "SLACK_SIGNING_SECRET": "local-secret",
+           "JUMIO_SANDBOX": "true", "PORT": str(port), "IDV_DATABASE": str(database), "PYTHONPATH": str(ROOT)}
+    with contextlib.ExitStack() as stack:
+        if problem == "a busy port":
+            taken = stack.enter_context(socket.socket())
+            taken.bind(("0.0.0.0", port))
+            taken.listen()
+        done = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=30, check=False, env=env)
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in done.stderr
+    expected = {"a folder": "IDV_DATABASE:", "a text file": "is not an SQLite database; it was left as it was",
+                "a newer schema": "newer than this bot's", "a busy port": f"PORT {port} cannot be served"}[problem]
+    assert last.startswith("idv-bot: ") and expected in last
+    if problem == "a text file":
+        assert database.read_text() == "notes\n" and stat.S_IMODE(database.stat().st_mode) == 0o644
 
 
 def test_manifest_installs_in_socket_mode_with_the_fewest_scopes() -> None:

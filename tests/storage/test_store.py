@@ -18,6 +18,7 @@ from storage import (
     QUEUED,
     RUNNING,
     SCHEMA_VERSION,
+    DatabaseUnusable,
     Store,
     migrate,
     schema_version,
@@ -81,8 +82,19 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    with pytest.raises(RuntimeError, match="newer"):
+    with pytest.raises(DatabaseUnusable, match="newer"):
         Store(path)
+
+
+def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database\n")
+    notes.chmod(0o644)
+    with pytest.raises(DatabaseUnusable, match="not an SQLite database"):
+        Store(str(notes))
+    assert notes.read_text() == "not a database\n" and stat.S_IMODE(notes.stat().st_mode) == 0o644
+    with pytest.raises(DatabaseUnusable, match="Is a directory"):
+        Store(str(tmp_path))
 
 
 def test_database_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
