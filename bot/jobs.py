@@ -20,6 +20,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from slack_sdk.errors import SlackApiError
+
 from storage import DEAD, Job, Store
 
 log = logging.getLogger("bot.jobs")
@@ -137,6 +139,9 @@ class JobRunner:
             except asyncio.CancelledError:
                 if not task.done():
                     raise
+            except Exception as exc:  # noqa: BLE001 - a bug in recording a failure must not take the worker down
+                log.error("job %s (%s): recording its outcome failed (%s); its lease runs out and it is retried",
+                          job.id, job.kind, type(exc).__name__)
             finally:
                 self._running.pop(job.id, None)
 
@@ -212,13 +217,11 @@ FORGET_PAYLOAD_KINDS = frozenset({"start", "upload_prepared_data"})
 def plain_reason(exc: BaseException) -> str:
     """Words for a failure: our own exceptions carry safe messages; others show only their type."""
     from bot.jumio import JumioError
+    from bot.slack_errors import error_code
     from bot.slack_files import DownloadFailed, FileRejected
 
     if isinstance(exc, JumioError | DownloadFailed | FileRejected):
         return str(exc)
-    slack_error = getattr(getattr(exc, "response", None), "get", None)
-    if callable(slack_error):
-        code = slack_error("error")
-        if code:
-            return f"Slack answered {code}"
+    if isinstance(exc, SlackApiError):
+        return f"Slack answered {error_code(exc)}"
     return f"an unexpected {type(exc).__name__}"

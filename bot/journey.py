@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import blocks
-from bot.jobs import Abandon, RetryLater
+from bot import blocks, slack_errors
+from bot.jobs import Abandon, RetryLater, plain_reason
 from bot.jumio import (
     AccountRequest,
     AccountSession,
@@ -57,18 +58,7 @@ log = logging.getLogger("bot.journey")
 
 IMAGE_PARTS = ("FRONT", "BACK", "FACE")
 SWEEP = -1  # the `attempt` of a poll queued by the status sweep rather than by the poll schedule
-# Slack errors that retrying will not fix.
-PERMANENT_SLACK_ERRORS = {
-    "not_in_channel": "the bot is not in that channel; invite it with /invite",
-    "channel_not_found": "the bot cannot see that channel (is it private? invite the bot)",
-    "is_archived": "the channel is archived",
-    "restricted_action": "the workspace does not allow the bot to post there",
-    "msg_too_long": "the message was too long",
-    "invalid_blocks": "Slack refused the message layout",
-    "file_not_found": "the file is no longer in Slack",
-    "file_deleted": "the file was deleted from Slack",
-    "user_not_in_channel": "that person is not in the channel",
-}
+SLACK_ATTEMPTS = 20  # a thread message or redraw Slack could not take: about an hour of tries, then given up
 JOB_TITLES = {
     "start": "Creating the Jumio account",
     "upload_prepared_data": "Sending the supporting data to Jumio",
@@ -77,6 +67,8 @@ JOB_TITLES = {
     "fetch_result": "Fetching Jumio's decision",
     "poll": "Checking Jumio's status",
     "new_link": "Creating a new link",
+    "post_message": "Posting in the thread",
+    "refresh_root": "Updating the verification's message",
 }
 
 
@@ -116,6 +108,8 @@ class Journey:
             "fetch_result": self.fetch_result,
             "poll": self.poll,
             "new_link": self.new_link,
+            "post_message": self.post_message,
+            "refresh_root": self.redraw_root,
         }
 
     def enqueue(self, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None, delay: float = 0.0
@@ -152,17 +146,37 @@ class Journey:
         try:
             return await getattr(self.slack, method)(**kwargs)
         except SlackApiError as exc:
-            code = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
-            if code in PERMANENT_SLACK_ERRORS:
-                raise Abandon(f"Slack answered {code}: {PERMANENT_SLACK_ERRORS[code]}") from None
+            code = slack_errors.error_code(exc)
+            if code in slack_errors.PERMANENT:
+                raise Abandon(f"Slack answered {code}: {slack_errors.PERMANENT[code]}") from None
             raise
 
     async def say_in_thread(self, execution: Execution, message: blocks.Message) -> None:
+        """Post in the verification's thread. Slack failing never holds the journey up: a message Slack cannot
+        take now goes to a job that keeps trying; one it will never take (an archived channel) is logged."""
         if not execution.thread_ts:
             return
         text, body = message
-        await self._slack("chat_postMessage", channel=execution.channel_id, thread_ts=execution.thread_ts,
-                          text=text, blocks=body)
+        post = {"channel": execution.channel_id, "thread_ts": execution.thread_ts, "text": text, "blocks": body}
+        if not await self._deliver("chat_postMessage", post, execution.id):
+            self.store.enqueue("post_message", {"execution": execution.id, "post": post}, max_attempts=SLACK_ATTEMPTS)
+            self.wake()
+
+    async def post_message(self, job: Job) -> None:
+        await self._slack("chat_postMessage", **job.payload["post"])
+
+    async def _deliver(self, method: str, kwargs: dict[str, Any], execution_id: int) -> bool:
+        """Call Slack; False when it is worth trying again later. A refusal for good is audited, not raised."""
+        try:
+            await self._slack(method, **kwargs)
+        except Abandon as never:
+            log.warning("execution %s: %s", execution_id, never.reason)
+            self.store.audit("system", "slack_refused", execution_id, never.reason)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("execution %s: Slack did not take %s (%s); a job will try again", execution_id, method,
+                        plain_reason(exc))
+            return False
+        return True
 
     async def tell_privately(self, execution: Execution, user_id: str, message: blocks.Message) -> None:
         text, body = message
@@ -180,8 +194,9 @@ class Journey:
             self._accepted_parts_cache[execution.id] = parts
         return parts or (IMAGE_PARTS if execution.status == PENDING else ())
 
-    async def refresh_root(self, execution: Execution) -> None:
-        """Redraw the root message from the stored state (idempotent).
+    async def refresh_root(self, execution: Execution, *, now: bool = False) -> None:
+        """Redraw the root message from the stored state (idempotent); if Slack cannot take it, a job redraws it
+        later (with `now`, the failure is raised instead: that job).
 
         Redraws of one thread are serialised and read the state inside the lock: two jobs finishing together
         (the last photo and the decision, say) cannot leave the older picture on top.
@@ -197,8 +212,15 @@ class Journey:
                 return
             text, body = blocks.root_message(execution, self.store.uploaded_parts(execution.id),
                                              self.accepted_parts(execution))
-            await self._slack("chat_update", channel=execution.channel_id, ts=execution.thread_ts, text=text,
-                              blocks=body)
+            update = {"channel": execution.channel_id, "ts": execution.thread_ts, "text": text, "blocks": body}
+            if now:
+                await self._slack("chat_update", **update)
+            elif not await self._deliver("chat_update", update, execution.id):
+                self.store.enqueue("refresh_root", {"execution": execution.id}, max_attempts=SLACK_ATTEMPTS)
+                self.wake()
+
+    async def redraw_root(self, job: Job) -> None:
+        await self.refresh_root(self.store.execution(job.payload["execution"]), now=True)
 
 
     # --- start -----------------------------------------------------------------------------------------------
@@ -543,6 +565,8 @@ class Journey:
         self.store.audit("system", "job_failed", execution.id, f"{job.kind}: {reason}")
         if job.kind == "poll" and job.payload.get("attempt") == SWEEP:
             return  # the next sweep asks again; not worth a message in every open thread during an outage
+        if job.kind in ("post_message", "refresh_root"):
+            return  # Slack would not take it for an hour: telling the thread would fail the same way
         what = JOB_TITLES.get(job.kind, job.kind)
         if execution.thread_ts:
             await self.say_in_thread(execution, blocks.job_failed(what, reason, job.id))

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
+from bot.slack_errors import error_code
 
 log = logging.getLogger("bot.listeners")
 
@@ -23,7 +24,7 @@ async def tell(client: AsyncWebClient, channel_id: str, user_id: str, message: b
     try:
         await client.chat_postEphemeral(**kwargs)
     except SlackApiError as exc:
-        log.warning("could not send an ephemeral message: %s", exc.response.get("error"))
+        log.warning("could not send an ephemeral message: %s", error_code(exc))
 
 
 async def say_in_thread(client: AsyncWebClient, channel_id: str, thread_ts: str, message: blocks.Message) -> None:
@@ -31,4 +32,4 @@ async def say_in_thread(client: AsyncWebClient, channel_id: str, thread_ts: str,
     try:
         await client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=text, blocks=body)
     except SlackApiError as exc:
-        log.warning("could not reply in a thread: %s", exc.response.get("error"))
+        log.warning("could not reply in a thread: %s", error_code(exc))

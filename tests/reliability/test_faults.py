@@ -124,6 +124,38 @@ async def test_slack_429_with_retry_after_and_5xx(world: World) -> None:
     await _healthy(world)
 
 
+@pytest.mark.parametrize("moment", ["decision", "last photo"])
+async def test_slack_failing_after_jumio_answered_loses_no_step_and_no_message(world: World, moment: str) -> None:
+    """Slack answers 503 to every post for a while (beyond slack_sdk's own retries) just when Jumio has answered:
+    the journey goes on without Slack, and the message arrives once Slack is back."""
+    world.jumio.config.hold_decisions = True
+    execution, root = await world.start("CUST-SLACK-DOWN")
+    down = [ApiFault("chat.postMessage", status=503, count=3), ApiFault("chat.update", status=503, count=3)]
+    if moment == "last photo":
+        await world.share(root, *THREE[:2])
+        await wait_until(lambda: {"FRONT", "BACK"} <= world.store.uploaded_parts(execution.id))
+        world.slack.faults += down
+        await world.share(root, THREE[2])
+        # Jumio has the selfie and the verification is submitted, even though the thread could not be told yet
+        # (slack_sdk's own retries of each refused call take up to 3.5 s first).
+        await wait_until(lambda: world.execution("CUST-SLACK-DOWN").status == "ACQUIRED", timeout=15)
+    else:
+        await world.share(root, *THREE)
+        await wait_until(lambda: world.execution("CUST-SLACK-DOWN").status == "ACQUIRED"
+                         and "Submitted to Jumio" in world.thread_text(root))
+        world.slack.faults += down
+    world.jumio.config.hold_decisions = False
+    decided = await world.decided("CUST-SLACK-DOWN")
+    assert decided.decision_type == "PASSED"
+    await wait_until(lambda: "Jumio's decision" in world.thread_text(root), timeout=15)
+    if moment == "last photo":  # the message Slack refused at first arrives, later
+        await wait_until(lambda: "Selfie sent to Jumio" in world.thread_text(root), timeout=15)
+    assert world.jumio.executions[execution.workflow_execution_id].finalize_calls == 1
+    await wait_until(lambda: "PASSED" in next(m for m in world.slack.root_messages() if m.ts == root.ts).text,
+                     timeout=15)
+    assert not any(":warning:" in m.text for m in world.slack.thread(root.ts))
+
+
 async def test_slack_channel_not_found(world: World) -> None:
     world.slack.faults.append(ApiFault("chat.postMessage", error="channel_not_found", count=1))
     await world.slack.command("CUST-NOCHANNEL")

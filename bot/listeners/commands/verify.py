@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, validation
 from bot.app import Services
+from bot.slack_errors import error_code
 
 
 def status_answer(services: Services, reference: str) -> blocks.Message:
@@ -39,7 +40,7 @@ async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClien
             await client.views_open(trigger_id=trigger_id, view=blocks.start_modal(channel_id))
         except SlackApiError as exc:
             await client.chat_postEphemeral(channel=channel_id, user=user_id,
-                                            text=f"I could not open the form ({exc.response.get('error')}). "
+                                            text=f"I could not open the form ({error_code(exc)}). "
                                                  "Try `/verify CUST-42` instead.")
         return
     if word.lower() == "help":

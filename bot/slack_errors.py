@@ -1,0 +1,30 @@
+"""What a Slack Web API error means: its code, and whether trying again can help."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+
+# Slack errors that retrying will not fix, in the agent's words.
+PERMANENT = {
+    "not_in_channel": "the bot is not in that channel; invite it with /invite",
+    "channel_not_found": "the bot cannot see that channel (is it private? invite the bot)",
+    "is_archived": "the channel is archived",
+    "restricted_action": "the workspace does not allow the bot to post there",
+    "msg_too_long": "the message was too long",
+    "invalid_blocks": "Slack refused the message layout",
+    "file_not_found": "the file is no longer in Slack",
+    "file_deleted": "the file was deleted from Slack",
+    "user_not_in_channel": "that person is not in the channel",
+    "message_not_found": "the verification's message was deleted",
+    "cant_update_message": "the verification's message can no longer be edited",
+}
+
+
+def error_code(exc: SlackApiError) -> str:
+    """Slack's `error` code, or `http_<status>` when the answer was not Slack's JSON (a 5xx page from a proxy)."""
+    response = exc.response
+    data = getattr(response, "data", None)
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        return data["error"]
+    status = getattr(response, "status_code", None)
+    return f"http_{status}" if status else "unknown_error"
