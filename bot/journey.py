@@ -3,8 +3,12 @@
 start ──► Jumio account ──► root message + private link
 relay_photo ──► download from Slack ──► check ──► upload part ──► checklist; all parts in ──► finalize
 finalize ──► PUT finalize ──► poll on the schedule
-callback / poll / sweep ──► fetch_result ──► decision in the thread, or "expired" with a New link button
+callback / poll / sweep ──► fetch_result ──► report_result: decision in the thread, or "expired" + New link
 new_link ──► PUT /accounts/{id} (a new execution for the same account) ──► private link
+post_message / refresh_root ──► what Slack would not take at first, until it does
+
+A job that dies after its outside step (Jumio answered) but before the steps that follow finishes those on its
+next attempt: each such step is queued in the same transaction, or re-checked when the job runs again.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from storage import (
     SESSION_EXPIRED,
     TOKEN_EXPIRED,
     UNCERTAIN,
+    UPLOADED,
     Execution,
     Job,
     Store,
@@ -65,6 +70,7 @@ JOB_TITLES = {
     "relay_photo": "Sending the photo to Jumio",
     "finalize": "Submitting to Jumio",
     "fetch_result": "Fetching Jumio's decision",
+    "report_result": "Posting Jumio's decision",
     "poll": "Checking Jumio's status",
     "new_link": "Creating a new link",
     "post_message": "Posting in the thread",
@@ -106,6 +112,7 @@ class Journey:
             "relay_photo": self.relay_photo,
             "finalize": self.finalize,
             "fetch_result": self.fetch_result,
+            "report_result": self.report_result,
             "poll": self.poll,
             "new_link": self.new_link,
             "post_message": self.post_message,
@@ -343,6 +350,9 @@ class Journey:
             await self.say_in_thread(execution, blocks.notice(
                 f":repeat: Please drop {blocks.escape(filename)} in this thread again: {reason}."))
             return
+        if upload.state == UPLOADED:
+            self._submit_when_complete(execution)  # a crash may have come between the upload and this step
+            return
         if upload.state != CLAIMED:
             return
         if execution.status == PENDING:
@@ -397,8 +407,11 @@ class Journey:
                          f"{part} from Slack file {upload.slack_file_id}, {size} bytes, sha256 {digest[:12]}")
         await self.say_in_thread(execution, blocks.part_received(part, bool(replaced), filename))
         await self.refresh_root(execution)
-        accepted = self.accepted_parts(execution)
-        if set(accepted) <= self.store.uploaded_parts(execution.id):
+        self._submit_when_complete(execution)
+
+    def _submit_when_complete(self, execution: Execution) -> None:
+        if execution.status == INITIATED and set(self.accepted_parts(execution)) <= self.store.uploaded_parts(
+                execution.id):
             self.enqueue("finalize", {"execution": execution.id, "by": None}, dedupe_key=f"finalize:{execution.id}")
 
     async def _refused_by_jumio(self, execution: Execution, upload_id: int, filename: str, exc: BaseException
@@ -420,6 +433,9 @@ class Journey:
         execution = self.store.execution(job.payload["execution"])
         if execution.status == PENDING:
             raise RetryLater("waiting for the Jumio account", delay=1.0)
+        if execution.status == ACQUIRED:
+            self._schedule_poll(execution, 0)  # a crash may have come between the submit and scheduling its polls
+            return
         if execution.status != INITIATED:
             return
         credential = next((c for c in self.store.credentials(execution.id) if c.finalize_url and c.api_token), None)
@@ -491,20 +507,27 @@ class Journey:
             return
         if details.status not in FINAL_STATUSES:
             return
-        stored = self.store.record_result(
-            execution.id,
-            status=details.status,
-            decision_type=details.decision_type,
-            decision_label=details.decision_label,
-            risk_score=details.risk_score,
-            capabilities=[c.to_json() for c in details.capabilities],
-        )
-        if not stored:
-            return
-        execution = self.store.execution(execution.id)
-        self.store.audit("jumio", "result", execution.id,
-                         f"{details.status} {details.decision_type or ''} {details.decision_label or ''}".strip())
-        if details.status == PROCESSED:
+        with self.store.transaction():  # the outcome and the duty to tell the thread, together
+            stored = self.store.record_result(
+                execution.id,
+                status=details.status,
+                decision_type=details.decision_type,
+                decision_label=details.decision_label,
+                risk_score=details.risk_score,
+                capabilities=[c.to_json() for c in details.capabilities],
+            )
+            if stored:
+                self.store.audit("jumio", "result", execution.id,
+                                 f"{details.status} {details.decision_type or ''} {details.decision_label or ''}".strip())
+                self.store.enqueue("report_result", {"execution": execution.id},
+                                   dedupe_key=f"report_result:{execution.id}")
+        if stored:
+            self.wake()
+
+    async def report_result(self, job: Job) -> None:
+        """The decision, or the expiry with a New link button, in the thread; the root message shows it too."""
+        execution = self.store.execution(job.payload["execution"])
+        if execution.status == PROCESSED:
             await self.say_in_thread(execution, blocks.result_message(execution))
         else:
             await self.say_in_thread(execution, blocks.expired_message(execution))

@@ -193,6 +193,7 @@ class Store:
     def __init__(self, path: str, *, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self.clock = clock
+        self._flush_pending = False
         try:
             self.db = sqlite_utils.Database(_open(path))
             migrate(self.db)
@@ -226,8 +227,11 @@ class Store:
             yield self.db
         except BaseException:
             self.db.execute("ROLLBACK")
+            self._flush_pending = False
             raise
         self.db.execute("COMMIT")
+        if self._flush_pending:
+            self.flush_forgotten()
 
     def _rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
         cursor = self.db.execute(sql, params)
@@ -673,7 +677,12 @@ class Store:
         return done
 
     def flush_forgotten(self) -> None:
-        """Push forgotten data out of the write-ahead log, so no old copy of it stays on disk."""
+        """Push forgotten data out of the write-ahead log, so no old copy of it stays on disk (inside a
+        transaction: once it commits)."""
+        if self.db.conn.in_transaction:
+            self._flush_pending = True
+            return
+        self._flush_pending = False
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def retry_job(self, job_id: int, owner: str, error: str, delay: float, *, count_attempt: bool = True

@@ -119,3 +119,46 @@ async def test_killed_after_the_account_exists_before_the_link_was_sent(pworld: 
     assert len(links) == 1
     assert sum(1 for e in pworld.jumio.executions.values() if e.customer_reference == "CUST-CRASH-E") == 1
     await _no_job_stuck(pworld)
+
+
+async def test_killed_after_the_last_photo_was_recorded_before_the_submit_was_queued(pworld: ProcessWorld) -> None:
+    from bot.sandbox.slack import ApiFault
+
+    first = await pworld.start_bot()
+    execution, root = await pworld.started("CUST-CRASH-F")
+    two = [pworld.slack.add_file(f"{p}.png", sample_photo(p)) for p in ("front", "back")]
+    await pworld.slack.share(two, thread_ts=root.ts)
+    await wait_until(lambda: sum("sent to Jumio" in m.text for m in pworld.slack.thread(root.ts)) == 2, timeout=10)
+    pworld.slack.faults.append(ApiFault("chat.postMessage", delay=30.0, count=1))  # "Selfie sent" hangs
+    await pworld.slack.share([pworld.slack.add_file("face.png", sample_photo("face"))], thread_ts=root.ts)
+    await wait_until(lambda: not pworld.slack.faults and "FACE" in pworld.store.uploaded_parts(execution.id),
+                     timeout=10)
+    await first.kill()
+    assert not pworld.store.jobs(kind="finalize")  # died before the submit was queued
+
+    await pworld.start_bot()
+    decided = await wait_until(lambda: (e := pworld.execution("CUST-CRASH-F")) and e.is_final and e, timeout=20)
+    assert decided.decision_type == "PASSED"
+    assert pworld.jumio.executions[execution.workflow_execution_id or ""].finalize_calls == 1
+    await _no_job_stuck(pworld)
+
+
+async def test_killed_after_the_decision_was_recorded_before_it_was_posted(pworld: ProcessWorld) -> None:
+    from bot.sandbox.slack import ApiFault
+
+    first = await pworld.start_bot()
+    execution, root = await pworld.started("CUST-CRASH-G")
+    pworld.jumio.config.hold_decisions = True
+    photos = [pworld.slack.add_file(f"{p}.png", sample_photo(p)) for p in ("front", "back", "face")]
+    await pworld.slack.share(photos, thread_ts=root.ts)
+    await wait_until(lambda: any("Submitted to Jumio" in m.text for m in pworld.slack.thread(root.ts)), timeout=15)
+    pworld.slack.faults.append(ApiFault("chat.postMessage", delay=30.0, count=1))  # the decision's message hangs
+    pworld.jumio.config.hold_decisions = False
+    await wait_until(lambda: not pworld.slack.faults, timeout=10)
+    assert pworld.execution("CUST-CRASH-G").decision_type == "PASSED"  # recorded, not yet in the thread
+    await first.kill()
+
+    await pworld.start_bot()
+    await wait_until(lambda: any(m.text.startswith("Jumio decision") for m in pworld.slack.thread(root.ts)), timeout=20)
+    await _no_job_stuck(pworld)
+    assert execution.id == pworld.execution("CUST-CRASH-G").id
