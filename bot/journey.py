@@ -410,8 +410,9 @@ class Journey:
         self._submit_when_complete(execution)
 
     def _submit_when_complete(self, execution: Execution) -> None:
-        if execution.status == INITIATED and set(self.accepted_parts(execution)) <= self.store.uploaded_parts(
-                execution.id):
+        """Every photo the workflow takes is in: queue the submit (once, whoever asks)."""
+        complete = set(self.accepted_parts(execution)) <= self.store.uploaded_parts(execution.id)
+        if execution.status == INITIATED and complete:
             self.enqueue("finalize", {"execution": execution.id, "by": None}, dedupe_key=f"finalize:{execution.id}")
 
     async def _refused_by_jumio(self, execution: Execution, upload_id: int, filename: str, exc: BaseException
