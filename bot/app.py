@@ -80,7 +80,10 @@ def _services_and_redelivery_filter(services: Services) -> Any:
     async def services_and_redelivery_filter(body: dict[str, Any], context: dict[str, Any], next: Any
                                              ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not services.store.first_sighting_of_event(str(event_id)):
+        # Photos are not filtered here: their claims make a redelivery harmless, and marking the event seen before
+        # the claims are written would let a crash in between turn Slack's redelivery into a lost photo.
+        if (event_id and (body.get("event") or {}).get("subtype") != "file_share"
+                and not services.store.first_sighting_of_event(str(event_id))):
             log.info("dropped a redelivery of event %s", event_id)
             return BoltResponse(status=200, body="")
         context["services"] = services

@@ -166,8 +166,14 @@ class Journey:
         text, body = message
         post = {"channel": execution.channel_id, "thread_ts": execution.thread_ts, "text": text, "blocks": body}
         if not await self._deliver("chat_postMessage", post, execution.id):
-            self.store.enqueue("post_message", {"execution": execution.id, "post": post}, max_attempts=SLACK_ATTEMPTS)
-            self.wake()
+            self.say_in_thread_later(execution, message)
+
+    def say_in_thread_later(self, execution: Execution, message: blocks.Message) -> None:
+        """Queue a message for the thread (within the caller's transaction, if any): a job posts it."""
+        text, body = message
+        post = {"channel": execution.channel_id, "thread_ts": execution.thread_ts, "text": text, "blocks": body}
+        self.store.enqueue("post_message", {"execution": execution.id, "post": post}, max_attempts=SLACK_ATTEMPTS)
+        self.wake()
 
     async def post_message(self, job: Job) -> None:
         await self._slack("chat_postMessage", **job.payload["post"])

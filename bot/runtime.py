@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
 
 from bot import logs
 from bot.app import AccessPolicy, Services, build_app, slack_client
@@ -48,6 +49,7 @@ class Bot:
         self.jumio_sandbox: JumioSandbox | None = None
         self.runner: JobRunner | None = None
         self.journey: Journey | None = None
+        self.bolt: AsyncApp | None = None
         self._cleanups: list[web.AppRunner] = []
         self._socket: AsyncSocketModeHandler | None = None
         self._sweep: asyncio.Task[None] | None = None
@@ -95,7 +97,7 @@ class Bot:
                                 options=self.options.runner)
         self.journey.wake = self.runner.wake
         access = AccessPolicy(users=settings.allowed_users, channels=settings.allowed_channels)
-        bolt = build_app(Services(self.store, self.journey, access), slack,
+        self.bolt = bolt = build_app(Services(self.store, self.journey, access), slack,
                          signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
                          socket_mode=settings.socket_mode)
         if settings.socket_mode:

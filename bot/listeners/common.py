@@ -25,11 +25,3 @@ async def tell(client: AsyncWebClient, channel_id: str, user_id: str, message: b
         await client.chat_postEphemeral(**kwargs)
     except SlackApiError as exc:
         log.warning("could not send an ephemeral message: %s", error_code(exc))
-
-
-async def say_in_thread(client: AsyncWebClient, channel_id: str, thread_ts: str, message: blocks.Message) -> None:
-    text, body = message
-    try:
-        await client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=text, blocks=body)
-    except SlackApiError as exc:
-        log.warning("could not reply in a thread: %s", error_code(exc))

@@ -349,7 +349,7 @@ class SlackStandIn:
             raise AssertionError(f"the bot answered {status}: {answer}")
         return answer if isinstance(answer, dict) else {"text": answer}
 
-    def _event_envelope(self, event: dict[str, Any], event_id: str | None) -> dict[str, Any]:
+    def event_envelope(self, event: dict[str, Any], event_id: str | None) -> dict[str, Any]:
         return {"token": "legacy", "team_id": self.team_id, "api_app_id": "AIDV", "event": event,
                 "type": "event_callback", "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
                 "event_time": int(time.time()),
@@ -357,7 +357,7 @@ class SlackStandIn:
 
     async def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int = 0,
                     retry_reason: str = "", envelope_id: str | None = None) -> tuple[int, Any]:
-        envelope = self._event_envelope(event, event_id)
+        envelope = self.event_envelope(event, event_id)
         return await self._deliver("events_api", envelope, json.dumps(envelope), "application/json",
                                    retry_num=retry_num, retry_reason=retry_reason, envelope_id=envelope_id)
 

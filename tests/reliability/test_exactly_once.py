@@ -72,3 +72,31 @@ async def test_double_click_on_a_part_button_relays_once(world: World) -> None:
     await wait_until(lambda: "BACK" in world.store.uploaded_parts(execution.id))
     await world.bot.runner.run_until_idle()
     assert world.jumio_parts(execution)["BACK"].uploads == 1
+
+
+async def test_a_photo_is_in_sqlite_before_slack_hears_the_ack(world: World) -> None:
+    """Bolt's answer to the event (what the HTTP and Socket Mode adapters send back as the ack) exists only once the
+    claim and its relay job are stored: a crash right after the ack cannot lose the photo."""
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    execution, root = await world.start("CUST-ACK-ORDER")
+    file = world.slack.add_file("front.png", sample_photo("front"))
+    envelope = world.slack.event_envelope(world.slack.file_share_event([file], thread_ts=root.ts), None)
+    assert world.bot.bolt is not None
+    ack = await world.bot.bolt.async_dispatch(AsyncBoltRequest(body=envelope, mode="socket_mode"))
+    assert ack.status == 200
+    # Nothing else has run since Bolt produced the ack: what is stored now is what a crash would leave.
+    assert [u.slack_file_id for u in world.store.uploads_for(execution.id)] == [file.id]
+    assert [j.payload["file"]["id"] for j in world.store.jobs(kind="relay_photo")] == [file.id]
+    await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id))
+
+
+async def test_a_photo_event_seen_before_a_crash_is_still_relayed_when_slack_sends_it_again(world: World) -> None:
+    """Slack sends the event again because the first delivery never got its ack (the bot died): its id being known
+    must not drop it; the file's claim is what makes a second delivery harmless."""
+    execution, root = await world.start("CUST-SEEN")
+    file = world.slack.add_file("front.png", sample_photo("front"))
+    assert world.store.first_sighting_of_event("EvDIED1")  # the dead process had got this far
+    await world.slack.event(world.slack.file_share_event([file], thread_ts=root.ts), event_id="EvDIED1", retry_num=1,
+                            retry_reason="http_timeout")
+    await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id))

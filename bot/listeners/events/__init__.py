@@ -5,7 +5,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.listeners.events.app_home import handle_app_home_opened
-from bot.listeners.events.file_share import handle_file_share
+from bot.listeners.events.file_share import handle_file_share, record_file_share
 
 
 async def ignore_other_messages() -> None:
@@ -13,7 +13,7 @@ async def ignore_other_messages() -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.event({"type": "message", "subtype": "file_share"})(handle_file_share)
+    app.event({"type": "message", "subtype": "file_share"}, middleware=[record_file_share])(handle_file_share)
     app.event("app_home_opened")(handle_app_home_opened)
     app.event("message")(ignore_other_messages)
     app.event("file_shared")(ignore_other_messages)
