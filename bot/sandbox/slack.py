@@ -377,6 +377,12 @@ class SlackStandIn:
     async def click(self, action_id: str, value: str, *, user: str = "UAGENT1", channel: str | None = "CVERIFY",
                     message: Posted | None = None) -> tuple[int, Any]:
         """Press a button in a message (or in App Home when `channel` is None)."""
+        payload = self.click_payload(action_id, value, user=user, channel=channel, message=message)
+        return await self._deliver("interactive", payload, urlencode({"payload": json.dumps(payload)}),
+                                   "application/x-www-form-urlencoded")
+
+    def click_payload(self, action_id: str, value: str, *, user: str = "UAGENT1", channel: str | None = "CVERIFY",
+                      message: Posted | None = None) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "type": "block_actions", "team": {"id": self.team_id, "domain": "idv-test"},
             "user": {"id": user, "username": user.lower(), "team_id": self.team_id}, "api_app_id": "AIDV",
@@ -395,12 +401,17 @@ class SlackStandIn:
         else:
             payload["container"] = {"type": "view", "view_id": "VHOME"}
             payload["view"] = {"id": "VHOME", "type": "home", "callback_id": "", "private_metadata": "", "blocks": []}
-        return await self._deliver("interactive", payload, urlencode({"payload": json.dumps(payload)}),
-                                   "application/x-www-form-urlencoded")
+        return payload
 
     async def submit_view(self, view: dict[str, Any], values: dict[str, Any], *, user: str = "UAGENT1"
                           ) -> tuple[int, Any]:
         """Fill a modal opened by the bot and press its submit button; `values` by block id."""
+        payload = self.view_submission_payload(view, values, user=user)
+        return await self._deliver("interactive", payload, urlencode({"payload": json.dumps(payload)}),
+                                   "application/x-www-form-urlencoded")
+
+    def view_submission_payload(self, view: dict[str, Any], values: dict[str, Any], *, user: str = "UAGENT1"
+                                ) -> dict[str, Any]:
         state: dict[str, Any] = {}
         for block in view.get("blocks", []):
             if block.get("type") != "input":
@@ -419,15 +430,13 @@ class SlackStandIn:
             else:
                 entry = {"type": kind, "value": value}
             state[block_id] = {element["action_id"]: entry}
-        payload = {
+        return {
             "type": "view_submission", "team": {"id": self.team_id, "domain": "idv-test"},
             "user": {"id": user, "username": user.lower(), "team_id": self.team_id}, "api_app_id": "AIDV",
             "token": "legacy", "trigger_id": f"{next(self._ids)}.{uuid.uuid4().hex}",
             "view": {**view, "id": view.get("id", "V1"), "team_id": self.team_id, "state": {"values": state},
                      "hash": "1.abc"},
         }
-        return await self._deliver("interactive", payload, urlencode({"payload": json.dumps(payload)}),
-                                   "application/x-www-form-urlencoded")
 
     async def open_home(self, user: str = "UAGENT1") -> tuple[int, Any]:
         return await self.event({"type": "app_home_opened", "user": user, "channel": "DHOME", "tab": "home",

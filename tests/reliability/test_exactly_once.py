@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from bot.sandbox.images import sample_photo
+from bot.sandbox.slack import ApiFault
 from tests.conftest import wait_until
 from tests.world import World
 
@@ -100,3 +101,38 @@ async def test_a_photo_event_seen_before_a_crash_is_still_relayed_when_slack_sen
     await world.slack.event(world.slack.file_share_event([file], thread_ts=root.ts), event_id="EvDIED1", retry_num=1,
                             retry_reason="http_timeout")
     await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id))
+
+
+async def test_clicks_and_forms_are_stored_before_slack_hears_the_ack(world: World) -> None:
+    """Like /verify: what a part button, a Submit click or the form asks for is in SQLite when Bolt produces the
+    ack (the part button used to queue its relay only after a Slack call, so a crash there lost the photo)."""
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    from bot import blocks
+
+    assert world.bot.bolt is not None
+    bolt = world.bot.bolt
+
+    execution, root = await world.start("CUST-ACK-CLICK")
+    await world.share(root, ("IMG_1.png", sample_photo("front")))
+    question = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Which photo" in m.text),
+                                             None))
+    upload = world.store.uploads_for(execution.id)[0]
+    choose = world.slack.click_payload(f"{blocks.ACTION_CHOOSE_PART}_front", f"{upload.id}:FRONT", message=question)
+    world.slack.faults.append(ApiFault("chat.update", delay=0.5, count=1))  # Slack is slow to edit the question
+    assert (await bolt.async_dispatch(AsyncBoltRequest(body=choose, mode="socket_mode"))).status == 200
+    assert [job.payload["file"]["id"] for job in world.store.jobs(kind="relay_photo")] == [upload.slack_file_id]
+
+    await world.share(root, ("face.png", sample_photo("face")))
+    await wait_until(lambda: {"FRONT", "FACE"} <= world.store.uploaded_parts(execution.id))
+    submit = world.slack.click_payload(blocks.ACTION_SUBMIT, str(execution.id), message=root)
+    assert (await bolt.async_dispatch(AsyncBoltRequest(body=submit, mode="socket_mode"))).status == 200
+    assert [job.payload["execution"] for job in world.store.jobs(kind="finalize")] == [execution.id]
+
+    await world.slack.command("")
+    view = await wait_until(lambda: world.slack.state.views_opened and world.slack.state.views_opened[-1])
+    form = world.slack.view_submission_payload(view, {"customer_reference": "CUST-ACK-FORM"})
+    assert (await bolt.async_dispatch(AsyncBoltRequest(body=form, mode="socket_mode"))).status == 200
+    assert len(world.store.executions_for_customer("CUST-ACK-FORM")) == 1
+    await bolt.async_dispatch(AsyncBoltRequest(body=form, mode="socket_mode"))  # the same form again
+    assert len(world.store.executions_for_customer("CUST-ACK-FORM")) == 1

@@ -1,4 +1,5 @@
-"""Button handlers. Each acks at once, checks who pressed it, and records or enqueues; none waits on Jumio."""
+"""Button handlers. Each checks who pressed it, stores or queues what the click asks for, then acks; none waits
+on Jumio."""
 
 from __future__ import annotations
 
@@ -24,14 +25,14 @@ def _who_and_where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
     return user_id, channel_id, thread_ts
 
 
-async def _acked_and_allowed(ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any],
-                             what: str) -> Services | None:
-    """Ack the click at once; the services when its user may use the bot here, else a polite refusal and None."""
-    await ack()
+async def _allowed(ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any], what: str
+                   ) -> Services | None:
+    """The services when the clicker may use the bot here; otherwise the click is acked, refused politely, None."""
     services: Services = context["services"]
     user_id, channel_id, thread_ts = _who_and_where(body)
     if services.access.allows(user_id, channel_id):
         return services
+    await ack()
     services.store.audit(user_id, "refused", None, what)
     if channel_id:
         await tell(client, channel_id, user_id, blocks.refusal(), thread_ts)
@@ -45,120 +46,129 @@ def _execution(services: Services, value: str | None) -> Execution | None:
         return None
 
 
-async def _stale(client: AsyncWebClient, body: dict[str, Any]) -> None:
+async def _stale(ack: Any, client: AsyncWebClient, body: dict[str, Any]) -> None:
+    await ack()
     user_id, channel_id, thread_ts = _who_and_where(body)
     if channel_id:
         await tell(client, channel_id, user_id, blocks.notice(STALE), thread_ts)
 
 
+# Each handler below stores what the click asks for before it acks, as /verify does: an acknowledged click is never
+# lost to a crash. Only then does it talk to Slack.
+
+
 async def handle_choose_part(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                              context: dict[str, Any]) -> None:
-    services = await _acked_and_allowed(ack, body, client, context, "choose part")
+    services = await _allowed(ack, body, client, context, "choose part")
     if services is None:
         return
     user_id, channel_id, _ = _who_and_where(body)
     upload_id, _, part = str(action.get("value", "")).partition(":")
     if part not in blocks.PART_LABELS or not upload_id.isdigit():
-        await _stale(client, body)
+        await _stale(ack, client, body)
         return
-    upload = services.store.choose_upload_part(int(upload_id), part)
+    filename = str((body.get("message") or {}).get("text", "")).removeprefix("Which photo is ").rstrip("?")
+    with services.store.transaction():
+        upload = services.store.choose_upload_part(int(upload_id), part)
+        if upload is not None:
+            execution = services.store.execution(upload.execution)
+            services.store.audit(user_id, "part_chosen", execution.id, f"{part} for Slack file {upload.slack_file_id}")
+            file = {"id": upload.slack_file_id, "name": filename}
+            services.journey.enqueue("relay_photo", {"execution": execution.id, "file": file},
+                                     dedupe_key=f"relay:{upload.id}")
+    await ack()
     if upload is None:
         return  # already chosen (a double click, or another agent was faster)
-    execution = services.store.execution(upload.execution)
-    services.store.audit(user_id, "part_chosen", execution.id, f"{part} for Slack file {upload.slack_file_id}")
-    filename = str((body.get("message") or {}).get("text", "")).removeprefix("Which photo is ").rstrip("?")
     text, message_blocks = blocks.part_chosen(filename or "The photo", part, user_id)
     if channel_id and body.get("container", {}).get("message_ts"):
         with contextlib.suppress(SlackApiError):  # if it fails the question stays; the relay goes ahead anyway
             await client.chat_update(channel=channel_id, ts=body["container"]["message_ts"], text=text,
                                      blocks=message_blocks)
-    file = {"id": upload.slack_file_id, "name": filename}
-    services.journey.enqueue("relay_photo", {"execution": execution.id, "file": file},
-                             dedupe_key=f"relay:{upload.id}")
 
 
 async def handle_submit(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                         context: dict[str, Any]) -> None:
-    services = await _acked_and_allowed(ack, body, client, context, "submit")
+    services = await _allowed(ack, body, client, context, "submit")
     if services is None:
         return
     user_id, channel_id, thread_ts = _who_and_where(body)
     execution = _execution(services, action.get("value"))
     if execution is None:
-        await _stale(client, body)
+        await _stale(ack, client, body)
         return
     uploaded = services.store.uploaded_parts(execution.id)
-    if execution.status != INITIATED:
-        if channel_id:
-            await tell(client, channel_id, user_id, blocks.notice("This verification was already submitted."),
-                       thread_ts)
+    if execution.status == INITIATED and "FRONT" in uploaded and "FACE" in uploaded:
+        services.journey.enqueue("finalize", {"execution": execution.id, "by": user_id},
+                                 dedupe_key=f"finalize:{execution.id}")
+        await ack()
         return
-    if "FRONT" not in uploaded or "FACE" not in uploaded:
-        if channel_id:
-            await tell(client, channel_id, user_id, blocks.notice(
-                "Submit needs at least the ID front and the selfie in the thread."), thread_ts)
-        return
-    services.journey.enqueue("finalize", {"execution": execution.id, "by": user_id},
-                             dedupe_key=f"finalize:{execution.id}")
+    await ack()
+    if channel_id:
+        why = ("This verification was already submitted." if execution.status != INITIATED
+               else "Submit needs at least the ID front and the selfie in the thread.")
+        await tell(client, channel_id, user_id, blocks.notice(why), thread_ts)
 
 
 async def handle_new_link(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                           context: dict[str, Any]) -> None:
-    services = await _acked_and_allowed(ack, body, client, context, "new link")
+    services = await _allowed(ack, body, client, context, "new link")
     if services is None:
         return
     user_id = body["user"]["id"]
     execution = _execution(services, action.get("value"))
     if execution is None or execution.status not in (TOKEN_EXPIRED, SESSION_EXPIRED):
-        await _stale(client, body)
+        await _stale(ack, client, body)
         return
     replacement = services.store.execution_replacing(execution.id)
-    if replacement is not None and replacement.workflow_execution_id:
-        if replacement.status == INITIATED:
-            await services.journey.send_link(replacement, user_id)  # the link was made; give it to this agent too
+    if replacement is None or not replacement.workflow_execution_id:
+        services.journey.enqueue("new_link", {"execution": execution.id, "by": user_id},
+                                 dedupe_key=f"new_link:{execution.id}")
+        await ack()
         return
-    services.journey.enqueue("new_link", {"execution": execution.id, "by": user_id},
-                             dedupe_key=f"new_link:{execution.id}")
+    await ack()
+    if replacement.status == INITIATED:
+        await services.journey.send_link(replacement, user_id)  # the link was made; give it to this agent too
 
 
 async def handle_retry(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                        context: dict[str, Any]) -> None:
-    services = await _acked_and_allowed(ack, body, client, context, "retry")
+    services = await _allowed(ack, body, client, context, "retry")
     if services is None:
         return
     user_id, _, _ = _who_and_where(body)
     try:
         job = services.store.job(int(action.get("value") or ""))
     except (KeyError, ValueError):
-        await _stale(client, body)
+        await _stale(ack, client, body)
         return
-    if job.state != DEAD:
-        return  # already retried
-    execution_id = job.payload.get("execution")
-    if execution_id is not None and services.store.execution(execution_id).status == FAILED:
-        services.store.reopen_failed(execution_id)
-    services.store.requeue_dead_job(job.id)
-    services.store.audit(user_id, "retry", execution_id, job.kind)
-    services.journey.wake()
+    if job.state == DEAD:  # otherwise already retried
+        execution_id = job.payload.get("execution")
+        with services.store.transaction():
+            if execution_id is not None and services.store.execution(execution_id).status == FAILED:
+                services.store.reopen_failed(execution_id)
+            services.store.requeue_dead_job(job.id)
+            services.store.audit(user_id, "retry", execution_id, job.kind)
+        services.journey.wake()
+    await ack()
 
 
 async def handle_start_anyway(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                               context: dict[str, Any]) -> None:
-    services = await _acked_and_allowed(ack, body, client, context, "start anyway")
+    services = await _allowed(ack, body, client, context, "start anyway")
     if services is None:
         return
     user_id, channel_id, _ = _who_and_where(body)
     try:
         reference = validation.customer_reference(action.get("value"))
     except validation.ValidationError:
-        await _stale(client, body)
+        await _stale(ack, client, body)
         return
-    if channel_id is None:
-        return
-    message_ts = (body.get("container") or {}).get("message_ts")
-    services.journey.begin(customer_ref=reference, channel_id=channel_id, user_id=user_id,
-                           team_id=(body.get("team") or {}).get("id"), response_url=body.get("response_url"),
-                           once=f"start-anyway:{message_ts}:{user_id}:{reference}")  # a double click starts one
+    if channel_id is not None:
+        message_ts = (body.get("container") or {}).get("message_ts")
+        services.journey.begin(customer_ref=reference, channel_id=channel_id, user_id=user_id,
+                               team_id=(body.get("team") or {}).get("id"), response_url=body.get("response_url"),
+                               once=f"start-anyway:{message_ts}:{user_id}:{reference}")  # a double click starts one
+    await ack()
 
 
 async def handle_open_start_modal(ack: Any, body: dict[str, Any], client: AsyncWebClient,
@@ -171,5 +181,4 @@ async def handle_open_start_modal(ack: Any, body: dict[str, Any], client: AsyncW
 
 
 async def handle_unknown_action(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-    await ack()
-    await _stale(client, body)
+    await _stale(ack, client, body)

@@ -72,9 +72,11 @@ async def handle_start_submission(ack: Any, body: dict[str, Any], view: dict[str
     if errors:
         await ack(response_action="errors", errors=errors)
         return
-    await ack()
+    # Stored before the ack closes the form, as /verify does; the same form arriving twice starts one.
     services.journey.begin(
         customer_ref=reference, channel_id=channel_id, user_id=user_id, team_id=(body.get("team") or {}).get("id"),
         user_ref=user_reference, locale=locale,
         supporting_data=supporting.to_prepared_data() if supporting and not supporting.is_empty() else None,
+        once=f"view:{view['id']}" if view.get("id") else None,
     )
+    await ack()
