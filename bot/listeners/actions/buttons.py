@@ -32,8 +32,8 @@ async def _allowed(ack: Any, body: dict[str, Any], client: AsyncWebClient, conte
     user_id, channel_id, thread_ts = _who_and_where(body)
     if services.access.allows(user_id, channel_id):
         return services
-    await ack()
     services.store.audit(user_id, "refused", None, what)
+    await ack()
     if channel_id:
         await tell(client, channel_id, user_id, blocks.refusal(), thread_ts)
     return None
