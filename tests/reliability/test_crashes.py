@@ -128,7 +128,8 @@ async def test_killed_after_the_last_photo_was_recorded_before_the_submit_was_qu
     execution, root = await pworld.started("CUST-CRASH-F")
     two = [pworld.slack.add_file(f"{p}.png", sample_photo(p)) for p in ("front", "back")]
     await pworld.slack.share(two, thread_ts=root.ts)
-    await wait_until(lambda: sum("sent to Jumio" in m.text for m in pworld.slack.thread(root.ts)) == 2, timeout=10)
+    # Both relays finished (not only their messages): otherwise the slower one could be the one to see all three.
+    await wait_until(lambda: [j.state for j in pworld.store.jobs(kind="relay_photo")] == [DONE, DONE], timeout=10)
     pworld.slack.faults.append(ApiFault("chat.postMessage", delay=30.0, count=1))  # "Selfie sent" hangs
     await pworld.slack.share([pworld.slack.add_file("face.png", sample_photo("face"))], thread_ts=root.ts)
     await wait_until(lambda: not pworld.slack.faults and "FACE" in pworld.store.uploaded_parts(execution.id),
