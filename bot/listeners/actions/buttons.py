@@ -39,10 +39,16 @@ async def _allowed(ack: Any, body: dict[str, Any], client: AsyncWebClient, conte
     return None
 
 
-def _execution(services: Services, value: str | None) -> Execution | None:
+async def _clicked_execution(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                             context: dict[str, Any], what: str) -> tuple[Services, Execution] | None:
+    """The services and the verification a button names, when the clicker may use it; else handled, None."""
+    services = await _allowed(ack, body, client, context, what)
+    if services is None:
+        return None
     try:
-        return services.store.execution(int(value or ""))
+        return services, services.store.execution(int(action.get("value") or ""))
     except (KeyError, ValueError):
+        await _stale(ack, client, body)
         return None
 
 
@@ -88,14 +94,11 @@ async def handle_choose_part(ack: Any, body: dict[str, Any], action: dict[str, A
 
 async def handle_submit(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                         context: dict[str, Any]) -> None:
-    services = await _allowed(ack, body, client, context, "submit")
-    if services is None:
+    clicked = await _clicked_execution(ack, body, action, client, context, "submit")
+    if clicked is None:
         return
+    services, execution = clicked
     user_id, channel_id, thread_ts = _who_and_where(body)
-    execution = _execution(services, action.get("value"))
-    if execution is None:
-        await _stale(ack, client, body)
-        return
     uploaded = services.store.uploaded_parts(execution.id)
     if execution.status == INITIATED and "FRONT" in uploaded and "FACE" in uploaded:
         services.journey.enqueue("finalize", {"execution": execution.id, "by": user_id},
@@ -111,12 +114,12 @@ async def handle_submit(ack: Any, body: dict[str, Any], action: dict[str, Any], 
 
 async def handle_new_link(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                           context: dict[str, Any]) -> None:
-    services = await _allowed(ack, body, client, context, "new link")
-    if services is None:
+    clicked = await _clicked_execution(ack, body, action, client, context, "new link")
+    if clicked is None:
         return
+    services, execution = clicked
     user_id = body["user"]["id"]
-    execution = _execution(services, action.get("value"))
-    if execution is None or execution.status not in (TOKEN_EXPIRED, SESSION_EXPIRED):
+    if execution.status not in (TOKEN_EXPIRED, SESSION_EXPIRED):
         await _stale(ack, client, body)
         return
     replacement = services.store.execution_replacing(execution.id)
