@@ -4,7 +4,8 @@ on Jumio."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -13,6 +14,8 @@ from bot import blocks, validation
 from bot.app import Services
 from bot.listeners.common import tell
 from storage import DEAD, FAILED, INITIATED, SESSION_EXPIRED, TOKEN_EXPIRED, Execution
+
+T = TypeVar("T")
 
 STALE = ":grey_question: That button belongs to something that no longer exists or has moved on; nothing was done."
 
@@ -39,17 +42,29 @@ async def _allowed(ack: Any, body: dict[str, Any], client: AsyncWebClient, conte
     return None
 
 
-async def _clicked_execution(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                             context: dict[str, Any], what: str) -> tuple[Services, Execution] | None:
-    """The services and the verification a button names, when the clicker may use it; else handled, None."""
+async def _clicked(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                   context: dict[str, Any], what: str, read: Callable[[Services, str], T]) -> tuple[Services, T] | None:
+    """The services and what the button's value names (`read` raises KeyError or ValueError for something gone or
+    malformed), when the clicker may use the bot; otherwise the click is answered here and None comes back."""
     services = await _allowed(ack, body, client, context, what)
     if services is None:
         return None
     try:
-        return services, services.store.execution(int(action.get("value") or ""))
+        return services, read(services, str(action.get("value") or ""))
     except (KeyError, ValueError):
         await _stale(ack, client, body)
         return None
+
+
+def _an_execution(services: Services, value: str) -> Execution:
+    return services.store.execution(int(value))
+
+
+def _an_upload_and_part(_services: Services, value: str) -> tuple[int, str]:
+    upload_id, _, part = value.partition(":")
+    if part not in blocks.PART_LABELS or not upload_id.isdigit():
+        raise ValueError(value)
+    return int(upload_id), part
 
 
 async def _stale(ack: Any, client: AsyncWebClient, body: dict[str, Any]) -> None:
@@ -65,17 +80,14 @@ async def _stale(ack: Any, client: AsyncWebClient, body: dict[str, Any]) -> None
 
 async def handle_choose_part(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                              context: dict[str, Any]) -> None:
-    services = await _allowed(ack, body, client, context, "choose part")
-    if services is None:
+    clicked = await _clicked(ack, body, action, client, context, "choose part", _an_upload_and_part)
+    if clicked is None:
         return
+    services, (upload_id, part) = clicked
     user_id, channel_id, _ = _who_and_where(body)
-    upload_id, _, part = str(action.get("value", "")).partition(":")
-    if part not in blocks.PART_LABELS or not upload_id.isdigit():
-        await _stale(ack, client, body)
-        return
     filename = str((body.get("message") or {}).get("text", "")).removeprefix("Which photo is ").rstrip("?")
     with services.store.transaction():
-        upload = services.store.choose_upload_part(int(upload_id), part)
+        upload = services.store.choose_upload_part(upload_id, part)
         if upload is not None:
             execution = services.store.execution(upload.execution)
             services.store.audit(user_id, "part_chosen", execution.id, f"{part} for Slack file {upload.slack_file_id}")
@@ -94,7 +106,7 @@ async def handle_choose_part(ack: Any, body: dict[str, Any], action: dict[str, A
 
 async def handle_submit(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                         context: dict[str, Any]) -> None:
-    clicked = await _clicked_execution(ack, body, action, client, context, "submit")
+    clicked = await _clicked(ack, body, action, client, context, "submit", _an_execution)
     if clicked is None:
         return
     services, execution = clicked
@@ -114,7 +126,7 @@ async def handle_submit(ack: Any, body: dict[str, Any], action: dict[str, Any], 
 
 async def handle_new_link(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                           context: dict[str, Any]) -> None:
-    clicked = await _clicked_execution(ack, body, action, client, context, "new link")
+    clicked = await _clicked(ack, body, action, client, context, "new link", _an_execution)
     if clicked is None:
         return
     services, execution = clicked
@@ -135,15 +147,11 @@ async def handle_new_link(ack: Any, body: dict[str, Any], action: dict[str, Any]
 
 async def handle_retry(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                        context: dict[str, Any]) -> None:
-    services = await _allowed(ack, body, client, context, "retry")
-    if services is None:
+    clicked = await _clicked(ack, body, action, client, context, "retry", lambda s, value: s.store.job(int(value)))
+    if clicked is None:
         return
+    services, job = clicked
     user_id, _, _ = _who_and_where(body)
-    try:
-        job = services.store.job(int(action.get("value") or ""))
-    except (KeyError, ValueError):
-        await _stale(ack, client, body)
-        return
     if job.state == DEAD:  # otherwise already retried
         execution_id = job.payload.get("execution")
         with services.store.transaction():
@@ -157,15 +165,12 @@ async def handle_retry(ack: Any, body: dict[str, Any], action: dict[str, Any], c
 
 async def handle_start_anyway(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                               context: dict[str, Any]) -> None:
-    services = await _allowed(ack, body, client, context, "start anyway")
-    if services is None:
+    clicked = await _clicked(ack, body, action, client, context, "start anyway",
+                             lambda _s, value: validation.customer_reference(value))
+    if clicked is None:
         return
+    services, reference = clicked
     user_id, channel_id, _ = _who_and_where(body)
-    try:
-        reference = validation.customer_reference(action.get("value"))
-    except validation.ValidationError:
-        await _stale(ack, client, body)
-        return
     if channel_id is not None:
         message_ts = (body.get("container") or {}).get("message_ts")
         services.journey.begin(customer_ref=reference, channel_id=channel_id, user_id=user_id,
