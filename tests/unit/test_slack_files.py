@@ -83,7 +83,11 @@ async def test_declared_size_over_the_limit_is_refused_without_a_request(slack: 
 
 
 async def test_https_only_outside_the_configured_host() -> None:
-    async with httpx.AsyncClient() as http:
+    def nothing_may_leave(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"a request left the machine: {request.url.host}")
+
+    # Both URLs must be refused before any request; should the check ever break, nothing goes past this transport.
+    async with httpx.AsyncClient(transport=httpx.MockTransport(nothing_may_leave)) as http:
         with pytest.raises(FileRejected, match="insecure"):
             await download(http, "http://files.slack.com/files-pri/T-F/x.png", TOKEN)
         with pytest.raises(FileRejected, match="somewhere other than Slack"):
