@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -15,32 +14,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.journey import Journey
-from storage import Store
+from bot import listeners
+from bot.services import CONTEXT_KEY, Services
 
 log = logging.getLogger("bot.app")
-
-
-@dataclass(frozen=True)
-class AccessPolicy:
-    """Who may use the bot, and where: empty sets mean everyone, everywhere."""
-
-    users: frozenset[str] = frozenset()
-    channels: frozenset[str] = frozenset()
-
-    def allows(self, user_id: str | None, channel_id: str | None = None) -> bool:
-        if self.users and user_id not in self.users:
-            return False
-        return not (self.channels and channel_id is not None and channel_id not in self.channels)
-
-
-@dataclass(frozen=True)
-class Services:
-    """What listeners work with: the store, the journey (to enqueue work) and the access policy."""
-
-    store: Store
-    journey: Journey
-    access: AccessPolicy
 
 
 def slack_client(token: str, base_url: str) -> AsyncWebClient:
@@ -59,8 +36,6 @@ def slack_client(token: str, base_url: str) -> AsyncWebClient:
 
 def build_app(services: Services, client: AsyncWebClient, *, signing_secret: str | None, socket_mode: bool
               ) -> AsyncApp:
-    from bot import listeners
-
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
@@ -86,7 +61,7 @@ def _services_and_redelivery_filter(services: Services) -> Any:
                 and not services.store.first_sighting_of_event(str(event_id))):
             log.info("dropped a redelivery of event %s", event_id)
             return BoltResponse(status=200, body="")
-        context["services"] = services
+        context[CONTEXT_KEY] = services
         return await next()
 
     return services_and_redelivery_filter

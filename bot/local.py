@@ -60,7 +60,7 @@ class LocalOptions:
     poll_schedule: str = "0.3,0.3,0.5"
     env: dict[str, str] = field(default_factory=dict)
     runner: RunnerOptions = field(default_factory=lambda: RunnerOptions(concurrency=4, idle_wait=0.05,
-                                                                        backoff_base=0.05, backoff_cap=0.2))
+                                                                        time_scale=0.025, backoff_cap=0.2))
     start_bot: bool = True
     account_rate: float = 50.0  # the sandbox's limit and the bot's pacing (Jumio's real one is 1 per second)
 

@@ -13,14 +13,16 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot import logs
-from bot.app import AccessPolicy, Services, build_app, slack_client
+from bot.app import build_app, slack_client
 from bot.config import ConfigError, Settings
-from bot.jobs import JobRunner, RunnerOptions
+from bot.jobs import JobRunner, Queue, RunnerOptions
 from bot.journey import Journey, JourneyOptions
+from bot.journey.starting import JUMIO_ACCOUNTS
 from bot.jumio import JumioClient
 from bot.sandbox.jumio import JumioSandbox, SandboxConfig
 from bot.sandbox.jumio import serve as serve_jumio_sandbox
 from bot.server import web_app
+from bot.services import AccessPolicy, Services
 from storage import DatabaseUnusable, Store
 
 log = logging.getLogger("bot")
@@ -86,16 +88,18 @@ class Bot:
             callback_url = f"http://127.0.0.1:{settings.port}/jumio/callback"
         slack = slack_client(settings.slack_bot_token.reveal(), settings.slack_api_url)
         api_host = (urlsplit(settings.slack_api_url).hostname or "").lower()
+        queue = Queue(self.store, rates={JUMIO_ACCOUNTS.bucket: self.options.jumio_account_rate})
         self.journey = Journey(
             self.store, self._jumio, slack,
             JourneyOptions(workflow_key=settings.jumio_workflow_key, token_lifetime=settings.jumio_token_lifetime,
                            token_lifetime_seconds=settings.token_lifetime_seconds, callback_url=callback_url,
                            poll_schedule=settings.poll_schedule, bot_token=settings.slack_bot_token.reveal(),
                            slack_hosts=frozenset({api_host}) if api_host else frozenset()),
+            queue=queue,
         )
-        self.runner = JobRunner(self.store, self.journey.handlers, on_dead=self.journey.on_dead,
+        self.runner = JobRunner(self.store, self.journey.handlers, queue=queue, on_dead=self.journey.on_dead,
                                 options=self.options.runner)
-        self.journey.wake = self.runner.wake
+        queue.wake = self.runner.wake
         access = AccessPolicy(users=settings.allowed_users, channels=settings.allowed_channels)
         self.bolt = bolt = build_app(Services(self.store, self.journey, access), slack,
                          signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
@@ -150,9 +154,9 @@ class Bot:
         if self._jumio is not None:
             await self._jumio.aclose()
         if self.journey is not None:
-            await self.journey.http.aclose()
+            await self.journey.ctx.http.aclose()
             with contextlib.suppress(Exception):
-                session = getattr(self.journey.slack, "session", None)
+                session = getattr(self.journey.ctx.slack, "session", None)
                 if session is not None:
                     await session.close()
         if self.store is not None:

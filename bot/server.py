@@ -79,10 +79,7 @@ def web_app(*, store: Store, journey: Journey, bolt: AsyncApp | None, socket_con
         if execution is None:
             log.info("callback for an execution this bot does not know; ignored")
             return web.json_response({"status": "ignored"})
-        store.audit("jumio", "callback", execution.id, f"says {status}")
-        if not execution.is_final:
-            # The body is never trusted for the outcome: it only prompts a fetch from the retrieval API.
-            journey.enqueue("fetch_result", {"execution": execution.id})
+        journey.callback(execution, status)
         return web.json_response({"status": "accepted"})
 
     async def healthz(_request: web.Request) -> web.Response:

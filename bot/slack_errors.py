@@ -28,3 +28,21 @@ def error_code(exc: SlackApiError) -> str:
         return data["error"]
     status = getattr(response, "status_code", None)
     return f"http_{status}" if status else "unknown_error"
+
+
+class SlackFailed(Exception):
+    """A Slack Web API call failed in a way that trying again may fix (the runner retries it)."""
+
+    retryable = True
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+    @property
+    def safe_message(self) -> str:
+        return f"Slack answered {self.code}"
+
+    @classmethod
+    def from_error(cls, exc: SlackApiError) -> SlackFailed:
+        return cls(error_code(exc))

@@ -27,13 +27,25 @@ _CDN_SUFFIXES = (".slack-edge.com",)
 class FileRejected(Exception):
     """The file cannot go to Jumio; `reason` says why in words an agent understands."""
 
+    retryable = False
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
+    @property
+    def safe_message(self) -> str:
+        return self.reason
+
 
 class DownloadFailed(Exception):
     """A passing problem fetching from Slack (rate limit, server error, network); trying later may work."""
+
+    retryable = True
+
+    @property
+    def safe_message(self) -> str:
+        return str(self)
 
 
 @dataclass(frozen=True)

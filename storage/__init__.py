@@ -1,58 +1,21 @@
-"""SQLite storage for idv-slack-bot (sqlite-utils): schema, migrations and the journey's queries."""
+"""SQLite storage for idv-slack-bot (sqlite-utils): schema, migrations and the journey's queries, by table group."""
 
+from storage.jobs import Pace
+from storage.models import AuditEntry, Execution, Job, StoredCredential, Upload
 from storage.schema import SCHEMA_VERSION, DatabaseUnusable, migrate, schema_version
-from storage.store import (
-    ACQUIRED,
-    CLAIMED,
-    DEAD,
-    DONE,
-    FAILED,
-    FINAL_STATUSES,
-    INITIATED,
-    OPEN_STATUSES,
-    PENDING,
-    PROCESSED,
-    QUEUED,
-    RUNNING,
-    SENDING,
-    SESSION_EXPIRED,
-    TOKEN_EXPIRED,
-    UNCERTAIN,
-    UPLOADED,
-    AuditEntry,
-    Execution,
-    Job,
-    Store,
-    StoredCredential,
-    Upload,
-)
+from storage.statuses import FINAL_STATUSES, OPEN_STATUSES, JobState, Status, UploadState
+from storage.store import Store
+
+# The status words by name, for callers that compare (each is the enum member itself).
+PENDING, INITIATED, ACQUIRED, PROCESSED = Status.PENDING, Status.INITIATED, Status.ACQUIRED, Status.PROCESSED
+TOKEN_EXPIRED, SESSION_EXPIRED, FAILED = Status.TOKEN_EXPIRED, Status.SESSION_EXPIRED, Status.FAILED
+CLAIMED, SENDING, UPLOADED = UploadState.CLAIMED, UploadState.SENDING, UploadState.UPLOADED
+UNCERTAIN, REPLACED, REJECTED = UploadState.UNCERTAIN, UploadState.REPLACED, UploadState.REJECTED
+QUEUED, RUNNING, DONE, DEAD = JobState.QUEUED, JobState.RUNNING, JobState.DONE, JobState.DEAD
 
 __all__ = [
-    "ACQUIRED",
-    "CLAIMED",
-    "DEAD",
-    "DONE",
-    "FAILED",
-    "FINAL_STATUSES",
-    "INITIATED",
-    "OPEN_STATUSES",
-    "PENDING",
-    "PROCESSED",
-    "QUEUED",
-    "RUNNING",
-    "SCHEMA_VERSION",
-    "SENDING",
-    "SESSION_EXPIRED",
-    "TOKEN_EXPIRED",
-    "UNCERTAIN",
-    "UPLOADED",
-    "AuditEntry",
-    "DatabaseUnusable",
-    "Execution",
-    "Job",
-    "Store",
-    "StoredCredential",
-    "Upload",
-    "migrate",
-    "schema_version",
+    "ACQUIRED", "CLAIMED", "DEAD", "DONE", "FAILED", "FINAL_STATUSES", "INITIATED", "OPEN_STATUSES", "PENDING",
+    "PROCESSED", "QUEUED", "REJECTED", "REPLACED", "RUNNING", "SCHEMA_VERSION", "SENDING", "SESSION_EXPIRED",
+    "TOKEN_EXPIRED", "UNCERTAIN", "UPLOADED", "AuditEntry", "DatabaseUnusable", "Execution", "Job", "JobState",
+    "Pace", "Status", "Store", "StoredCredential", "Upload", "UploadState", "migrate", "schema_version",
 ]

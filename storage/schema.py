@@ -141,7 +141,12 @@ def _v2(db: sqlite_utils.Database) -> None:
         db["executions"].add_column("swept_at", float)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    # The next free slot of each paced job bucket (Jumio's account creations): pacing survives a restart.
+    db["pacing"].create({"bucket": str, "next_slot": float}, pk="bucket", not_null={"next_slot"}, if_not_exists=True)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -42,6 +42,11 @@ class JumioError(Exception):
         text = self.message if call is None else f"{call}: {self.message}"
         super().__init__(text)
 
+    @property
+    def safe_message(self) -> str:
+        """The failure in words safe to log and show (no token, secret or link): what job runners read."""
+        return str(self)
+
 
 class AuthenticationFailed(JumioError):
     """Jumio did not accept the client credentials, the OAuth token or the credential's `api.token`."""

@@ -75,7 +75,7 @@ async def test_the_form_with_supporting_data(world: World) -> None:
     data = next(c.prepared_data for c in held.credentials if c.prepared_data)
     assert data["phoneNumber"] == "+14155550123" and data["address"]["country"] == "USA"
     assert not any("John" in said or "+1415" in said for said in world.slack.everything_said())
-    await wait_until(lambda: all(j.state == "done" for j in world.store.jobs() if j.kind in ("start",
+    await wait_until(lambda: all(j.state == "done" for j in world.store.jobs() if j.kind in ("start", "create_account",
                                                                                            "upload_prepared_data")))
     assert all("Smith" not in str(job.payload) for job in world.store.jobs())
     for suffix in ("", "-wal"):

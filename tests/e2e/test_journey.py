@@ -198,10 +198,10 @@ async def test_root_message_never_ends_with_an_older_picture(world: World) -> No
     execution, root = await world.start("CUST-RACE")
     world.store.mark_finalized(execution.id)
     world.slack.faults.append(ApiFault("chat.update", delay=0.3, count=1))  # the first redraw is slow to land
-    first = asyncio.create_task(world.bot.journey.refresh_root(execution))
+    first = asyncio.create_task(world.bot.journey.delivery.redraw_root(execution))
     await asyncio.sleep(0.05)
     world.store.record_result(execution.id, status="PROCESSED", decision_type="PASSED", decision_label="PASSED",
                               risk_score=12.0, capabilities=[])
-    await asyncio.gather(first, world.bot.journey.refresh_root(execution))
+    await asyncio.gather(first, world.bot.journey.delivery.redraw_root(execution))
     final = next(m for m in world.slack.root_messages() if m.ts == root.ts)
     assert "PASSED" in final.text

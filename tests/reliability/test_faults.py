@@ -104,7 +104,8 @@ async def test_a_sweep_check_that_fails_stays_quiet_and_the_next_sweep_asks_agai
     await world.complete_on_web("CUST-SWEEP-DOWN")
     world.jumio.add_fault(Fault(path_contains="/status", status=503, count=10_000))
     await wait_until(lambda: world.bot.journey.enqueue_sweep() == 1)
-    await wait_until(lambda: any(job.kind == "poll" and job.state == "dead" for job in world.store.jobs()), timeout=20)
+    await wait_until(lambda: any(job.kind == "check_status" and job.state == "dead" for job in world.store.jobs()),
+                     timeout=20)
     assert "job_failed" in [e.action for e in world.store.audit_trail(execution.id)]
     assert not any(":warning:" in m.text for m in world.slack.thread(root.ts))
     world.jumio.faults.clear()

@@ -72,7 +72,7 @@ def test_link_message_is_the_only_one_with_the_link() -> None:
 def test_ask_part_offers_only_parts_the_workflow_takes() -> None:
     _, body = blocks.ask_part(3, "IMG.png", ("FRONT", "FACE"))
     buttons = [e for b in body if b["type"] == "actions" for e in b["elements"]]
-    assert [b["value"] for b in buttons] == ["3:FRONT", "3:FACE"]
+    assert [b["value"] for b in buttons] == ["3:FRONT:IMG.png", "3:FACE:IMG.png"]  # the name, not read from text
     assert len({b["action_id"] for b in buttons}) == 2  # action ids unique within a message
 
 

@@ -1,17 +1,29 @@
 """How long the production settings keep trying before a job gives up: longer than a 30-second Jumio outage.
 
 The end-to-end outage test compresses time (a 1 s outage against a compressed retry schedule); this checks that
-the real schedule covers a real 30 s outage with room to spare, using the least time each backoff may take.
+every declared kind that talks to Jumio or Slack rides out a real 30 s outage with room to spare, reading the least
+time each backoff may take from the kind's own declaration.
 """
 
 from __future__ import annotations
 
-from bot.jobs import RunnerOptions
+from bot.jobs import JobKind
+from bot.journey import delivery, photos, results, starting
+
+JOURNEY_KINDS = {value.name: value for family in (delivery, photos, results, starting)
+                 for value in vars(family).values() if isinstance(value, JobKind)}
 
 
-def test_production_retries_outlast_a_30_second_outage() -> None:
-    runner = RunnerOptions()
-    attempts = 8  # Store.enqueue's default max_attempts
-    # The runner waits uniform(d/2, d) with d = base * 2**(attempt-1), capped: the least is d/2.
-    least_runner_wait = sum(min(runner.backoff_cap, runner.backoff_base * 2 ** (a - 1)) / 2 for a in range(1, attempts))
-    assert least_runner_wait > 30
+def test_every_kind_that_retries_outlasts_a_30_second_outage() -> None:
+    retrying = {name: kind for name, kind in JOURNEY_KINDS.items() if kind.tell_when_dead}
+    assert len(retrying) >= 9, "the journey's families declare their kinds"
+    for name, kind in retrying.items():
+        assert kind.retry.least_horizon() > 30, name
+
+
+def test_quiet_kinds_are_the_sweep_check_and_slack_delivery() -> None:
+    """A kind whose failure is not posted must be one the next sweep repeats, or Slack delivery itself."""
+    KINDS = JOURNEY_KINDS
+    quiet = {name for name, kind in KINDS.items() if not kind.tell_when_dead}
+    assert quiet == {"check_status", "post_message", "redraw_root"}
+    assert KINDS["post_message"].retry.least_horizon() > 30 * 60  # Slack failing: about an hour of tries

@@ -8,7 +8,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, validation
-from bot.app import Services
+from bot.services import Services, services_of
 from bot.slack_errors import error_code
 
 
@@ -24,7 +24,7 @@ def status_answer(services: Services, reference: str) -> blocks.Message:
 
 
 async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
-    services: Services = context["services"]
+    services = services_of(context)
     user_id, channel_id = command["user_id"], command["channel_id"]
     if not services.access.allows(user_id, channel_id):
         text, body = blocks.refusal()
@@ -39,9 +39,7 @@ async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClien
         try:
             await client.views_open(trigger_id=trigger_id, view=blocks.start_modal(channel_id))
         except SlackApiError as exc:
-            await client.chat_postEphemeral(channel=channel_id, user=user_id,
-                                            text=f"I could not open the form ({error_code(exc)}). "
-                                                 "Try `/verify CUST-42` instead.")
+            await client.chat_postEphemeral(channel=channel_id, user=user_id, text=blocks.form_failed(error_code(exc)))
         return
     if word.lower() == "help":
         help_text, body = blocks.help_message()
@@ -51,7 +49,7 @@ async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClien
         try:
             reference = validation.customer_reference(rest)
         except validation.ValidationError as error:
-            await ack(text=f"{error.message} Usage: `/verify status CUST-42`", response_type="ephemeral")
+            await ack(text=blocks.status_usage(error.message), response_type="ephemeral")
             return
         answer, body = status_answer(services, reference)
         await ack(text=answer, blocks=body, response_type="ephemeral")
@@ -66,11 +64,10 @@ async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClien
         answer, body = blocks.already_open(open_execution, reference)
         await ack(text=answer, blocks=body, response_type="ephemeral")
         return
-    started = services.journey.begin(customer_ref=reference, channel_id=channel_id, user_id=user_id,
+    started = services.journey.start(customer_ref=reference, channel_id=channel_id, user_id=user_id,
                                      team_id=command.get("team_id"), response_url=command.get("response_url"),
                                      once=f"command:{trigger_id}" if trigger_id else None)
     if started is None:
         await ack()  # the same command delivered twice
         return
-    await ack(text=f":hourglass_flowing_sand: Starting a verification for {blocks.escape(reference)}…",
-              response_type="ephemeral")
+    await ack(text=blocks.starting(reference), response_type="ephemeral")

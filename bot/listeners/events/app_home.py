@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
-from bot.app import Services
+from bot.services import Services, services_of
 
 
 async def publish_home(services: Services, client: AsyncWebClient, user_id: str) -> None:
@@ -22,4 +22,4 @@ async def publish_home(services: Services, client: AsyncWebClient, user_id: str)
 async def handle_app_home_opened(event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
     if event.get("tab") != "home":
         return
-    await publish_home(context["services"], client, event["user"])
+    await publish_home(services_of(context), client, event["user"])

@@ -11,11 +11,7 @@ from bot.listeners.views.start_form import handle_start_submission
 
 async def handle_unknown_view(ack: Any) -> None:
     """A form from an older version of the bot (or a stale one): say so instead of failing silently."""
-    await ack(response_action="update", view={
-        "type": "modal", "title": {"type": "plain_text", "text": "Verify identity"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text":
-                    "This form is out of date and nothing was started. Close it and run `/verify` again."}}]})
+    await ack(response_action="update", view=blocks.stale_form())
 
 
 def register(app: AsyncApp) -> None:

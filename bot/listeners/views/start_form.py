@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot import blocks, validation
-from bot.app import Services
+from bot.services import services_of
 
 SUPPORTING_FIELDS = ("first_name", "last_name", "email", "phone_number", "date_of_birth", "line1", "line2", "city",
                      "postal_code", "subdivision", "country")
@@ -41,7 +41,7 @@ def _checked(errors: dict[str, str], check: Callable[[Any], Any], value: Any) ->
 
 async def handle_start_submission(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
                                   ) -> None:
-    services: Services = context["services"]
+    services = services_of(context)
     user_id = body["user"]["id"]
     values = form_values(view)
     try:
@@ -73,7 +73,7 @@ async def handle_start_submission(ack: Any, body: dict[str, Any], view: dict[str
         await ack(response_action="errors", errors=errors)
         return
     # Stored before the ack closes the form, as /verify does; the same form arriving twice starts one.
-    services.journey.begin(
+    services.journey.start(
         customer_ref=reference, channel_id=channel_id, user_id=user_id, team_id=(body.get("team") or {}).get("id"),
         user_ref=user_reference, locale=locale,
         supporting_data=supporting.to_prepared_data() if supporting and not supporting.is_empty() else None,

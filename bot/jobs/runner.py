@@ -1,11 +1,8 @@
-"""The durable job runner: workers lease jobs from SQLite, run them, and retry, dead-letter or finish them.
+"""The durable job runner: workers lease jobs from SQLite, run them, and retry, dead-letter or finish them, each as
+its kind's declaration says.
 
 A job survives a crash: its lease runs out and another worker (or the restarted process) takes it again, so every
-handler must be idempotent. A handler signals what happened by returning (done) or raising:
-- `RetryLater(reason, delay)`: not yet (for example, the Jumio account does not exist yet);
-- `Abandon(reason)`: it cannot succeed; the job is dead-lettered and `on_dead` tells the agent;
-- a retryable `JumioError` or `DownloadFailed`: retried with exponential backoff until `max_attempts`;
-- any other exception: retried the same way, logged with its type but never its arguments.
+handler must be idempotent. A handler returns (done) or raises (see `bot.jobs.errors`).
 """
 
 from __future__ import annotations
@@ -17,33 +14,19 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
+from bot.jobs.errors import Abandon, RetryLater, is_retryable, plain_reason
+from bot.jobs.kinds import JobKind
+from bot.jobs.queue import Queue
 from storage import DEAD, Job, Store
 
 log = logging.getLogger("bot.jobs")
 
-Handler = Callable[[Job], Awaitable[None]]
-
-
-class RetryLater(Exception):
-    """Run the job again after `delay` seconds."""
-
-    def __init__(self, reason: str, delay: float = 2.0) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.delay = delay
-
-
-class Abandon(Exception):
-    """The job cannot succeed; dead-letter it with `reason` (plain words for the agent)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+Handler = Callable[[Any], Awaitable[None]]
+OnDead = Callable[[JobKind[Any], Any, Job, str], Awaitable[None]]
 
 
 @dataclass
@@ -51,24 +34,18 @@ class RunnerOptions:
     concurrency: int = 8
     lease_seconds: float = 60.0
     idle_wait: float = 1.0
-    backoff_base: float = 2.0
-    backoff_cap: float = 300.0
+    time_scale: float = 1.0  # < 1 compresses every kind's backoff (tests, the demo)
+    backoff_cap: float | None = None  # a ceiling on any backoff, over the kinds' own
 
 
 class JobRunner:
     """Runs jobs of the kinds in `handlers` with `concurrency` workers until `stop()`."""
 
-    def __init__(
-        self,
-        store: Store,
-        handlers: dict[str, Handler],
-        *,
-        on_dead: Callable[[Job, str], Awaitable[None]] | None = None,
-        options: RunnerOptions | None = None,
-        owner: str | None = None,
-    ) -> None:
+    def __init__(self, store: Store, handlers: Mapping[JobKind[Any], Handler], *, queue: Queue | None = None,
+                 on_dead: OnDead | None = None, options: RunnerOptions | None = None, owner: str | None = None) -> None:
         self.store = store
-        self.handlers = handlers
+        self.handlers = {kind.name: (kind, handler) for kind, handler in handlers.items()}
+        self.queue = queue or Queue(store)
         self.on_dead = on_dead
         self.options = options or RunnerOptions()
         self.owner = owner or worker_name()
@@ -122,6 +99,11 @@ class JobRunner:
             await asyncio.sleep(0.01)
         raise TimeoutError("jobs still running")
 
+    def backoff(self, kind: JobKind[Any], attempt: int) -> float:
+        """Seconds before the next attempt, from the kind's policy and the runner's time scale."""
+        wait = kind.retry.wait(attempt) * self.options.time_scale
+        return wait if self.options.backoff_cap is None else min(wait, self.options.backoff_cap)
+
     async def _work(self, index: int) -> None:
         while not self._stopping:
             job = self.store.claim_next_job(self.owner, self.options.lease_seconds, tuple(self.handlers))
@@ -146,41 +128,47 @@ class JobRunner:
                 self._running.pop(job.id, None)
 
     async def _run(self, job: Job) -> None:
+        kind, handler = self.handlers[job.kind]
         heartbeat = asyncio.create_task(self._keep_lease(job))
         try:
-            await self.handlers[job.kind](job)
+            payload = kind.decode(job.payload)
+        except TypeError:
+            await self._dead(kind, None, job, "its payload is not one this version of the bot can read")
+            heartbeat.cancel()
+            return
+        try:
+            await handler(payload)
         except RetryLater as later:
-            self.store.retry_job(job.id, self.owner, later.reason, later.delay, count_attempt=False)
+            self.store.retry_job(job.id, self.owner, later.reason, later.delay, count_attempt=False,
+                                 pace=self.queue.pace(kind))
         except Abandon as abandon:
-            await self._dead(job, abandon.reason)
+            await self._dead(kind, payload, job, abandon.reason)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - recorded, never lost
             reason = plain_reason(exc)
-            retryable = getattr(exc, "retryable", True)
-            if not retryable:
-                await self._dead(job, reason)
+            if not is_retryable(exc):
+                await self._dead(kind, payload, job, reason)
             else:
-                delay = min(self.options.backoff_cap, self.options.backoff_base * 2 ** (job.attempts - 1))
-                delay = random.uniform(delay / 2, delay)
-                state = self.store.retry_job(job.id, self.owner, reason, delay)
+                state = self.store.retry_job(job.id, self.owner, reason, self.backoff(kind, job.attempts),
+                                             pace=self.queue.pace(kind), payload_if_dead=kind.erased(job.payload))
                 log.warning("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts, reason)
                 if state == DEAD:
-                    await self._notify_dead(job, reason)
+                    await self._notify_dead(kind, payload, job, reason)
         else:
-            self.store.complete_job(job.id, self.owner, forget_payload=job.kind in FORGET_PAYLOAD_KINDS)
+            self.store.complete_job(job.id, self.owner, payload=kind.erased(job.payload))
         finally:
             heartbeat.cancel()
 
-    async def _dead(self, job: Job, reason: str) -> None:
-        if self.store.fail_job(job.id, self.owner, reason):
-            await self._notify_dead(job, reason)
+    async def _dead(self, kind: JobKind[Any], payload: Any, job: Job, reason: str) -> None:
+        if self.store.fail_job(job.id, self.owner, reason, payload=kind.erased(job.payload)):
+            await self._notify_dead(kind, payload, job, reason)
 
-    async def _notify_dead(self, job: Job, reason: str) -> None:
+    async def _notify_dead(self, kind: JobKind[Any], payload: Any, job: Job, reason: str) -> None:
         log.error("job %s (%s) gave up: %s", job.id, job.kind, reason)
-        if self.on_dead is not None:
+        if self.on_dead is not None and payload is not None:
             try:
-                await self.on_dead(job, reason)
+                await self.on_dead(kind, payload, job, reason)
             except Exception as exc:  # noqa: BLE001 - recorded, never lost
                 log.error("could not report the failed job %s: %s", job.id, plain_reason(exc))
 
@@ -208,20 +196,3 @@ def owner_is_gone(owner: str) -> bool:
     except PermissionError:
         return False
     return False
-
-
-# Jobs whose payload may carry personal data (supporting data) drop it once done.
-FORGET_PAYLOAD_KINDS = frozenset({"start", "upload_prepared_data"})
-
-
-def plain_reason(exc: BaseException) -> str:
-    """Words for a failure: our own exceptions carry safe messages; others show only their type."""
-    from bot.jumio import JumioError
-    from bot.slack_errors import error_code
-    from bot.slack_files import DownloadFailed, FileRejected
-
-    if isinstance(exc, JumioError | DownloadFailed | FileRejected):
-        return str(exc)
-    if isinstance(exc, SlackApiError):
-        return f"Slack answered {error_code(exc)}"
-    return f"an unexpected {type(exc).__name__}"

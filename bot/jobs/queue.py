@@ -1,0 +1,34 @@
+"""Queueing work by its declaration: the typed payload, its dedupe key, attempts and pacing slot in one insert."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+from bot.jobs.kinds import JobKind
+from storage import Pace, Store
+
+P = TypeVar("P")
+
+
+class Queue:
+    """Adds jobs to the store's queue (inside the caller's transaction, if any) and wakes a worker once it commits.
+
+    `rates` overrides a pacing bucket's declared rate (the simulator's limit in tests, a tenant's negotiated one)."""
+
+    def __init__(self, store: Store, *, rates: Mapping[str, float] | None = None) -> None:
+        self.store = store
+        self.rates = dict(rates or {})
+        self.wake: Callable[[], None] = lambda: None
+
+    def add(self, kind: JobKind[P], payload: P, *, delay: float = 0.0) -> int:
+        job_id = self.store.enqueue(kind.name, kind.encode(payload), dedupe_key=kind.dedupe_key(payload), delay=delay,
+                                    max_attempts=kind.retry.attempts, pace=self.pace(kind))
+        self.store.after_commit(self.wake)
+        return job_id
+
+    def pace(self, kind: JobKind[P]) -> Pace | None:
+        if kind.pacing is None:
+            return None
+        rate = self.rates.get(kind.pacing.bucket, kind.pacing.per_second)
+        return Pace(kind.pacing.bucket, 1.0 / rate)

@@ -1,0 +1,112 @@
+"""The verification journey, one module per family, each owning its job kinds and handlers:
+
+| family | module | kinds |
+|---|---|---|
+| starting and links | `starting` | start, create_account (paced), new_link (paced), upload_prepared_data |
+| photos and submitting | `photos` | relay_photo, finalize |
+| results, polling and the sweep | `results` | poll, check_status, fetch_result, report_result |
+| delivery to the Slack thread | `delivery` | post_message, redraw_root |
+
+Listeners call the intents of `Journey` (`start`, `photos_shared`, `choose_part`, `submit`, `new_link`, `retry`,
+`callback`); every handler is idempotent. A job that dies after its outside step (Jumio answered) but before the
+steps that follow finishes those on its next attempt: each such step is queued in the same transaction, or
+re-checked when the job runs again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks
+from bot.jobs import KINDS, Handler, JobKind, Queue
+from bot.journey.context import Context, JourneyOptions
+from bot.journey.delivery import Delivery
+from bot.journey.photos import Photos, submit_refusal
+from bot.journey.results import Results
+from bot.journey.starting import Starting
+from bot.jumio import JumioClient
+from storage import DEAD, FAILED, Execution, Job, Store
+
+__all__ = ["Journey", "JourneyOptions", "submit_refusal"]
+
+
+class Journey:
+    """The state machine of a verification, driven by jobs; its families share one `Context`."""
+
+    def __init__(self, store: Store, jumio: JumioClient, slack: AsyncWebClient, options: JourneyOptions,
+                 *, queue: Queue | None = None, http: httpx.AsyncClient | None = None) -> None:
+        self.ctx = Context(store=store, jumio=jumio, slack=slack, options=options, queue=queue or Queue(store),
+                           http=http or httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0)))
+        self.delivery = Delivery(self.ctx)
+        self.starting = Starting(self.ctx, self.delivery)
+        self.results = Results(self.ctx, self.delivery)
+        self.photos = Photos(self.ctx, self.delivery, self.results)
+        # The intents listeners call.
+        self.start = self.starting.start
+        self.new_link = self.starting.new_link
+        self.send_link = self.starting.send_link
+        self.photos_shared = self.photos.photos_shared
+        self.choose_part = self.photos.choose_part
+        self.submit = self.photos.submit
+        self.callback = self.results.callback
+        self.enqueue_sweep = self.results.enqueue_sweep
+        self.sweep_forever = self.results.sweep_forever
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
+
+    @property
+    def jumio(self) -> JumioClient:
+        return self.ctx.jumio
+
+    @property
+    def options(self) -> JourneyOptions:
+        return self.ctx.options
+
+    @options.setter
+    def options(self, options: JourneyOptions) -> None:
+        self.ctx.options = options
+
+    @property
+    def handlers(self) -> dict[JobKind[Any], Handler]:
+        return {**self.delivery.handlers(), **self.starting.handlers(), **self.photos.handlers(),
+                **self.results.handlers()}
+
+    def accepted_parts(self, execution: Execution) -> tuple[str, ...]:
+        return self.ctx.accepted_parts(execution)
+
+    def retry(self, job: Job, user_id: str) -> None:
+        """Retry pressed on a job that gave up: more attempts (a paced one in its next slot), the start reopened."""
+        if job.state != DEAD:
+            return  # already retried
+        store = self.ctx.store
+        execution_id = job.payload.get("execution")
+        kind = KINDS.get(job.kind)
+        with store.transaction():
+            if execution_id is not None and store.execution(execution_id).status == FAILED:
+                store.reopen_failed(execution_id)
+            store.requeue_dead_job(job.id, pace=None if kind is None else self.ctx.queue.pace(kind))
+            store.audit(user_id, "retry", execution_id, job.kind)
+            store.after_commit(self.ctx.queue.wake)
+
+    async def on_dead(self, kind: JobKind[Any], payload: Any, job: Job, reason: str) -> None:
+        """A job gave up: say so where the agent will see it, with a Retry button."""
+        execution_id = getattr(payload, "execution", None)
+        if execution_id is None:
+            return
+        store = self.ctx.store
+        execution = store.execution(execution_id)
+        await self.starting.failed(kind, payload, execution, reason)
+        store.audit("system", "job_failed", execution.id, f"{kind.name}: {reason}")
+        if not kind.tell_when_dead:
+            return
+        if execution.thread_ts:
+            await self.delivery.say_in_thread(execution, blocks.job_failed(kind.title, reason, job.id))
+            await self.delivery.redraw_root(execution)
+        else:
+            await self.delivery.respond(getattr(payload, "response_url", None),
+                                        blocks.job_failed_privately(kind.title, execution.customer_ref, reason))

@@ -1,0 +1,72 @@
+"""What every family of the journey shares: the store, Jumio, Slack, the job queue, the options, and the two
+rules that concern them all (Jumio's statuses in ours; which photos a verification takes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.jobs import Queue, RetryPolicy
+from bot.jumio import JumioClient
+from storage import Execution, Status, Store
+
+IMAGE_PARTS = ("FRONT", "BACK", "FACE")
+
+# Retry policies the journey's kinds share.
+JUMIO_RETRIES = RetryPolicy(attempts=8, backoff_base=2.0, backoff_cap=300.0)  # ~2 min at least, ~8 min at most
+SLACK_RETRIES = RetryPolicy(attempts=20, backoff_base=2.0, backoff_cap=300.0)  # about an hour of tries
+
+
+@dataclass(frozen=True)
+class JourneyOptions:
+    workflow_key: int
+    token_lifetime: str
+    token_lifetime_seconds: int
+    callback_url: str | None
+    poll_schedule: tuple[float, ...]
+    bot_token: str
+    slack_hosts: frozenset[str]
+
+
+def local_status(jumio_status: str) -> Status | None:
+    """Jumio's workflow status as ours; None for one Jumio does not document (ignored, never stored)."""
+    try:
+        status = Status(jumio_status)
+    except ValueError:
+        return None
+    return None if status in (Status.PENDING, Status.FAILED) else status
+
+
+@dataclass
+class Context:
+    store: Store
+    jumio: JumioClient
+    slack: AsyncWebClient
+    options: JourneyOptions
+    queue: Queue
+    http: httpx.AsyncClient
+    _accepted_parts: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+    def accepted_parts(self, execution: Execution) -> tuple[str, ...]:
+        """The photos the execution's workflow takes through the API (all three while the account is pending)."""
+        cached = self._accepted_parts.get(execution.id)
+        if cached:
+            return cached
+        credentials = self.store.credentials(execution.id)
+        parts = tuple(part for part in IMAGE_PARTS
+                      if any(part.lower() in c.parts and "API" in c.allowed_channels for c in credentials))
+        if parts:
+            self._accepted_parts[execution.id] = parts
+        return parts or (IMAGE_PARTS if execution.status == Status.PENDING else ())
+
+    def forget_parts(self, execution_id: int) -> None:
+        self._accepted_parts.pop(execution_id, None)
+
+
+@dataclass(frozen=True)
+class OfExecution:
+    """The payload of a job about one execution and nothing more."""
+
+    execution: int

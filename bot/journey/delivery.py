@@ -1,0 +1,133 @@
+"""Delivery to Slack: thread messages, private notes, the root message's redraws and response_url answers.
+
+Slack failing never holds the journey up: what Slack cannot take now goes to a job that keeps trying for about an
+hour; what it will never take (an archived channel) is audited and logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot import blocks, slack_errors
+from bot.jobs import Abandon, Handler, JobKind, plain_reason
+from bot.journey.context import SLACK_RETRIES, Context, OfExecution
+from bot.slack_errors import SlackFailed
+from bot.slack_files import is_slack_host
+from storage import Execution
+
+log = logging.getLogger("bot.journey")
+
+
+@dataclass(frozen=True)
+class Post:
+    execution: int
+    post: dict[str, Any]  # chat.postMessage's arguments: channel, thread_ts, text, blocks
+
+
+POST_MESSAGE = JobKind("post_message", Post, title="Posting in the thread", retry=SLACK_RETRIES, tell_when_dead=False)
+REDRAW_ROOT = JobKind("redraw_root", OfExecution, title="Updating the verification's message", retry=SLACK_RETRIES,
+                      tell_when_dead=False)
+
+
+class Delivery:
+    """Everything the journey says in Slack goes through here."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        # A lock lives while someone holds or awaits it (weak values), so they do not pile up.
+        self._root_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def handlers(self) -> dict[JobKind[Any], Handler]:
+        return {POST_MESSAGE: self._post_job, REDRAW_ROOT: self._redraw_job}
+
+    async def slack(self, method: str, **kwargs: Any) -> Any:
+        """A Web API call: Abandon for an error that retrying cannot fix, SlackFailed for one it may."""
+        try:
+            return await getattr(self.ctx.slack, method)(**kwargs)
+        except SlackApiError as exc:
+            code = slack_errors.error_code(exc)
+            if code in slack_errors.PERMANENT:
+                raise Abandon(f"Slack answered {code}: {slack_errors.PERMANENT[code]}") from None
+            raise SlackFailed(code) from None
+
+    async def say_in_thread(self, execution: Execution, message: blocks.Message) -> None:
+        """Post in the verification's thread, now or (if Slack cannot take it now) from a job."""
+        if not execution.thread_ts:
+            return
+        if not await self._deliver("chat_postMessage", self._thread_post(execution, message), execution.id):
+            self.say_in_thread_later(execution, message)
+
+    def say_in_thread_later(self, execution: Execution, message: blocks.Message) -> None:
+        """Queue a message for the thread (within the caller's transaction, if any): a job posts it."""
+        self.ctx.queue.add(POST_MESSAGE, Post(execution.id, self._thread_post(execution, message)))
+
+    @staticmethod
+    def _thread_post(execution: Execution, message: blocks.Message) -> dict[str, Any]:
+        text, body = message
+        return {"channel": execution.channel_id, "thread_ts": execution.thread_ts, "text": text, "blocks": body}
+
+    async def _post_job(self, payload: Post) -> None:
+        await self.slack("chat_postMessage", **payload.post)
+
+    async def _deliver(self, method: str, kwargs: dict[str, Any], execution_id: int) -> bool:
+        """Call Slack; False when it is worth trying again later. A refusal for good is audited, not raised."""
+        try:
+            await self.slack(method, **kwargs)
+        except Abandon as never:
+            log.warning("execution %s: %s", execution_id, never.reason)
+            self.ctx.store.audit("system", "slack_refused", execution_id, never.reason)
+        except (SlackFailed, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("execution %s: Slack did not take %s (%s); a job will try again", execution_id, method,
+                        plain_reason(exc))
+            return False
+        return True
+
+    async def tell_privately(self, execution: Execution, user_id: str, message: blocks.Message) -> None:
+        text, body = message
+        await self.slack("chat_postEphemeral", channel=execution.channel_id, user=user_id, text=text, blocks=body)
+
+    async def redraw_root(self, execution: Execution, *, now: bool = False) -> None:
+        """Redraw the root message from the stored state (idempotent); if Slack cannot take it, a job redraws it
+        later (with `now`, the failure is raised instead: that job).
+
+        Redraws of one thread are serialised and read the state inside the lock: two jobs finishing together
+        (the last photo and the decision, say) cannot leave the older picture on top.
+        """
+        store = self.ctx.store
+        execution = store.execution(execution.id)
+        key = (execution.channel_id, execution.thread_ts or "")
+        lock = self._root_locks.get(key)
+        if lock is None:
+            lock = self._root_locks[key] = asyncio.Lock()
+        async with lock:
+            execution = store.execution(execution.id)
+            if not execution.thread_ts:
+                return
+            text, body = blocks.root_message(execution, store.uploaded_parts(execution.id),
+                                             self.ctx.accepted_parts(execution))
+            update = {"channel": execution.channel_id, "ts": execution.thread_ts, "text": text, "blocks": body}
+            if now:
+                await self.slack("chat_update", **update)
+            elif not await self._deliver("chat_update", update, execution.id):
+                self.ctx.queue.add(REDRAW_ROOT, OfExecution(execution.id))
+
+    async def _redraw_job(self, payload: OfExecution) -> None:
+        await self.redraw_root(self.ctx.store.execution(payload.execution), now=True)
+
+    async def respond(self, response_url: str | None, message: blocks.Message) -> None:
+        """Answer through a slash command's response_url (when there is no thread yet); only to Slack's hosts."""
+        if not response_url or not is_slack_host(urlsplit(response_url).hostname or "", self.ctx.options.slack_hosts):
+            return
+        text, _ = message
+        with contextlib.suppress(Exception):
+            await AsyncWebhookClient(response_url).send(text=text, response_type="ephemeral")

@@ -1,0 +1,236 @@
+"""Photos and submitting: each Slack file claimed once, its part known or asked, relayed to Jumio, and the
+verification submitted once its photos are in (automatically) or when Submit is pressed (without a back).
+
+photo in the thread ──► claim ──► relay_photo: download ──► check ──► upload part ──► checklist ──► finalize?
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot import blocks
+from bot.jobs import Abandon, Handler, JobKind, RetryLater
+from bot.journey.context import JUMIO_RETRIES, Context
+from bot.journey.delivery import Delivery
+from bot.journey.results import Results
+from bot.jumio import AuthenticationFailed, Forbidden, InvalidRequest, NotFound
+from bot.keywords import part_for_file
+from bot.slack_files import FileRejected, check_photo, download, precheck
+from storage import FINAL_STATUSES, Execution, Status, Upload, UploadState
+
+# What a relay needs of a Slack file: no more (no thumbnails, no permalinks).
+FILE_FIELDS = ("id", "name", "title", "mimetype", "filetype", "size", "url_private_download")
+# Submit before every photo is in needs these: a passport has no back (reference §5, UNCONFIRMED per workflow).
+REQUIRED_FOR_SUBMIT = ("FRONT", "FACE")
+
+
+@dataclass(frozen=True)
+class Relay:
+    execution: int
+    upload: int
+    file: dict[str, Any]  # FILE_FIELDS of the Slack file
+
+
+@dataclass(frozen=True)
+class Finalize:
+    execution: int
+    by: str | None  # who pressed Submit; None when every photo was in
+
+
+RELAY_PHOTO = JobKind("relay_photo", Relay, title="Sending the photo to Jumio", dedupe=lambda p: f"relay:{p.upload}",
+                      retry=JUMIO_RETRIES)
+FINALIZE = JobKind("finalize", Finalize, title="Submitting to Jumio", dedupe=lambda p: f"finalize:{p.execution}",
+                   retry=JUMIO_RETRIES)
+
+
+def submit_refusal(execution: Execution, uploaded: set[str], accepted: Sequence[str]) -> str | None:
+    """The one Submit rule: why this verification cannot be submitted now, or None when it can. Submit needs the
+    required photos the workflow takes; the bot submits on its own once every photo it takes is in."""
+    if execution.status != Status.INITIATED:
+        return blocks.ALREADY_SUBMITTED
+    missing = [part for part in REQUIRED_FOR_SUBMIT if part in accepted and part not in uploaded]
+    return blocks.submit_needs(missing) if missing or not uploaded else None
+
+
+def is_complete(uploaded: set[str], accepted: Sequence[str]) -> bool:
+    return bool(accepted) and set(accepted) <= uploaded
+
+
+class Photos:
+    def __init__(self, ctx: Context, delivery: Delivery, results: Results) -> None:
+        self.ctx = ctx
+        self.delivery = delivery
+        self.results = results
+
+    def handlers(self) -> dict[JobKind[Any], Handler]:
+        return {RELAY_PHOTO: self._relay, FINALIZE: self._finalize}
+
+    # --- intents ----------------------------------------------------------------------------------------------
+
+    def photos_shared(self, execution: Execution, user_id: str, files: list[dict[str, Any]], text: str | None
+                      ) -> None:
+        """Claim each file of a message in the verification's thread once and queue what follows (a relay, a
+        question, a rejection), all in one transaction."""
+        store, queue = self.ctx.store, self.ctx.queue
+        accepted = self.ctx.accepted_parts(execution)
+        with store.transaction():
+            for file in files:
+                part = part_for_file(file.get("name") or file.get("title"), text, len(files))
+                upload = store.claim_upload(execution.id, file["id"], user_id, part)
+                if upload is None:
+                    continue  # this file was already taken (a redelivery, or the same file in two events)
+                name = file.get("name") or file.get("title") or "the file"
+                reason = precheck(file)
+                if reason is None and execution.status not in (Status.PENDING, Status.INITIATED):
+                    reason = blocks.closed_reason(execution)
+                if reason is not None:
+                    store.record_upload_rejected(upload.id, reason)
+                    store.audit(user_id, "photo_rejected", execution.id, reason)
+                    self.delivery.say_in_thread_later(execution, blocks.file_rejected(name, reason))
+                    continue
+                store.audit(user_id, "photo_received", execution.id,
+                            f"Slack file {file['id']} as {part or 'unknown part'}")
+                if part is None and len(accepted) == 1:
+                    part = accepted[0]
+                    store.choose_upload_part(upload.id, part)
+                if part is None:
+                    self.delivery.say_in_thread_later(execution, blocks.ask_part(upload.id, name, accepted))
+                    continue
+                kept = {key: file[key] for key in FILE_FIELDS if key in file}
+                queue.add(RELAY_PHOTO, Relay(execution.id, upload.id, kept))
+
+    def choose_part(self, upload_id: int, part: str, user_id: str, filename: str) -> Upload | None:
+        """The agent said which part a photo is: queue its relay. None when it was already chosen."""
+        store = self.ctx.store
+        with store.transaction():
+            upload = store.choose_upload_part(upload_id, part)
+            if upload is not None:
+                store.audit(user_id, "part_chosen", upload.execution, f"{part} for Slack file {upload.slack_file_id}")
+                file = {"id": upload.slack_file_id, "name": filename}
+                self.ctx.queue.add(RELAY_PHOTO, Relay(upload.execution, upload.id, file))
+        return upload
+
+    def submit(self, execution: Execution, user_id: str) -> str | None:
+        """Submit pressed: queue the finalize (once, whoever presses), or say why not."""
+        refusal = submit_refusal(execution, self.ctx.store.uploaded_parts(execution.id),
+                                 self.ctx.accepted_parts(execution))
+        if refusal is None:
+            self.ctx.queue.add(FINALIZE, Finalize(execution.id, user_id))
+        return refusal
+
+    # --- jobs -------------------------------------------------------------------------------------------------
+
+    async def _relay(self, payload: Relay) -> None:
+        store = self.ctx.store
+        upload = store.upload_by_id(payload.upload)
+        if upload is None:
+            return
+        execution = store.execution(upload.execution)
+        filename = payload.file.get("name") or "the file"
+        if upload.state == UploadState.SENDING:
+            # The process died while these bytes were on their way to Jumio: whether Jumio has them is unknown.
+            store.record_upload_rejected(upload.id, blocks.RESTARTED_WHILE_SENDING, state=UploadState.UNCERTAIN)
+            store.audit("system", "photo_uncertain", execution.id, f"Slack file {upload.slack_file_id}")
+            await self.delivery.say_in_thread(execution, blocks.drop_again(filename, blocks.RESTARTED_WHILE_SENDING))
+            return
+        if upload.state == UploadState.UPLOADED:
+            self._submit_when_complete(execution)  # a crash may have come between the upload and this step
+            return
+        if upload.state != UploadState.CLAIMED or upload.part is None:
+            return  # done with, or waiting for the agent to say which part it is
+        if execution.status == Status.PENDING:
+            raise RetryLater("waiting for the Jumio account", delay=1.0)
+        if execution.status != Status.INITIATED:
+            await self._reject(execution, upload.id, filename, blocks.closed_reason(execution))
+            return
+        part = upload.part
+        # The same execution also has a Web Client link: Jumio does not say whether WEB and API uploads may be mixed
+        # in one execution (reference §2.3, UNCONFIRMED and risky); agents are told to use one path per verification.
+        credential = next((c for c in store.credentials(execution.id) if part.lower() in c.parts), None)
+        if credential is None or credential.api_token is None:
+            await self._reject(execution, upload.id, filename, blocks.part_not_taken(part))
+            return
+        file = payload.file
+        try:
+            if not file.get("url_private_download"):
+                info = await self.delivery.slack("files_info", file=file["id"])
+                file = {**file, **info["file"]}
+            downloaded = await download(self.ctx.http, file["url_private_download"], self.ctx.options.bot_token,
+                                        extra_hosts=self.ctx.options.slack_hosts, declared_size=file.get("size"))
+            photo = check_photo(downloaded.content)
+        except FileRejected as rejected:
+            await self._reject(execution, upload.id, filename, rejected.reason)
+            return
+        except Abandon as abandon:
+            await self._reject(execution, upload.id, filename, abandon.reason.split(": ", 1)[-1] + ".")
+            return
+        digest = downloaded.sha256
+        del downloaded
+        if not store.mark_upload_sending(upload.id):
+            return
+        try:
+            await self.ctx.jumio.upload_part(credential.parts[part.lower()], credential.api_token, photo.content,
+                                             filename=f"{part.lower()}.{'jpg' if photo.format == 'JPEG' else 'png'}",
+                                             content_type=photo.content_type)
+        except BaseException as exc:
+            # Still alive: Jumio's answer (or its absence) is known here, so the next attempt may send again.
+            store.mark_upload_unsent(upload.id)
+            if not isinstance(exc, InvalidRequest | AuthenticationFailed | Forbidden | NotFound):
+                raise
+            reason = (f"Jumio refused it: {exc.jumio_message or exc.message}" if isinstance(exc, InvalidRequest)
+                      else blocks.NO_MORE_PHOTOS_AT_JUMIO)
+            await self._reject(execution, upload.id, filename, reason)
+            return
+
+        size = len(photo.content)
+        del photo
+        replaced = store.record_upload_done(upload.id, part=part, sha256=digest, size=size)
+        store.audit(upload.uploaded_by or "unknown", "photo_uploaded", execution.id,
+                    f"{part} from Slack file {upload.slack_file_id}, {size} bytes, sha256 {digest[:12]}")
+        await self.delivery.say_in_thread(execution, blocks.part_received(part, bool(replaced), filename))
+        await self.delivery.redraw_root(execution)
+        self._submit_when_complete(execution)
+
+    def _submit_when_complete(self, execution: Execution) -> None:
+        """Every photo the workflow takes is in: queue the submit (once, whoever asks)."""
+        uploaded = self.ctx.store.uploaded_parts(execution.id)
+        if execution.status == Status.INITIATED and is_complete(uploaded, self.ctx.accepted_parts(execution)):
+            self.ctx.queue.add(FINALIZE, Finalize(execution.id, None))
+
+    async def _reject(self, execution: Execution, upload_id: int, filename: str, reason: str) -> None:
+        self.ctx.store.record_upload_rejected(upload_id, reason)
+        self.ctx.store.audit("system", "photo_rejected", execution.id, reason)
+        await self.delivery.say_in_thread(execution, blocks.file_rejected(filename, reason))
+
+    async def _finalize(self, payload: Finalize) -> None:
+        store = self.ctx.store
+        execution = store.execution(payload.execution)
+        if execution.status == Status.PENDING:
+            raise RetryLater("waiting for the Jumio account", delay=1.0)
+        if execution.status == Status.ACQUIRED:
+            self.results.schedule_poll(execution, 0)  # a crash may have come between the submit and its polls
+            return
+        if execution.status != Status.INITIATED:
+            return
+        credential = next((c for c in store.credentials(execution.id) if c.finalize_url and c.api_token), None)
+        if credential is None or credential.finalize_url is None or credential.api_token is None:
+            raise Abandon("the verification has no way to submit through the API")
+        try:
+            await self.ctx.jumio.finalize(credential.finalize_url, credential.api_token)
+        except (AuthenticationFailed, Forbidden):
+            # A finalize whose answer was lost is refused the second time: ask Jumio where it stands.
+            status = await self.ctx.jumio.get_status(execution.account_id or "", execution.workflow_execution_id or "")
+            if status.status == Status.INITIATED:
+                raise
+            if status.status in FINAL_STATUSES:
+                self.results.fetch_later(execution)
+                return
+        if not store.mark_finalized(execution.id):
+            return
+        store.audit(payload.by or "system", "submitted", execution.id,
+                    "finalized" + ("" if payload.by else " automatically"))
+        await self.delivery.say_in_thread(execution, blocks.submitted(payload.by))
+        await self.delivery.redraw_root(execution)
+        self.results.schedule_poll(execution, 0)

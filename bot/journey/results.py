@@ -1,0 +1,159 @@
+"""Results: polls after the submit, callbacks, the status sweep, and the decision (or expiry) in the thread.
+
+finalize ──► poll on IDV_POLL_SCHEDULE ──┐
+callback ──► fetch_result ───────────────┼─► GET details ──► result recorded + report_result ──► thread, root
+sweep ──► check_status ──────────────────┘
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot import blocks
+from bot.jobs import Handler, JobKind, RetryPolicy
+from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, local_status
+from bot.journey.delivery import Delivery
+from storage import FINAL_STATUSES, Execution, Status
+
+log = logging.getLogger("bot.journey")
+
+
+@dataclass(frozen=True)
+class Poll:
+    execution: int
+    attempt: int  # the index in IDV_POLL_SCHEDULE
+
+
+POLL = JobKind("poll", Poll, title="Checking Jumio's status", dedupe=lambda p: f"poll:{p.execution}:{p.attempt}",
+               retry=JUMIO_RETRIES)
+# A check by the sweep: the next sweep asks again, so a failure is not worth a message in every open thread.
+CHECK_STATUS = JobKind("check_status", OfExecution, title="Checking Jumio's status", retry=RetryPolicy(attempts=3),
+                       tell_when_dead=False)
+FETCH_RESULT = JobKind("fetch_result", OfExecution, title="Fetching Jumio's decision", retry=JUMIO_RETRIES)
+REPORT_RESULT = JobKind("report_result", OfExecution, title="Posting Jumio's decision",
+                        dedupe=lambda p: f"report_result:{p.execution}", retry=JUMIO_RETRIES)
+
+
+class Results:
+    def __init__(self, ctx: Context, delivery: Delivery) -> None:
+        self.ctx = ctx
+        self.delivery = delivery
+
+    def handlers(self) -> dict[JobKind[Any], Handler]:
+        return {POLL: self._poll, CHECK_STATUS: self._check_status, FETCH_RESULT: self._fetch_result,
+                REPORT_RESULT: self._report_result}
+
+    # --- intents ----------------------------------------------------------------------------------------------
+
+    def callback(self, execution: Execution, status: str) -> None:
+        """Jumio called back: the body is never trusted for the outcome, it only prompts a fetch."""
+        self.ctx.store.audit("jumio", "callback", execution.id, f"says {status}")
+        if not execution.is_final:
+            self.fetch_later(execution)
+
+    def fetch_later(self, execution: Execution) -> None:
+        self.ctx.queue.add(FETCH_RESULT, OfExecution(execution.id))
+
+    def schedule_poll(self, execution: Execution, attempt: int) -> None:
+        schedule = self.ctx.options.poll_schedule
+        if attempt < len(schedule):
+            self.ctx.queue.add(POLL, Poll(execution.id, attempt), delay=schedule[attempt])
+
+    def enqueue_sweep(self, limit: int = 100) -> int:
+        """Queue a status check of each execution still waiting for Jumio whose turn has come, since no callback may
+        ever come: a young one every few seconds, an old one about every quarter of an hour (the poll schedule's
+        first and last step), each right after its link expires, and a submitted one once its polls are over."""
+        schedule = self.ctx.options.poll_schedule
+        store = self.ctx.store
+        with store.transaction():
+            due = store.claim_status_checks(shortest=schedule[0], longest=schedule[-1], polled_for=sum(schedule),
+                                            limit=limit)
+            for execution in due:
+                self.ctx.queue.add(CHECK_STATUS, OfExecution(execution.id))
+        return len(due)
+
+    async def sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.ctx.options.poll_schedule[0])
+            try:
+                self.enqueue_sweep()
+                self.ctx.store.forget_old_events()
+                self.ctx.store.forget_old_jobs()
+            except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+                log.warning("status sweep failed: %s", type(exc).__name__)
+
+    # --- jobs -------------------------------------------------------------------------------------------------
+
+    async def _ask_status(self, execution: Execution) -> Status | None:
+        """Jumio's status of a waiting execution; a final one is fetched and reported, ACQUIRED is recorded."""
+        answer = await self.ctx.jumio.get_status(execution.account_id or "", execution.workflow_execution_id or "")
+        status = local_status(answer.status)
+        if status in FINAL_STATUSES:
+            await self._fetch_and_report(execution)
+        elif status == Status.ACQUIRED and execution.status == Status.INITIATED:
+            self.ctx.store.record_status(execution.id, Status.ACQUIRED)  # the customer finished in the Web Client
+            await self.delivery.redraw_root(execution)
+        return status
+
+    async def _poll(self, payload: Poll) -> None:
+        execution = self.ctx.store.execution(payload.execution)
+        if execution.is_final or not execution.workflow_execution_id:
+            return
+        if await self._ask_status(execution) in FINAL_STATUSES:
+            return
+        schedule = self.ctx.options.poll_schedule
+        if payload.attempt + 1 < len(schedule):
+            self.schedule_poll(execution, payload.attempt + 1)
+        else:
+            await self.delivery.say_in_thread(execution, blocks.still_undecided(
+                execution.customer_ref, minutes=max(1, round(sum(schedule) / 60)),
+                every=max(1, round(schedule[-1] / 60))))
+
+    async def _check_status(self, payload: OfExecution) -> None:
+        execution = self.ctx.store.execution(payload.execution)
+        if execution.is_final or not execution.workflow_execution_id:
+            return
+        was = execution.status
+        if await self._ask_status(execution) == Status.ACQUIRED and was == Status.INITIATED:
+            self.schedule_poll(execution, 0)  # submitted on Jumio's page: its polls begin
+
+    async def _fetch_result(self, payload: OfExecution) -> None:
+        execution = self.ctx.store.execution(payload.execution)
+        if execution.is_final or not execution.workflow_execution_id:
+            return
+        await self._fetch_and_report(execution)
+
+    async def _fetch_and_report(self, execution: Execution) -> None:
+        store = self.ctx.store
+        details = await self.ctx.jumio.get_details(execution.account_id or "", execution.workflow_execution_id or "")
+        status = local_status(details.status)
+        if status == Status.ACQUIRED and execution.status == Status.INITIATED:
+            store.record_status(execution.id, Status.ACQUIRED)
+            await self.delivery.redraw_root(execution)
+            self.schedule_poll(execution, 0)
+            return
+        if status not in FINAL_STATUSES:
+            return
+        assert status is not None
+        with store.transaction():  # the outcome and the duty to tell the thread, together
+            stored = store.record_result(
+                execution.id, status=status, decision_type=details.decision_type,
+                decision_label=details.decision_label, risk_score=details.risk_score,
+                capabilities=[c.to_json() for c in details.capabilities],
+            )
+            if stored:
+                store.audit("jumio", "result", execution.id,
+                            f"{details.status} {details.decision_type or ''} {details.decision_label or ''}".strip())
+                self.ctx.queue.add(REPORT_RESULT, OfExecution(execution.id))
+
+    async def _report_result(self, payload: OfExecution) -> None:
+        """The decision, or the expiry with a New link button, in the thread; the root message shows it too."""
+        execution = self.ctx.store.execution(payload.execution)
+        if execution.status == Status.PROCESSED:
+            await self.delivery.say_in_thread(execution, blocks.result_message(execution))
+        else:
+            await self.delivery.say_in_thread(execution, blocks.expired_message(execution))
+        await self.delivery.redraw_root(execution)

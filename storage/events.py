@@ -1,0 +1,40 @@
+"""Slack event ids already seen, and the audit trail of who did what."""
+
+from __future__ import annotations
+
+from storage.connection import Connection
+from storage.models import AuditEntry
+
+SEEN_EVENT_RETENTION = 24 * 3600
+
+
+class EventsAndAudit(Connection):
+    """The `seen_events` and `audit` tables."""
+
+    def first_sighting_of_event(self, event_id: str) -> bool:
+        """True the first time an event id is seen (Slack redelivers); `forget_old_events` prunes."""
+        with self._write() as db:
+            cursor = db.execute("INSERT OR IGNORE INTO seen_events (event_id, seen_at) VALUES (?, ?)",
+                                (event_id, self.clock()))
+            return cursor.rowcount == 1
+
+    def forget_old_events(self) -> int:
+        """Drop event ids older than a day (Slack redelivers within minutes); run now and then, not per event."""
+        with self._write() as db:
+            return db.execute("DELETE FROM seen_events WHERE seen_at < ?",
+                              (self.clock() - SEEN_EVENT_RETENTION,)).rowcount
+
+    def audit(self, actor: str, action: str, execution: int | None = None, detail: str | None = None) -> None:
+        """One row of who did what; `detail` must hold no personal data."""
+        with self._write() as db:
+            db.execute("INSERT INTO audit (at, actor, action, execution, detail) VALUES (?, ?, ?, ?, ?)",
+                       (self.clock(), actor, action, execution, detail))
+
+    def has_audit(self, execution: int, action: str) -> bool:
+        return self.db.execute("SELECT 1 FROM audit WHERE execution = ? AND action = ? LIMIT 1",
+                               (execution, action)).fetchone() is not None
+
+    def audit_trail(self, execution: int | None = None) -> list[AuditEntry]:
+        where = None if execution is None else "execution = ?"
+        rows = self.db["audit"].rows_where(where, () if execution is None else (execution,), order_by="id")
+        return [AuditEntry(**row) for row in rows]

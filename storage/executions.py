@@ -1,0 +1,231 @@
+"""Executions, their Jumio accounts and credentials: what a verification is and how Jumio is fed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+from storage.connection import Connection
+from storage.models import AuditEntry, Execution, StoredCredential
+from storage.statuses import FINAL_STATUSES, OPEN_STATUSES, Status
+
+_OPEN = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+_FINAL = ", ".join(f"'{status}'" for status in FINAL_STATUSES)
+
+
+class Executions(Connection):
+    """The `executions`, `accounts` and `credentials` tables."""
+
+    def record_execution(
+        self,
+        *,
+        customer_ref: str,
+        workflow_key: int,
+        channel_id: str,
+        started_by: str,
+        user_ref: str | None = None,
+        locale: str | None = None,
+        team_id: str | None = None,
+        thread_ts: str | None = None,
+        replaces: int | None = None,
+    ) -> Execution:
+        """A new verification, before Jumio knows of it (status PENDING)."""
+        now = self.clock()
+        values = {
+            "customer_ref": customer_ref, "user_ref": user_ref, "workflow_key": workflow_key, "locale": locale,
+            "team_id": team_id, "channel_id": channel_id, "thread_ts": thread_ts, "started_by": started_by,
+            "status": Status.PENDING.value, "replaces": replaces, "created_at": now, "updated_at": now,
+        }
+        # A plain INSERT: sqlite-utils' `insert` introspects the table first, and this is the /verify hot path.
+        with self._write() as db:
+            cursor = db.execute(
+                f"INSERT INTO executions ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                tuple(values.values()),
+            )
+        return Execution.from_row({**values, "id": cursor.lastrowid})
+
+    def execution(self, execution: int) -> Execution:
+        try:
+            return Execution.from_row(self.db["executions"].get(execution))
+        except sqlite_utils.db.NotFoundError:
+            raise KeyError(f"no execution {execution}") from None
+
+    def _first(self, where: str, args: tuple[Any, ...], order_by: str = "id DESC") -> Execution | None:
+        for row in self.db["executions"].rows_where(where, args, order_by=order_by, limit=1):
+            return Execution.from_row(row)
+        return None
+
+    def execution_by_workflow_id(self, workflow_execution_id: str) -> Execution | None:
+        return self._first("workflow_execution_id = ? AND workflow_execution_id IS NOT NULL", (workflow_execution_id,))
+
+    def latest_execution_in_thread(self, channel_id: str, thread_ts: str) -> Execution | None:
+        return self._first("channel_id = ? AND thread_ts = ? AND thread_ts IS NOT NULL", (channel_id, thread_ts))
+
+    def open_execution_for_customer(self, customer_ref: str) -> Execution | None:
+        return self._first(f"customer_ref = ? AND status IN ({_OPEN})", (customer_ref,))
+
+    def execution_replacing(self, execution: int) -> Execution | None:
+        """The execution a "New link" created in place of `execution`, if any."""
+        return self._first("replaces = ?", (execution,), order_by="id")
+
+    def executions_for_customer(self, customer_ref: str, limit: int = 10) -> list[Execution]:
+        rows = self.db["executions"].rows_where("customer_ref = ?", (customer_ref,), order_by="id DESC", limit=limit)
+        return [Execution.from_row(row) for row in rows]
+
+    def recent_executions_started_by(self, user_id: str, limit: int = 20) -> list[Execution]:
+        rows = self.db["executions"].rows_where("started_by = ?", (user_id,), order_by="id DESC", limit=limit)
+        return [Execution.from_row(row) for row in rows]
+
+    def customer_history(self, customer_ref: str, limit: int = 10, steps: int = 6
+                         ) -> list[tuple[Execution, list[AuditEntry]]]:
+        """A customer's latest executions, each with its last `steps` audit entries (for `/verify status`)."""
+        history = []
+        for execution in self.executions_for_customer(customer_ref, limit):
+            rows = self.db["audit"].rows_where("execution = ?", (execution.id,), order_by="id DESC", limit=steps)
+            history.append((execution, [AuditEntry(**row) for row in reversed(list(rows))]))
+        return history
+
+    def claim_status_checks(self, *, shortest: float, longest: float, polled_for: float, limit: int) -> list[Execution]:
+        """Executions waiting for Jumio whose turn for a status check has come, marked as checked now, the longest
+        unchecked first. One of age A is due every A/10 seconds (within `shortest`..`longest`) and once right after
+        its link expires; a submitted one only after its own polls (`polled_for` seconds from submission) are over."""
+        now = self.clock()
+        with self._write() as db:
+            rows = self._rows(
+                "SELECT * FROM executions WHERE status IN ('INITIATED', 'ACQUIRED') AND workflow_execution_id IS NOT NULL "
+                "AND (status = 'INITIATED' OR coalesce(finalized_at, updated_at) <= :now - :polled_for) "
+                "AND (:now - coalesce(swept_at, created_at) >= max(:shortest, min(:longest, (:now - created_at) / 10.0)) "
+                "     OR (web_expires_at <= :now AND coalesce(swept_at, 0) < web_expires_at)) "
+                "ORDER BY coalesce(swept_at, 0), id LIMIT :limit",
+                {"now": now, "shortest": shortest, "longest": longest, "polled_for": polled_for, "limit": limit},
+            )
+            db.conn.executemany("UPDATE executions SET swept_at = ? WHERE id = ?", [(now, row["id"]) for row in rows])
+        return [Execution.from_row(row) for row in rows]
+
+    def set_thread(self, execution: int, thread_ts: str) -> None:
+        self._update_execution(execution, thread_ts=thread_ts)
+
+    def record_account(
+        self,
+        execution: int,
+        *,
+        account_id: str,
+        workflow_execution_id: str,
+        web_href: str | None,
+        web_expires_at: float | None,
+        credentials: list[dict[str, Any]],
+        created_by: str,
+        customer_ref: str,
+    ) -> None:
+        """Jumio created the account and workflow execution: keep their IDs and the execution's credentials."""
+        now = self.clock()
+        with self._write() as db:
+            db["accounts"].insert(
+                {"account_id": account_id, "customer_ref": customer_ref, "created_by": created_by, "created_at": now},
+                ignore=True,
+            )
+            db["executions"].update(execution, {
+                "account_id": account_id, "workflow_execution_id": workflow_execution_id,
+                "status": Status.INITIATED.value, "web_href": web_href, "web_expires_at": web_expires_at,
+                "last_error": None, "updated_at": now,
+            })
+            for credential in credentials:
+                db["credentials"].upsert(
+                    {
+                        "credential_id": credential["credential_id"],
+                        "execution": execution,
+                        "category": credential["category"],
+                        "allowed_channels": json.dumps(list(credential.get("allowed_channels", ()))),
+                        "parts": json.dumps(credential.get("parts", {})),
+                        "finalize_url": credential.get("finalize_url"),
+                        "api_token": credential.get("api_token"),
+                    },
+                    pk="credential_id",
+                )
+
+    def web_href(self, execution: int) -> str | None:
+        row = self.db.execute("SELECT web_href FROM executions WHERE id = ?", (execution,)).fetchone()
+        return row[0] if row else None
+
+    def credentials(self, execution: int) -> list[StoredCredential]:
+        rows = self.db["credentials"].rows_where("execution = ?", (execution,), order_by="rowid")
+        return [StoredCredential.from_row(row) for row in rows]
+
+    def mark_finalized(self, execution: int) -> bool:
+        """Move INITIATED → ACQUIRED; False when it was already past that (finalize only once)."""
+        now = self.clock()
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE executions SET status = ?, finalized_at = ?, updated_at = ? WHERE id = ? AND status = ?",
+                (Status.ACQUIRED.value, now, now, execution, Status.INITIATED.value),
+            )
+            return cursor.rowcount == 1
+
+    def record_status(self, execution: int, status: Status) -> None:
+        """Jumio reported a non-final status (such as ACQUIRED: the customer submitted in the Web Client)."""
+        now = self.clock()
+        finalized_at = now if status == Status.ACQUIRED else None
+        with self._write() as db:
+            db.execute(
+                "UPDATE executions SET status = ?, updated_at = ?, finalized_at = coalesce(finalized_at, ?) "
+                f"WHERE id = ? AND status IN ({_OPEN})",
+                (str(status), now, finalized_at, execution),
+            )
+
+    def record_result(
+        self,
+        execution: int,
+        *,
+        status: Status,
+        decision_type: str | None,
+        decision_label: str | None,
+        risk_score: float | None,
+        capabilities: list[dict[str, Any]],
+    ) -> bool:
+        """Store the outcome and forget the execution's secrets; False if a result was already stored."""
+        now = self.clock()
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE executions SET status = ?, decision_type = ?, decision_label = ?, risk_score = ?, "
+                "capabilities = ?, completed_at = ?, updated_at = ?, web_href = NULL, last_error = NULL "
+                f"WHERE id = ? AND status NOT IN ({_FINAL})",
+                (str(status), decision_type, decision_label, risk_score, json.dumps(capabilities), now, now, execution),
+            )
+            changed = cursor.rowcount == 1
+            self._forget_secrets(db, execution)
+        self.flush_forgotten()
+        return changed
+
+    def forget_secrets(self, execution: int) -> None:
+        """Drop the Web Client link and every `api.token` of an execution."""
+        with self._write() as db:
+            self._forget_secrets(db, execution)
+
+    @staticmethod
+    def _forget_secrets(db: sqlite_utils.Database, execution: int) -> None:
+        db.execute("UPDATE executions SET web_href = NULL WHERE id = ?", (execution,))
+        db.execute("UPDATE credentials SET api_token = NULL WHERE execution = ?", (execution,))
+
+    def record_failure(self, execution: int, error: str, *, give_up: bool) -> None:
+        """Note what went wrong in plain words; `give_up` marks a PENDING execution FAILED."""
+        with self._write() as db:
+            db.execute("UPDATE executions SET last_error = ?, updated_at = ? WHERE id = ?",
+                       (error, self.clock(), execution))
+            if give_up:
+                db.execute("UPDATE executions SET status = ? WHERE id = ? AND status = ?",
+                           (Status.FAILED.value, execution, Status.PENDING.value))
+
+    def reopen_failed(self, execution: int) -> bool:
+        """FAILED → PENDING for a retry; False when it was not FAILED."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE executions SET status = ?, last_error = NULL, updated_at = ? WHERE id = ? AND status = ?",
+                (Status.PENDING.value, self.clock(), execution, Status.FAILED.value),
+            )
+            return cursor.rowcount == 1
+
+    def _update_execution(self, execution: int, **values: Any) -> None:
+        with self._write() as db:
+            db["executions"].update(execution, {**values, "updated_at": self.clock()})

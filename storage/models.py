@@ -1,0 +1,127 @@
+"""The rows the store hands out, as frozen dataclasses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from storage.statuses import FINAL_STATUSES, OPEN_STATUSES, Status
+
+
+@dataclass(frozen=True)
+class Execution:
+    id: int
+    customer_ref: str
+    user_ref: str | None
+    workflow_key: int
+    locale: str | None
+    team_id: str | None
+    channel_id: str
+    thread_ts: str | None
+    started_by: str
+    account_id: str | None
+    workflow_execution_id: str | None
+    status: Status
+    decision_type: str | None
+    decision_label: str | None
+    risk_score: float | None
+    capabilities: list[dict[str, Any]]
+    web_expires_at: float | None
+    replaces: int | None
+    last_error: str | None
+    created_at: float
+    updated_at: float
+    finalized_at: float | None
+    completed_at: float | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Execution:
+        values = {name: row.get(name) for name in cls.__dataclass_fields__}
+        values["capabilities"] = json.loads(row["capabilities"]) if row.get("capabilities") else []
+        values["status"] = Status(row["status"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class StoredCredential:
+    credential_id: str
+    execution: int
+    category: str
+    allowed_channels: tuple[str, ...]
+    parts: dict[str, str]
+    finalize_url: str | None
+    api_token: str | None
+
+    def __repr__(self) -> str:
+        return f"StoredCredential({self.credential_id!r}, {self.category!r}, parts={sorted(self.parts)})"
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> StoredCredential:
+        return cls(
+            credential_id=row["credential_id"],
+            execution=row["execution"],
+            category=row["category"],
+            allowed_channels=tuple(json.loads(row["allowed_channels"] or "[]")),
+            parts=json.loads(row["parts"] or "{}"),
+            finalize_url=row["finalize_url"],
+            api_token=row["api_token"],
+        )
+
+
+@dataclass(frozen=True)
+class Upload:
+    id: int
+    execution: int
+    slack_file_id: str
+    part: str | None
+    sha256: str | None
+    size: int | None
+    uploaded_by: str | None
+    state: str
+    error: str | None
+    created_at: float
+    updated_at: float
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Upload:
+        return cls(**{name: row.get(name) for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    max_attempts: int
+    run_after: float
+    lease_owner: str | None
+    lease_expires: float | None
+    last_error: str | None
+    dedupe_key: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Job:
+        values = {name: row.get(name) for name in cls.__dataclass_fields__}
+        values["payload"] = json.loads(row["payload"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: float
+    actor: str
+    action: str
+    execution: int | None
+    detail: str | None

@@ -1,0 +1,41 @@
+"""Status words, defined once. `StrEnum` members equal their text, so they read and write as plain SQLite text."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Where a verification stands. PENDING: no Jumio account yet; FAILED: the bot gave up (the thread says why and
+    offers Retry). The others are Jumio's workflow statuses, mapped from the Jumio client's at one place."""
+
+    PENDING = "PENDING"
+    INITIATED = "INITIATED"
+    ACQUIRED = "ACQUIRED"
+    PROCESSED = "PROCESSED"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    SESSION_EXPIRED = "SESSION_EXPIRED"
+    FAILED = "FAILED"
+
+
+OPEN_STATUSES = (Status.PENDING, Status.INITIATED, Status.ACQUIRED)
+FINAL_STATUSES = (Status.PROCESSED, Status.TOKEN_EXPIRED, Status.SESSION_EXPIRED)
+
+
+class UploadState(StrEnum):
+    """Where one Slack file stands on its way to Jumio."""
+
+    CLAIMED = "claimed"
+    SENDING = "sending"  # the bytes are on their way to Jumio; found after a crash, the outcome is unknown
+    UPLOADED = "uploaded"
+    UNCERTAIN = "uncertain"  # a crash hid whether Jumio got it; the agent was asked to send it again
+    REPLACED = "replaced"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"

@@ -1,0 +1,100 @@
+"""Uploads: each Slack file claimed once per execution, and its way to Jumio."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from storage.connection import Connection
+from storage.models import Upload
+from storage.statuses import UploadState
+
+CLAIMED, SENDING, UPLOADED = UploadState.CLAIMED.value, UploadState.SENDING.value, UploadState.UPLOADED.value
+
+
+class Uploads(Connection):
+    """The `uploads` table."""
+
+    def claim_upload(self, execution: int, slack_file_id: str, uploaded_by: str, part: str | None) -> Upload | None:
+        """Claim a Slack file for an execution once; None when it was claimed before."""
+        now = self.clock()
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO uploads (execution, slack_file_id, part, uploaded_by, state, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (execution, slack_file_id, part, uploaded_by, CLAIMED, now, now),
+            )
+            if cursor.rowcount != 1:
+                # Taken before; only a file whose fate a crash hid may be sent again.
+                cursor = db.execute(
+                    "UPDATE uploads SET state = ?, part = coalesce(?, part), uploaded_by = ?, error = NULL, "
+                    "updated_at = ? WHERE execution = ? AND slack_file_id = ? AND state = ?",
+                    (CLAIMED, part, uploaded_by, now, execution, slack_file_id, UploadState.UNCERTAIN.value),
+                )
+                if cursor.rowcount != 1:
+                    return None
+        return self.upload(execution, slack_file_id)
+
+    def upload(self, execution: int, slack_file_id: str) -> Upload | None:
+        for row in self.db["uploads"].rows_where("execution = ? AND slack_file_id = ?", (execution, slack_file_id)):
+            return Upload.from_row(row)
+        return None
+
+    def upload_by_id(self, upload: int) -> Upload | None:
+        try:
+            return Upload.from_row(self.db["uploads"].get(upload))
+        except sqlite_utils.db.NotFoundError:
+            return None
+
+    def choose_upload_part(self, upload: int, part: str) -> Upload | None:
+        """Set the part of an upload that had none (the agent pressed a button); None if it already had one."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE uploads SET part = ?, updated_at = ? WHERE id = ? AND part IS NULL AND state = ?",
+                (part, self.clock(), upload, CLAIMED),
+            )
+            if cursor.rowcount != 1:
+                return None
+        return self.upload_by_id(upload)
+
+    def record_upload_done(self, upload: int, *, part: str, sha256: str, size: int) -> list[Upload]:
+        """The part reached Jumio; earlier uploads of the same part are marked replaced and returned."""
+        now = self.clock()
+        with self._write() as db:
+            execution = db.execute("SELECT execution FROM uploads WHERE id = ?", (upload,)).fetchone()[0]
+            same_part = ("execution = ? AND part = ? AND state = ? AND id != ?", (execution, part, UPLOADED, upload))
+            replaced = [Upload.from_row(row) for row in db["uploads"].rows_where(*same_part)]
+            db.execute(f"UPDATE uploads SET state = ?, updated_at = ? WHERE {same_part[0]}",
+                       (UploadState.REPLACED.value, now, *same_part[1]))
+            db.execute(
+                "UPDATE uploads SET state = ?, part = ?, sha256 = ?, size = ?, error = NULL, updated_at = ? WHERE id = ?",
+                (UPLOADED, part, sha256, size, now, upload),
+            )
+        return replaced
+
+    def mark_upload_sending(self, upload: int) -> bool:
+        """claimed → sending, just before the bytes go to Jumio; False if it was not claimed."""
+        return self._move_upload(upload, CLAIMED, SENDING)
+
+    def mark_upload_unsent(self, upload: int) -> None:
+        """sending → claimed: the attempt failed in this process, so Jumio did not take it; try again later."""
+        self._move_upload(upload, SENDING, CLAIMED)
+
+    def _move_upload(self, upload: int, was: str, becomes: str) -> bool:
+        with self._write() as db:
+            cursor = db.execute("UPDATE uploads SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+                                (becomes, self.clock(), upload, was))
+            return cursor.rowcount == 1
+
+    def record_upload_rejected(self, upload: int, reason: str, *, state: UploadState = UploadState.REJECTED) -> None:
+        with self._write() as db:
+            db.execute("UPDATE uploads SET state = ?, error = ?, updated_at = ? WHERE id = ?",
+                       (state.value, reason, self.clock(), upload))
+
+    def uploaded_parts(self, execution: int) -> set[str]:
+        rows = self.db.execute(
+            "SELECT DISTINCT part FROM uploads WHERE execution = ? AND state = ?", (execution, UPLOADED)
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def uploads_for(self, execution: int) -> list[Upload]:
+        return [Upload.from_row(r) for r in self.db["uploads"].rows_where("execution = ?", (execution,), order_by="id")]
