@@ -1,0 +1,42 @@
+"""`python -m bot sandbox-jumio --port N`: the simulator alone on loopback."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+from bot.sandbox.jumio.server import JumioSandbox, serve
+from bot.sandbox.jumio.state import SandboxConfig
+
+
+def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> int:
+    """`python -m bot sandbox-jumio --port N`."""
+    import os
+
+    env = os.environ if environ is None else environ
+    parser = argparse.ArgumentParser(prog="python -m bot sandbox-jumio", description=main.__doc__)
+    parser.add_argument("--port", type=int, default=4010)
+    parser.add_argument("--processing-delay", type=float, default=2.0)
+    parser.add_argument("--time-scale", type=float, default=1.0,
+                        help="multiply token lifetimes and the session time-out (0.01: 5m becomes 3 s)")
+    args = parser.parse_args(argv)
+    config = SandboxConfig(client_id=env.get("JUMIO_CLIENT_ID") or None,
+                           client_secret=env.get("JUMIO_CLIENT_SECRET") or None,
+                           processing_delay=args.processing_delay, time_scale=args.time_scale)
+    if (config.client_id is None) != (config.client_secret is None):
+        config.client_id = config.client_secret = None
+
+    async def run() -> None:
+        runner, port = await serve(JumioSandbox(config), port=args.port)
+        print(f"Jumio sandbox on http://127.0.0.1:{port} (token URL http://127.0.0.1:{port}/oauth2/token)",
+              flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    return 0
+

@@ -1,0 +1,154 @@
+"""The simulator's state: its settings, faults, executions, credentials and parts, and its rate buckets."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_PART_BYTES = 15 * 1024 * 1024
+FORBIDDEN_REFERENCE_CHARACTERS = '<>"/;`%{}|'
+LIFETIME = re.compile(r"^([+-]?\d+)([smhd])$")
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+ACCOUNT_FIELDS = {"customerInternalReference", "workflowDefinition", "userReference", "reportingCriteria",
+                   "callbackUrl", "tokenLifetime", "web", "userConsent"}
+
+# Workflow definitions this tenant has: the credential categories each takes (reference §2.4).
+WORKFLOWS: dict[int, tuple[str, ...]] = {
+    2: ("ID",),
+    3: ("ID", "SELFIE", "FACEMAP"),
+    10011: ("ID", "SELFIE", "FACEMAP"),
+    10013: ("ID", "SELFIE", "FACEMAP"),
+    10163: ("ID", "SELFIE", "FACEMAP", "DATA"),
+}
+PARTS = {"ID": ("FRONT", "BACK"), "SELFIE": ("FACE",), "DATA": ("PREPARED_DATA",), "FACEMAP": ()}
+RISK = {"PASSED": 12.0, "WARNING": 55.0, "REJECTED": 92.0, "NOT_EXECUTED": -1.0}
+
+
+@dataclass
+class SandboxConfig:
+    client_id: str | None = None
+    client_secret: str | None = None
+    processing_delay: float = 0.3
+    oauth_token_lifetime: int = 3600
+    account_rate: float = 1.0
+    account_burst: float = 1.0
+    token_rate: float = 10.0
+    time_scale: float = 1.0
+    session_timeout: float = 15 * 60
+    callbacks_enabled: bool = True
+    strict_callback_urls: bool = False
+    expiry_check_interval: float = 0.1
+    latency: float = 0.0  # seconds added to every Jumio API call (a slow Jumio, for benchmarks)
+    hold_decisions: bool = False  # submitted executions stay ACQUIRED until this is False again (a manual review)
+
+
+@dataclass
+class Fault:
+    """Answer the next `count` matching calls with `status` (or drop the connection), after `delay` seconds."""
+
+    path_contains: str = ""
+    method: str | None = None
+    status: int | None = 503
+    count: int = 1
+    delay: float = 0.0
+    drop: bool = False
+    after: bool = False  # handle the request first, then delay (or drop) the answer
+    duration: float | None = None  # instead of a count: every matching call for this many seconds (an outage)
+    ends_at: float | None = None
+
+
+@dataclass
+class Part:
+    classifier: str
+    sha256: str
+    size: int
+    content_type: str
+    channel: str
+    uploads: int = 1
+
+
+@dataclass
+class SandboxCredential:
+    id: str
+    category: str
+    api_token: str | None
+    parts: dict[str, Part] = field(default_factory=dict)
+    prepared_data: dict[str, Any] | None = None
+
+
+@dataclass
+class SandboxExecution:
+    id: str
+    account_id: str
+    customer_reference: str
+    user_reference: str | None
+    workflow_key: int
+    callback_url: str | None
+    locale: str | None
+    web_token: str
+    sdk_token: str
+    credentials: list[SandboxCredential]
+    created_at: float
+    expires_at: float
+    status: str = "INITIATED"
+    started_at: float | None = None
+    last_activity: float | None = None
+    finalized_at: float | None = None
+    completed_at: float | None = None
+    decision: str | None = None
+    finalize_calls: int = 0
+    deleted: bool = False
+
+    def credential(self, credential_id: str) -> SandboxCredential | None:
+        return next((c for c in self.credentials if c.id == credential_id), None)
+
+    def received(self) -> set[str]:
+        return {classifier for c in self.credentials for classifier in c.parts}
+
+
+@dataclass
+class Callback:
+    url: str
+    body: dict[str, Any]
+    status: int | None
+    error: str | None
+
+
+class Bucket:
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float]) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens, self.updated = burst, clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        # Up to 50 ms of network jitter between paced requests is forgiven (but never half an interval).
+        if self.tokens >= max(0.5, 1.0 - self.rate * 0.05):
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+def fake_jwt(claims: dict[str, Any]) -> str:
+    def part(obj: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'HS512', 'typ': 'JWT'})}.{part(claims)}.{secrets.token_urlsafe(43)}"
+
+
+
+def lifetime_seconds(value: Any) -> float:
+    """Seconds of a `tokenLifetime`; ValueError outside Jumio's pattern and 5m…60d."""
+    match = LIFETIME.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError("tokenLifetime must match ^([+-]?\\d+)([smhd]{1})$")
+    seconds = int(match.group(1)) * UNITS[match.group(2)]
+    if not 300 <= seconds <= 60 * 86400:
+        raise ValueError("tokenLifetime must be between 5m and 60d")
+    return float(seconds)

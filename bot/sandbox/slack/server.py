@@ -1,0 +1,220 @@
+"""A local Slack stand-in: the Web API methods the bot uses, file downloads, and a driver that plays Slack.
+
+It answers `auth.test`, `chat.postMessage`, `chat.update`, `chat.postEphemeral`, `views.open`, `views.publish`,
+`files.info` and `apps.connections.open` at `/api/<method>` like Slack does (HTTP 200 with `ok`/`error`, 429 with
+`Retry-After`), refuses a wrong token (`invalid_auth`) and channels the bot is not in (`not_in_channel`). Private
+file URLs answer the bytes only with the bot token, and otherwise Slack's HTML login page. `response_url`s work.
+
+As the driver it plays Slack towards the bot: slash commands, `message`/`file_share` events, button clicks and modal
+submissions, either signed and POSTed to the bot's `/slack/events` (HTTP mode) or pushed through a Socket Mode
+WebSocket it serves itself (Socket Mode), waiting for the bot's acknowledgement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl
+
+import aiohttp
+from aiohttp import web
+
+from bot.sandbox import serve_app
+from bot.sandbox.slack.driver import Driver
+from bot.sandbox.slack.state import LOGIN_PAGE, ApiFault, Posted, SlackState
+
+
+class SlackStandIn(Driver):
+    """The stand-in's state, its aiohttp app (`app`) and the driver methods."""
+
+    def __init__(self, *, bot_token: str, signing_secret: str, app_token: str | None = None, team_id: str = "T0IDV",
+                 bot_user_id: str = "UBOTIDV", channels: tuple[str, ...] = ("CVERIFY",)) -> None:
+        self.bot_token = bot_token
+        self.signing_secret = signing_secret
+        self.app_token = app_token
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.member_of = set(channels)
+        self.known_channels = set(channels) | {"COTHER"}
+        self.state = SlackState()
+        self.faults: list[ApiFault] = []
+        self.base_url = ""
+        self.bot_events_url = ""
+        self._ts = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._socket: web.WebSocketResponse | None = None
+        self._socket_ready = asyncio.Event()
+        self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._http: aiohttp.ClientSession | None = None
+        self.app = self._build_app()
+
+    # --- server ----------------------------------------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(client_max_size=1024 * 1024)
+        app.add_routes([
+            web.post("/api/{method}", self.api),
+            web.get("/api/{method}", self.api),
+            web.get("/files-pri/{key}/{name}", self.download),
+            web.post("/response/{key}", self.response_url),
+            web.get("/socket", self.socket),
+        ])
+        app.on_cleanup.append(self._cleanup)
+        return app
+
+    async def _cleanup(self, _app: web.Application) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+        if self._http is not None:
+            await self._http.close()
+
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(dict(parse_qsl((await request.read()).decode())))
+        for key in ("blocks", "view", "files"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        self.state.calls.append((method, params))
+        for fault in list(self.faults):
+            if fault.method == method and fault.count > 0:
+                fault.count -= 1
+                if fault.count == 0:
+                    self.faults.remove(fault)
+                if fault.delay:
+                    await asyncio.sleep(fault.delay)
+                    if fault.error is None and fault.status is None:
+                        break
+                if fault.status == 429:
+                    return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                             headers={"Retry-After": str(fault.retry_after)})
+                if fault.status is not None:
+                    return web.Response(status=fault.status, text="server error")
+                return web.json_response({"ok": False, "error": fault.error})
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        expected = self.app_token if method == "apps.connections.open" else self.bot_token
+        if token != expected:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        handler = getattr(self, "m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        return web.json_response(handler(params))
+
+    def _channel_error(self, channel: str | None) -> dict[str, Any] | None:
+        if channel not in self.known_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel not in self.member_of:
+            return {"ok": False, "error": "not_in_channel"}
+        return None
+
+    def m_auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": "https://idv-test.slack.com/", "team": "IDV Test", "user": "idverify",
+                "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": "BIDV"}
+
+    def m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel")
+        error = self._channel_error(channel)
+        if error:
+            return error
+        message = Posted(channel=str(channel), ts=self._next_ts(), text=params.get("text", ""),
+                         blocks=params.get("blocks") or [], thread_ts=params.get("thread_ts"))
+        self.state.messages.append(message)
+        return {"ok": True, "channel": channel, "ts": message.ts,
+                "message": {"text": message.text, "ts": message.ts, "bot_id": "BIDV"}}
+
+    def m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        for message in self.state.messages:
+            if message.channel == params.get("channel") and message.ts == params.get("ts") and not message.ephemeral_to:
+                message.text = params.get("text", message.text)
+                message.blocks = params.get("blocks") or message.blocks
+                message.edits += 1
+                return {"ok": True, "channel": message.channel, "ts": message.ts}
+        return {"ok": False, "error": "message_not_found"}
+
+    def m_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        error = self._channel_error(params.get("channel"))
+        if error:
+            return error
+        message = Posted(channel=str(params["channel"]), ts=self._next_ts(), text=params.get("text", ""),
+                         blocks=params.get("blocks") or [], thread_ts=params.get("thread_ts"),
+                         ephemeral_to=params.get("user"))
+        self.state.messages.append(message)
+        return {"ok": True, "message_ts": message.ts}
+
+    def m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = {**params["view"], "id": f"V{next(self._ids):06d}"}
+        self.state.views_opened.append(view)
+        return {"ok": True, "view": view}
+
+    def m_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.state.home_views[params["user_id"]] = params["view"]
+        return {"ok": True, "view": params["view"]}
+
+    def m_files_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        shared = self.state.files.get(params.get("file", ""))
+        if shared is None or shared.deleted:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": shared.info(self.base_url, self.team_id)}
+
+    def m_apps_connections_open(self, _params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.base_url.replace("http://", "ws://") + f"/socket?ticket={uuid.uuid4()}"}
+
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        file_id = request.match_info["key"].split("-", 1)[-1]
+        shared = self.state.files.get(file_id)
+        auth = request.headers.get("Authorization")
+        self.state.download_auth.append(auth)
+        if auth != f"Bearer {self.bot_token}" or (shared is not None and shared.serve_html):
+            return web.Response(text=LOGIN_PAGE, content_type="text/html")
+        if shared is None or shared.deleted:
+            return web.Response(status=404, text="file not found")
+        if shared.redirect_to:
+            raise web.HTTPFound(shared.redirect_to)
+        if shared.delay:
+            await asyncio.sleep(shared.delay)
+        shared.downloads += 1
+        response = web.StreamResponse(headers={"Content-Type": shared.mimetype,
+                                               "Content-Length": str(len(shared.content))})
+        await response.prepare(request)
+        view = memoryview(shared.content)
+        for start in range(0, len(view), 256 * 1024):
+            await response.write(view[start:start + 256 * 1024])
+        await response.write_eof()
+        return response
+
+    async def response_url(self, request: web.Request) -> web.Response:
+        self.state.responses.append(await request.json())
+        return web.Response(text="ok")
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._socket = ws
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "AIDV"},
+                            "debug_info": {"host": "stand-in"}})
+        self._socket_ready.set()
+        async for message in ws:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                data = json.loads(message.data)
+                future = self._acks.pop(data.get("envelope_id", ""), None)
+                if future is not None and not future.done():
+                    future.set_result(data.get("payload") or {})
+        self._socket_ready.clear()
+        return ws
+
+
+async def serve(stand_in: SlackStandIn, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
+    runner, bound = await serve_app(stand_in.app, host, port)
+    stand_in.base_url = f"http://{host}:{bound}"
+    return runner, bound

@@ -1,0 +1,74 @@
+"""What the Slack stand-in holds: messages as Slack keeps them, shared files, faults, views and answers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+LOGIN_PAGE = "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to your workspace</body></html>"
+
+
+@dataclass
+class Posted:
+    """A message as Slack holds it; `ephemeral_to` is set for messages only one person sees."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None = None
+    ephemeral_to: str | None = None
+    edits: int = 0
+
+    def all_text(self) -> str:
+        return self.text + " " + json.dumps(self.blocks, ensure_ascii=False)
+
+
+@dataclass
+class SharedFile:
+    id: str
+    name: str
+    content: bytes
+    mimetype: str
+    filetype: str
+    user: str
+    declared_size: int | None = None
+    serve_html: bool = False
+    deleted: bool = False
+    redirect_to: str | None = None
+    delay: float = 0.0
+    downloads: int = 0
+
+    def info(self, base: str, team_id: str) -> dict[str, Any]:
+        url = f"{base}/files-pri/{team_id}-{self.id}/{self.name}"
+        return {
+            "id": self.id, "name": self.name, "title": self.name, "mimetype": self.mimetype, "filetype": self.filetype,
+            "pretty_type": self.filetype.upper(), "user": self.user, "mode": "hosted", "is_external": False,
+            "size": self.declared_size if self.declared_size is not None else len(self.content),
+            "url_private": url, "url_private_download": url + "?download=1",
+            "permalink": f"{base}/files/{self.user}/{self.id}/{self.name}",
+        }
+
+
+@dataclass
+class ApiFault:
+    """Answer the next `count` calls of `method` with a Slack error, an HTTP status, or a delay."""
+
+    method: str
+    error: str | None = None
+    status: int | None = None
+    retry_after: int = 1
+    count: int = 1
+    delay: float = 0.0  # answer normally, but this much later
+
+
+@dataclass
+class SlackState:
+    messages: list[Posted] = field(default_factory=list)
+    views_opened: list[dict[str, Any]] = field(default_factory=list)
+    home_views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    files: dict[str, SharedFile] = field(default_factory=dict)
+    download_auth: list[str | None] = field(default_factory=list)
