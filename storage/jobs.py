@@ -40,9 +40,11 @@ class JobQueue(Connection):
         delay: float = 0.0,
         max_attempts: int = 8,
         pace: Pace | None = None,
+        priority: int = 0,
     ) -> int:
         """Queue a job; with a `dedupe_key` already used, the existing job's id comes back and nothing is added.
-        A paced job runs no sooner than its bucket's next free slot, which it takes."""
+        A paced job runs no sooner than its bucket's next free slot, which it takes; of the jobs due, the highest
+        `priority` runs first."""
         now = self.clock()
         with self._write() as db:
             exists = dedupe_key is not None and db.execute(
@@ -51,9 +53,9 @@ class JobQueue(Connection):
                 return int(exists[0])
             run_after = self._slot(pace, now + delay)
             cursor = db.execute(
-                "INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_after, dedupe_key, "
-                "created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)",
-                (kind, json.dumps(payload), QUEUED, max_attempts, run_after, dedupe_key, now, now),
+                "INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_after, dedupe_key, priority, "
+                "created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                (kind, json.dumps(payload), QUEUED, max_attempts, run_after, dedupe_key, priority, now, now),
             )
             return int(cursor.lastrowid or 0)
 
@@ -75,7 +77,7 @@ class JobQueue(Connection):
         with self._write() as db:
             rows = self._rows(
                 "SELECT * FROM jobs WHERE ((state = ? AND run_after <= ?) OR (state = ? AND lease_expires < ?))"
-                f"{kind_filter} ORDER BY run_after, id LIMIT 1",
+                f"{kind_filter} ORDER BY priority DESC, run_after, id LIMIT 1",
                 (QUEUED, now, RUNNING, now, *(kinds or ())),
             )
             if not rows:

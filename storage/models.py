@@ -109,6 +109,7 @@ class Job:
     lease_expires: float | None
     last_error: str | None
     dedupe_key: str | None
+    priority: int = 0
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:

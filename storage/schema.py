@@ -144,6 +144,9 @@ def _v2(db: sqlite_utils.Database) -> None:
 def _v3(db: sqlite_utils.Database) -> None:
     # The next free slot of each paced job bucket (Jumio's account creations): pacing survives a restart.
     db["pacing"].create({"bucket": str, "next_slot": float}, pk="bucket", not_null={"next_slot"}, if_not_exists=True)
+    # Due jobs run highest priority first: work on verifications under way before a burst of new starts.
+    if "priority" not in db["jobs"].columns_dict:
+        db["jobs"].add_column("priority", int, not_null_default=0)
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]

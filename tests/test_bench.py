@@ -17,6 +17,7 @@ def test_quick_benchmark_prints_the_table(tmp_path: Path) -> None:
     figures = [row.split("|")[1].strip() for row in rows[1:]]
     assert figures == ["command ack latency p50 / p99 / max", "baseline ack latency p50 / p99 / max",
                        "photo relay time, 1 MB PNG", "baseline relay time", "peak RSS of the bot",
-                       "sustained account creation", "status lookup"]
+                       "sustained account creation", "photo relay during an account burst, 1 MB PNG",
+                       "baseline relay, no burst", "status lookup"]
     assert "lost 0" in done.stdout
     assert (tmp_path / "figures.json").read_text().startswith("{")

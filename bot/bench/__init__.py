@@ -41,6 +41,7 @@ class Sizes:
     accounts: int
     executions: int
     runs: int
+    burst_photo_side: int = 600  # the photo dropped during the burst: 1 MB
 
 
 FULL = Sizes(commands=100, jumio_latency=0.3, photo_side=1870, relays=3, concurrent_relays=10, accounts=30,
@@ -60,6 +61,8 @@ class Figures:
     account_rate: list[float] = field(default_factory=list)
     account_lost: list[int] = field(default_factory=list)
     account_429: list[int] = field(default_factory=list)
+    burst_relay: list[float] = field(default_factory=list)
+    burst_relay_baseline: list[float] = field(default_factory=list)
     status_ms: list[float] = field(default_factory=list)
 
 
@@ -215,6 +218,32 @@ async def measure_accounts(folder: Path, sizes: Sizes, figures: Figures) -> None
         figures.account_rate.append((len(created) - 1) / (created[-1] - created[0]) if len(created) > 1 else 0.0)
 
 
+async def measure_burst(folder: Path, sizes: Sizes, figures: Figures) -> None:
+    """A photo dropped in an existing thread while `accounts` /verify wait on Jumio's 1 per second, against the same
+    relay with nothing else going on (the baseline, measured first in the same world)."""
+    photo = png(sizes.burst_photo_side, sizes.burst_photo_side, noise_seed=7)
+    async with _bot_world(folder, LocalOptions(start_bot=False, account_rate=1.0)) as (world, _process, store):
+        execution = await _started(world, store, "CUST-BURST-THREAD")
+
+        async def relay(name: str, during: list[str] | None = None) -> float:
+            stored = _stored_event(world, execution.workflow_execution_id, "FRONT", 1)
+            file = world.slack.add_file(name, photo)
+            if during is not None:
+                await asyncio.gather(*(world.slack.command(reference) for reference in during))
+            started = time.perf_counter()
+            await world.slack.event(world.slack.file_share_event([file], thread_ts=execution.thread_ts))
+            await asyncio.wait_for(stored.wait(), 120)
+            world.jumio.part_stored.clear()
+            return time.perf_counter() - started
+
+        await asyncio.sleep(1.1)  # the first account's slot has passed: nothing is waiting
+        figures.burst_relay_baseline.append(await relay("front-quiet.png"))
+        burst = [f"CUST-BURST-{i}" for i in range(sizes.accounts)]
+        figures.burst_relay.append(await relay("front-burst.png", during=burst))
+        await wait_until(lambda: all((e := store.executions_for_customer(r)) and e[0].status == "INITIATED"
+                                     for r in burst), timeout=sizes.accounts * 3 + 30)
+
+
 def measure_status_lookup(folder: Path, sizes: Sizes, figures: Figures) -> None:
     """`/verify status` in storage, for one customer among `executions` executions (each with audit rows)."""
     store = Store(str(folder / "big.sqlite3"))
@@ -268,12 +297,15 @@ def table(figures: Figures, sizes: Sizes) -> tuple[str, bool]:
     rate = statistics.median(figures.account_rate)
     lost, too_many = max(figures.account_lost), max(figures.account_429)
     status_p50 = statistics.median(figures.status_ms)
+    burst_ratios = [b / a for b, a in zip(figures.burst_relay, figures.burst_relay_baseline, strict=True)]
+    burst_ratio = statistics.median(burst_ratios)
     checks = {
         "ack": p99_ratio <= 1.2,
         "relay": relay_ratio <= 1.3,
         "rss": peak <= 250,
         "accounts": rate >= 0.95 and lost == 0 and too_many <= 1,
         "status": status_p50 <= 5,
+        "burst": burst_ratio <= 1.5,
     }
 
     def verdict(key: str) -> str:
@@ -299,6 +331,12 @@ def table(figures: Figures, sizes: Sizes) -> tuple[str, bool]:
         f"| sustained account creation | {sizes.accounts} `/verify` at once, sandbox limit 1/s | "
         f"{_spread(figures.account_rate, '/s', 3)}; lost {lost}; 429 answers {too_many} | ≥ 0.95/s, 0 lost, ≤ 1 × 429: "
         f"{verdict('accounts')} |",
+        f"| photo relay during an account burst, {sizes.burst_photo_side ** 2 * 3 / 1024 / 1024:.0f} MB PNG | "
+        f"dropped in an open thread right after {sizes.accounts} `/verify` (sandbox limit 1/s) | "
+        f"{_spread([t * 1000 for t in figures.burst_relay], 'ms')}; {burst_ratio:.2f} × baseline "
+        f"({min(burst_ratios):.2f}–{max(burst_ratios):.2f}) | ≤ 1.5 × baseline: {verdict('burst')} |",
+        f"| baseline relay, no burst | the same photo in the same thread, nothing else queued | "
+        f"{_spread([t * 1000 for t in figures.burst_relay_baseline], 'ms')} | — |",
         f"| status lookup | `/verify status` storage for one customer among {sizes.executions:,} executions | "
         f"p50 {status_p50:.2f} ms, p99 {percentile(figures.status_ms, 0.99):.2f} ms | ≤ 5 ms: {verdict('status')} |",
     ]
@@ -317,9 +355,10 @@ async def run(sizes: Sizes) -> tuple[Figures, float]:
                 folder = root / f"ack-{index}-{baseline}"
                 folder.mkdir()
                 (figures.ack_baseline if baseline else figures.ack).append(await measure_ack(folder, sizes, baseline))
-            print(f"run {index + 1} of {sizes.runs}: relay, memory, account creation", file=sys.stderr, flush=True)
+            print(f"run {index + 1} of {sizes.runs}: relay, memory, account creation, relay in a burst", file=sys.stderr,
+                  flush=True)
             for name, measure in (("relay", measure_relay), ("memory", measure_memory),
-                                  ("accounts", measure_accounts)):
+                                  ("accounts", measure_accounts), ("burst", measure_burst)):
                 folder = root / f"{name}-{index}"
                 folder.mkdir()
                 await measure(folder, sizes, figures)

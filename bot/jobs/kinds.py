@@ -63,6 +63,8 @@ class JobKind(Generic[P]):
     erase: tuple[str, ...] = ()
     pacing: Pacing | None = None
     tell_when_dead: bool = True  # False: a failure is audited, not posted (it would fail the same way, or is noise)
+    priority: int = 0  # of the jobs due, the highest priority runs first
+    concurrency: int | None = None  # at most this many of the kind run at once in a process; None: no limit
 
     def __post_init__(self) -> None:
         if self.name in KINDS:

@@ -23,7 +23,7 @@ class Queue:
 
     def add(self, kind: JobKind[P], payload: P, *, delay: float = 0.0) -> int:
         job_id = self.store.enqueue(kind.name, kind.encode(payload), dedupe_key=kind.dedupe_key(payload), delay=delay,
-                                    max_attempts=kind.retry.attempts, pace=self.pace(kind))
+                                    max_attempts=kind.retry.attempts, pace=self.pace(kind), priority=kind.priority)
         self.store.after_commit(self.wake)
         return job_id
 

@@ -53,6 +53,7 @@ class JobRunner:
         self._stopping = False
         self._workers: list[asyncio.Task[None]] = []
         self._running: dict[int, asyncio.Task[None]] = {}
+        self._running_kinds: dict[int, str] = {}
 
     @property
     def running_jobs(self) -> int:
@@ -99,6 +100,14 @@ class JobRunner:
             await asyncio.sleep(0.01)
         raise TimeoutError("jobs still running")
 
+    def _claimable(self) -> tuple[str, ...]:
+        """The kinds a free worker may take now: those not at their declared concurrency."""
+        running: dict[str, int] = {}
+        for name in self._running_kinds.values():
+            running[name] = running.get(name, 0) + 1
+        return tuple(name for name, (kind, _) in self.handlers.items()
+                     if kind.concurrency is None or running.get(name, 0) < kind.concurrency)
+
     def backoff(self, kind: JobKind[Any], attempt: int) -> float:
         """Seconds before the next attempt, from the kind's policy and the runner's time scale."""
         wait = kind.retry.wait(attempt) * self.options.time_scale
@@ -106,7 +115,7 @@ class JobRunner:
 
     async def _work(self, index: int) -> None:
         while not self._stopping:
-            job = self.store.claim_next_job(self.owner, self.options.lease_seconds, tuple(self.handlers))
+            job = self.store.claim_next_job(self.owner, self.options.lease_seconds, self._claimable())
             if job is None:
                 due = self.store.next_job_due_in()
                 wait = self.options.idle_wait if due is None else min(self.options.idle_wait, max(due, 0.01))
@@ -116,6 +125,7 @@ class JobRunner:
                 continue
             task = asyncio.create_task(self._run(job), name=f"job-{job.id}-{job.kind}")
             self._running[job.id] = task
+            self._running_kinds[job.id] = job.kind
             try:
                 await asyncio.shield(task)
             except asyncio.CancelledError:
@@ -126,6 +136,7 @@ class JobRunner:
                           job.id, job.kind, type(exc).__name__)
             finally:
                 self._running.pop(job.id, None)
+                self._running_kinds.pop(job.id, None)
 
     async def _run(self, job: Job) -> None:
         kind, handler = self.handlers[job.kind]

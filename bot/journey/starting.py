@@ -27,7 +27,7 @@ class Start:
     execution: int
     requested_by: str
     supporting_data: dict[str, Any] | None = None  # personal data: erased when the job ends
-    response_url: str | None = None  # where to answer while there is no thread yet
+    response_url: str | None = None  # where to answer while there is no thread yet (Slack lets it live 30 minutes)
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,13 @@ class PreparedData:
     data: dict[str, Any] | None  # personal data: erased when the job ends
 
 
+# A burst of /verify (each start posts a root message) must not hold up photos and decisions of verifications already
+# under way: starts yield to them, and take at most two workers.
 START = JobKind("start", Start, title="Starting the verification", dedupe=lambda p: f"start:{p.execution}",
-                retry=JUMIO_RETRIES, erase=("supporting_data", "response_url"))
+                retry=JUMIO_RETRIES, erase=("supporting_data",), priority=-1, concurrency=2)
 CREATE_ACCOUNT = JobKind("create_account", Start, title="Creating the Jumio account",
                          dedupe=lambda p: f"create_account:{p.execution}", retry=JUMIO_RETRIES,
-                         erase=("supporting_data", "response_url"), pacing=JUMIO_ACCOUNTS)
+                         erase=("supporting_data",), pacing=JUMIO_ACCOUNTS)
 NEW_LINK = JobKind("new_link", NewLink, title="Creating a new link", dedupe=lambda p: f"new_link:{p.execution}",
                    retry=JUMIO_RETRIES, pacing=JUMIO_ACCOUNTS)
 UPLOAD_PREPARED_DATA = JobKind("upload_prepared_data", PreparedData, title="Sending the supporting data to Jumio",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import itertools
+from pathlib import Path
 
 import pytest
 
+from bot.local import LocalOptions, LocalWorld
 from bot.sandbox.images import sample_photo
 from tests.conftest import wait_until
 from tests.world import World
@@ -205,3 +209,26 @@ async def test_root_message_never_ends_with_an_older_picture(world: World) -> No
     await asyncio.gather(first, world.bot.journey.delivery.redraw_root(execution))
     final = next(m for m in world.slack.root_messages() if m.ts == root.ts)
     assert "PASSED" in final.text
+
+
+async def test_a_photo_is_not_held_up_by_account_creations_waiting_for_their_slot(tmp_path: Path, slack_mode: str
+                                                                                 ) -> None:
+    """Jumio takes two accounts a second here: a burst of /verify waits in SQLite for its slots while a photo dropped
+    in an open thread goes straight to Jumio (before, the burst slept in every worker and the photo waited behind)."""
+    async with LocalWorld(tmp_path, LocalOptions(socket_mode=slack_mode == "socket", account_rate=2.0)) as local:
+        assert local.bot is not None
+        world = World(local.slack, local.jumio, local.bot, local.env)
+        execution, root = await world.start("CUST-OPEN")
+        burst = [f"CUST-BURST-{i}" for i in range(8)]
+        await asyncio.gather(*(world.slack.command(reference) for reference in burst))
+
+        def started() -> int:
+            return sum(1 for r in burst if (e := world.store.executions_for_customer(r)) and e[0].status == "INITIATED")
+
+        await world.share(root, ("front.png", sample_photo("front")))
+        await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id), timeout=10)
+        assert started() <= len(burst) // 2  # the photo did not wait for the burst
+        await wait_until(lambda: started() == len(burst), timeout=30)
+        created = local.jumio.account_created_at[-len(burst):]
+        assert local.jumio.account_answers.count(429) == 0
+        assert min(later - earlier for earlier, later in itertools.pairwise(created)) >= 0.5 - 0.06  # Jumio's pace

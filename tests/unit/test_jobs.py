@@ -29,6 +29,7 @@ FLAKY = JobKind("test_flaky", Work, title="Flaky work", retry=RetryPolicy(attemp
                 erase=("secret",))
 STEADY = JobKind("test_steady", Work, title="Steady work", erase=("secret",))
 PACED = JobKind("test_paced", Work, title="Paced work", pacing=Pacing("test-bucket", per_second=2.0))
+BULK = JobKind("test_bulk", Work, title="Bulk work", priority=-1, concurrency=1)
 FAST = RunnerOptions(concurrency=2, idle_wait=0.01, time_scale=0.001)
 
 
@@ -152,6 +153,45 @@ async def test_paced_jobs_get_slots_that_hold_across_a_restart_and_hold_nothing_
     await _run(store, {PACED: record, STEADY: record}, lambda: len(ran) == 5)
     assert ran[0] == "p0" and ran.index("meanwhile") < ran.index("p1")
     store.close()
+
+
+async def test_bulk_work_yields_to_other_work_and_keeps_to_its_concurrency(store: Store) -> None:
+    """A low-priority kind limited to one at a time: other work due later still runs first, and never waits for
+    workers that the bulk kind holds."""
+    import asyncio
+
+    order: list[str] = []
+    running: set[str] = set()
+    most_at_once = 0
+    release = asyncio.Event()
+
+    async def bulk(work: Work) -> None:
+        nonlocal most_at_once
+        running.add(work.name)
+        most_at_once = max(most_at_once, len(running))
+        order.append(work.name)
+        await release.wait()
+        running.discard(work.name)
+
+    async def steady(work: Work) -> None:
+        order.append(work.name)
+
+    queue = Queue(store)
+    for i in range(4):
+        queue.add(BULK, Work(f"bulk-{i}"))
+    queue.add(STEADY, Work("urgent"))  # queued last, due last
+    runner = JobRunner(store, {BULK: bulk, STEADY: steady}, options=FAST)
+    runner.start()
+    try:
+        await wait_until(lambda: "urgent" in order)
+        assert order[0] == "urgent"  # the first free worker took it, although the bulk was queued first
+        assert most_at_once == 1
+        release.set()
+        await wait_until(lambda: len(order) == 5)
+        assert most_at_once == 1
+    finally:
+        release.set()
+        await runner.stop(grace=1)
 
 
 async def test_a_worker_outlives_a_failure_it_cannot_record(store: Store) -> None:
