@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 REGIONS = ("amer-1", "emea-1", "apac-1")
+CONSENT_MODES = ("customer", "not-required")
 DEFAULT_POLL_SCHEDULE = (40.0, 60.0, 100.0, 160.0, 240.0, 340.0, 460.0, 600.0, 760.0, 940.0)
 SANDBOX_USER_AGENT = "idv-slack-bot sandbox/0.1"
 # Jumio: pattern ^([+-]?\d+)([smhd]{1})$, at least 5m, at most 60d (reference §2.1).
@@ -86,11 +87,19 @@ class Settings:
     allowed_users: frozenset[str]
     allowed_channels: frozenset[str]
     poll_schedule: tuple[float, ...]
+    consent: str = "customer"  # JUMIO_CONSENT
+    public_url: str | None = None  # IDV_PUBLIC_URL, without a trailing slash
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
+
+    @property
+    def photo_path_open(self) -> bool:
+        """Whether photos dropped in a thread can reach Jumio: consent is not required, or can be asked for."""
+        return self.consent == "not-required" or self.public_url is not None
 
     @property
     def token_lifetime_seconds(self) -> int:
@@ -227,6 +236,21 @@ class _Reader:
                 raise ConfigError("JUMIO_CALLBACK_URL is longer than the 255 characters Jumio accepts")
             warnings.extend(callback_url_warnings(callback_url))
 
+        consent = (self.text("JUMIO_CONSENT", "customer") or "customer").lower()
+        if consent not in CONSENT_MODES:
+            raise ConfigError(f"JUMIO_CONSENT must be customer or not-required (got {consent!r})")
+        public_url = self.url("IDV_PUBLIC_URL", None)
+        if public_url is not None:
+            public_url = public_url.rstrip("/")
+            parts = urlsplit(public_url)
+            if parts.query or parts.fragment:
+                raise ConfigError("IDV_PUBLIC_URL must be a base URL such as https://idv.example.com (no ? or #)")
+            if parts.scheme != "https" and not _is_loopback(parts.hostname or ""):
+                warnings.append("IDV_PUBLIC_URL is not https: customers' browsers will send their consent in clear")
+        if consent == "customer" and public_url is None:
+            warnings.append("JUMIO_CONSENT=customer without IDV_PUBLIC_URL: photos dropped in threads cannot reach "
+                            "Jumio (the customer's consent page has no public address); the Web Client link works")
+
         return Settings(
             slack_bot_token=bot_token,  # type: ignore[arg-type]
             slack_app_token=app_token,
@@ -246,8 +270,24 @@ class _Reader:
             allowed_users=self.ids("IDV_ALLOWED_USERS"),
             allowed_channels=self.ids("IDV_ALLOWED_CHANNELS"),
             poll_schedule=self.poll_schedule(),
+            consent=consent,
+            public_url=public_url,
+            trusted_proxies=self.networks("IDV_TRUSTED_PROXIES"),
             warnings=tuple(warnings),
         )
+
+    def networks(self, name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        raw = self.text(name, "") or ""
+        networks = []
+        for part in (p.strip() for p in raw.split(",")):
+            if not part:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise ConfigError(f"{name} must list IP addresses or CIDRs such as 10.0.0.1 or 10.0.0.0/8, separated by "
+                                  f"commas (got {part!r})") from None
+        return tuple(networks)
 
     def poll_schedule(self) -> tuple[float, ...]:
         raw = self.text("IDV_POLL_SCHEDULE")
@@ -261,6 +301,13 @@ class _Reader:
             raise ConfigError(f"IDV_POLL_SCHEDULE must be positive seconds separated by commas, such as 40,60,100 "
                               f"(got {raw!r})")
         return schedule
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def callback_url_warnings(url: str) -> list[str]:

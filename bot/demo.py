@@ -1,8 +1,9 @@
 """`python -m bot demo`: a whole verification played locally, printed as a transcript.
 
 It starts the Jumio sandbox and the Slack stand-in on loopback, runs the bot in HTTP mode as in production, and
-plays an agent: `/verify DEMO-1`, sample photos (generated placeholders, not documents) in the thread, the decision.
-Then it prints what SQLite holds. No account is needed; it exits 0 in a few seconds.
+plays an agent: `/verify DEMO-1`, sample photos (generated placeholders, not documents) in the thread, the customer's
+consent on the consent page, the decision. Then it prints what SQLite holds. No account is needed; it exits 0 in a
+few seconds when the journey reached Jumio's decision.
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.local import LocalOptions, LocalWorld, render, wait_until
+from bot.local import LocalOptions, LocalWorld, consent_href, give_consent, link_message_for, render, wait_until
 from bot.logs import configure_logging
 from bot.sandbox.images import sample_photo
 
 AGENT = "UAGENT1"
 _LINK = re.compile(r"<(http[^|>]+authorizationToken=[^|>]+)\|([^>]+)>")
+_CONSENT = re.compile(r"<?(https?://[^|>\s]+/consent/[A-Za-z0-9_-]+)(\|[^>]+>)?")
 
 
 def _hide_link(text: str) -> str:
-    return _LINK.sub(r"[\2: private Web Client link]", text)
+    return _CONSENT.sub("[private consent link]", _LINK.sub(r"[\2: private Web Client link]", text))
 
 
 def _indent(text: str, prefix: str = "    ") -> str:
@@ -60,8 +62,17 @@ async def play(reference: str, out=sys.stdout) -> int:
             files = [slack.add_file(names[part], sample_photo(part), user=AGENT) for part in ("front", "back", "face")]
             say(f"\n<@{AGENT}> drops {', '.join(names.values())} into the thread")
             await slack.share(files, thread_ts=root.ts, user=AGENT)
-
-            await wait_until(lambda: store.execution(execution.id).is_final, timeout=30)
+            asked = await wait_until(lambda: next((m for m in slack.ephemerals(AGENT)
+                                                   if m.text.startswith("The customer's consent is needed")), None)
+                                     or link_message_for(slack, reference, AGENT), timeout=20)
+            if asked.text.startswith("The customer's consent"):
+                say(_indent("bot, only to you:\n" + _indent(render(asked.text, asked.blocks, _hide_link))))
+            href = consent_href(asked.all_text()) or consent_href(link.all_text())
+            assert href is not None, "no consent link was given"
+            say(f"\nthe customer opens the consent page, ticks Jumio's sentence, chooses United States / Illinois, "
+                f"submits: {await give_consent(href)}")
+            latest = await wait_until(lambda: (e := store.executions_for_customer(reference)) and e[0].is_final
+                                      and e[0].api_consent is not None and e[0], timeout=30)
             await wait_until(lambda: any(m.text.startswith("Jumio decision") for m in slack.thread(root.ts)))
             for message in slack.thread(root.ts):
                 say(_indent("bot in the thread:\n" + _indent(render(message.text, message.blocks))))
@@ -69,7 +80,7 @@ async def play(reference: str, out=sys.stdout) -> int:
             say(_indent(f"root message, updated {final_root.edits} times:\n"
                         + _indent(render(final_root.text, final_root.blocks))))
 
-            stored = store.execution(execution.id)
+            stored = store.execution(latest.id)
             say("\nWhat SQLite keeps (" + store.path + "):")
             say(f"    execution #{stored.id}: customer {stored.customer_ref}, started by {stored.started_by}")
             say(f"    Jumio account     {stored.account_id}")
@@ -84,9 +95,10 @@ async def play(reference: str, out=sys.stdout) -> int:
             for entry in store.audit_trail(stored.id):
                 say(f"      {time.strftime('%H:%M:%S', time.localtime(entry.at))} {entry.actor:<8} "
                     f"{entry.action:<16} {entry.detail or ''}")
-            ok = stored.decision_type == "PASSED"
+            ok = stored.status == "PROCESSED" and stored.decision_type is not None
+            decision = stored.decision_type
     say(f"\nDemo finished in {time.monotonic() - started:.1f} s: "
-        f"{'the whole journey ran' if ok else 'the journey did not end as expected'}.")
+        f"{f'the whole journey ran; Jumio decided {decision}' if ok else 'the journey did not reach a decision'}.")
     return 0 if ok else 1
 
 

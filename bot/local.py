@@ -26,6 +26,7 @@ from bot.sandbox.jumio import JumioSandbox, SandboxConfig
 from bot.sandbox.jumio import serve as serve_jumio
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack import serve as serve_slack
+from storage import Execution, Store
 
 BOT_TOKEN = "xoxb-local-demo-bot-token-not-a-real-one"
 APP_TOKEN = "xapp-1-local-demo-app-token-not-a-real-one"
@@ -100,6 +101,7 @@ class LocalWorld:
             "JUMIO_USER_AGENT": USER_AGENT,
             "JUMIO_CALLBACK_URL": f"http://127.0.0.1:{port}/jumio/callback",
             "IDV_DATABASE": str(self.folder / "idv.sqlite3"),
+            "IDV_PUBLIC_URL": f"http://127.0.0.1:{port}",
             "IDV_POLL_SCHEDULE": self.options.poll_schedule,
         }
         if self.options.socket_mode:
@@ -130,6 +132,46 @@ class LocalWorld:
 
 
 _SLACK_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]+)>")
+_CONSENT_LINK = re.compile(r"<(https?://[^|>]+/consent/[A-Za-z0-9_-]+)\|")
+
+
+def consent_href(text: str) -> str | None:
+    """The consent link in a message's text, if any."""
+    found = _CONSENT_LINK.search(text)
+    return found.group(1) if found else None
+
+
+def link_message_for(slack: SlackStandIn, reference: str, user: str = "UAGENT1") -> Any:
+    """The newest private link message `user` got for this customer."""
+    wanted = f"Private link for {reference}'s identity verification"
+    return next((m for m in reversed(slack.ephemerals(user)) if m.text == wanted), None)
+
+
+async def consent_for(slack: SlackStandIn, store: Store, reference: str, *, user: str = "UAGENT1",
+                      timeout: float = 15.0) -> Execution:
+    """Play the customer's consent from the link `user` was given at the start; returns the execution that takes
+    the photos once it exists at Jumio."""
+    message = await wait_until(lambda: (m := link_message_for(slack, reference, user)) and consent_href(m.all_text())
+                               and m, timeout)
+    href = consent_href(message.all_text())
+    assert href is not None
+    status = await give_consent(href)
+    if status != 200:
+        raise RuntimeError(f"the consent page answered {status}")
+    api = await wait_until(lambda: (e := store.executions_for_customer(reference)) and e[0].api_consent is not None
+                           and e[0].status == "INITIATED" and e[0], timeout)
+    assert api.replaces is not None  # the execution the consent replaced is closed at Jumio: settled before going on
+    await wait_until(lambda: store.has_audit(api.replaces or 0, "execution_deleted"), timeout)
+    return api
+
+
+async def give_consent(href: str, *, country: str = "USA", state: str | None = "IL") -> int:
+    """Play the customer on the consent page: tick, name the place, submit. Returns the page's status."""
+    import httpx
+
+    form = {"consent": "yes", "country": country, **({"state": state} if state else {})}
+    async with httpx.AsyncClient() as customer:
+        return (await customer.post(href, data=form)).status_code
 
 
 class BotProcess:

@@ -1,8 +1,8 @@
 """Logging that cannot leak: every record, from any library, is redacted before a handler sees it.
 
 Slack tokens (`xoxb-…`, `xapp-…`), JWTs (OAuth tokens, `api.token`s, Web Client authorization tokens), the
-`authorizationToken` of a Web Client link, and the configured secrets are replaced by `[redacted]` in the formatted
-message, whatever logger produced it (slack_sdk at DEBUG prints request bodies, for instance).
+`authorizationToken` of a Web Client link, the token of a consent link, and the configured secrets are replaced by
+`[redacted]` in the formatted message, whatever logger produced it (slack_sdk at DEBUG prints request bodies, for instance).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ _PATTERNS = [
     re.compile(r"xapp-[A-Za-z0-9-]+"),
     re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?"),
     re.compile(r"(authorizationToken=)[^&\s\"'<>|]+"),
+    re.compile(r"(/consent/)[A-Za-z0-9_-]+"),  # the customer's consent link
     re.compile(r"(Authorization['\"]?:\s*['\"]?(?:Bearer|Basic)\s+)[^\s'\"]+", re.IGNORECASE),
 ]
 _known: set[str] = set()

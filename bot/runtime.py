@@ -84,8 +84,10 @@ class Bot:
             backoff_base=self.options.jumio_backoff_base, account_creation_rate=self.options.jumio_account_rate,
         )
         callback_url = settings.jumio_callback_url
-        if callback_url is None and settings.jumio_sandbox:
-            callback_url = f"http://127.0.0.1:{settings.port}/jumio/callback"
+        public_url = settings.public_url
+        if settings.jumio_sandbox:  # the simulator and its pages are on this machine: so may the bot's be
+            callback_url = callback_url or f"http://127.0.0.1:{settings.port}/jumio/callback"
+            public_url = public_url or f"http://127.0.0.1:{settings.port}"
         slack = slack_client(settings.slack_bot_token.reveal(), settings.slack_api_url)
         api_host = (urlsplit(settings.slack_api_url).hostname or "").lower()
         queue = Queue(self.store, rates={JUMIO_ACCOUNTS.bucket: self.options.jumio_account_rate})
@@ -94,7 +96,8 @@ class Bot:
             JourneyOptions(workflow_key=settings.jumio_workflow_key, token_lifetime=settings.jumio_token_lifetime,
                            token_lifetime_seconds=settings.token_lifetime_seconds, callback_url=callback_url,
                            poll_schedule=settings.poll_schedule, bot_token=settings.slack_bot_token.reveal(),
-                           slack_hosts=frozenset({api_host}) if api_host else frozenset()),
+                           slack_hosts=frozenset({api_host}) if api_host else frozenset(),
+                           consent_required=settings.consent == "customer", public_url=public_url),
             queue=queue,
         )
         self.runner = JobRunner(self.store, self.journey.handlers, queue=queue, on_dead=self.journey.on_dead,
@@ -112,9 +115,10 @@ class Bot:
             async def connected() -> bool:
                 return await socket.client.is_connected()
 
-            app = web_app(store=self.store, journey=self.journey, bolt=None, socket_connected=connected)
+            app = web_app(store=self.store, journey=self.journey, bolt=None, socket_connected=connected,
+                          trusted_proxies=settings.trusted_proxies)
         else:
-            app = web_app(store=self.store, journey=self.journey, bolt=bolt)
+            app = web_app(store=self.store, journey=self.journey, bolt=bolt, trusted_proxies=settings.trusted_proxies)
         web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await web_runner.setup()
         port = settings.port if self.options.port is None else self.options.port

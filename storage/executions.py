@@ -46,14 +46,17 @@ class Executions(Connection):
             )
         return Execution.from_row({**values, "id": cursor.lastrowid})
 
+    # The lookups below run on every Slack request or job: `db.query` (no table introspection, unlike `get` and
+    # `rows_where`, which ask SQLite for the table's columns or existence first).
+
     def execution(self, execution: int) -> Execution:
-        try:
-            return Execution.from_row(self.db["executions"].get(execution))
-        except sqlite_utils.db.NotFoundError:
-            raise KeyError(f"no execution {execution}") from None
+        found = self._first("id = ?", (execution,))
+        if found is None:
+            raise KeyError(f"no execution {execution}")
+        return found
 
     def _first(self, where: str, args: tuple[Any, ...], order_by: str = "id DESC") -> Execution | None:
-        for row in self.db["executions"].rows_where(where, args, order_by=order_by, limit=1):
+        for row in self.db.query(f"SELECT * FROM executions WHERE {where} ORDER BY {order_by} LIMIT 1", args):
             return Execution.from_row(row)
         return None
 
@@ -87,22 +90,59 @@ class Executions(Connection):
             history.append((execution, [AuditEntry(**row) for row in reversed(list(rows))]))
         return history
 
-    def claim_status_checks(self, *, shortest: float, longest: float, polled_for: float, limit: int) -> list[Execution]:
+    def claim_status_checks(self, *, shortest: float, longest: float, polled_for: float, limit: int,
+                            callbacks: bool = False, give_up_after: float = 3 * 86400, slowest: float = 6 * 3600
+                            ) -> list[Execution]:
         """Executions waiting for Jumio whose turn for a status check has come, marked as checked now, the longest
-        unchecked first. One of age A is due every A/10 seconds (within `shortest`..`longest`) and once right after
-        its link expires; a submitted one only after its own polls (`polled_for` seconds from submission) are over."""
+        unchecked first.
+
+        - An unused link (INITIATED) is checked once right after it expires; without callbacks (`callbacks` False:
+          nothing would tell the bot that the customer finished on Jumio's page) also every A/10 seconds at age A,
+          within `shortest`..`longest`.
+        - A submitted one (ACQUIRED) only after its own polls (`polled_for` seconds from submission), then every S/4
+          seconds S after submission, within `longest`..`slowest`, until `give_up_after`."""
         now = self.clock()
         with self._write() as db:
             rows = self._rows(
                 "SELECT * FROM executions WHERE status IN ('INITIATED', 'ACQUIRED') AND workflow_execution_id IS NOT NULL "
-                "AND (status = 'INITIATED' OR coalesce(finalized_at, updated_at) <= :now - :polled_for) "
-                "AND (:now - coalesce(swept_at, created_at) >= max(:shortest, min(:longest, (:now - created_at) / 10.0)) "
-                "     OR (web_expires_at <= :now AND coalesce(swept_at, 0) < web_expires_at)) "
+                "AND ((status = 'INITIATED' AND ("
+                "       (NOT :callbacks AND :now - coalesce(swept_at, created_at) "
+                "            >= max(:shortest, min(:longest, (:now - created_at) / 10.0)))"
+                "       OR (web_expires_at <= :now AND coalesce(swept_at, 0) < web_expires_at)))"
+                "  OR (status = 'ACQUIRED' AND coalesce(finalized_at, updated_at) <= :now - :polled_for "
+                "       AND coalesce(finalized_at, updated_at) > :now - :give_up_after "
+                "       AND :now - max(coalesce(swept_at, 0), coalesce(finalized_at, updated_at)) "
+                "            >= max(:longest, min(:slowest, (:now - coalesce(finalized_at, updated_at)) / 4.0)))) "
                 "ORDER BY coalesce(swept_at, 0), id LIMIT :limit",
-                {"now": now, "shortest": shortest, "longest": longest, "polled_for": polled_for, "limit": limit},
+                {"now": now, "shortest": shortest, "longest": longest, "polled_for": polled_for, "limit": limit,
+                 "callbacks": int(callbacks), "give_up_after": give_up_after, "slowest": slowest},
             )
             db.conn.executemany("UPDATE executions SET swept_at = ? WHERE id = ?", [(now, row["id"]) for row in rows])
         return [Execution.from_row(row) for row in rows]
+
+    def claim_given_up_checks(self, give_up_after: float) -> list[Execution]:
+        """Submitted executions Jumio has not decided within `give_up_after` seconds, each returned once (the sweep
+        stops asking about them and says so)."""
+        now = self.clock()
+        with self._write() as db:
+            rows = self._rows(
+                "SELECT * FROM executions e WHERE status = 'ACQUIRED' AND coalesce(finalized_at, updated_at) <= ? "
+                "AND NOT EXISTS (SELECT 1 FROM audit a WHERE a.execution = e.id AND a.action = 'sweep_gave_up')",
+                (now - give_up_after,))
+            db.conn.executemany("INSERT INTO audit (at, actor, action, execution, detail) VALUES (?, ?, ?, ?, ?)",
+                                [(now, "system", "sweep_gave_up", row["id"], f"no decision after {give_up_after:.0f} s")
+                                 for row in rows])
+        return [Execution.from_row(row) for row in rows]
+
+    def record_gone(self, execution: int) -> bool:
+        """Jumio answered 404 for an open execution: final (GONE), its secrets forgotten; False if it was final."""
+        now = self.clock()
+        with self._write() as db:
+            cursor = db.execute(f"UPDATE executions SET status = ?, completed_at = ?, updated_at = ?, web_href = NULL "
+                                f"WHERE id = ? AND status IN ({_OPEN})", (Status.GONE.value, now, now, execution))
+            self._forget_secrets(db, execution)
+        self.flush_forgotten()
+        return cursor.rowcount == 1
 
     def set_thread(self, execution: int, thread_ts: str) -> None:
         self._update_execution(execution, thread_ts=thread_ts)
@@ -118,6 +158,7 @@ class Executions(Connection):
         credentials: list[dict[str, Any]],
         created_by: str,
         customer_ref: str,
+        api_consent: int | None = None,
     ) -> None:
         """Jumio created the account and workflow execution: keep their IDs and the execution's credentials."""
         now = self.clock()
@@ -129,7 +170,7 @@ class Executions(Connection):
             db["executions"].update(execution, {
                 "account_id": account_id, "workflow_execution_id": workflow_execution_id,
                 "status": Status.INITIATED.value, "web_href": web_href, "web_expires_at": web_expires_at,
-                "last_error": None, "updated_at": now,
+                "last_error": None, "updated_at": now, "api_consent": api_consent,
             })
             for credential in credentials:
                 db["credentials"].upsert(
@@ -148,6 +189,15 @@ class Executions(Connection):
     def web_href(self, execution: int) -> str | None:
         row = self.db.execute("SELECT web_href FROM executions WHERE id = ?", (execution,)).fetchone()
         return row[0] if row else None
+
+    def refresh_credential(self, credential_id: str, *, api_token: str | None, finalize_url: str | None,
+                           parts: dict[str, str]) -> None:
+        """Keep the token and URLs Jumio answered last for a credential (what it gives is what the next call uses)."""
+        with self._write() as db:
+            db.execute("UPDATE credentials SET api_token = coalesce(?, api_token), "
+                       "finalize_url = coalesce(?, finalize_url), parts = CASE WHEN ? = '{}' THEN parts ELSE ? END "
+                       "WHERE credential_id = ? AND api_token IS NOT NULL",
+                       (api_token, finalize_url, json.dumps(parts), json.dumps(parts), credential_id))
 
     def credentials(self, execution: int) -> list[StoredCredential]:
         rows = self.db["credentials"].rows_where("execution = ?", (execution,), order_by="rowid")

@@ -47,17 +47,19 @@ class JobQueue(Connection):
         `priority` runs first."""
         now = self.clock()
         with self._write() as db:
-            exists = dedupe_key is not None and db.execute(
-                "SELECT id FROM jobs WHERE dedupe_key = ?", (dedupe_key,)).fetchone()
-            if exists:
-                return int(exists[0])
-            run_after = self._slot(pace, now + delay)
+            if pace is not None and dedupe_key is not None:  # a slot is only taken by a job that is added
+                found = db.execute("SELECT id FROM jobs WHERE dedupe_key = ?", (dedupe_key,)).fetchone()
+                if found:
+                    return int(found[0])
             cursor = db.execute(
-                "INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_after, dedupe_key, priority, "
-                "created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
-                (kind, json.dumps(payload), QUEUED, max_attempts, run_after, dedupe_key, priority, now, now),
+                "INSERT OR IGNORE INTO jobs (kind, payload, state, attempts, max_attempts, run_after, dedupe_key, "
+                "priority, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                (kind, json.dumps(payload), QUEUED, max_attempts, self._slot(pace, now + delay), dedupe_key, priority,
+                 now, now),
             )
-            return int(cursor.lastrowid or 0)
+            if cursor.rowcount == 1:
+                return int(cursor.lastrowid or 0)
+            return int(db.execute("SELECT id FROM jobs WHERE dedupe_key = ?", (dedupe_key,)).fetchone()[0])
 
     def _slot(self, pace: Pace | None, not_before: float) -> float:
         """The first free slot of `pace`'s bucket at or after `not_before`, taken (inside a write transaction)."""

@@ -34,6 +34,7 @@ class Execution:
     updated_at: float
     finalized_at: float | None
     completed_at: float | None
+    api_consent: int | None = None  # the consent this execution was made with: it takes photos through the API
 
     @property
     def is_open(self) -> bool:
@@ -116,6 +117,30 @@ class Job:
         values = {name: row.get(name) for name in cls.__dataclass_fields__}
         values["payload"] = json.loads(row["payload"])
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What the customer gave on the consent page: personal data (IP, location), kept in its own table."""
+
+    id: int
+    execution: int
+    user_ip: str | None
+    country: str | None
+    state: str | None
+    obtained_at: str
+    recorded_at: float
+
+
+@dataclass(frozen=True)
+class ConsentRequest:
+    id: int
+    execution: int
+    token_hash: str
+    requested_by: str
+    created_at: float
+    expires_at: float
+    used_at: float | None
 
 
 @dataclass(frozen=True)

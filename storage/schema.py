@@ -149,7 +149,29 @@ def _v3(db: sqlite_utils.Database) -> None:
         db["jobs"].add_column("priority", int, not_null_default=0)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    # The customer's consent for the API channel: the links asked for (token hashes only) and what was given. The
+    # consent row is personal data (IP, location); the execution made with it points at it.
+    db["consent_requests"].create(
+        {"id": int, "execution": int, "token_hash": str, "requested_by": str, "created_at": float,
+         "expires_at": float, "used_at": float},
+        pk="id", not_null={"execution", "token_hash", "requested_by", "created_at", "expires_at"},
+        foreign_keys=[("execution", "executions", "id")], if_not_exists=True,
+    )
+    db["consent_requests"].create_index(["token_hash"], unique=True, if_not_exists=True)
+    db["consent_requests"].create_index(["execution"], if_not_exists=True)
+    db["consents"].create(
+        {"id": int, "execution": int, "user_ip": str, "country": str, "state": str, "obtained_at": str,
+         "recorded_at": float},
+        pk="id", not_null={"execution", "obtained_at", "recorded_at"},
+        foreign_keys=[("execution", "executions", "id")], if_not_exists=True,
+    )
+    db["consents"].create_index(["execution"], unique=True, if_not_exists=True)
+    if "api_consent" not in db["executions"].columns_dict:
+        db["executions"].add_column("api_consent", int)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -16,10 +16,16 @@ class Status(StrEnum):
     TOKEN_EXPIRED = "TOKEN_EXPIRED"
     SESSION_EXPIRED = "SESSION_EXPIRED"
     FAILED = "FAILED"
+    # Local final statuses: the customer consented and an execution that takes photos replaced this one; or Jumio
+    # answered 404 for it (deleted in Jumio's portal, say).
+    SUPERSEDED = "SUPERSEDED"
+    GONE = "GONE"
 
 
 OPEN_STATUSES = (Status.PENDING, Status.INITIATED, Status.ACQUIRED)
-FINAL_STATUSES = (Status.PROCESSED, Status.TOKEN_EXPIRED, Status.SESSION_EXPIRED)
+FINAL_STATUSES = (Status.PROCESSED, Status.TOKEN_EXPIRED, Status.SESSION_EXPIRED, Status.SUPERSEDED, Status.GONE)
+# Final statuses that carry Jumio's own outcome (a result to fetch and report).
+JUMIO_FINAL_STATUSES = (Status.PROCESSED, Status.TOKEN_EXPIRED, Status.SESSION_EXPIRED)
 
 
 class UploadState(StrEnum):
@@ -27,6 +33,7 @@ class UploadState(StrEnum):
 
     CLAIMED = "claimed"
     SENDING = "sending"  # the bytes are on their way to Jumio; found after a crash, the outcome is unknown
+    HELD = "held"  # checked and kept in Slack until the customer consents (only its id is stored)
     UPLOADED = "uploaded"
     UNCERTAIN = "uncertain"  # a crash hid whether Jumio got it; the agent was asked to send it again
     REPLACED = "replaced"

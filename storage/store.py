@@ -7,15 +7,17 @@
 | uploads | `storage.uploads` |
 | the job queue and pacing slots | `storage.jobs` |
 | seen Slack events and the audit trail | `storage.events` |
+| consent links and the consent given | `storage.consents` |
 """
 
 from __future__ import annotations
 
+from storage.consents import Consents
 from storage.events import EventsAndAudit
 from storage.executions import Executions
 from storage.jobs import JobQueue
 from storage.uploads import Uploads
 
 
-class Store(Executions, Uploads, JobQueue, EventsAndAudit):
+class Store(Executions, Uploads, JobQueue, EventsAndAudit, Consents):
     """One SQLite file; safe to share between processes (WAL, short immediate transactions)."""

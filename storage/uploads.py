@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite_utils
-
 from storage.connection import Connection
 from storage.models import Upload
 from storage.statuses import UploadState
@@ -15,9 +13,17 @@ class Uploads(Connection):
     """The `uploads` table."""
 
     def claim_upload(self, execution: int, slack_file_id: str, uploaded_by: str, part: str | None) -> Upload | None:
-        """Claim a Slack file for an execution once; None when it was claimed before."""
+        """Claim a Slack file for an execution once; None when it was claimed before (by this execution, or by
+        another of the same thread: the one a consent or a new link replaced)."""
         now = self.clock()
         with self._write() as db:
+            elsewhere = db.execute(
+                "SELECT 1 FROM uploads u JOIN executions other ON other.id = u.execution "
+                "JOIN executions this ON this.id = ? WHERE u.slack_file_id = ? AND u.execution != this.id "
+                "AND other.channel_id = this.channel_id AND other.thread_ts = this.thread_ts LIMIT 1",
+                (execution, slack_file_id)).fetchone()
+            if elsewhere:
+                return None
             cursor = db.execute(
                 "INSERT OR IGNORE INTO uploads (execution, slack_file_id, part, uploaded_by, state, created_at, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -35,15 +41,15 @@ class Uploads(Connection):
         return self.upload(execution, slack_file_id)
 
     def upload(self, execution: int, slack_file_id: str) -> Upload | None:
-        for row in self.db["uploads"].rows_where("execution = ? AND slack_file_id = ?", (execution, slack_file_id)):
-            return Upload.from_row(row)
-        return None
+        return self._first_upload("execution = ? AND slack_file_id = ?", (execution, slack_file_id))
 
     def upload_by_id(self, upload: int) -> Upload | None:
-        try:
-            return Upload.from_row(self.db["uploads"].get(upload))
-        except sqlite_utils.db.NotFoundError:
-            return None
+        return self._first_upload("id = ?", (upload,))
+
+    def _first_upload(self, where: str, args: tuple[object, ...]) -> Upload | None:
+        for row in self.db.query(f"SELECT * FROM uploads WHERE {where} LIMIT 1", args):
+            return Upload.from_row(row)
+        return None
 
     def choose_upload_part(self, upload: int, part: str) -> Upload | None:
         """Set the part of an upload that had none (the agent pressed a button); None if it already had one."""

@@ -116,11 +116,31 @@ def test_bad_settings_give_one_line_naming_the_variable(changes: dict[str, str |
 
 
 def test_callback_urls_jumio_would_refuse_are_warned_about_not_refused() -> None:
-    settings = _load(JUMIO_CALLBACK_URL="http://127.0.0.1:3000/jumio/callback")
+    public = "https://idv.example.com"
+    settings = _load(JUMIO_CALLBACK_URL="http://127.0.0.1:3000/jumio/callback", IDV_PUBLIC_URL=public)
     assert settings.jumio_callback_url == "http://127.0.0.1:3000/jumio/callback"
     (warning,) = settings.warnings
     assert "not https" in warning and "IP address" in warning and "port" in warning
-    assert _load(JUMIO_CALLBACK_URL="https://idv.example.com/jumio/callback").warnings == ()
+    assert _load(JUMIO_CALLBACK_URL="https://idv.example.com/jumio/callback", IDV_PUBLIC_URL=public).warnings == ()
+
+
+def test_the_consent_settings() -> None:
+    default = _load()
+    assert default.consent == "customer" and default.public_url is None and not default.photo_path_open
+    (warning,) = default.warnings
+    assert "IDV_PUBLIC_URL" in warning and "Web Client" in warning  # said once, at start-up
+    behind_proxy = _load(IDV_PUBLIC_URL="https://idv.example.com/", IDV_TRUSTED_PROXIES="10.0.0.1, 192.168.0.0/16")
+    assert behind_proxy.public_url == "https://idv.example.com" and behind_proxy.photo_path_open
+    assert [str(n) for n in behind_proxy.trusted_proxies] == ["10.0.0.1/32", "192.168.0.0/16"]
+    assert behind_proxy.warnings == ()
+    controller = _load(JUMIO_CONSENT="not-required")
+    assert controller.photo_path_open and controller.warnings == ()
+    assert "not https" in _load(IDV_PUBLIC_URL="http://idv.example.com").warnings[0]
+    for name, value, words in (("JUMIO_CONSENT", "maybe", "customer or not-required"),
+                               ("IDV_PUBLIC_URL", "https://idv.example.com/?a=1", "base URL"),
+                               ("IDV_TRUSTED_PROXIES", "10.0.0.x", "CIDR")):
+        with pytest.raises(ConfigError, match=words):
+            _load(**{name: value})
 
 
 def test_secrets_hide_themselves() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from bot.local import consent_for
 from bot.runtime import Bot
 from bot.sandbox.jumio import JumioSandbox
 from bot.sandbox.slack import Posted, SlackStandIn
@@ -32,8 +33,9 @@ class World:
         assert executions, f"no execution for {customer_ref}"
         return executions[0]
 
-    async def start(self, reference: str, *, user: str = "UAGENT1") -> tuple[Execution, Posted]:
-        """`/verify <reference>` and wait until the Jumio account exists and the root message is posted."""
+    async def start(self, reference: str, *, user: str = "UAGENT1", consent: bool = True) -> tuple[Execution, Posted]:
+        """`/verify <reference>` and wait until the Jumio account exists and the root message is posted; with
+        `consent`, the customer then consents and the execution that takes photos is returned."""
         answer = await self.slack.command(reference, user=user)
         assert "Starting a verification" in answer.get("text", ""), answer
         execution = await wait_until(lambda: (e := self.store.executions_for_customer(reference))
@@ -41,7 +43,16 @@ class World:
         root = await wait_until(lambda: next((m for m in self.slack.root_messages() if m.ts == execution.thread_ts),
                                              None))
         await wait_until(lambda: self.links(reference, user=user))
+        if consent:
+            execution = await consent_for(self.slack, self.store, reference, user=user)
         return execution, root
+
+    def without_callbacks(self) -> None:
+        """Jumio calls nobody back and the bot knows it (JUMIO_CALLBACK_URL unset): the sweep is all there is."""
+        import dataclasses
+
+        self.jumio.config.callbacks_enabled = False
+        self.bot.journey.options = dataclasses.replace(self.bot.journey.options, callback_url=None)
 
     def links(self, reference: str, *, user: str = "UAGENT1") -> list[Posted]:
         """The private Web Client link messages `user` received for this customer, oldest first."""

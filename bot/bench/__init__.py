@@ -25,7 +25,16 @@ from typing import Any
 import httpx
 
 from bot.jumio import AccountRequest, JumioClient
-from bot.local import CLIENT_ID, CLIENT_SECRET, USER_AGENT, BotProcess, LocalOptions, LocalWorld, wait_until
+from bot.local import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    USER_AGENT,
+    BotProcess,
+    LocalOptions,
+    LocalWorld,
+    consent_for,
+    wait_until,
+)
 from bot.sandbox.images import png
 from bot.sandbox.jumio import SandboxExecution
 from storage import Store
@@ -125,9 +134,10 @@ async def _bot_world(folder: Path, options: LocalOptions) -> AsyncIterator[tuple
 
 
 async def _started(world: LocalWorld, store: Store, reference: str) -> Any:
+    """A verification whose customer has consented: photos dropped in its thread go to Jumio."""
     await world.slack.command(reference)
-    return await wait_until(lambda: (e := store.executions_for_customer(reference)) and e[0].status == "INITIATED"
-                        and e[0], timeout=60)
+    await wait_until(lambda: (e := store.executions_for_customer(reference)) and e[0].status == "INITIATED", timeout=60)
+    return await consent_for(world.slack, store, reference, timeout=60)
 
 
 def _stored_event(world: LocalWorld, execution_id: str, classifier: str, expected: int) -> asyncio.Event:
@@ -167,7 +177,10 @@ async def _baseline_relay(world: LocalWorld, photo: bytes, count: int) -> list[f
     client = JumioClient(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, token_url=f"{world.jumio_url}/oauth2/token",
                          account_url=world.jumio_url, retrieval_url=world.jumio_url, user_agent=USER_AGENT,
                          account_creation_rate=50)
-    session = await client.create_account(AccountRequest(customer_reference="CUST-BASELINE", workflow_key=10011))
+    consent = {"userIp": "127.0.0.1", "userLocation": {"country": "USA"},
+               "consent": {"obtained": "yes", "obtainedAt": "2026-01-01T00:00:00.000Z"}}
+    session = await client.create_account(AccountRequest(customer_reference="CUST-BASELINE", workflow_key=10011,
+                                                         user_consent=consent))
     await client.aclose()
     credential = session.credential_for_part("FRONT")
     assert credential is not None and credential.api_token

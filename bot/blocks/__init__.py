@@ -10,6 +10,7 @@ sent to the requesting agent privately.
 | `thread` | the root message and what the journey says in the thread or privately; reasons in agents' words |
 | `answers` | refusals, help, status, an already open verification, App Home |
 | `forms` | the /verify modal |
+| `consent` | the consent link for the agent, and what the consent step says in the thread |
 """
 
 from bot.blocks.answers import (
@@ -24,6 +25,7 @@ from bot.blocks.answers import (
     status_message,
     status_usage,
 )
+from bot.blocks.consent import PHOTO_PATH_CLOSED, consent_given, consent_link_message, jumio_forgot, photo_held
 from bot.blocks.forms import LANGUAGES, stale_form, start_modal
 from bot.blocks.kit import (
     ACTION_CHOOSE_PART,
@@ -63,19 +65,67 @@ from bot.blocks.thread import (
     result_message,
     root_message,
     still_undecided,
+    stopped_asking,
     submit_needs,
     submitted,
     supporting_data_not_taken,
 )
 
 __all__ = [
-    "ACTION_CHOOSE_PART", "ACTION_NEW_LINK", "ACTION_OPEN_START_MODAL", "ACTION_RETRY", "ACTION_START_ANYWAY",
-    "ACTION_SUBMIT", "ALREADY_SUBMITTED", "LANGUAGES", "NO_MORE_PHOTOS_AT_JUMIO", "PART_LABELS", "PART_ORDER",
-    "RESTARTED_WHILE_SENDING", "STALE_BUTTON", "UPLOAD_REFUSED", "VIEW_START", "Blocks", "Message", "age",
-    "already_open", "ask_part", "checklist", "closed_reason", "describe_status", "drop_again", "escape",
-    "expired_message", "file_rejected", "form_failed", "help_message", "home_view", "job_failed",
-    "job_failed_privately", "link_message", "new_link_started", "notice", "part_chosen", "part_not_taken",
-    "part_received", "refusal", "result_message", "root_message", "slack_date", "stale_form", "start_modal",
-    "starting", "status_message", "status_usage", "still_undecided", "submit_needs", "submitted",
+    "ACTION_CHOOSE_PART",
+    "ACTION_NEW_LINK",
+    "ACTION_OPEN_START_MODAL",
+    "ACTION_RETRY",
+    "ACTION_START_ANYWAY",
+    "ACTION_SUBMIT",
+    "ALREADY_SUBMITTED",
+    "LANGUAGES",
+    "NO_MORE_PHOTOS_AT_JUMIO",
+    "PART_LABELS",
+    "PART_ORDER",
+    "PHOTO_PATH_CLOSED",
+    "RESTARTED_WHILE_SENDING",
+    "STALE_BUTTON",
+    "UPLOAD_REFUSED",
+    "VIEW_START",
+    "Blocks",
+    "Message",
+    "age",
+    "already_open",
+    "ask_part",
+    "checklist",
+    "closed_reason",
+    "consent_given",
+    "consent_link_message",
+    "describe_status",
+    "drop_again",
+    "escape",
+    "expired_message",
+    "file_rejected",
+    "form_failed",
+    "help_message",
+    "home_view",
+    "job_failed",
+    "job_failed_privately",
+    "jumio_forgot",
+    "link_message",
+    "new_link_started",
+    "notice",
+    "part_chosen",
+    "part_not_taken",
+    "part_received",
+    "photo_held",
+    "refusal",
+    "result_message",
+    "root_message",
+    "slack_date",
+    "stale_form",
+    "start_modal",
+    "starting",
+    "status_message",
+    "status_usage",
+    "still_undecided", "stopped_asking",
+    "submit_needs",
+    "submitted",
     "supporting_data_not_taken",
 ]

@@ -30,6 +30,8 @@ STATUS_WORDS = {
     "TOKEN_EXPIRED": (":alarm_clock:", "Link expired before it was used"),
     "SESSION_EXPIRED": (":alarm_clock:", "Session expired before it was finished"),
     "FAILED": (":warning:", "Could not start"),
+    "SUPERSEDED": (":arrows_counterclockwise:", "Replaced once the customer consented"),
+    "GONE": (":warning:", "Jumio no longer has it"),
 }
 DECISION_MARKS = {
     "PASSED": ":large_green_circle:",

@@ -67,8 +67,9 @@ def root_message(execution: Execution, uploaded: set[str], accepted_parts: Seque
     return text, blocks
 
 
-def link_message(customer_ref: str, web_href: str, expires_at: float | None) -> Message:
-    """The Web Client link, for the requesting agent's eyes only."""
+def link_message(customer_ref: str, web_href: str, expires_at: float | None, consent_url: str | None = None
+                 ) -> Message:
+    """The Web Client link (and, for the photo path, the consent link), for the requesting agent's eyes only."""
     valid = f"It stays valid until {slack_date(expires_at)}" if expires_at else "It stays valid for a limited time"
     text = f"Private link for {customer_ref}'s identity verification"
     blocks: Blocks = [
@@ -77,6 +78,9 @@ def link_message(customer_ref: str, web_href: str, expires_at: float | None) -> 
                  f"verification page>"),
         context(f"{valid}, until the customer starts. Do not paste it in a channel."),
     ]
+    if consent_url:
+        blocks.append(section(f"*To take the photos in this thread instead*, the customer first consents to Jumio "
+                              f"here (their own tick, on their device): <{consent_url}|consent page>"))
     return text, blocks
 
 
@@ -203,4 +207,12 @@ def closed_reason(execution: Execution) -> str:
         return "this verification expired; press New link to start again."
     if execution.status == Status.FAILED:
         return "this verification could not start."
+    if execution.status == Status.GONE:
+        return "Jumio no longer has this verification; start again."
     return "this verification does not take photos now."
+
+
+def stopped_asking(reference: str, days: int) -> Message:
+    return notice(f":hourglass: Jumio has not decided in {days} days, so I stopped asking; a decision Jumio sends "
+                  f"later still appears here. Check the transaction in Jumio's portal, or start again with "
+                  f"`/verify {escape(reference)}`.")

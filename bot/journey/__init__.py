@@ -6,6 +6,7 @@
 | photos and submitting | `photos` | relay_photo, finalize |
 | results, polling and the sweep | `results` | poll, check_status, fetch_result, report_result |
 | delivery to the Slack thread | `delivery` | post_message, redraw_root |
+| the customer's consent (API channel) | `consent` | send_consent_link, open_api_execution (paced), delete_execution |
 
 Listeners call the intents of `Journey` (`start`, `photos_shared`, `choose_part`, `submit`, `new_link`, `retry`,
 `callback`); every handler is idempotent. A job that dies after its outside step (Jumio answered) but before the
@@ -22,7 +23,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.jobs import KINDS, Handler, JobKind, Queue
-from bot.journey.context import Context, JourneyOptions
+from bot.journey.consent import ConsentStep, LinkState
+from bot.journey.context import Context, JourneyOptions, PhotoPath
 from bot.journey.delivery import Delivery
 from bot.journey.photos import Photos, submit_refusal
 from bot.journey.results import Results
@@ -30,7 +32,7 @@ from bot.journey.starting import Starting
 from bot.jumio import JumioClient
 from storage import DEAD, FAILED, Execution, Job, Store
 
-__all__ = ["Journey", "JourneyOptions", "submit_refusal"]
+__all__ = ["Journey", "JourneyOptions", "LinkState", "PhotoPath", "submit_refusal"]
 
 
 class Journey:
@@ -44,11 +46,14 @@ class Journey:
         self.starting = Starting(self.ctx, self.delivery)
         self.results = Results(self.ctx, self.delivery)
         self.photos = Photos(self.ctx, self.delivery, self.results)
+        self.consent = ConsentStep(self.ctx, self.delivery, self.starting, self.photos)
+        self.starting.consent_link = self.consent.new_link
         # The intents listeners call.
         self.start = self.starting.start
         self.new_link = self.starting.new_link
         self.send_link = self.starting.send_link
-        self.photos_shared = self.photos.photos_shared
+        self.give_consent = self.consent.give
+        self.consent_link_state = self.consent.link_state
         self.choose_part = self.photos.choose_part
         self.submit = self.photos.submit
         self.callback = self.results.callback
@@ -74,7 +79,16 @@ class Journey:
     @property
     def handlers(self) -> dict[JobKind[Any], Handler]:
         return {**self.delivery.handlers(), **self.starting.handlers(), **self.photos.handlers(),
-                **self.results.handlers()}
+                **self.results.handlers(), **self.consent.handlers()}
+
+    def photos_shared(self, execution: Execution, user_id: str, files: list[dict[str, Any]], text: str | None
+                      ) -> None:
+        """Photos in a verification's thread: claimed and queued; before the customer's consent, the agent who
+        dropped them gets the consent link. One transaction."""
+        with self.ctx.store.transaction():
+            self.photos.photos_shared(execution, user_id, files, text)
+            if files:
+                self.consent.offer(execution, user_id)
 
     def accepted_parts(self, execution: Execution) -> tuple[str, ...]:
         return self.ctx.accepted_parts(execution)

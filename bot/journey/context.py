@@ -4,12 +4,13 @@ rules that concern them all (Jumio's statuses in ours; which photos a verificati
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.jobs import Queue, RetryPolicy
-from bot.jumio import JumioClient
+from bot.jumio import JumioClient, WorkflowStatus
 from storage import Execution, Status, Store
 
 IMAGE_PARTS = ("FRONT", "BACK", "FACE")
@@ -28,15 +29,25 @@ class JourneyOptions:
     poll_schedule: tuple[float, ...]
     bot_token: str
     slack_hosts: frozenset[str]
+    consent_required: bool = True  # JUMIO_CONSENT=customer
+    public_url: str | None = None  # IDV_PUBLIC_URL: where the consent page is
+
+
+class PhotoPath(Enum):
+    """Whether photos dropped in a verification's thread can go to Jumio now."""
+
+    OPEN = "open"  # the execution takes API photos (made with the customer's consent, or consent not required)
+    NEEDS_CONSENT = "needs consent"  # photos are checked and held; the customer's consent opens the path
+    CLOSED = "closed"  # consent is required but the bot has no public address for the consent page
 
 
 def local_status(jumio_status: str) -> Status | None:
-    """Jumio's workflow status as ours; None for one Jumio does not document (ignored, never stored)."""
+    """Jumio's workflow status as ours: the one place they meet. None for a status Jumio does not document
+    (ignored, never stored)."""
     try:
-        status = Status(jumio_status)
+        return Status(WorkflowStatus(jumio_status).value)
     except ValueError:
         return None
-    return None if status in (Status.PENDING, Status.FAILED) else status
 
 
 @dataclass
@@ -60,6 +71,11 @@ class Context:
         if parts:
             self._accepted_parts[execution.id] = parts
         return parts or (IMAGE_PARTS if execution.status == Status.PENDING else ())
+
+    def photo_path(self, execution: Execution) -> PhotoPath:
+        if not self.options.consent_required or execution.api_consent is not None:
+            return PhotoPath.OPEN
+        return PhotoPath.NEEDS_CONSENT if self.options.public_url else PhotoPath.CLOSED
 
     def forget_parts(self, execution_id: int) -> None:
         self._accepted_parts.pop(execution_id, None)

@@ -12,13 +12,13 @@ from typing import Any
 
 from bot import blocks
 from bot.jobs import Abandon, Handler, JobKind, RetryLater
-from bot.journey.context import JUMIO_RETRIES, Context
+from bot.journey.context import JUMIO_RETRIES, Context, PhotoPath, local_status
 from bot.journey.delivery import Delivery
 from bot.journey.results import Results
 from bot.jumio import AuthenticationFailed, Forbidden, InvalidRequest, NotFound
 from bot.keywords import part_for_file
-from bot.slack_files import FileRejected, check_photo, download, precheck
-from storage import FINAL_STATUSES, Execution, Status, Upload, UploadState
+from bot.slack_files import FileRejected, Photo, check_photo, download, precheck
+from storage import JUMIO_FINAL_STATUSES, Execution, Status, Upload, UploadState
 
 # What a relay needs of a Slack file: no more (no thumbnails, no permalinks).
 FILE_FIELDS = ("id", "name", "title", "mimetype", "filetype", "size", "url_private_download")
@@ -31,6 +31,7 @@ class Relay:
     execution: int
     upload: int
     file: dict[str, Any]  # FILE_FIELDS of the Slack file
+    round: int = 0  # 1: the relay of a photo held until the customer consented
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,8 @@ class Finalize:
     by: str | None  # who pressed Submit; None when every photo was in
 
 
-RELAY_PHOTO = JobKind("relay_photo", Relay, title="Sending the photo to Jumio", dedupe=lambda p: f"relay:{p.upload}",
-                      retry=JUMIO_RETRIES)
+RELAY_PHOTO = JobKind("relay_photo", Relay, title="Sending the photo to Jumio",
+                      dedupe=lambda p: f"relay:{p.upload}:{p.round}", retry=JUMIO_RETRIES)
 FINALIZE = JobKind("finalize", Finalize, title="Submitting to Jumio", dedupe=lambda p: f"finalize:{p.execution}",
                    retry=JUMIO_RETRIES)
 
@@ -85,6 +86,8 @@ class Photos:
                 reason = precheck(file)
                 if reason is None and execution.status not in (Status.PENDING, Status.INITIATED):
                     reason = blocks.closed_reason(execution)
+                if reason is None and self.ctx.photo_path(execution) is PhotoPath.CLOSED:
+                    reason = blocks.PHOTO_PATH_CLOSED
                 if reason is not None:
                     store.record_upload_rejected(upload.id, reason)
                     store.audit(user_id, "photo_rejected", execution.id, reason)
@@ -145,6 +148,10 @@ class Photos:
         if execution.status != Status.INITIATED:
             await self._reject(execution, upload.id, filename, blocks.closed_reason(execution))
             return
+        path = self.ctx.photo_path(execution)
+        if path is PhotoPath.CLOSED:
+            await self._reject(execution, upload.id, filename, blocks.PHOTO_PATH_CLOSED)
+            return
         part = upload.part
         # The same execution also has a Web Client link: Jumio does not say whether WEB and API uploads may be mixed
         # in one execution (reference §2.3, UNCONFIRMED and risky); agents are told to use one path per verification.
@@ -152,28 +159,19 @@ class Photos:
         if credential is None or credential.api_token is None:
             await self._reject(execution, upload.id, filename, blocks.part_not_taken(part))
             return
-        file = payload.file
-        try:
-            if not file.get("url_private_download"):
-                info = await self.delivery.slack("files_info", file=file["id"])
-                file = {**file, **info["file"]}
-            downloaded = await download(self.ctx.http, file["url_private_download"], self.ctx.options.bot_token,
-                                        extra_hosts=self.ctx.options.slack_hosts, declared_size=file.get("size"))
-            photo = check_photo(downloaded.content)
-        except FileRejected as rejected:
-            await self._reject(execution, upload.id, filename, rejected.reason)
+        if path is PhotoPath.NEEDS_CONSENT:
+            await self._check_and_hold(execution, upload, payload.file, filename)
             return
-        except Abandon as abandon:
-            await self._reject(execution, upload.id, filename, abandon.reason.split(": ", 1)[-1] + ".")
+        fetched = await self._fetch(execution, upload, payload.file)
+        if fetched is None:
             return
-        digest = downloaded.sha256
-        del downloaded
+        photo, digest, filename = fetched
         if not store.mark_upload_sending(upload.id):
             return
         try:
-            await self.ctx.jumio.upload_part(credential.parts[part.lower()], credential.api_token, photo.content,
-                                             filename=f"{part.lower()}.{'jpg' if photo.format == 'JPEG' else 'png'}",
-                                             content_type=photo.content_type)
+            answer = await self.ctx.jumio.upload_part(
+                credential.parts[part.lower()], credential.api_token, photo.content,
+                filename=f"{part.lower()}.{'jpg' if photo.format == 'JPEG' else 'png'}", content_type=photo.content_type)
         except BaseException as exc:
             # Still alive: Jumio's answer (or its absence) is known here, so the next attempt may send again.
             store.mark_upload_unsent(upload.id)
@@ -186,12 +184,56 @@ class Photos:
 
         size = len(photo.content)
         del photo
+        store.refresh_credential(credential.credential_id, api_token=answer.api_token, finalize_url=answer.finalize_url,
+                                 parts=answer.parts)
         replaced = store.record_upload_done(upload.id, part=part, sha256=digest, size=size)
         store.audit(upload.uploaded_by or "unknown", "photo_uploaded", execution.id,
                     f"{part} from Slack file {upload.slack_file_id}, {size} bytes, sha256 {digest[:12]}")
         await self.delivery.say_in_thread(execution, blocks.part_received(part, bool(replaced), filename))
         await self.delivery.redraw_root(execution)
         self._submit_when_complete(execution)
+
+    async def _fetch(self, execution: Execution, upload: Upload, file: dict[str, Any]
+                     ) -> tuple[Photo, str, str] | None:
+        """The photo from Slack, judged by its bytes (with its SHA-256 and name); None when it was rejected (the
+        thread was told why)."""
+        filename = file.get("name") or "the file"
+        try:
+            if not file.get("url_private_download"):
+                info = await self.delivery.slack("files_info", file=file["id"])
+                file = {**file, **info["file"]}
+                filename = file.get("name") or filename
+            downloaded = await download(self.ctx.http, file["url_private_download"], self.ctx.options.bot_token,
+                                        extra_hosts=self.ctx.options.slack_hosts, declared_size=file.get("size"))
+            photo = check_photo(downloaded.content)
+        except FileRejected as rejected:
+            await self._reject(execution, upload.id, filename, rejected.reason)
+            return None
+        except Abandon as abandon:
+            await self._reject(execution, upload.id, filename, abandon.reason.split(": ", 1)[-1] + ".")
+            return None
+        return photo, downloaded.sha256, filename
+
+    async def _check_and_hold(self, execution: Execution, upload: Upload, file: dict[str, Any], filename: str
+                              ) -> None:
+        """Before the customer's consent: judge the photo now (so the agent hears at once that a PDF will not do),
+        drop its bytes, and keep only the claim until the consent opens the path."""
+        fetched = await self._fetch(execution, upload, file)
+        if fetched is None:
+            return
+        photo, _digest, filename = fetched
+        del photo
+        if self.ctx.store.mark_upload_held(upload.id, execution.id):
+            self.ctx.store.audit(upload.uploaded_by or "unknown", "photo_held", execution.id,
+                                 f"{upload.part} from Slack file {upload.slack_file_id}, until the customer consents")
+            await self.delivery.say_in_thread(execution, blocks.photo_held(upload.part or "", filename))
+
+    def release_held(self, origin: Execution, api: Execution) -> None:
+        """The customer consented and `api` takes photos: what waited on `origin` goes to it (within the caller's
+        transaction)."""
+        for upload in self.ctx.store.move_waiting_uploads(origin.id, api.id):
+            if upload.part is not None:
+                self.ctx.queue.add(RELAY_PHOTO, Relay(api.id, upload.id, {"id": upload.slack_file_id}, round=1))
 
     def _submit_when_complete(self, execution: Execution) -> None:
         """Every photo the workflow takes is in: queue the submit (once, whoever asks)."""
@@ -219,12 +261,16 @@ class Photos:
             raise Abandon("the verification has no way to submit through the API")
         try:
             await self.ctx.jumio.finalize(credential.finalize_url, credential.api_token)
+        except NotFound:
+            await self.results.forgotten(execution)
+            return
         except (AuthenticationFailed, Forbidden):
             # A finalize whose answer was lost is refused the second time: ask Jumio where it stands.
-            status = await self.ctx.jumio.get_status(execution.account_id or "", execution.workflow_execution_id or "")
-            if status.status == Status.INITIATED:
+            answer = await self.ctx.jumio.get_status(execution.account_id or "", execution.workflow_execution_id or "")
+            status = local_status(answer.status)
+            if status == Status.INITIATED:
                 raise
-            if status.status in FINAL_STATUSES:
+            if status in JUMIO_FINAL_STATUSES:
                 self.results.fetch_later(execution)
                 return
         if not store.mark_finalized(execution.id):

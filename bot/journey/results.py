@@ -16,9 +16,16 @@ from bot import blocks
 from bot.jobs import Handler, JobKind, RetryPolicy
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, local_status
 from bot.journey.delivery import Delivery
-from storage import FINAL_STATUSES, Execution, Status
+from bot.jumio import NotFound
+from storage import JUMIO_FINAL_STATUSES as FINAL_STATUSES
+from storage import Execution, Status
 
 log = logging.getLogger("bot.journey")
+
+# After Jumio's ten polls (reference §6), the sweep asks about a submitted verification less and less often, and
+# stops after this many days with a word in the thread (a late callback is still taken).
+SWEEP_GIVES_UP_AFTER_DAYS = 3
+SLOWEST_SWEEP = 6 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -68,11 +75,16 @@ class Results:
         first and last step), each right after its link expires, and a submitted one once its polls are over."""
         schedule = self.ctx.options.poll_schedule
         store = self.ctx.store
+        give_up_after = SWEEP_GIVES_UP_AFTER_DAYS * 86400.0
         with store.transaction():
             due = store.claim_status_checks(shortest=schedule[0], longest=schedule[-1], polled_for=sum(schedule),
-                                            limit=limit)
+                                            limit=limit, callbacks=self.ctx.options.callback_url is not None,
+                                            give_up_after=give_up_after, slowest=max(SLOWEST_SWEEP, schedule[-1]))
             for execution in due:
                 self.ctx.queue.add(CHECK_STATUS, OfExecution(execution.id))
+            for execution in store.claim_given_up_checks(give_up_after):
+                self.delivery.say_in_thread_later(execution, blocks.stopped_asking(execution.customer_ref,
+                                                                                   SWEEP_GIVES_UP_AFTER_DAYS))
         return len(due)
 
     async def sweep_forever(self) -> None:
@@ -87,9 +99,25 @@ class Results:
 
     # --- jobs -------------------------------------------------------------------------------------------------
 
+    async def forgotten(self, execution: Execution) -> None:
+        """Jumio answered 404 for the execution (deleted in Jumio's portal, or a simulator restarted): it cannot be
+        finished, so it is final, the thread says what to do, and nobody asks Jumio about it again."""
+        store = self.ctx.store
+        with store.transaction():
+            gone = store.record_gone(execution.id)
+            if gone:
+                store.audit("jumio", "not_found", execution.id, "Jumio answered 404; the verification ended")
+        if gone:
+            await self.delivery.say_in_thread(execution, blocks.jumio_forgot(execution.customer_ref))
+            await self.delivery.redraw_root(execution)
+
     async def _ask_status(self, execution: Execution) -> Status | None:
         """Jumio's status of a waiting execution; a final one is fetched and reported, ACQUIRED is recorded."""
-        answer = await self.ctx.jumio.get_status(execution.account_id or "", execution.workflow_execution_id or "")
+        try:
+            answer = await self.ctx.jumio.get_status(execution.account_id or "", execution.workflow_execution_id or "")
+        except NotFound:
+            await self.forgotten(execution)
+            return Status.GONE
         status = local_status(answer.status)
         if status in FINAL_STATUSES:
             await self._fetch_and_report(execution)
@@ -102,7 +130,7 @@ class Results:
         execution = self.ctx.store.execution(payload.execution)
         if execution.is_final or not execution.workflow_execution_id:
             return
-        if await self._ask_status(execution) in FINAL_STATUSES:
+        if await self._ask_status(execution) in (*FINAL_STATUSES, Status.GONE):
             return
         schedule = self.ctx.options.poll_schedule
         if payload.attempt + 1 < len(schedule):
@@ -128,7 +156,12 @@ class Results:
 
     async def _fetch_and_report(self, execution: Execution) -> None:
         store = self.ctx.store
-        details = await self.ctx.jumio.get_details(execution.account_id or "", execution.workflow_execution_id or "")
+        try:
+            details = await self.ctx.jumio.get_details(execution.account_id or "",
+                                                       execution.workflow_execution_id or "")
+        except NotFound:
+            await self.forgotten(execution)
+            return
         status = local_status(details.status)
         if status == Status.ACQUIRED and execution.status == Status.INITIATED:
             store.record_status(execution.id, Status.ACQUIRED)

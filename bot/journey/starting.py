@@ -8,6 +8,7 @@ New link ──► new_link (paced): PUT /accounts/{id}, a new execution for the
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from bot.jobs import Abandon, Handler, JobKind, Pacing
 from bot.journey.context import JUMIO_RETRIES, Context
 from bot.journey.delivery import Delivery
 from bot.jumio import AccountRequest, AccountSession, InvalidRequest
-from storage import Execution, Status
+from storage import Consent, Execution, Status
 
 # Jumio's default tenant limit for account creation and update (reference §2): shared by both kinds.
 JUMIO_ACCOUNTS = Pacing("jumio-accounts", per_second=1.0)
@@ -59,6 +60,8 @@ class Starting:
     def __init__(self, ctx: Context, delivery: Delivery) -> None:
         self.ctx = ctx
         self.delivery = delivery
+        # A consent link for the photo path, given with the Web Client link (wired by the journey; None: none).
+        self.consent_link: Callable[[Execution, str], str | None] = lambda _execution, _user: None
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
         return {START: self._start, CREATE_ACCOUNT: self._create_account, NEW_LINK: self._new_link,
@@ -109,7 +112,7 @@ class Starting:
     async def _create_account(self, payload: Start) -> None:
         execution = self.ctx.store.execution(payload.execution)
         if execution.workflow_execution_id is None:
-            self._record_session(execution, await self._open_session(execution), payload.requested_by)
+            self.record_session(execution, await self._open_session(execution), payload.requested_by)
         await self._announce(execution, payload.requested_by, payload.supporting_data)
 
     async def _new_link(self, payload: NewLink) -> None:
@@ -124,7 +127,7 @@ class Starting:
             )
         if execution.workflow_execution_id is None:
             await self.delivery.say_in_thread(execution, blocks.new_link_started(payload.by))
-            self._record_session(execution, await self._open_session(execution), payload.by)
+            self.record_session(execution, await self._open_session(execution), payload.by)
             store.audit(payload.by, "new_link", execution.id, f"replaces #{previous.id}")
         await self._announce(execution, payload.by, None)
 
@@ -164,13 +167,17 @@ class Starting:
             self.ctx.store.record_failure(execution.id, reason, give_up=True)
             raise Abandon(reason) from None
 
-    def _record_session(self, execution: Execution, session: AccountSession, requested_by: str) -> None:
+    def record_session(self, execution: Execution, session: AccountSession, requested_by: str, *,
+                       consent: Consent | None = None) -> None:
+        """Keep what Jumio answered for a new execution. One made with the customer's consent takes the photos:
+        its Web Client link is not kept (one path per execution: mixing them is UNCONFIRMED, reference §2.3)."""
         store = self.ctx.store
         store.record_account(
             execution.id,
             account_id=session.account_id,
             workflow_execution_id=session.execution_id,
-            web_href=session.web_href,
+            web_href=None if consent else session.web_href,
+            api_consent=consent.id if consent else None,
             web_expires_at=time.time() + self.ctx.options.token_lifetime_seconds,
             created_by=requested_by,
             customer_ref=execution.customer_ref,
@@ -207,7 +214,7 @@ class Starting:
         if not web_href:
             return
         await self.delivery.tell_privately(execution, user_id, blocks.link_message(
-            execution.customer_ref, web_href, execution.web_expires_at))
+            execution.customer_ref, web_href, execution.web_expires_at, self.consent_link(execution, user_id)))
         self.ctx.store.audit(user_id, "link_sent", execution.id, "ephemeral to the requesting agent")
 
     async def failed(self, kind: JobKind[Any], payload: Any, execution: Execution, reason: str) -> None:

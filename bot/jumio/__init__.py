@@ -27,11 +27,12 @@ from bot.jumio.models import (
     ExecutionDetails,
     ExecutionStatus,
     UploadResult,
+    WorkflowStatus,
 )
 
 __all__ = [
     "ACQUIRED", "DECISION_TYPES", "INITIATED", "PROCESSED", "SESSION_EXPIRED", "TOKEN_EXPIRED", "WORKFLOW_STATUSES",
     "AccountRequest", "AccountSession", "AuthenticationFailed", "CapabilityResult", "Credential", "ExecutionDetails",
     "ExecutionStatus", "Forbidden", "InvalidRequest", "InvalidResponse", "JumioClient", "JumioError", "NotFound",
-    "Pacer", "RateLimited", "ServerError", "Unreachable", "UploadResult",
+    "Pacer", "RateLimited", "ServerError", "Unreachable", "UploadResult", "WorkflowStatus",
 ]

@@ -169,8 +169,10 @@ class JumioClient:
     async def finalize(self, finalize_url: str, api_token: str) -> None:
         """PUT the credential's workflow-execution URL with no body: Jumio starts processing."""
         # Whether Jumio refuses an incomplete set here (Submit without a back side) or accepts it and labels the
-        # result is UNCONFIRMED (reference §5); either way the answer reaches the thread.
-        await self._call("PUT", finalize_url, token=api_token, content=b"")
+        # result is UNCONFIRMED (reference §5); either way the answer reaches the thread. Jumio lists Accept and
+        # Content-Type (JSON) as required on this body-less PUT and answers 403 without them (reference §5).
+        await self._call("PUT", finalize_url, token=api_token, content=b"",
+                         extra_headers={"Content-Type": "application/json"})
 
     async def get_status(self, account_id: str, execution_id: str) -> ExecutionStatus:
         body = await self._call(
@@ -218,13 +220,14 @@ class JumioClient:
     # --- transport -------------------------------------------------------------------------------------------
 
     async def _call(self, method: str, url: str, *, token: Any = _OAUTH, paced: bool = False,
-                    timeout: float | None = None, **kwargs: Any) -> Any:
+                    timeout: float | None = None, extra_headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
         refreshed = False
         while True:
             bearer = await self._access_token(force=refreshed) if token is _OAUTH else token
+            headers = {"Authorization": f"Bearer {bearer}", "Accept": "application/json", **(extra_headers or {})}
             try:
                 return await self._send_with_retries(
-                    method, url, headers={"Authorization": f"Bearer {bearer}", "Accept": "application/json"},
+                    method, url, headers=headers,
                     paced=paced, timeout=timeout, call=f"{method} {urlsplit(url).path}", **kwargs,
                 )
             except AuthenticationFailed:

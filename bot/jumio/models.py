@@ -7,17 +7,25 @@ Extracted personal data in a details answer is never read into these types.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from bot.jumio.exceptions import InvalidResponse
 
-# Workflow statuses (reference §6).
-INITIATED = "INITIATED"
-ACQUIRED = "ACQUIRED"
-PROCESSED = "PROCESSED"
-SESSION_EXPIRED = "SESSION_EXPIRED"
-TOKEN_EXPIRED = "TOKEN_EXPIRED"
-WORKFLOW_STATUSES = (INITIATED, ACQUIRED, PROCESSED, SESSION_EXPIRED, TOKEN_EXPIRED)
+
+class WorkflowStatus(StrEnum):
+    """Jumio's workflow statuses (reference §6); the bot maps them to its own in one place (the journey)."""
+
+    INITIATED = "INITIATED"
+    ACQUIRED = "ACQUIRED"
+    PROCESSED = "PROCESSED"
+    SESSION_EXPIRED = "SESSION_EXPIRED"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+
+
+INITIATED, ACQUIRED, PROCESSED = WorkflowStatus.INITIATED, WorkflowStatus.ACQUIRED, WorkflowStatus.PROCESSED
+SESSION_EXPIRED, TOKEN_EXPIRED = WorkflowStatus.SESSION_EXPIRED, WorkflowStatus.TOKEN_EXPIRED
+WORKFLOW_STATUSES = tuple(WorkflowStatus)
 DECISION_TYPES = ("PASSED", "REJECTED", "WARNING", "NOT_EXECUTED")
 
 
@@ -120,14 +128,24 @@ def _credential(item: dict[str, Any]) -> Credential:
 
 @dataclass(frozen=True)
 class UploadResult:
+    """Jumio's answer to a part upload: the credential's token and URLs as they are now (reference §3). Public
+    clients use the latest answer's; whether Jumio rotates them is UNCONFIRMED, so the bot keeps the latest."""
+
     account_id: str
     execution_id: str
+    api_token: str | None = field(default=None, repr=False)
+    parts: dict[str, str] = field(default_factory=dict)
+    finalize_url: str | None = None
 
     @classmethod
     def from_json(cls, body: Any) -> UploadResult:
         try:
-            return cls(account_id=str(body["account"]["id"]), execution_id=str(body["workflowExecution"]["id"]))
-        except (KeyError, TypeError) as exc:
+            api = body.get("api") or {}
+            return cls(account_id=str(body["account"]["id"]), execution_id=str(body["workflowExecution"]["id"]),
+                       api_token=api.get("token") or None,
+                       parts={str(k).lower(): str(v) for k, v in (api.get("parts") or {}).items()},
+                       finalize_url=api.get("workflowExecution") or None)
+        except (KeyError, TypeError, AttributeError) as exc:
             raise InvalidResponse(f"the upload answer lacks {exc}") from None
 
 

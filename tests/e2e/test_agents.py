@@ -30,7 +30,7 @@ async def test_people_who_may_not_use_the_bot_are_refused_politely(world: World)
 
 
 async def test_same_customer_already_open(world: World) -> None:
-    await world.start("CUST-TWICE")
+    await world.start("CUST-TWICE", consent=False)
     answer = await world.slack.command("CUST-TWICE", user="UAGENT2")
     assert "already has an open verification" in answer["text"] and "<@UAGENT1>" in answer["text"]
     assert len(world.store.executions_for_customer("CUST-TWICE")) == 1

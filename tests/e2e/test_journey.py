@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.local import LocalOptions, LocalWorld
+from bot.local import LocalOptions, LocalWorld, consent_for
 from bot.sandbox.images import sample_photo
 from tests.conftest import wait_until
 from tests.world import World
@@ -40,8 +40,11 @@ async def test_api_channel_path(world: World) -> None:
     final_root = await wait_until(lambda: next((m for m in world.slack.root_messages() if m.ts == root.ts
                                                 and "PASSED" in m.all_text()), None))
     assert final_root.edits >= 3
-    actions = [e.action for e in world.store.audit_trail(execution.id)]
-    for expected in ("start", "account_created", "link_sent", "photo_uploaded", "submitted", "result"):
+    first = world.store.execution(execution.replaces or 0)  # the Web Client's execution, closed by the consent
+    assert first.status == "SUPERSEDED" and world.jumio.executions[first.workflow_execution_id].deleted
+    actions = [e.action for e in world.store.audit_trail(first.id) + world.store.audit_trail(execution.id)]
+    for expected in ("start", "account_created", "link_sent", "consent_given", "execution_deleted", "photo_uploaded",
+                     "submitted", "result"):
         assert expected in actions
     assert world.store.web_href(execution.id) is None
     assert all(c.api_token is None for c in world.store.credentials(execution.id))
@@ -64,7 +67,7 @@ async def test_passport_path_with_submit(world: World) -> None:
 async def test_web_client_path(world: World) -> None:
     import httpx
 
-    execution, root = await world.start("CUST-WEB")
+    execution, root = await world.start("CUST-WEB", consent=False)  # Jumio's page asks for its own consent
     href = world.web_href("CUST-WEB")
     token = href.split("authorizationToken=")[1].split("&")[0]
     async with httpx.AsyncClient() as customer:
@@ -109,12 +112,13 @@ async def test_expiry_and_new_link(world: World) -> None:
     assert replacement.workflow_execution_id != execution.workflow_execution_id
     assert replacement.thread_ts == root.ts and replacement.started_by == "UAGENT2"
     await wait_until(lambda: len(world.links("CUST-EXPIRE", user="UAGENT2")) > links_before)
-    assert len(world.jumio.accounts[execution.account_id]) == 2  # one new execution, not two
-    # Photos in the same thread now go to the new execution.
+    assert len(world.jumio.accounts[execution.account_id]) == 3  # web link, consented, one new: not two new
+    # Photos in the same thread now go to the new execution, once the customer consents again (every journey).
     await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
                       ("face.png", sample_photo("face")), user="UAGENT2")
+    await consent_for(world.slack, world.store, "CUST-EXPIRE", user="UAGENT2")
     decided = await world.decided("CUST-EXPIRE")
-    assert decided.id == replacement.id and decided.decision_type == "PASSED"
+    assert decided.replaces == replacement.id and decided.decision_type == "PASSED"
     assert "new_link" in [e.action for e in world.store.audit_trail(replacement.id)]
 
 
@@ -157,8 +161,8 @@ async def test_polling_without_callbacks(world: World) -> None:
 
 
 async def test_web_client_path_without_callbacks_is_found_by_the_sweep(world: World) -> None:
-    world.jumio.config.callbacks_enabled = False
-    execution, _root = await world.start("CUST-WEB-QUIET")
+    world.without_callbacks()
+    execution, _root = await world.start("CUST-WEB-QUIET", consent=False)
     await world.complete_on_web("CUST-WEB-QUIET")
     await world.bot.runner.run_until_idle()
     assert world.store.execution(execution.id).status == "INITIATED"  # nobody told the bot

@@ -25,6 +25,8 @@ from bot.sandbox.jumio import Fault
 from tests.conftest import CLIENT_SECRET, Sandbox
 
 ACCOUNTS = "/api/v1/accounts"
+CONSENT = {"userIp": "203.0.113.7", "userLocation": {"country": "USA"},
+           "consent": {"obtained": "yes", "obtainedAt": "2026-12-02T10:00:00.000Z"}}
 
 
 def _account_calls(sandbox: Sandbox) -> list[int]:
@@ -32,7 +34,7 @@ def _account_calls(sandbox: Sandbox) -> list[int]:
 
 
 def _request(reference: str = "CUST-1") -> AccountRequest:
-    return AccountRequest(customer_reference=reference, workflow_key=10011)
+    return AccountRequest(user_consent=CONSENT, customer_reference=reference, workflow_key=10011)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 429])
@@ -96,7 +98,7 @@ async def test_client_errors_are_never_retried(jumio: JumioClient, sandbox: Sand
 
 async def test_400_carries_jumios_message(jumio: JumioClient, sandbox: Sandbox) -> None:
     with pytest.raises(InvalidRequest) as error:
-        await jumio.create_account(AccountRequest(customer_reference="CUST;42", workflow_key=10011))
+        await jumio.create_account(AccountRequest(user_consent=CONSENT, customer_reference="CUST;42", workflow_key=10011))
     assert error.value.status == 400
     assert error.value.jumio_message == "customerInternalReference contains characters that are not allowed"
     assert "POST /api/v1/accounts" in str(error.value)
@@ -105,7 +107,7 @@ async def test_400_carries_jumios_message(jumio: JumioClient, sandbox: Sandbox) 
 
 async def test_unknown_workflow_key_is_refused(jumio: JumioClient) -> None:
     with pytest.raises(InvalidRequest) as error:
-        await jumio.create_account(AccountRequest(customer_reference="CUST-1", workflow_key=99999))
+        await jumio.create_account(AccountRequest(user_consent=CONSENT, customer_reference="CUST-1", workflow_key=99999))
     assert "99999" in (error.value.jumio_message or "")
 
 

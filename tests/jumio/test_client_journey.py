@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import pytest
@@ -9,6 +10,11 @@ import pytest
 from bot.jumio import AccountRequest, AuthenticationFailed, ExecutionDetails, InvalidRequest, JumioClient
 from bot.sandbox.images import jpeg_header, sample_photo
 from tests.conftest import CallbackReceiver, Sandbox
+
+# What the consent page records, as Jumio takes it (reference §2.1): without it Jumio refuses API-channel photos.
+CONSENT = {"userIp": "203.0.113.7", "userLocation": {"country": "USA", "state": "IL"},
+           "consent": {"obtained": "yes", "obtainedAt": "2026-12-02T10:00:00.000Z"}}
+consented = functools.partial(AccountRequest, user_consent=CONSENT)
 
 
 async def _upload_photos(jumio: JumioClient, session, parts: tuple[str, ...]) -> dict[str, str]:
@@ -27,7 +33,7 @@ async def _upload_photos(jumio: JumioClient, session, parts: tuple[str, ...]) ->
 async def test_create_upload_finalize_callback_details(jumio: JumioClient, sandbox: Sandbox,
                                                         callbacks: CallbackReceiver) -> None:
     session = await jumio.create_account(
-        AccountRequest(customer_reference="CUST-42", workflow_key=10011, user_reference="agent-U1",
+        consented(customer_reference="CUST-42", workflow_key=10011, user_reference="agent-U1",
                        callback_url=callbacks.url, token_lifetime="1d", locale="de")
     )
     assert session.web_href and "authorizationToken=" in session.web_href and "locale=de" in session.web_href
@@ -62,7 +68,7 @@ async def test_create_upload_finalize_callback_details(jumio: JumioClient, sandb
 
 async def test_prepared_data_variant(jumio: JumioClient, sandbox: Sandbox, callbacks: CallbackReceiver) -> None:
     session = await jumio.create_account(
-        AccountRequest(customer_reference="CUST-DATA-1", workflow_key=10163, callback_url=callbacks.url)
+        consented(customer_reference="CUST-DATA-1", workflow_key=10163, callback_url=callbacks.url)
     )
     data_credential = session.credential_for_part("PREPARED_DATA")
     assert data_credential is not None and data_credential.category == "DATA"
@@ -83,7 +89,7 @@ async def test_prepared_data_variant(jumio: JumioClient, sandbox: Sandbox, callb
 
 
 async def test_bad_prepared_data_is_refused_with_jumios_message(jumio: JumioClient) -> None:
-    session = await jumio.create_account(AccountRequest(customer_reference="CUST-DATA-2", workflow_key=10163))
+    session = await jumio.create_account(consented(customer_reference="CUST-DATA-2", workflow_key=10163))
     credential = session.credential_for_part("PREPARED_DATA")
     with pytest.raises(InvalidRequest) as error:
         await jumio.upload_prepared_data(credential.part_url("PREPARED_DATA"), credential.api_token,
@@ -92,8 +98,8 @@ async def test_bad_prepared_data_is_refused_with_jumios_message(jumio: JumioClie
 
 
 async def test_update_account_starts_a_new_execution_for_the_same_account(jumio: JumioClient) -> None:
-    first = await jumio.create_account(AccountRequest(customer_reference="CUST-7", workflow_key=10011))
-    second = await jumio.update_account(first.account_id, AccountRequest(customer_reference="CUST-7",
+    first = await jumio.create_account(consented(customer_reference="CUST-7", workflow_key=10011))
+    second = await jumio.update_account(first.account_id, consented(customer_reference="CUST-7",
                                                                          workflow_key=10011))
     assert second.account_id == first.account_id
     assert second.execution_id != first.execution_id
@@ -111,7 +117,7 @@ async def test_update_account_starts_a_new_execution_for_the_same_account(jumio:
 )
 async def test_sandbox_decision_rule(jumio: JumioClient, callbacks: CallbackReceiver, reference: str,
                                      parts: tuple[str, ...], decision: str) -> None:
-    session = await jumio.create_account(AccountRequest(customer_reference=reference, workflow_key=10011,
+    session = await jumio.create_account(consented(customer_reference=reference, workflow_key=10011,
                                                         callback_url=callbacks.url))
     await _upload_photos(jumio, session, parts)
     credential = session.credential_for_part("FRONT")
@@ -128,7 +134,7 @@ async def test_sandbox_decision_rule(jumio: JumioClient, callbacks: CallbackRece
 
 
 async def test_finalizing_twice_is_refused_by_jumio(jumio: JumioClient) -> None:
-    session = await jumio.create_account(AccountRequest(customer_reference="CUST-8", workflow_key=10011))
+    session = await jumio.create_account(consented(customer_reference="CUST-8", workflow_key=10011))
     await _upload_photos(jumio, session, ("FRONT", "FACE"))
     credential = session.credential_for_part("FRONT")
     await jumio.finalize(credential.finalize_url, credential.api_token)
@@ -139,7 +145,7 @@ async def test_finalizing_twice_is_refused_by_jumio(jumio: JumioClient) -> None:
 async def test_token_expired_when_the_link_is_never_used(sandbox: Sandbox, jumio: JumioClient,
                                                          callbacks: CallbackReceiver) -> None:
     sandbox.state.config.time_scale = 0.001  # 5m becomes 0.3 s
-    session = await jumio.create_account(AccountRequest(customer_reference="CUST-9", workflow_key=10011,
+    session = await jumio.create_account(consented(customer_reference="CUST-9", workflow_key=10011,
                                                         callback_url=callbacks.url, token_lifetime="5m"))
     body = await callbacks.wait_for(lambda b: b["workflowExecution"]["id"] == session.execution_id)
     assert body["workflowExecution"]["status"] == "TOKEN_EXPIRED"
@@ -155,7 +161,7 @@ async def test_token_expired_when_the_link_is_never_used(sandbox: Sandbox, jumio
 async def test_session_expires_after_idle_once_started(sandbox: Sandbox, jumio: JumioClient,
                                                        callbacks: CallbackReceiver) -> None:
     sandbox.state.config.time_scale = 0.0005  # 15 minutes idle become 0.45 s
-    session = await jumio.create_account(AccountRequest(customer_reference="CUST-10", workflow_key=10011,
+    session = await jumio.create_account(consented(customer_reference="CUST-10", workflow_key=10011,
                                                         callback_url=callbacks.url, token_lifetime="60d"))
     await _upload_photos(jumio, session, ("FRONT",))
     body = await callbacks.wait_for(lambda b: b["workflowExecution"]["id"] == session.execution_id)
@@ -166,7 +172,7 @@ async def test_web_client_page_plays_the_customer(sandbox: Sandbox, jumio: Jumio
                                                   callbacks: CallbackReceiver) -> None:
     import httpx
 
-    session = await jumio.create_account(AccountRequest(customer_reference="CUST-WEB", workflow_key=10011,
+    session = await jumio.create_account(consented(customer_reference="CUST-WEB", workflow_key=10011,
                                                         callback_url=callbacks.url))
     async with httpx.AsyncClient() as browser:
         page = await browser.get(session.web_href)
@@ -185,7 +191,7 @@ async def test_web_client_page_plays_the_customer(sandbox: Sandbox, jumio: Jumio
 async def test_delete_execution_and_account(jumio: JumioClient) -> None:
     from bot.jumio import NotFound
 
-    session = await jumio.create_account(AccountRequest(customer_reference="CUST-11", workflow_key=10011))
+    session = await jumio.create_account(consented(customer_reference="CUST-11", workflow_key=10011))
     await jumio.delete_execution(session.account_id, session.execution_id)
     with pytest.raises(NotFound):
         await jumio.get_status(session.account_id, session.execution_id)
@@ -205,7 +211,7 @@ async def test_delete_execution_and_account(jumio: JumioClient) -> None:
     ],
 )
 async def test_sandbox_refuses_what_jumio_refuses(jumio: JumioClient, content: bytes, reason: str) -> None:
-    session = await jumio.create_account(AccountRequest(customer_reference="CUST-12", workflow_key=10011))
+    session = await jumio.create_account(consented(customer_reference="CUST-12", workflow_key=10011))
     credential = session.credential_for_part("FRONT")
     with pytest.raises(InvalidRequest) as error:
         await jumio.upload_part(credential.part_url("FRONT"), credential.api_token, content, filename="x.jpg",
@@ -214,7 +220,7 @@ async def test_sandbox_refuses_what_jumio_refuses(jumio: JumioClient, content: b
 
 
 async def test_upload_over_15_mb_is_refused(jumio: JumioClient) -> None:
-    session = await jumio.create_account(AccountRequest(customer_reference="CUST-13", workflow_key=10011))
+    session = await jumio.create_account(consented(customer_reference="CUST-13", workflow_key=10011))
     credential = session.credential_for_part("FRONT")
     content = jpeg_header(1000, 800, b"\x00" * (15 * 1024 * 1024))
     with pytest.raises(InvalidRequest) as error:
@@ -224,7 +230,7 @@ async def test_upload_over_15_mb_is_refused(jumio: JumioClient) -> None:
 
 
 async def test_another_credentials_token_is_refused(jumio: JumioClient) -> None:
-    session = await jumio.create_account(AccountRequest(customer_reference="CUST-14", workflow_key=10011))
+    session = await jumio.create_account(consented(customer_reference="CUST-14", workflow_key=10011))
     front = session.credential_for_part("FRONT")
     face = session.credential_for_part("FACE")
     with pytest.raises(AuthenticationFailed):
@@ -235,5 +241,61 @@ async def test_another_credentials_token_is_refused(jumio: JumioClient) -> None:
 async def test_wrong_client_secret_is_refused_by_the_token_endpoint(sandbox: Sandbox) -> None:
     async with sandbox.client(client_secret="not-the-secret") as client:
         with pytest.raises(AuthenticationFailed):
-            await client.create_account(AccountRequest(customer_reference="CUST-15", workflow_key=10011))
+            await client.create_account(consented(customer_reference="CUST-15", workflow_key=10011))
     assert sandbox.state.executions == {}
+
+
+async def test_jumio_refuses_api_photos_without_the_customers_consent(jumio: JumioClient) -> None:
+    """Reference §5a: a transaction sent without the consent parameters is rejected (how: UNCONFIRMED; a 403 here)."""
+    from bot.jumio import Forbidden
+
+    session = await jumio.create_account(AccountRequest(customer_reference="CUST-NOCONSENT", workflow_key=10011))
+    credential = session.credential_for_part("FRONT")
+    assert credential is not None
+    with pytest.raises(Forbidden, match="consent"):
+        await jumio.upload_part(credential.part_url("FRONT") or "", credential.api_token or "", sample_photo("front"),
+                                filename="front.png", content_type="image/png")
+
+
+@pytest.mark.parametrize(("consent", "words"), [
+    ({"userLocation": {"country": "US"}, "consent": {"obtained": "yes", "obtainedAt": "2026-12-02T10:00:00.000Z"}},
+     "alpha-3"),
+    ({"userLocation": {"country": "USA"}, "consent": {"obtained": "yes", "obtainedAt": "2026-12-02 10:00"}},
+     "obtainedAt"),
+    ({"userIp": "not-an-ip", "userLocation": {"country": "DEU"}, "consent": {"obtained": "yes",
+                                                                             "obtainedAt": "2026-12-02T10:00:00.000Z"}},
+     "userIp"),
+])
+async def test_a_malformed_user_consent_is_refused(jumio: JumioClient, consent: dict, words: str) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        await jumio.create_account(AccountRequest(customer_reference="CUST-BADCONSENT", workflow_key=10011,
+                                                  user_consent=consent))
+    assert words in (refused.value.jumio_message or "")
+
+
+async def test_finalize_without_json_headers_is_forbidden_and_the_client_sends_them(jumio: JumioClient,
+                                                                                  sandbox: Sandbox) -> None:
+    import httpx
+
+    session = await jumio.create_account(consented(customer_reference="CUST-HEADERS", workflow_key=10011))
+    await _upload_photos(jumio, session, ("FRONT", "FACE"))
+    credential = session.credential_for_part("FRONT")
+    assert credential is not None and credential.finalize_url and credential.api_token
+    async with httpx.AsyncClient() as bare:  # what the client sent before: no JSON Content-Type
+        refused = await bare.put(credential.finalize_url, headers={"Authorization": f"Bearer {credential.api_token}",
+                                                                   "User-Agent": "Acme SupportDesk/1.0",
+                                                                   "Accept": "application/json"})
+    assert refused.status_code == 403
+    await jumio.finalize(credential.finalize_url, credential.api_token)
+    assert sandbox.state.executions[session.execution_id].status == "ACQUIRED"
+
+
+async def test_an_upload_answer_has_the_documented_shape(jumio: JumioClient) -> None:
+    session = await jumio.create_account(consented(customer_reference="CUST-SHAPE", workflow_key=10011))
+    credential = session.credential_for_part("FRONT")
+    assert credential is not None
+    answer = await jumio.upload_part(credential.part_url("FRONT") or "", credential.api_token or "",
+                                     sample_photo("front"), filename="front.png", content_type="image/png")
+    assert answer.api_token == credential.api_token
+    assert set(answer.parts) == {"front", "back"} and answer.parts["back"] == credential.part_url("BACK")
+    assert answer.finalize_url == credential.finalize_url

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.local import BotProcess, LocalOptions, LocalWorld
+from bot.local import BotProcess, LocalOptions, LocalWorld, consent_for
 from bot.sandbox.slack import Posted
 from storage import Execution, Store
 from tests.conftest import wait_until
@@ -32,13 +32,15 @@ class ProcessWorld:
         found = self.store.executions_for_customer(reference)
         return found[0] if found else None
 
-    async def started(self, reference: str) -> tuple[Execution, Posted]:
+    async def started(self, reference: str, *, consent: bool = True) -> tuple[Execution, Posted]:
         answer = await self.slack.command(reference)
         assert "Starting" in answer.get("text", ""), answer
         execution = await wait_until(lambda: (e := self.execution(reference)) and e.status == "INITIATED" and e,
                                      timeout=15)
         root = await wait_until(lambda: next((m for m in self.slack.root_messages() if m.ts == execution.thread_ts),
                                              None))
+        if consent:
+            execution = await consent_for(self.slack, self.store, reference, timeout=20)
         return execution, root
 
     def parts_at_jumio(self, execution: Execution) -> dict[str, int]:

@@ -204,7 +204,7 @@ async def test_photo_in_a_thread_the_bot_does_not_own(world: World) -> None:
         (json.dumps({"workflowExecution": {"status": "PROCESSED"}}).encode(), 400, "workflowExecution.id"),
         (b"{" + b" " * (64 * 1024) + b"}", 413, "too large"),
         (json.dumps({"workflowExecution": {"id": "22222222-2222-2222-2222-aaaaaaaaaaaa", "status": "APPROVED"}})
-         .encode(), 400, "not a status Jumio sends"),
+         .encode(), 200, "ignored"),  # Jumio: always answer 200; an undocumented status is ignored
     ],
     ids=["unknown-execution", "malformed-json", "not-an-object", "no-execution-id", "huge-body",
          "status-that-does-not-exist"],
@@ -218,3 +218,18 @@ async def test_callbacks_that_make_no_sense(world: World, body: bytes, status: i
 
     await expect_no_jumio_call(world, act)
     assert world.store.jobs() == [] and world.store.db["audit"].count == 0
+
+
+async def test_a_callback_with_a_status_jumio_does_not_document_is_answered_200_and_ignored(world: World) -> None:
+    execution, _root = await world.start("CUST-ODDCALLBACK", consent=False)
+    audit_before, jobs_before = len(world.store.audit_trail(execution.id)), len(world.store.jobs())
+    body = {"workflowExecution": {"id": execution.workflow_execution_id, "status": "ACQUISITION_PAUSED"},
+            "account": {"id": execution.account_id}}
+
+    async def act() -> None:
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(f"http://127.0.0.1:{world.bot.port}/jumio/callback", json=body)
+        assert answer.status_code == 200 and "ignored" in answer.text
+
+    await expect_no_jumio_call(world, act)
+    assert len(world.store.audit_trail(execution.id)) == audit_before and len(world.store.jobs()) == jobs_before

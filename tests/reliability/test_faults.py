@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from bot.local import consent_for
 from bot.sandbox.images import sample_photo
 from bot.sandbox.jumio import Fault
 from bot.sandbox.slack import ApiFault
@@ -39,11 +40,14 @@ async def test_jumio_faults_are_survived(world: World, faults: list[Fault]) -> N
     execution = await wait_until(lambda: (e := world.store.executions_for_customer("CUST-FAULTS"))
                                  and e[0].status == "INITIATED" and e[0], timeout=20)
     root = next(m for m in world.slack.root_messages() if m.ts == execution.thread_ts)
-    await world.share(root, *THREE)
+    await world.share(root, *THREE)  # before the customer's consent: checked and held
+    await consent_for(world.slack, world.store, "CUST-FAULTS", timeout=20)
     decided = await world.decided("CUST-FAULTS", timeout=20)
-    assert decided.decision_type == "PASSED"
+    assert decided.decision_type == "PASSED" and decided.api_consent is not None
     assert not any(":warning:" in m.text for m in world.slack.thread(root.ts))
-    assert sum(1 for e in world.jumio.executions.values() if e.customer_reference == "CUST-FAULTS") == 1
+    # One account; its first execution (the Web Client link) and the one made with the consent, nothing twice.
+    assert len({e.account_id for e in world.jumio.executions.values() if e.customer_reference == "CUST-FAULTS"}) == 1
+    assert sum(1 for e in world.jumio.executions.values() if e.customer_reference == "CUST-FAULTS") == 2
     await _healthy(world)
 
 
@@ -99,8 +103,8 @@ async def test_account_creation_failing_for_good_offers_retry(world: World) -> N
 
 async def test_a_sweep_check_that_fails_stays_quiet_and_the_next_sweep_asks_again(world: World) -> None:
     """During a Jumio outage the sweep's checks give up without a message in every open thread."""
-    world.jumio.config.callbacks_enabled = False
-    execution, root = await world.start("CUST-SWEEP-DOWN")
+    world.without_callbacks()
+    execution, root = await world.start("CUST-SWEEP-DOWN", consent=False)
     await world.complete_on_web("CUST-SWEEP-DOWN")
     world.jumio.add_fault(Fault(path_contains="/status", status=503, count=10_000))
     await wait_until(lambda: world.bot.journey.enqueue_sweep() == 1)

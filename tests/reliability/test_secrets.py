@@ -4,6 +4,7 @@ goes to Slack only; tokens and links are forgotten once an execution is final; t
 from __future__ import annotations
 
 import logging
+import re
 import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -41,7 +42,7 @@ async def _journey_with_every_kind_of_event(world: World) -> None:
     await world.slack.click("new_link", str(expiring.id), message=notice)
     await wait_until(lambda: (r := world.store.execution_replacing(expiring.id)) and r.status == "INITIATED")
     # The Web Client path.
-    web_execution, _ = await world.start("CUST-SECRET-3")
+    web_execution, _ = await world.start("CUST-SECRET-3", consent=False)
     await world.complete_on_web("CUST-SECRET-3")
     await world.decided("CUST-SECRET-3")
     await world.bot.runner.run_until_idle()
@@ -54,7 +55,13 @@ def _secrets(world: World) -> list[str]:
     found += list(world.jumio.oauth_tokens)
     for held in world.jumio.executions.values():
         found += [held.web_token, held.sdk_token] + [c.api_token for c in held.credentials if c.api_token]
-    return found
+    return found + _consent_tokens(world)
+
+
+def _consent_tokens(world: World) -> list[str]:
+    """The consent links' tokens the agents were given (customer links, like the Web Client's)."""
+    return sorted({token for m in world.slack.state.messages
+                   for token in re.findall(r"/consent/([A-Za-z0-9_-]{20,})", m.all_text())})
 
 
 async def test_no_secret_in_logs_exceptions_or_channels(world: World, caplog: pytest.LogCaptureFixture) -> None:
@@ -76,7 +83,8 @@ async def test_no_secret_in_logs_exceptions_or_channels(world: World, caplog: py
         for text in texts + said:
             assert secret not in text
     # The private link carries its own authorization token and nothing else secret.
-    web_tokens = {held.web_token for held in world.jumio.executions.values()}
+    web_tokens = {held.web_token for held in world.jumio.executions.values()} | set(_consent_tokens(world))
+    assert _consent_tokens(world), "the journey gave consent links"
     for message in link_messages:
         assert message.ephemeral_to is not None
         for secret in set(secrets) - web_tokens:
@@ -95,6 +103,8 @@ async def test_final_executions_forget_tokens_and_links(world: World) -> None:
     path = Path(world.store.path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     data = path.read_bytes() + Path(f"{path}-wal").read_bytes() if Path(f"{path}-wal").exists() else path.read_bytes()
+    for token in _consent_tokens(world):
+        assert token.encode() not in data  # stored hashed
     for held in world.jumio.executions.values():
         if held.status in ("PROCESSED", "TOKEN_EXPIRED", "SESSION_EXPIRED"):
             for credential in held.credentials:
@@ -105,7 +115,7 @@ async def test_final_executions_forget_tokens_and_links(world: World) -> None:
 async def test_no_image_bytes_reach_the_disk(tmp_path: Path, slack_mode: str) -> None:
     """The bot as its own process, with its own working folder and temp folder: after a journey with three photos
     (and one the thread asked about), neither folder holds a byte of them, nor the database."""
-    from bot.local import BotProcess, LocalOptions, LocalWorld, wait_until
+    from bot.local import BotProcess, LocalOptions, LocalWorld, consent_for, wait_until
     from storage import Store
 
     workdir, tempdir = tmp_path / "work", tmp_path / "tmp"
@@ -126,8 +136,11 @@ async def test_no_image_bytes_reach_the_disk(tmp_path: Path, slack_mode: str) ->
                                          and e[0].status == "INITIATED" and e[0], timeout=15)
             files = [world.slack.add_file(f"{part}.png", data) for part, data in photos.items()]
             files.append(world.slack.add_file("IMG_0001.png", png(640, 400, noise_seed=104)))
-            await world.slack.share(files, thread_ts=execution.thread_ts)
-            await wait_until(lambda: store.execution(execution.id).is_final, timeout=15)
+            await world.slack.share(files, thread_ts=execution.thread_ts)  # checked, held for the consent
+            await wait_until(lambda: len([u for u in store.uploads_for(execution.id) if u.state == "held"]) == 3,
+                             timeout=15)
+            api = await consent_for(world.slack, store, "CUST-DISK")
+            await wait_until(lambda: store.execution(api.id).is_final, timeout=15)
         finally:
             store.close()
             await process.terminate()

@@ -133,3 +133,17 @@ def callback_body(execution: SandboxExecution) -> dict[str, Any]:
     if execution.user_reference:
         body["userReference"] = execution.user_reference
     return body
+
+
+def upload_answer(execution: SandboxExecution, credential: Any, origin: str) -> dict[str, Any]:
+    """The answer to a part upload (reference §3): the credential's token, its part URLs and the finalize URL."""
+    base = f"{origin}/api/v1/accounts/{execution.account_id}/workflow-executions/{execution.id}"
+    return {
+        "timestamp": now_iso(),
+        "account": {"id": execution.account_id},
+        "workflowExecution": {"id": execution.id},
+        "api": {"token": credential.api_token,
+                "parts": {classifier.lower(): f"{base}/credentials/{credential.id}/parts/{classifier}"
+                          for classifier in PARTS[credential.category]},
+                "workflowExecution": base},
+    }

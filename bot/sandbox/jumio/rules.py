@@ -57,6 +57,10 @@ def account_body_problem(body: Any, *, strict_callback_urls: bool) -> str | None
         problem = callback_url_problem(body["callbackUrl"], strict=strict_callback_urls)
         if problem:
             return problem
+    if "userConsent" in body:
+        problem = consent_problem(body["userConsent"])
+        if problem:
+            return problem
     web_options = body.get("web")
     if web_options is not None:
         if not isinstance(web_options, dict) or set(web_options) - {"successUrl", "errorUrl", "locale"}:
@@ -138,3 +142,40 @@ def decide(customer_reference: str, received: set[str]) -> str:
     if "FRONT" not in received or "FACE" not in received:
         return "NOT_EXECUTED"
     return "PASSED"
+
+
+CONSENT_OBTAINED = ("yes", "no", "na")
+_OBTAINED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+
+
+def consent_problem(consent: Any) -> str | None:
+    """Why Jumio would refuse a `userConsent` object (reference §2.1), or None."""
+    if not isinstance(consent, dict) or set(consent) - {"userIp", "userLocation", "consent"}:
+        return "userConsent may hold userIp, userLocation and consent only"
+    ip = consent.get("userIp")
+    if ip is not None:
+        try:
+            ipaddress.ip_address(ip)
+        except (TypeError, ValueError):
+            return "userConsent.userIp must be an IP address"
+    location = consent.get("userLocation")
+    if not isinstance(location, dict) or not isinstance(location.get("country"), str) \
+            or not re.fullmatch(r"[A-Z]{3}", location["country"]):
+        return "userConsent.userLocation.country must be an ISO 3166-1 alpha-3 code"
+    state = location.get("state")
+    if state is not None and (not isinstance(state, str) or not 1 <= len(state) <= 100):
+        return "userConsent.userLocation.state must be a string of at most 100 characters"
+    given = consent.get("consent")
+    if not isinstance(given, dict) or given.get("obtained") not in CONSENT_OBTAINED:
+        return "userConsent.consent.obtained must be yes, no or na"
+    if given["obtained"] == "yes" and not (isinstance(given.get("obtainedAt"), str)
+                                           and _OBTAINED_AT.fullmatch(given["obtainedAt"])):
+        return "userConsent.consent.obtainedAt must be YYYY-MM-DDThh:mm:ss.SSSZ when consent was obtained"
+    if location["country"] == "USA" and given["obtained"] == "na":
+        return "userConsent.consent.obtained is mandatory for the USA"
+    return None
+
+
+def consent_given(consent: dict[str, Any] | None) -> bool:
+    """Whether a (valid) `userConsent` says the end user consented."""
+    return consent is not None and (consent.get("consent") or {}).get("obtained") == "yes"

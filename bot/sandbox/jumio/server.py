@@ -40,11 +40,18 @@ from aiohttp import web
 
 from bot.sandbox import serve_app
 from bot.sandbox.images import image_format
-from bot.sandbox.jumio.answers import account_answer, details_body, jumio_problem, now_iso, too_many_requests
+from bot.sandbox.jumio.answers import (
+    account_answer,
+    details_body,
+    jumio_problem,
+    now_iso,
+    too_many_requests,
+    upload_answer,
+)
 from bot.sandbox.jumio.controls import Controls
 from bot.sandbox.jumio.faults import Faults
 from bot.sandbox.jumio.lifecycle import Lifecycle
-from bot.sandbox.jumio.rules import account_body_problem, image_problem, prepared_data_problem
+from bot.sandbox.jumio.rules import account_body_problem, consent_given, image_problem, prepared_data_problem
 from bot.sandbox.jumio.state import (
     MAX_PART_BYTES,
     PARTS,
@@ -211,6 +218,7 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
             ],
             created_at=self.now(),
             expires_at=self.now() + lifetime,
+            user_consent=body.get("userConsent"),
         )
         self.executions[execution.id] = execution
         self.accounts.setdefault(account_id, []).append(execution.id)
@@ -245,6 +253,11 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
             return jumio_problem(401, "Token is no longer valid for this workflow execution")
         if classifier == "PREPARED_DATA":
             return await self._prepared_data(request, execution, credential)
+        if self.config.consent_required and not consent_given(execution.user_consent):
+            # Jumio: "If a transaction is sent to Jumio without the required consent parameters, the transaction
+            # will be rejected" (reference §5a). HOW it refuses (this 403 at upload, or a decision) is UNCONFIRMED.
+            return jumio_problem(403, "End-user consent is missing: send userConsent with the account create or "
+                                      "update of this workflow execution")
         content_type = request.headers.get("Content-Type", "")
         if not content_type.startswith("multipart/form-data"):
             return jumio_problem(400, "Content-Type must be multipart/form-data")
@@ -269,12 +282,7 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
         if problem:
             return jumio_problem(400, problem)
         self._store_part(execution, credential, classifier, data, channel="API")
-        return web.json_response({
-            "timestamp": now_iso(),
-            "account": {"id": execution.account_id},
-            "workflowExecution": {"id": execution.id},
-            "api": {"token": credential.api_token, "parts": {}, "workflowExecution": str(request.url)},
-        })
+        return web.json_response(upload_answer(execution, credential, str(request.url.origin())))
 
     async def _prepared_data(self, request: web.Request, execution: SandboxExecution,
                              credential: SandboxCredential) -> web.Response:
@@ -289,9 +297,7 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
             return jumio_problem(400, problem)
         credential.prepared_data = body
         self._touch(execution)
-        return web.json_response({"timestamp": now_iso(), "account": {"id": execution.account_id},
-                                  "workflowExecution": {"id": execution.id},
-                                  "api": {"token": credential.api_token, "parts": {}}})
+        return web.json_response(upload_answer(execution, credential, str(request.url.origin())))
 
     def _store_part(self, execution: SandboxExecution, credential: SandboxCredential, classifier: str, data: bytes,
                     channel: str) -> None:
@@ -318,6 +324,11 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
         tokens = {c.api_token for c in execution.credentials if c.api_token}
         if self._bearer(request) not in tokens:
             return jumio_problem(401, "Unauthorized")
+        # Jumio lists Accept and Content-Type (JSON) as required on this PUT: "Calls with missing or suspicious
+        # headers ... will result in HTTP status code 403 Forbidden" (reference §5).
+        if not request.headers.get("Content-Type", "").startswith("application/json") \
+                or "application/json" not in request.headers.get("Accept", ""):
+            return jumio_problem(403, "Forbidden: Accept and Content-Type must be application/json")
         body = await request.read()
         if body.strip() not in (b"", b"{}"):
             return jumio_problem(400, "Finalize takes no body")

@@ -44,6 +44,9 @@ class SandboxConfig:
     strict_callback_urls: bool = False
     expiry_check_interval: float = 0.1
     latency: float = 0.0  # seconds added to every Jumio API call (a slow Jumio, for benchmarks)
+    # Jumio refuses API-channel ID and selfie uploads without the end user's consent (reference §5a). False models
+    # a tenant whose agreement makes the integrator the controller (JUMIO_CONSENT=not-required).
+    consent_required: bool = True
     hold_decisions: bool = False  # submitted executions stay ACQUIRED until this is False again (a manual review)
 
 
@@ -103,6 +106,7 @@ class SandboxExecution:
     decision: str | None = None
     finalize_calls: int = 0
     deleted: bool = False
+    user_consent: dict[str, Any] | None = None  # as sent at create or update; valid (rules.consent_problem)
 
     def credential(self, credential_id: str) -> SandboxCredential | None:
         return next((c for c in self.credentials if c.id == credential_id), None)

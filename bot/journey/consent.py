@@ -1,0 +1,187 @@
+"""The customer's consent for the API channel (reference §5a): Jumio takes ID and selfie photos through the API only
+with the end user's own consent, sent as `userConsent` on an account create or update.
+
+photos before consent ──► checked, held ──► consent link privately to the agent (send_consent_link)
+customer ticks Jumio's sentence on /consent/{token} ──► consent recorded ──► open_api_execution (paced): PUT
+/accounts/{id} with userConsent, a new execution that takes the photos ──► the old one closed at Jumio
+(delete_execution) ──► held photos relayed
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from bot import blocks
+from bot.jobs import Handler, JobKind, RetryLater
+from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, PhotoPath
+from bot.journey.delivery import Delivery
+from bot.journey.photos import Photos
+from bot.journey.starting import JUMIO_ACCOUNTS, Starting
+from bot.jumio import NotFound
+from storage import Consent, ConsentRequest, Execution, Status
+
+# Jumio's required wording and notice (reference §5a, D-CONSENT): shown verbatim on the consent page.
+CONSENT_SENTENCE = ("I consent to Jumio collecting, processing, and sharing my personal information, which may "
+                    "include biometric data, as set out in its Privacy Notice.")
+PRIVACY_NOTICE_URL = "https://www.jumio.com/legal-information/privacy-notices/online-services-notice/"
+TOKEN_BYTES = 24  # 192 random bits
+
+
+@dataclass(frozen=True)
+class ConsentLink:
+    execution: int
+    user: str
+
+
+SEND_CONSENT_LINK = JobKind("send_consent_link", ConsentLink, title="Sending you the customer's consent link",
+                            dedupe=lambda p: f"consent_link:{p.execution}:{p.user}", retry=JUMIO_RETRIES)
+OPEN_API_EXECUTION = JobKind("open_api_execution", OfExecution, title="Preparing Jumio for the photos",
+                             dedupe=lambda p: f"open_api_execution:{p.execution}", retry=JUMIO_RETRIES,
+                             pacing=JUMIO_ACCOUNTS)
+# The execution the consent replaced is closed at Jumio so its Web Client link dies; the next sweep or its expiry
+# covers a failure, which is audited, not posted.
+DELETE_EXECUTION = JobKind("delete_execution", OfExecution, title="Closing the replaced link at Jumio",
+                           dedupe=lambda p: f"delete_execution:{p.execution}", retry=JUMIO_RETRIES,
+                           tell_when_dead=False)
+
+
+class LinkState(Enum):
+    VALID = "valid"
+    USED = "used"  # consent was given (through this link or another of the verification)
+    EXPIRED = "expired"  # the verification ended or the link's time ran out
+    UNKNOWN = "unknown"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def obtained_at(epoch: float) -> str:
+    """Jumio's `obtainedAt` format: YYYY-MM-DDThh:mm:ss.SSSZ (UTC)."""
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def user_consent(consent: Consent) -> dict[str, Any]:
+    """The `userConsent` object of an account create or update (reference §2.1)."""
+    location: dict[str, str] = {"country": consent.country or ""}
+    if consent.state:
+        location["state"] = consent.state
+    body: dict[str, Any] = {"userLocation": location, "consent": {"obtained": "yes", "obtainedAt": consent.obtained_at}}
+    if consent.user_ip:
+        body["userIp"] = consent.user_ip
+    return body
+
+
+class ConsentStep:
+    def __init__(self, ctx: Context, delivery: Delivery, starting: Starting, photos: Photos) -> None:
+        self.ctx = ctx
+        self.delivery = delivery
+        self.starting = starting
+        self.photos = photos
+
+    def handlers(self) -> dict[JobKind[Any], Handler]:
+        return {SEND_CONSENT_LINK: self._send_link, OPEN_API_EXECUTION: self._open_api_execution,
+                DELETE_EXECUTION: self._delete_execution}
+
+    # --- intents ----------------------------------------------------------------------------------------------
+
+    def offer(self, execution: Execution, user_id: str) -> None:
+        """Photos were dropped before consent: the agent who dropped them gets the consent link (once)."""
+        if self.ctx.photo_path(execution) is PhotoPath.NEEDS_CONSENT:
+            self.ctx.queue.add(SEND_CONSENT_LINK, ConsentLink(execution.id, user_id))
+
+    def new_link(self, execution: Execution, user_id: str) -> str | None:
+        """A new consent link for this verification, for `user_id`; None when the photo path needs none."""
+        if self.ctx.photo_path(execution) is not PhotoPath.NEEDS_CONSENT or not execution.is_open:
+            return None
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        lifetime = self.ctx.options.token_lifetime_seconds
+        expires_at = execution.web_expires_at or (self.ctx.store.clock() + lifetime)
+        self.ctx.store.record_consent_request(execution.id, token_hash(token), user_id, expires_at)
+        return f"{self.ctx.options.public_url}/consent/{token}"
+
+    def link_state(self, token: str) -> tuple[LinkState, ConsentRequest | None]:
+        """What a consent link is now (for the page: valid, used, expired or unknown)."""
+        store = self.ctx.store
+        request = store.consent_request(token_hash(token)) if token else None
+        if request is None:
+            return LinkState.UNKNOWN, None
+        if request.used_at is not None or store.consent_for(request.execution) is not None:
+            return LinkState.USED, request
+        execution = store.execution(request.execution)
+        if request.expires_at <= store.clock() or execution.status not in (Status.PENDING, Status.INITIATED):
+            return LinkState.EXPIRED, request
+        return LinkState.VALID, request
+
+    def give(self, token: str, *, user_ip: str | None, country: str, state: str | None) -> LinkState:
+        """The customer ticked the box: record the consent and open the photo path, in one transaction. Returns the
+        link's state as it was (VALID when the consent was recorded now)."""
+        store = self.ctx.store
+        with store.transaction():
+            link, request = self.link_state(token)
+            if link is not LinkState.VALID or request is None:
+                return link
+            now = store.clock()
+            consent = store.record_consent(request, user_ip=user_ip, country=country, state=state,
+                                           obtained_at=obtained_at(now))
+            if consent is None:
+                return LinkState.USED
+            origin = store.execution(request.execution)
+            api = store.record_execution(
+                customer_ref=origin.customer_ref, workflow_key=origin.workflow_key, channel_id=origin.channel_id,
+                started_by=origin.started_by, user_ref=origin.user_ref, locale=origin.locale,
+                team_id=origin.team_id, thread_ts=origin.thread_ts, replaces=origin.id,
+            )
+            store.audit("customer", "consent_given", origin.id, f"on the consent page; photos go to #{api.id}")
+            self.ctx.queue.add(OPEN_API_EXECUTION, OfExecution(api.id))
+            self.delivery.say_in_thread_later(origin, blocks.consent_given(now))
+        return LinkState.VALID
+
+    # --- jobs -------------------------------------------------------------------------------------------------
+
+    async def _send_link(self, payload: ConsentLink) -> None:
+        store = self.ctx.store
+        execution = store.execution(payload.execution)
+        if store.has_open_consent_request(execution.id, payload.user):
+            return  # this agent holds a live link already (from the start, say)
+        url = self.new_link(execution, payload.user)
+        if url is None:
+            return
+        await self.delivery.tell_privately(execution, payload.user,
+                                           blocks.consent_link_message(execution.customer_ref, url))
+        store.audit(payload.user, "consent_link_sent", execution.id, "ephemeral to the agent who dropped photos")
+
+    async def _open_api_execution(self, payload: OfExecution) -> None:
+        store = self.ctx.store
+        api = store.execution(payload.execution)
+        assert api.replaces is not None
+        origin = store.execution(api.replaces)
+        consent = store.consent_for(origin.id)
+        if consent is None:
+            return
+        if api.workflow_execution_id is None:
+            if origin.account_id is None:
+                raise RetryLater("waiting for the Jumio account", delay=1.0)
+            request = self.starting.account_request(api)
+            request = type(request)(**{**request.__dict__, "user_consent": user_consent(consent)})
+            session = await self.ctx.jumio.update_account(origin.account_id, request)
+            self.starting.record_session(api, session, origin.started_by, consent=consent)
+        with store.transaction():
+            if store.supersede(origin.id) and origin.workflow_execution_id:
+                self.ctx.queue.add(DELETE_EXECUTION, OfExecution(origin.id))
+            self.photos.release_held(origin, store.execution(api.id))
+        await self.delivery.redraw_root(api)
+
+    async def _delete_execution(self, payload: OfExecution) -> None:
+        execution = self.ctx.store.execution(payload.execution)
+        if not execution.account_id or not execution.workflow_execution_id:
+            return
+        with contextlib.suppress(NotFound):  # gone already: that is what was asked
+            await self.ctx.jumio.delete_execution(execution.account_id, execution.workflow_execution_id)
+        self.ctx.store.audit("system", "execution_deleted", execution.id, "closed at Jumio after the consent")
