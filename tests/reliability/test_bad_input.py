@@ -8,7 +8,7 @@ The classes (README → "Reliability and security" lists them too):
  5 impossible date of birth       13 file over 15 MB (declared)     21 callback for an unknown execution
  6 malformed email                14 file whose declared size lies  22 callback with malformed JSON
  7 country not ISO 3166           15 photo after submission         23 callback with a huge body
- 8 PDF                            16 photo after expiry             24 callback with a status that does not exist
+ 8 PDF                            16 photo after expiry             24 callback with an undocumented status (200)
                                                                     25 command in a channel the bot is not in
 """
 

@@ -366,3 +366,45 @@ def test_status_moves_only_forward(store: Store) -> None:
     store.record_status(execution, ACQUIRED)
     assert store.execution(execution).status == PROCESSED
     assert store.open_execution_for_customer("CUST-1") is None
+
+
+def test_with_callbacks_an_unused_link_is_checked_only_right_after_it_expires(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = Store(str(tmp_path / "sweep.sqlite3"), clock=clock)
+    _awaiting(store, "CUST-QUIET", expires_in=86400)
+
+    def checked() -> list[str]:
+        due = store.claim_status_checks(shortest=40, longest=940, polled_for=3660, limit=100, callbacks=True)
+        return [e.customer_ref for e in due]
+
+    for step in (40, 3600, 6 * 3600, 86400 - 6 * 3600 - 3640 - 1):
+        clock.now += step
+        assert checked() == []  # Jumio calls back when the customer finishes: no need to ask before the expiry
+    clock.now += 2
+    assert checked() == ["CUST-QUIET"]
+    clock.now += 3600
+    assert checked() == []
+    store.close()
+
+
+def test_a_submitted_execution_is_asked_less_and_less_then_given_up_on_once(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = Store(str(tmp_path / "sweep.sqlite3"), clock=clock)
+    store.mark_finalized(_awaiting(store, "CUST-REVIEW"))
+    days = 3 * 86400
+
+    def checked() -> int:
+        return len(store.claim_status_checks(shortest=40, longest=940, polled_for=3660, limit=100, callbacks=True,
+                                             give_up_after=days, slowest=6 * 3600))
+
+    total, per_day = 0, []
+    for _day in range(4):
+        start = total
+        for _ in range(24 * 60):  # every minute for four days
+            clock.now += 60
+            total += checked()
+        per_day.append(total - start)
+    assert per_day[0] <= 20 and per_day[1] == per_day[2] == 4 and per_day[3] == 0  # S/4 within 940 s..6 h; then none
+    assert [e.customer_ref for e in store.claim_given_up_checks(days)] == ["CUST-REVIEW"]
+    assert store.claim_given_up_checks(days) == []  # said once
+    store.close()
