@@ -144,6 +144,10 @@ class Executions(Connection):
         self.flush_forgotten()
         return cursor.rowcount == 1
 
+    def mark_api_execution(self, execution: int, consent: int) -> None:
+        """The execution is (being) made with this consent: it takes the photos through the API."""
+        self._update_execution(execution, api_consent=consent)
+
     def set_thread(self, execution: int, thread_ts: str) -> None:
         self._update_execution(execution, thread_ts=thread_ts)
 

@@ -138,6 +138,7 @@ class ConsentStep:
                 started_by=origin.started_by, user_ref=origin.user_ref, locale=origin.locale,
                 team_id=origin.team_id, thread_ts=origin.thread_ts, replaces=origin.id,
             )
+            store.mark_api_execution(api.id, consent.id)  # photos dropped while Jumio makes it go to it, unasked
             store.audit("customer", "consent_given", origin.id, f"on the consent page; photos go to #{api.id}")
             self.ctx.queue.add(OPEN_API_EXECUTION, OfExecution(api.id))
             self.delivery.say_in_thread_later(origin, blocks.consent_given(now))

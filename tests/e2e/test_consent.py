@@ -199,3 +199,17 @@ async def test_jumio_forgetting_an_execution_ends_it_with_a_word_in_the_thread(w
     assert world.bot.journey.enqueue_sweep() == 0  # nobody asks Jumio about it again
     await world.bot.runner.run_until_idle()
     assert len([c for c in world.jumio.calls if c[1].endswith("/status")]) == status_calls
+
+
+async def test_photos_dropped_while_jumio_makes_the_consented_execution_are_not_asked_about_again(
+        world: World) -> None:
+    from bot.sandbox.jumio import Fault
+
+    href = await _consent_url(world, "CUST-WINDOW")
+    world.jumio.add_fault(Fault(path_contains="/api/v1/accounts/", method="PUT", status=None, delay=1.0, count=1))
+    assert await give_consent(href) == 200
+    _execution, root = world.execution("CUST-WINDOW"), next(iter(world.slack.root_messages()))
+    await world.share(root, *THREE, user="UAGENT2")  # the account update is still on its way
+    decided = await world.decided("CUST-WINDOW", timeout=15)
+    assert decided.decision_type == "PASSED"
+    assert not any(m.text.startswith("The customer's consent is needed") for m in world.slack.ephemerals("UAGENT2"))
