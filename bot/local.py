@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiohttp import web
 
 from bot.config import load_settings
@@ -167,8 +168,6 @@ async def consent_for(slack: SlackStandIn, store: Store, reference: str, *, user
 
 async def give_consent(href: str, *, country: str = "USA", state: str | None = "IL") -> int:
     """Play the customer on the consent page: tick, name the place, submit. Returns the page's status."""
-    import httpx
-
     form = {"consent": "yes", "country": country, **({"state": state} if state else {})}
     async with httpx.AsyncClient() as customer:
         return (await customer.post(href, data=form)).status_code

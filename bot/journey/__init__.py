@@ -90,9 +90,6 @@ class Journey:
             if files:
                 self.consent.offer(execution, user_id)
 
-    def accepted_parts(self, execution: Execution) -> tuple[str, ...]:
-        return self.ctx.accepted_parts(execution)
-
     def retry(self, job: Job, user_id: str) -> None:
         """Retry pressed on a job that gave up: more attempts (a paced one in its next slot), the start reopened."""
         if job.state != DEAD:

@@ -169,8 +169,7 @@ class ConsentStep:
         if api.workflow_execution_id is None:
             if origin.account_id is None:
                 raise RetryLater("waiting for the Jumio account", delay=1.0)
-            request = self.starting.account_request(api)
-            request = type(request)(**{**request.__dict__, "user_consent": user_consent(consent)})
+            request = self.starting.account_request(api, user_consent(consent))
             session = await self.ctx.jumio.update_account(origin.account_id, request)
             self.starting.record_session(api, session, origin.started_by, consent=consent)
         with store.transaction():

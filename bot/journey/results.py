@@ -17,8 +17,7 @@ from bot.jobs import Handler, JobKind, RetryPolicy
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, local_status
 from bot.journey.delivery import Delivery
 from bot.jumio import NotFound
-from storage import JUMIO_FINAL_STATUSES as FINAL_STATUSES
-from storage import Execution, Status
+from storage import JUMIO_FINAL_STATUSES, Execution, Status
 
 log = logging.getLogger("bot.journey")
 
@@ -119,7 +118,7 @@ class Results:
             await self.forgotten(execution)
             return Status.GONE
         status = local_status(answer.status)
-        if status in FINAL_STATUSES:
+        if status in JUMIO_FINAL_STATUSES:
             await self._fetch_and_report(execution)
         elif status == Status.ACQUIRED and execution.status == Status.INITIATED:
             self.ctx.store.record_status(execution.id, Status.ACQUIRED)  # the customer finished in the Web Client
@@ -130,7 +129,7 @@ class Results:
         execution = self.ctx.store.execution(payload.execution)
         if execution.is_final or not execution.workflow_execution_id:
             return
-        if await self._ask_status(execution) in (*FINAL_STATUSES, Status.GONE):
+        if await self._ask_status(execution) in (*JUMIO_FINAL_STATUSES, Status.GONE):
             return
         schedule = self.ctx.options.poll_schedule
         if payload.attempt + 1 < len(schedule):
@@ -168,7 +167,7 @@ class Results:
             await self.delivery.redraw_root(execution)
             self.schedule_poll(execution, 0)
             return
-        if status not in FINAL_STATUSES:
+        if status not in JUMIO_FINAL_STATUSES:
             return
         assert status is not None
         with store.transaction():  # the outcome and the duty to tell the thread, together

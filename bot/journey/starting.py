@@ -149,11 +149,12 @@ class Starting:
 
     # --- steps ------------------------------------------------------------------------------------------------
 
-    def account_request(self, execution: Execution) -> AccountRequest:
+    def account_request(self, execution: Execution, user_consent: dict[str, Any] | None = None) -> AccountRequest:
         options = self.ctx.options
         return AccountRequest(customer_reference=execution.customer_ref, workflow_key=execution.workflow_key,
                               user_reference=execution.user_ref, callback_url=options.callback_url,
-                              token_lifetime=options.token_lifetime, locale=execution.locale)
+                              token_lifetime=options.token_lifetime, locale=execution.locale,
+                              user_consent=user_consent)
 
     async def _open_session(self, execution: Execution) -> AccountSession:
         try:
