@@ -22,12 +22,13 @@ from bot.logs import configure_logging
 from bot.sandbox.images import sample_photo
 
 AGENT = "UAGENT1"
-_LINK = re.compile(r"<(http[^|>]+authorizationToken=[^|>]+)\|([^>]+)>")
-_CONSENT = re.compile(r"<?(https?://[^|>\s]+/consent/[A-Za-z0-9_-]+)(\|[^>]+>)?")
+_CONSENT = re.compile(r"https?://[^\s`]+/consent/[A-Za-z0-9_-]+")
+_LINK = re.compile(r"https?://[^\s`]+authorizationToken=[^\s`]+")
 
 
 def _hide_link(text: str) -> str:
-    return _CONSENT.sub("[private consent link]", _LINK.sub(r"[\2: private Web Client link]", text))
+    """The demo prints what the agent sees, but not the live links themselves (they stand for a customer's session)."""
+    return _LINK.sub("[private Web Client link]", _CONSENT.sub("[private consent link]", text))
 
 
 def _indent(text: str, prefix: str = "    ") -> str:

@@ -6,6 +6,7 @@ Used by `python -m bot demo`, the end-to-end tests and the benchmark. Nothing le
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 import re
 import signal
@@ -133,13 +134,22 @@ class LocalWorld:
 
 
 _SLACK_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]+)>")
-_CONSENT_LINK = re.compile(r"<(https?://[^|>]+/consent/[A-Za-z0-9_-]+)\|")
+_COPYABLE_LINK = re.compile(r"```(https?://[^`\s]+)```")
+
+
+def copyable_links(text: str) -> list[str]:
+    """The links a message or modal shows as copyable text, unescaped."""
+    return [html.unescape(found) for found in _COPYABLE_LINK.findall(text)]
 
 
 def consent_href(text: str) -> str | None:
     """The consent link in a message's text, if any."""
-    found = _CONSENT_LINK.search(text)
-    return found.group(1) if found else None
+    return next((link for link in copyable_links(text) if "/consent/" in link), None)
+
+
+def web_client_href(text: str) -> str | None:
+    """The Web Client link in a message's text, if any."""
+    return next((link for link in copyable_links(text) if "/consent/" not in link), None)
 
 
 def link_message_for(slack: SlackStandIn, reference: str, user: str = "UAGENT1") -> Any:

@@ -140,3 +140,5 @@ async def world(tmp_path: Path, slack_mode: str, bot_env_extra: dict[str, str]) 
 
         assert local.bot is not None
         yield World(local.slack, local.jumio, local.bot, local.env)
+        # Real Slack refuses a layout that breaks Block Kit's limits; no test may pass with one.
+        assert local.slack.state.refused_layouts == []

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from bot.local import consent_for
+from bot.local import consent_for, web_client_href
 from bot.runtime import Bot
 from bot.sandbox.jumio import JumioSandbox
 from bot.sandbox.slack import Posted, SlackStandIn
@@ -60,7 +60,9 @@ class World:
 
     def web_href(self, reference: str, *, user: str = "UAGENT1") -> str:
         """The newest Web Client link sent to `user` for this customer."""
-        return self.links(reference, user=user)[-1].all_text().split("<", 1)[1].split("|", 1)[0]
+        href = web_client_href(self.links(reference, user=user)[-1].all_text())
+        assert href is not None
+        return href
 
     async def complete_on_web(self, reference: str) -> httpx.Response:
         """Play the customer: open the newest link for this customer and submit the sample photos there."""

@@ -11,6 +11,8 @@ sent to the requesting agent privately.
 | `answers` | refusals, help, status, an already open verification, App Home |
 | `forms` | the /verify modal |
 | `consent` | the consent link for the agent, and what the consent step says in the thread |
+| `links` | the customer's link for its holder (the private message, the link modal), and what others are told |
+| `decisions` | Jumio's decision in the agent's words: meaning, next step, risk score |
 """
 
 from bot.blocks.answers import (
@@ -32,8 +34,10 @@ from bot.blocks.kit import (
     ACTION_NEW_LINK,
     ACTION_OPEN_START_MODAL,
     ACTION_RETRY,
+    ACTION_SHOW_LINK,
     ACTION_START_ANYWAY,
     ACTION_SUBMIT,
+    ACTION_TAKE_OVER,
     PART_LABELS,
     PART_ORDER,
     VIEW_START,
@@ -43,6 +47,16 @@ from bot.blocks.kit import (
     describe_status,
     escape,
     slack_date,
+)
+from bot.blocks.links import (
+    held_by_other_modal,
+    link_held_by,
+    link_message,
+    link_modal,
+    no_link_modal,
+    no_link_reason,
+    taken_over,
+    taking_over_modal,
 )
 from bot.blocks.thread import (
     ALREADY_SUBMITTED,
@@ -56,7 +70,6 @@ from bot.blocks.thread import (
     file_rejected,
     job_failed,
     job_failed_privately,
-    link_message,
     new_link_started,
     notice,
     part_chosen,
@@ -68,6 +81,7 @@ from bot.blocks.thread import (
     stopped_asking,
     submit_needs,
     submitted,
+    submitted_on_web,
     supporting_data_not_taken,
 )
 
@@ -76,8 +90,10 @@ __all__ = [
     "ACTION_NEW_LINK",
     "ACTION_OPEN_START_MODAL",
     "ACTION_RETRY",
+    "ACTION_SHOW_LINK",
     "ACTION_START_ANYWAY",
     "ACTION_SUBMIT",
+    "ACTION_TAKE_OVER",
     "ALREADY_SUBMITTED",
     "LANGUAGES",
     "NO_MORE_PHOTOS_AT_JUMIO",
@@ -103,13 +119,18 @@ __all__ = [
     "expired_message",
     "file_rejected",
     "form_failed",
+    "held_by_other_modal",
     "help_message",
     "home_view",
     "job_failed",
     "job_failed_privately",
     "jumio_forgot",
+    "link_held_by",
     "link_message",
+    "link_modal",
     "new_link_started",
+    "no_link_modal",
+    "no_link_reason",
     "notice",
     "part_chosen",
     "part_not_taken",
@@ -124,8 +145,12 @@ __all__ = [
     "starting",
     "status_message",
     "status_usage",
-    "still_undecided", "stopped_asking",
+    "still_undecided",
+    "stopped_asking",
     "submit_needs",
     "submitted",
+    "submitted_on_web",
     "supporting_data_not_taken",
+    "taken_over",
+    "taking_over_modal",
 ]

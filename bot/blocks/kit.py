@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bot.blocks import decisions
 from storage import Execution
 
 Blocks = list[dict[str, Any]]
@@ -18,6 +19,8 @@ ACTION_CHOOSE_PART = "choose_part"
 ACTION_SUBMIT = "submit_verification"
 ACTION_NEW_LINK = "new_link"
 ACTION_RETRY = "retry_job"
+ACTION_SHOW_LINK = "show_link"
+ACTION_TAKE_OVER = "take_over_link"
 ACTION_START_ANYWAY = "start_anyway"
 ACTION_OPEN_START_MODAL = "open_start_modal"
 VIEW_START = "start_verification"
@@ -30,7 +33,7 @@ STATUS_WORDS = {
     "TOKEN_EXPIRED": (":alarm_clock:", "Link expired before it was used"),
     "SESSION_EXPIRED": (":alarm_clock:", "Session expired before it was finished"),
     "FAILED": (":warning:", "Could not start"),
-    "SUPERSEDED": (":arrows_counterclockwise:", "Replaced once the customer consented"),
+    "SUPERSEDED": (":arrows_counterclockwise:", "Replaced by a newer attempt (consent or take-over)"),
     "GONE": (":warning:", "Jumio no longer has it"),
 }
 DECISION_MARKS = {
@@ -41,27 +44,90 @@ DECISION_MARKS = {
 }
 
 
-def text_obj(kind: str, text: str) -> dict[str, Any]:
-    return {"type": kind, "text": text}
+# Slack's Block Kit limits (https://api.slack.com/reference/block-kit): builders stay below them by construction.
+MAX_SECTION_TEXT = 3000
+MAX_HEADER = 150
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_ACTION_ID = 255
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_MODAL_TITLE = 24
+MAX_FALLBACK = 3000  # Slack takes 40,000 but shows about 4,000 in a notification
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` within `limit` characters, an ellipsis marking what was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def text_obj(kind: str, text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
+    return {"type": kind, "text": cut(text, limit) or " "}
 
 
 def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": text_obj("mrkdwn", text)}
 
 
+def sections(lines: list[str], limit: int = MAX_SECTION_TEXT) -> Blocks:
+    """Lines as few sections as fit Slack's limit, split between lines (a longer line is cut)."""
+    blocks: Blocks = []
+    current: list[str] = []
+    size = 0
+    for line in (cut(line, limit) for line in lines):
+        if current and size + 1 + len(line) > limit:
+            blocks.append(section("\n".join(current)))
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + (1 if size else 0)
+    if current:
+        blocks.append(section("\n".join(current)))
+    return blocks
+
+
+def header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": text_obj("plain_text", text, MAX_HEADER)}
+
+
 def context(*texts: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [text_obj("mrkdwn", t) for t in texts]}
+    return {"type": "context", "elements": [text_obj("mrkdwn", t) for t in texts[:10]]}
 
 
 def button(label: str, action_id: str, value: str, style: str | None = None, confirm: dict | None = None
             ) -> dict[str, Any]:
-    button: dict[str, Any] = {"type": "button", "text": text_obj("plain_text", label), "action_id": action_id,
-                              "value": value}
+    """A button; its value is what the handler reads, so a value over Slack's limit is a bug, not something to cut."""
+    if len(value) > MAX_BUTTON_VALUE or len(action_id) > MAX_ACTION_ID:
+        raise ValueError(f"button {action_id!r}: value or action_id over Slack's limit")
+    button: dict[str, Any] = {"type": "button", "text": text_obj("plain_text", label, MAX_BUTTON_TEXT),
+                              "action_id": action_id, "value": value}
     if style:
         button["style"] = style
     if confirm:
         button["confirm"] = confirm
     return button
+
+
+def actions(*elements: dict[str, Any] | None, block_id: str | None = None) -> Blocks:
+    """An actions block of the given elements (None ones left out), or nothing: Slack refuses an empty one."""
+    present = [element for element in elements if element is not None][:25]
+    if not present:
+        return []
+    block: dict[str, Any] = {"type": "actions", "elements": present}
+    if block_id:
+        block["block_id"] = block_id
+    return [block]
+
+
+def confirm_dialog(title: str, text: str, yes: str, no: str) -> dict[str, Any]:
+    return {"title": text_obj("plain_text", title, 100), "text": text_obj("plain_text", text, 300),
+            "confirm": text_obj("plain_text", yes, 30), "deny": text_obj("plain_text", no, 30)}
+
+
+def fit(text: str, blocks: Blocks, limit: int = MAX_MESSAGE_BLOCKS) -> Message:
+    """A message within Slack's limits: the fallback text cut, at most `limit` blocks (the last says more exist)."""
+    if len(blocks) > limit:
+        blocks = [*blocks[: limit - 1], context(f"…and {len(blocks) - limit + 1} more not shown.")]
+    return cut(text, MAX_FALLBACK), blocks
 
 
 def escape(text: str) -> str:
@@ -87,6 +153,7 @@ def age(seconds: float) -> str:
 def describe_status(execution: Execution) -> str:
     """The one mapping from a Jumio status and decision to the words Slack shows."""
     if execution.status == "PROCESSED" and execution.decision_type:
-        return f"{DECISION_MARKS.get(execution.decision_type, ':white_circle:')} {execution.decision_type}"
+        words = decisions.meaning(execution.decision_type).words
+        return f"{DECISION_MARKS.get(execution.decision_type, ':white_circle:')} {execution.decision_type} ({words})"
     emoji, words = STATUS_WORDS.get(execution.status, (":grey_question:", execution.status))
     return f"{emoji} {words}"

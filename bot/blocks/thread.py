@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.blocks import decisions
 from bot.blocks.kit import (
     ACTION_CHOOSE_PART,
     ACTION_NEW_LINK,
     ACTION_RETRY,
+    ACTION_SHOW_LINK,
     ACTION_SUBMIT,
     DECISION_MARKS,
     PART_LABELS,
     PART_ORDER,
     Blocks,
     Message,
+    actions,
     button,
+    confirm_dialog,
     context,
     describe_status,
     escape,
+    fit,
+    header,
     section,
+    sections,
     slack_date,
     text_obj,
 )
@@ -35,53 +42,34 @@ def checklist(uploaded: set[str], accepted_parts: Sequence[str]) -> str:
 
 
 def root_message(execution: Execution, uploaded: set[str], accepted_parts: Sequence[str]) -> Message:
-    """The verification's root message: who, for which customer, the status and the photo checklist."""
+    """The verification's root message: who, for which customer, the status, the photo checklist, and the buttons
+    for the customer's link and an early submit."""
     reference = escape(execution.customer_ref)
     text = f"Identity verification for {reference}: {describe_status(execution)}"
     fields = [
-        text_obj("mrkdwn", f"*Customer*\n{reference}"),
+        text_obj("mrkdwn", f"*Customer*\n{reference}", 2000),
         text_obj("mrkdwn", f"*Started by*\n<@{execution.started_by}>"),
         text_obj("mrkdwn", f"*Status*\n{describe_status(execution)}"),
     ]
     if execution.risk_score is not None and execution.status == "PROCESSED":
         fields.append(text_obj("mrkdwn", f"*Risk score*\n{execution.risk_score:g}"))
-    blocks: Blocks = [
-        {"type": "header", "text": text_obj("plain_text", f"Identity verification: {execution.customer_ref}"[:150])},
-        {"type": "section", "fields": fields},
-    ]
+    blocks: Blocks = [header(f"Identity verification: {execution.customer_ref}"), {"type": "section", "fields": fields}]
     if accepted_parts and execution.status in ("PENDING", "INITIATED", "ACQUIRED"):
         blocks.append(section(f"*Photos*  {checklist(uploaded, accepted_parts)}"))
     if execution.status == "INITIATED":
         hint = "Drop the customer's photos in this thread, naming each *front*, *back* or *selfie*"
         started = slack_date(execution.created_at)
-        blocks.append(context(f"{hint}, or send the customer the private link. Started {started}."))
-        if {"FRONT", "FACE"} <= uploaded:
-            blocks.append({"type": "actions", "elements": [
-                button("Submit", ACTION_SUBMIT, str(execution.id), style="primary",
-                        confirm={"title": text_obj("plain_text", "Submit to Jumio?"),
-                                 "text": text_obj("mrkdwn", "Photos can no longer be added once submitted."),
-                                 "confirm": text_obj("plain_text", "Submit"), "deny": text_obj("plain_text", "Not yet")}),
-            ]})
+        blocks.append(context(f"{hint}, or send the customer their link (*Customer link*). Started {started}."))
+        has_link = execution.api_consent is None
+        blocks += actions(
+            button("Customer link", ACTION_SHOW_LINK, str(execution.id)) if has_link else None,
+            button("Submit", ACTION_SUBMIT, str(execution.id), style="primary", confirm=confirm_dialog(
+                "Submit to Jumio?", "Photos can no longer be added once submitted.", "Submit", "Not yet"))
+            if {"FRONT", "FACE"} <= uploaded else None,
+        )
     else:
         blocks.append(context(f"Started {slack_date(execution.created_at)}"))
-    return text, blocks
-
-
-def link_message(customer_ref: str, web_href: str, expires_at: float | None, consent_url: str | None = None
-                 ) -> Message:
-    """The Web Client link (and, for the photo path, the consent link), for the requesting agent's eyes only."""
-    valid = f"It stays valid until {slack_date(expires_at)}" if expires_at else "It stays valid for a limited time"
-    text = f"Private link for {customer_ref}'s identity verification"
-    blocks: Blocks = [
-        section(f":lock: *Only you can see this.* Send this link to the customer {escape(customer_ref)} through a "
-                 f"channel you trust; it opens Jumio's page for their ID and selfie.\n<{web_href}|Open the "
-                 f"verification page>"),
-        context(f"{valid}, until the customer starts. Do not paste it in a channel."),
-    ]
-    if consent_url:
-        blocks.append(section(f"*To take the photos in this thread instead*, the customer first consents to Jumio "
-                              f"here (their own tick, on their device): <{consent_url}|consent page>"))
-    return text, blocks
+    return fit(text, blocks)
 
 
 def part_received(part: str, replaced: bool, filename: str) -> Message:
@@ -99,13 +87,14 @@ def file_rejected(filename: str, reason: str) -> Message:
 
 
 def ask_part(upload_id: int, filename: str, accepted_parts: Sequence[str]) -> Message:
+    """Which part a photo is, with a button per part the workflow takes (the caller asks only when it takes one)."""
     text = f"Which photo is {escape(filename)}?"
     # The value carries what the handler needs: the upload, the part, and the file's name for the answer.
     buttons = [button(PART_LABELS[p], ACTION_CHOOSE_PART + f"_{p.lower()}", f"{upload_id}:{p}:{filename[:200]}")
                for p in PART_ORDER if p in accepted_parts]
-    return text, [section(f":question: Which photo is *{escape(filename)}*? (Name files *front*, *back* or "
-                           "*selfie* and I will know.)"),
-                  {"type": "actions", "block_id": f"choose_part_{upload_id}", "elements": buttons}]
+    return fit(text, [section(f":question: Which photo is *{escape(filename)}*? (Name files *front*, *back* or "
+                              "*selfie* and I will know.)"),
+                      *actions(*buttons, block_id=f"choose_part_{upload_id}")])
 
 
 def part_chosen(filename: str, part: str, user_id: str) -> Message:
@@ -120,32 +109,39 @@ def submitted(user_id: str | None) -> Message:
 
 
 def result_message(execution: Execution) -> Message:
-    """The decision, as Jumio names it, with capability labels and the risk score; no extracted data."""
+    """The decision in the agent's words with the next step, the risk score explained, and Jumio's own words
+    beneath (decision type and capability labels as Jumio names them); no extracted data."""
     decision = execution.decision_type or "NOT_EXECUTED"
     label = execution.decision_label
-    headline = f"{DECISION_MARKS.get(decision, ':white_circle:')} *{decision}*"
-    if label and label != decision:
-        headline += f" ({label})"
-    text = f"Jumio decision for {execution.customer_ref}: {decision}"
-    lines = []
-    for capability in execution.capabilities:
-        credentials = ", ".join(capability.get("credentials") or [])
-        suffix = f" [{credentials}]" if credentials else ""
-        lines.append(f"• {capability['name']}{suffix}: {capability['decision']} / {capability.get('label') or '—'}")
-    blocks: Blocks = [section(f"Jumio's decision for {escape(execution.customer_ref)}: {headline}")]
-    if execution.risk_score is not None:
-        blocks.append(context(f"Risk score {execution.risk_score:g} (-1 to 100; higher is riskier)"))
+    reference = escape(execution.customer_ref)
+    jumio_says = decision + (f" ({label})" if label and label != decision else "")
+    text = f"Jumio decision for {reference}: {decision} ({decisions.meaning(decision).words})"
+    steps = decisions.next_steps(decision, label, execution.capabilities)
+    blocks: Blocks = [
+        section(f"{DECISION_MARKS.get(decision, ':white_circle:')} *{reference}: "
+                f"{decisions.meaning(decision).words}*  ·  Jumio's decision: *{jumio_says}*"),
+        *sections([f"*Next:* {steps[0]}", *(f"*Also:* {step}" for step in steps[1:])]),
+    ]
+    risk = decisions.risk_words(execution.risk_score)
+    if risk:
+        blocks.append(context(risk))
+    lines = decisions.jumio_words(execution.capabilities)
     if lines:
-        blocks.append(section("\n".join(lines)))
-    return text, blocks
+        blocks += sections(["*In Jumio's words*", *lines])
+    return fit(text, blocks)
 
 
 def expired_message(execution: Execution) -> Message:
     words = ("The link expired before the customer used it" if execution.status == "TOKEN_EXPIRED"
              else "The customer's session expired before it was finished")
     text = f":alarm_clock: {words} ({execution.status}). A new link starts a new attempt for the same customer."
-    return text, [section(text), {"type": "actions", "elements": [
-        button("New link", ACTION_NEW_LINK, str(execution.id), style="primary")]}]
+    return text, [section(text), *actions(button("New link", ACTION_NEW_LINK, str(execution.id), style="primary"))]
+
+
+def submitted_on_web(at: float | None) -> Message:
+    when = f" {slack_date(at)}" if at else ""
+    return notice(f":inbox_tray: The customer submitted their photos on Jumio's page{when}; Jumio is checking. The "
+                  "decision will appear here.")
 
 
 def new_link_started(user_id: str) -> Message:
@@ -155,8 +151,7 @@ def new_link_started(user_id: str) -> Message:
 
 def job_failed(what: str, reason: str, job_id: int) -> Message:
     text = f":warning: {what} failed: {reason}"
-    return text, [section(text), {"type": "actions", "elements": [
-        button("Retry", ACTION_RETRY, str(job_id))]}]
+    return text, [section(text), *actions(button("Retry", ACTION_RETRY, str(job_id)))]
 
 
 def notice(text: str) -> Message:

@@ -2,16 +2,16 @@
 
 | family | module | kinds |
 |---|---|---|
-| starting and links | `starting` | start, create_account (paced), new_link (paced), upload_prepared_data |
+| starting and links | `starting` | start, create_account (paced), new_link (paced), upload_prepared_data, delete_execution |
 | photos and submitting | `photos` | relay_photo, finalize |
 | results, polling and the sweep | `results` | poll, check_status, fetch_result, report_result |
 | delivery to the Slack thread | `delivery` | post_message, redraw_root |
-| the customer's consent (API channel) | `consent` | send_consent_link, open_api_execution (paced), delete_execution |
+| the customer's consent (API channel) | `consent` | send_consent_link, open_api_execution (paced) |
 
-Listeners call the intents of `Journey` (`start`, `photos_shared`, `choose_part`, `submit`, `new_link`, `retry`,
-`callback`); every handler is idempotent. A job that dies after its outside step (Jumio answered) but before the
-steps that follow finishes those on its next attempt: each such step is queued in the same transaction, or
-re-checked when the job runs again.
+Listeners call the intents of `Journey` (`start`, `photos_shared`, `choose_part`, `submit`, `new_link`,
+`link_view`, `take_over`, `retry`, `callback`); every handler is idempotent. A job that dies after its outside step
+(Jumio answered) but before the steps that follow finishes those on its next attempt: each such step is queued in the
+same transaction, or re-checked when the job runs again.
 """
 
 from __future__ import annotations
@@ -48,10 +48,13 @@ class Journey:
         self.photos = Photos(self.ctx, self.delivery, self.results)
         self.consent = ConsentStep(self.ctx, self.delivery, self.starting, self.photos)
         self.starting.consent_link = self.consent.new_link
+        self.starting.move_waiting_photos = self.photos.release_held
         # The intents listeners call.
         self.start = self.starting.start
         self.new_link = self.starting.new_link
         self.send_link = self.starting.send_link
+        self.link_view = self.starting.link_view
+        self.take_over = self.starting.take_over
         self.give_consent = self.consent.give
         self.consent_link_state = self.consent.link_state
         self.choose_part = self.photos.choose_part

@@ -9,7 +9,6 @@ customer ticks Jumio's sentence on /consent/{token} ──► consent recorded �
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import secrets
@@ -22,8 +21,7 @@ from bot.jobs import Handler, JobKind, RetryLater
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, PhotoPath
 from bot.journey.delivery import Delivery
 from bot.journey.photos import Photos
-from bot.journey.starting import JUMIO_ACCOUNTS, Starting
-from bot.jumio import NotFound
+from bot.journey.starting import DELETE_EXECUTION, JUMIO_ACCOUNTS, Starting
 from storage import Consent, ConsentRequest, Execution, Status
 
 # Jumio's required wording and notice (reference §5a, D-CONSENT): shown verbatim on the consent page.
@@ -44,13 +42,6 @@ SEND_CONSENT_LINK = JobKind("send_consent_link", ConsentLink, title="Sending you
 OPEN_API_EXECUTION = JobKind("open_api_execution", OfExecution, title="Preparing Jumio for the photos",
                              dedupe=lambda p: f"open_api_execution:{p.execution}", retry=JUMIO_RETRIES,
                              pacing=JUMIO_ACCOUNTS)
-# The execution the consent replaced is closed at Jumio so its Web Client link dies; the next sweep or its expiry
-# covers a failure, which is audited, not posted.
-DELETE_EXECUTION = JobKind("delete_execution", OfExecution, title="Closing the replaced link at Jumio",
-                           dedupe=lambda p: f"delete_execution:{p.execution}", retry=JUMIO_RETRIES,
-                           tell_when_dead=False)
-
-
 class LinkState(Enum):
     VALID = "valid"
     USED = "used"  # consent was given (through this link or another of the verification)
@@ -86,8 +77,7 @@ class ConsentStep:
         self.photos = photos
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
-        return {SEND_CONSENT_LINK: self._send_link, OPEN_API_EXECUTION: self._open_api_execution,
-                DELETE_EXECUTION: self._delete_execution}
+        return {SEND_CONSENT_LINK: self._send_link, OPEN_API_EXECUTION: self._open_api_execution}
 
     # --- intents ----------------------------------------------------------------------------------------------
 
@@ -177,11 +167,3 @@ class ConsentStep:
                 self.ctx.queue.add(DELETE_EXECUTION, OfExecution(origin.id))
             self.photos.release_held(origin, store.execution(api.id))
         await self.delivery.redraw_root(api)
-
-    async def _delete_execution(self, payload: OfExecution) -> None:
-        execution = self.ctx.store.execution(payload.execution)
-        if not execution.account_id or not execution.workflow_execution_id:
-            return
-        with contextlib.suppress(NotFound):  # gone already: that is what was asked
-            await self.ctx.jumio.delete_execution(execution.account_id, execution.workflow_execution_id)
-        self.ctx.store.audit("system", "execution_deleted", execution.id, "closed at Jumio after the consent")

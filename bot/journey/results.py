@@ -120,10 +120,22 @@ class Results:
         status = local_status(answer.status)
         if status in JUMIO_FINAL_STATUSES:
             await self._fetch_and_report(execution)
-        elif status == Status.ACQUIRED and execution.status == Status.INITIATED:
-            self.ctx.store.record_status(execution.id, Status.ACQUIRED)  # the customer finished in the Web Client
-            await self.delivery.redraw_root(execution)
+        elif status == Status.ACQUIRED:
+            await self._submitted_on_web(execution)
         return status
+
+    async def _submitted_on_web(self, execution: Execution) -> bool:
+        """Jumio has the customer's photos of a verification the bot did not submit: the customer finished on
+        Jumio's page. Recorded and said in the thread once; False when it was known already."""
+        store = self.ctx.store
+        with store.transaction():
+            if store.execution(execution.id).status != Status.INITIATED:
+                return False
+            store.record_status(execution.id, Status.ACQUIRED)
+            store.audit("customer", "submitted_on_web", execution.id, "Jumio has the photos from its page")
+            self.delivery.say_in_thread_later(execution, blocks.submitted_on_web(store.clock()))
+        await self.delivery.redraw_root(execution)
+        return True
 
     async def _poll(self, payload: Poll) -> None:
         execution = self.ctx.store.execution(payload.execution)
@@ -162,10 +174,9 @@ class Results:
             await self.forgotten(execution)
             return
         status = local_status(details.status)
-        if status == Status.ACQUIRED and execution.status == Status.INITIATED:
-            store.record_status(execution.id, Status.ACQUIRED)
-            await self.delivery.redraw_root(execution)
-            self.schedule_poll(execution, 0)
+        if status == Status.ACQUIRED:
+            if await self._submitted_on_web(execution):
+                self.schedule_poll(execution, 0)
             return
         if status not in JUMIO_FINAL_STATUSES:
             return

@@ -1,12 +1,16 @@
 """Starting a verification and its links: the root message, the Jumio account (paced), supporting data, the
-private link, and a new link for an expired one.
+private link, the link modal, a new link for an expired one, and a take-over of a live one.
 
 start ──► root message ──► create_account (paced: Jumio allows 1 per second) ──► checklist + private link
 New link ──► new_link (paced): PUT /accounts/{id}, a new execution for the same account ──► private link
+Take over ──► new_link (paced) for the presser ──► the old execution superseded, closed at Jumio (delete_execution)
+
+A live link is only ever shown to the agent it was issued to: the execution's `started_by`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,9 +18,9 @@ from typing import Any
 
 from bot import blocks
 from bot.jobs import Abandon, Handler, JobKind, Pacing
-from bot.journey.context import JUMIO_RETRIES, Context
+from bot.journey.context import JUMIO_RETRIES, Context, OfExecution
 from bot.journey.delivery import Delivery
-from bot.jumio import AccountRequest, AccountSession, InvalidRequest
+from bot.jumio import AccountRequest, AccountSession, InvalidRequest, NotFound
 from storage import Consent, Execution, Status
 
 # Jumio's default tenant limit for account creation and update (reference §2): shared by both kinds.
@@ -33,8 +37,9 @@ class Start:
 
 @dataclass(frozen=True)
 class NewLink:
-    execution: int  # the expired execution
+    execution: int  # the expired execution, or (taking over) the live one
     by: str
+    takes_over: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,11 @@ CREATE_ACCOUNT = JobKind("create_account", Start, title="Creating the Jumio acco
                          erase=("supporting_data",), pacing=JUMIO_ACCOUNTS)
 NEW_LINK = JobKind("new_link", NewLink, title="Creating a new link", dedupe=lambda p: f"new_link:{p.execution}",
                    retry=JUMIO_RETRIES, pacing=JUMIO_ACCOUNTS)
+# A replaced execution (taken over, or replaced by the one made with the customer's consent) is closed at Jumio so
+# its link dies; the next sweep or its expiry covers a failure, which is audited, not posted.
+DELETE_EXECUTION = JobKind("delete_execution", OfExecution, title="Closing the replaced link at Jumio",
+                           dedupe=lambda p: f"delete_execution:{p.execution}", retry=JUMIO_RETRIES,
+                           tell_when_dead=False)
 UPLOAD_PREPARED_DATA = JobKind("upload_prepared_data", PreparedData, title="Sending the supporting data to Jumio",
                                dedupe=lambda p: f"prepared_data:{p.execution}", retry=JUMIO_RETRIES, erase=("data",))
 
@@ -60,12 +70,14 @@ class Starting:
     def __init__(self, ctx: Context, delivery: Delivery) -> None:
         self.ctx = ctx
         self.delivery = delivery
-        # A consent link for the photo path, given with the Web Client link (wired by the journey; None: none).
+        # Wired by the journey: a consent link for the photo path, given with the Web Client link (None: none); and
+        # what happens to photos waiting on an execution that a take-over replaced.
         self.consent_link: Callable[[Execution, str], str | None] = lambda _execution, _user: None
+        self.move_waiting_photos: Callable[[Execution, Execution], None] = lambda _old, _new: None
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
         return {START: self._start, CREATE_ACCOUNT: self._create_account, NEW_LINK: self._new_link,
-                UPLOAD_PREPARED_DATA: self._upload_prepared_data}
+                UPLOAD_PREPARED_DATA: self._upload_prepared_data, DELETE_EXECUTION: self._delete_execution}
 
     # --- intents ----------------------------------------------------------------------------------------------
 
@@ -86,14 +98,49 @@ class Starting:
             self.ctx.queue.add(START, Start(execution.id, user_id, supporting_data or None, response_url))
         return execution
 
-    def new_link(self, execution: Execution, user_id: str) -> Execution | None:
-        """New link pressed on an expired verification: queue the new execution (once), or return the one already
-        made, whose link the caller sends to this agent too."""
+    def new_link(self, execution: Execution, user_id: str) -> Execution | str | None:
+        """New link pressed on an expired verification: queue the new execution (once) and return None. When one
+        was made already, return it if this agent holds its link (the caller sends it again), or the refusal
+        naming who holds it: a live link is never shown to another agent."""
         replacement = self.ctx.store.execution_replacing(execution.id)
         if replacement is None or not replacement.workflow_execution_id:
             self.ctx.queue.add(NEW_LINK, NewLink(execution.id, user_id))
             return None
-        return replacement if replacement.status == Status.INITIATED else None
+        if replacement.status != Status.INITIATED:
+            return None
+        return replacement if replacement.started_by == user_id else blocks.link_held_by(replacement.started_by)
+
+    def link_view(self, execution: Execution, user_id: str) -> dict[str, Any]:
+        """The link modal for `user_id`: the live link for its holder, who holds it for anyone else."""
+        store = self.ctx.store
+        if execution.thread_ts:
+            execution = store.latest_execution_in_thread(execution.channel_id, execution.thread_ts) or execution
+        if execution.status != Status.INITIATED or execution.api_consent is not None:
+            return blocks.no_link_modal(blocks.no_link_reason(execution))
+        if execution.started_by != user_id:
+            return blocks.held_by_other_modal(execution.customer_ref, execution.id, execution.started_by,
+                                              execution.updated_at)
+        web_href = store.web_href(execution.id)
+        # A consent link is stored hashed only, so its holder gets a fresh one; all die with the first consent.
+        consent_url = self.consent_link(execution, user_id)
+        if not web_href and not consent_url:
+            return blocks.no_link_modal("Jumio gave no link for this verification's workflow.")
+        store.audit(user_id, "link_shown", execution.id, "in the link modal, to the agent who holds it")
+        return blocks.link_modal(execution.customer_ref, web_href, execution.web_expires_at, consent_url)
+
+    def take_over(self, execution: Execution, user_id: str) -> str | None:
+        """Take over pressed (a shift change): queue a new link for `user_id` that replaces the live one, audited.
+        Returns why not, in the agent's words, or None."""
+        store = self.ctx.store
+        if execution.status != Status.INITIATED or execution.api_consent is not None \
+                or store.consent_for(execution.id) is not None:
+            return blocks.no_link_reason(execution)
+        if execution.started_by == user_id:
+            return "You already hold this link: press *Customer link* to see it."
+        with store.transaction():
+            self.ctx.queue.add(NEW_LINK, NewLink(execution.id, user_id, takes_over=True))
+            store.audit(user_id, "take_over", execution.id, f"the link held by {execution.started_by}")
+        return None
 
     # --- jobs -------------------------------------------------------------------------------------------------
 
@@ -126,10 +173,33 @@ class Starting:
                 thread_ts=previous.thread_ts, replaces=previous.id,
             )
         if execution.workflow_execution_id is None:
-            await self.delivery.say_in_thread(execution, blocks.new_link_started(payload.by))
+            if not payload.takes_over:
+                await self.delivery.say_in_thread(execution, blocks.new_link_started(payload.by))
             self.record_session(execution, await self._open_session(execution), payload.by)
             store.audit(payload.by, "new_link", execution.id, f"replaces #{previous.id}")
+        if payload.takes_over:
+            self._replace(previous, store.execution(execution.id), payload.by)
         await self._announce(execution, payload.by, None)
+
+    def _replace(self, previous: Execution, execution: Execution, by: str) -> None:
+        """The taken-over execution is superseded (its link and api.tokens forgotten here), closed at Jumio, and
+        photos waiting on it move to its replacement; said in the thread. Once, in one transaction."""
+        store = self.ctx.store
+        with store.transaction():
+            if not store.supersede(previous.id):
+                return
+            if previous.workflow_execution_id:
+                self.ctx.queue.add(DELETE_EXECUTION, OfExecution(previous.id))
+            self.move_waiting_photos(previous, execution)
+            self.delivery.say_in_thread_later(execution, blocks.taken_over(by, previous.started_by))
+
+    async def _delete_execution(self, payload: OfExecution) -> None:
+        execution = self.ctx.store.execution(payload.execution)
+        if not execution.account_id or not execution.workflow_execution_id:
+            return
+        with contextlib.suppress(NotFound):  # gone already: that is what was asked
+            await self.ctx.jumio.delete_execution(execution.account_id, execution.workflow_execution_id)
+        self.ctx.store.audit("system", "execution_deleted", execution.id, "closed at Jumio: it was replaced")
 
     async def _upload_prepared_data(self, payload: PreparedData) -> None:
         execution = self.ctx.store.execution(payload.execution)

@@ -75,7 +75,7 @@ def test_demo_runs_and_exits_0() -> None:
     done = subprocess.run([sys.executable, "-m", "bot", "demo"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
-    for expected in ("/verify DEMO-1", "Jumio's decision for DEMO-1", "PASSED", "workflow execution",
+    for expected in ("/verify DEMO-1", "DEMO-1: verified", "PASSED", "workflow execution",
                      "private Web Client link"):
         assert expected in done.stdout
     assert "authorizationToken" not in done.stdout + done.stderr

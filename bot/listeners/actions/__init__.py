@@ -1,4 +1,5 @@
-"""Buttons: which part a photo is, Submit, New link, Retry, Start anyway, and the App Home start button."""
+"""Buttons: which part a photo is, Submit, New link, Customer link, Take over, Retry, Start anyway, and the App Home
+start button."""
 
 import re
 
@@ -10,8 +11,10 @@ from bot.listeners.actions.buttons import (
     handle_new_link,
     handle_open_start_modal,
     handle_retry,
+    handle_show_link,
     handle_start_anyway,
     handle_submit,
+    handle_take_over,
     handle_unknown_action,
 )
 
@@ -20,6 +23,8 @@ def register(app: AsyncApp) -> None:
     app.action(re.compile(f"^{blocks.ACTION_CHOOSE_PART}_(front|back|face)$"))(handle_choose_part)
     app.action(blocks.ACTION_SUBMIT)(handle_submit)
     app.action(blocks.ACTION_NEW_LINK)(handle_new_link)
+    app.action(blocks.ACTION_SHOW_LINK)(handle_show_link)
+    app.action(blocks.ACTION_TAKE_OVER)(handle_take_over)
     app.action(blocks.ACTION_RETRY)(handle_retry)
     app.action(blocks.ACTION_START_ANYWAY)(handle_start_anyway)
     app.action(blocks.ACTION_OPEN_START_MODAL)(handle_open_start_modal)

@@ -124,8 +124,53 @@ async def handle_new_link(ack: Any, body: dict[str, Any], action: dict[str, Any]
         return
     made = services.journey.new_link(execution, user_id)
     await ack()
-    if made is not None:
-        await services.journey.send_link(made, user_id)  # the link was made; give it to this agent too
+    if isinstance(made, str):
+        user_id, channel_id, thread_ts = _who_and_where(body)
+        if channel_id:
+            await tell(client, channel_id, user_id, blocks.notice(made), thread_ts)
+    elif made is not None:
+        await services.journey.send_link(made, user_id)  # this agent's link was made already: sent again
+
+
+async def handle_show_link(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                           context: dict[str, Any]) -> None:
+    """Customer link: a modal with the live link for the agent who holds it; anyone else is told who does."""
+    clicked = await _clicked(ack, body, action, client, context, "customer link", _an_execution)
+    if clicked is None:
+        return
+    services, execution = clicked
+    view = services.journey.link_view(execution, body["user"]["id"])
+    await ack()
+    with contextlib.suppress(SlackApiError):  # an expired trigger: the agent presses again
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+async def handle_take_over(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                           context: dict[str, Any]) -> None:
+    """Take over, pressed in the link modal (no channel there): allowed by the verification's own channel."""
+    services = services_of(context)
+    user_id = body["user"]["id"]
+    try:
+        execution = _an_execution(services, str(action.get("value") or ""))
+    except (KeyError, ValueError):
+        await ack()
+        return
+    if not services.access.allows(user_id, execution.channel_id):
+        services.store.audit(user_id, "refused", execution.id, "take over")
+        await ack()
+        await _update_view(client, body, blocks.no_link_modal(blocks.refusal()[0]))
+        return
+    refusal = services.journey.take_over(execution, user_id)
+    await ack()
+    await _update_view(client, body, blocks.no_link_modal(refusal) if refusal
+                       else blocks.taking_over_modal(execution.customer_ref))
+
+
+async def _update_view(client: AsyncWebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
+    view_id = (body.get("view") or {}).get("id")
+    if view_id:
+        with contextlib.suppress(SlackApiError):
+            await client.views_update(view_id=view_id, view=view)
 
 
 async def handle_retry(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,

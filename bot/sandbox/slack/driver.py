@@ -85,12 +85,14 @@ class Driver:
     async def command(self, text: str, *, user: str = "UAGENT1", channel: str = "CVERIFY",
                       trigger_id: str | None = None) -> dict[str, Any]:
         """Type `/verify <text>`; returns the bot's immediate (ephemeral) answer, {} for an empty ack."""
+        trigger_id = trigger_id or f"{next(self._ids)}.{uuid.uuid4().hex}"
+        self.trigger_users[trigger_id] = user
         payload = {
             "token": "legacy", "team_id": self.team_id, "team_domain": "idv-test", "channel_id": channel,
             "channel_name": "verify", "user_id": user, "user_name": user.lower(), "command": "/verify", "text": text,
             "api_app_id": "AIDV", "is_enterprise_install": "false",
             "response_url": f"{self.base_url}/response/{uuid.uuid4().hex}",
-            "trigger_id": trigger_id or f"{next(self._ids)}.{uuid.uuid4().hex}",
+            "trigger_id": trigger_id,
         }
         status, answer = await self._deliver("slash_commands", payload, urlencode(payload),
                                              "application/x-www-form-urlencoded")
@@ -124,18 +126,21 @@ class Driver:
                                                       text=text), event_id=event_id)
 
     async def click(self, action_id: str, value: str, *, user: str = "UAGENT1", channel: str | None = "CVERIFY",
-                    message: Posted | None = None) -> tuple[int, Any]:
-        """Press a button in a message (or in App Home when `channel` is None)."""
-        payload = self.click_payload(action_id, value, user=user, channel=channel, message=message)
+                    message: Posted | None = None, view: dict[str, Any] | None = None) -> tuple[int, Any]:
+        """Press a button in a message, in a modal the bot opened (`view`), or in App Home (`channel` None)."""
+        payload = self.click_payload(action_id, value, user=user, channel=None if view else channel,
+                                     message=message, view=view)
         return await self._deliver("interactive", payload, urlencode({"payload": json.dumps(payload)}),
                                    "application/x-www-form-urlencoded")
 
     def click_payload(self, action_id: str, value: str, *, user: str = "UAGENT1", channel: str | None = "CVERIFY",
-                      message: Posted | None = None) -> dict[str, Any]:
+                      message: Posted | None = None, view: dict[str, Any] | None = None) -> dict[str, Any]:
+        trigger_id = f"{next(self._ids)}.{uuid.uuid4().hex}"
+        self.trigger_users[trigger_id] = user
         payload: dict[str, Any] = {
             "type": "block_actions", "team": {"id": self.team_id, "domain": "idv-test"},
             "user": {"id": user, "username": user.lower(), "team_id": self.team_id}, "api_app_id": "AIDV",
-            "token": "legacy", "trigger_id": f"{next(self._ids)}.{uuid.uuid4().hex}",
+            "token": "legacy", "trigger_id": trigger_id,
             "response_url": f"{self.base_url}/response/{uuid.uuid4().hex}",
             "actions": [{"action_id": action_id, "block_id": "b", "value": value, "type": "button",
                          "action_ts": str(time.time())}],
@@ -147,6 +152,9 @@ class Driver:
             if message is not None:
                 payload["message"] = {"ts": message.ts, "thread_ts": message.thread_ts, "text": message.text,
                                       "blocks": message.blocks}
+        elif view is not None:
+            payload["container"] = {"type": "view", "view_id": view["id"]}
+            payload["view"] = {**view, "team_id": self.team_id, "state": {"values": {}}, "hash": "1.abc"}
         else:
             payload["container"] = {"type": "view", "view_id": "VHOME"}
             payload["view"] = {"id": "VHOME", "type": "home", "callback_id": "", "private_metadata": "", "blocks": []}
@@ -198,6 +206,10 @@ class Driver:
 
     def thread(self, thread_ts: str) -> list[Posted]:
         return [m for m in self.state.messages if m.thread_ts == thread_ts and not m.ephemeral_to]
+
+    def views_for(self, user: str) -> list[dict[str, Any]]:
+        """The modals the bot opened for `user` (as they are now, after any update)."""
+        return [v for v in self.state.views_opened if self.state.view_users.get(v["id"]) == user]
 
     def ephemerals(self, user: str) -> list[Posted]:
         return [m for m in self.state.messages if m.ephemeral_to == user]

@@ -1,9 +1,10 @@
 """A local Slack stand-in: the Web API methods the bot uses, file downloads, and a driver that plays Slack.
 
-It answers `auth.test`, `chat.postMessage`, `chat.update`, `chat.postEphemeral`, `views.open`, `views.publish`,
-`files.info` and `apps.connections.open` at `/api/<method>` like Slack does (HTTP 200 with `ok`/`error`, 429 with
-`Retry-After`), refuses a wrong token (`invalid_auth`) and channels the bot is not in (`not_in_channel`). Private
-file URLs answer the bytes only with the bot token, and otherwise Slack's HTML login page. `response_url`s work.
+It answers `auth.test`, `chat.postMessage`, `chat.update`, `chat.postEphemeral`, `views.open`, `views.update`,
+`views.publish`, `conversations.info`, `files.info` and `apps.connections.open` at `/api/<method>` like Slack does
+(HTTP 200 with `ok`/`error`, 429 with `Retry-After`), refuses a wrong token (`invalid_auth`), channels the bot is not
+in (`not_in_channel`) and layouts that break Block Kit's limits (`invalid_blocks`, see `blockkit`). Private file URLs
+answer the bytes only with the bot token, and otherwise Slack's HTML login page. `response_url`s work.
 
 As the driver it plays Slack towards the bot: slash commands, `message`/`file_share` events, button clicks and modal
 submissions, either signed and POSTed to the bot's `/slack/events` (HTTP mode) or pushed through a Socket Mode
@@ -24,6 +25,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.sandbox import serve_app
+from bot.sandbox.slack.blockkit import message_problems, view_problems
 from bot.sandbox.slack.driver import Driver
 from bot.sandbox.slack.state import LOGIN_PAGE, ApiFault, Posted, SlackState
 
@@ -46,6 +48,7 @@ class SlackStandIn(Driver):
         self.bot_events_url = ""
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
+        self.trigger_users: dict[str, str] = {}  # who each trigger_id the driver made belongs to
         self._socket: web.WebSocketResponse | None = None
         self._socket_ready = asyncio.Event()
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -109,7 +112,25 @@ class SlackStandIn(Driver):
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
+        refused = self._layout_error(method, params)
+        if refused is not None:
+            return web.json_response(refused)
         return web.json_response(handler(params))
+
+    def _layout_error(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Slack refuses a message or view that breaks Block Kit's limits (see `blockkit`)."""
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            problems = message_problems(params.get("text"), params.get("blocks"))
+            error = "invalid_blocks"
+        elif method in ("views.open", "views.publish", "views.update", "views.push"):
+            problems = view_problems(params.get("view") or {})
+            error = "invalid_arguments"
+        else:
+            return None
+        if not problems:
+            return None
+        self.state.refused_layouts.append((method, problems))
+        return {"ok": False, "error": error, "response_metadata": {"messages": problems}}
 
     def _channel_error(self, channel: str | None) -> dict[str, Any] | None:
         if channel not in self.known_channels:
@@ -155,7 +176,17 @@ class SlackStandIn(Driver):
     def m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         view = {**params["view"], "id": f"V{next(self._ids):06d}"}
         self.state.views_opened.append(view)
+        user = self.trigger_users.get(str(params.get("trigger_id")))
+        if user:
+            self.state.view_users[view["id"]] = user
         return {"ok": True, "view": view}
+
+    def m_views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        for index, view in enumerate(self.state.views_opened):
+            if view["id"] == params.get("view_id"):
+                self.state.views_opened[index] = {**params["view"], "id": view["id"]}
+                return {"ok": True, "view": self.state.views_opened[index]}
+        return {"ok": False, "error": "not_found"}
 
     def m_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
         self.state.home_views[params["user_id"]] = params["view"]

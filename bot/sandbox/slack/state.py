@@ -67,8 +67,10 @@ class ApiFault:
 class SlackState:
     messages: list[Posted] = field(default_factory=list)
     views_opened: list[dict[str, Any]] = field(default_factory=list)
+    view_users: dict[str, str] = field(default_factory=dict)  # view id → the user it was opened for
     home_views: dict[str, dict[str, Any]] = field(default_factory=dict)
     responses: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     files: dict[str, SharedFile] = field(default_factory=dict)
     download_auth: list[str | None] = field(default_factory=list)
+    refused_layouts: list[tuple[str, list[str]]] = field(default_factory=list)

@@ -1,0 +1,90 @@
+"""Slack's Block Kit limits, as Slack enforces them: the stand-in answers `invalid_blocks` (or `invalid_arguments`
+for a view) when one is broken, so no builder can pass a test with a layout real Slack refuses.
+
+slack_sdk's own models check most lengths (`Block.parse(...).validate_json()`, `View.validate_json()`); the rules it
+does not check are added here from Slack's reference (https://api.slack.com/reference/block-kit/blocks): an actions
+block holds 1–25 elements, a context block 1–10, a section at most 10 fields of at most 2,000 characters, every
+text object at most 3,000, a message at most 50 blocks, a modal or Home tab at most 100, `text` at most 40,000.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_TEXT = 3000
+MAX_FIELD = 2000
+MAX_FALLBACK = 40_000
+
+
+def _texts(value: Any) -> Iterable[dict[str, Any]]:
+    """Every text object (`plain_text` or `mrkdwn`) anywhere in a block."""
+    if isinstance(value, dict):
+        if value.get("type") in ("plain_text", "mrkdwn") and isinstance(value.get("text"), str):
+            yield value
+        for inner in value.values():
+            yield from _texts(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _texts(inner)
+
+
+def block_problems(block: dict[str, Any]) -> list[str]:
+    """What is wrong with one block; empty when Slack would take it."""
+    problems = []
+    kind = block.get("type")
+    try:
+        parsed = Block.parse(block)
+        if parsed is None:
+            return [f"unknown block type {kind!r}"]
+        parsed.validate_json()
+    except (SlackObjectFormationError, TypeError, KeyError, AttributeError) as exc:
+        problems.append(f"{kind}: {exc}")
+    if kind == "actions" and not 1 <= len(block.get("elements") or []) <= 25:
+        problems.append("actions: must hold 1 to 25 elements")
+    if kind == "context" and not 1 <= len(block.get("elements") or []) <= 10:
+        problems.append("context: must hold 1 to 10 elements")
+    if kind == "section":
+        fields = block.get("fields") or []
+        if len(fields) > 10 or any(len(f.get("text", "")) > MAX_FIELD for f in fields):
+            problems.append("section: at most 10 fields of at most 2000 characters")
+        if not block.get("text") and not fields:
+            problems.append("section: needs text or fields")
+    for text in _texts(block):
+        if not text["text"]:
+            problems.append(f"{kind}: empty text")
+        if len(text["text"]) > MAX_TEXT:
+            problems.append(f"{kind}: a text over {MAX_TEXT} characters")
+    return problems
+
+
+def message_problems(text: str | None, blocks: list[dict[str, Any]] | None) -> list[str]:
+    """What Slack would refuse in a message's `text` and `blocks`."""
+    blocks = blocks or []
+    problems = [p for block in blocks for p in block_problems(block)]
+    if len(blocks) > MAX_MESSAGE_BLOCKS:
+        problems.append(f"{len(blocks)} blocks; a message holds at most {MAX_MESSAGE_BLOCKS}")
+    if not blocks and not text:
+        problems.append("no text and no blocks")
+    if text and len(text) > MAX_FALLBACK:
+        problems.append(f"text over {MAX_FALLBACK} characters")
+    return problems
+
+
+def view_problems(view: dict[str, Any]) -> list[str]:
+    """What Slack would refuse in a modal or Home tab."""
+    blocks = view.get("blocks") or []
+    problems = [p for block in blocks for p in block_problems(block)]
+    if not 1 <= len(blocks) <= MAX_VIEW_BLOCKS:
+        problems.append(f"{len(blocks)} blocks; a view holds 1 to {MAX_VIEW_BLOCKS}")
+    try:
+        View(**view).validate_json()
+    except (SlackObjectFormationError, TypeError) as exc:
+        problems.append(f"view: {exc}")
+    return problems
