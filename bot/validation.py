@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,60 @@ class ValidationError(ValueError):
         self.message = message
 
 
+# Characters that show as nothing (Hangul and halfwidth fillers, braille blank): category Lo/So, so named here.
+INVISIBLE_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_CARD_DIGITS = re.compile(r"^\d(?:[ -]?\d){12,18}$")
+_PHONE = re.compile(r"^\+?[\d().\- ]{7,24}$")
+
+
+def _script(character: str) -> str | None:
+    """The script a letter belongs to, from its Unicode name (LATIN, CYRILLIC, GREEK, …); None for a non-letter."""
+    if not character.isalpha():
+        return None
+    name = unicodedata.name(character, "")
+    return name.split(" ", 1)[0] if name else None
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for index, digit in enumerate(int(d) for d in reversed(digits)):
+        total += digit if index % 2 == 0 else (digit * 2 - 9 if digit > 4 else digit * 2)
+    return total % 10 == 0
+
+
+def personal_data_kind(text: str) -> str | None:
+    """What personal data `text` looks like ("an email address", "a phone number", "a card number"), if any."""
+    if _EMAIL.match(text):
+        return "an email address"
+    digits = re.sub(r"\D", "", text)
+    if _CARD_DIGITS.match(text) and _luhn(digits):
+        return "a card number"
+    # A phone number: + and 8–15 digits, or 10–15 digits written with separators ("(503) 123-4567", "0151 2345 6789").
+    if _PHONE.match(text) and (text.startswith("+") and 8 <= len(digits) <= 15
+                               or 10 <= len(digits) <= 15 and re.search(r"[().\- ]", text)):
+        return "a phone number"
+    return None
+
+
+def character_problem(text: str) -> str | None:
+    """Why `text` could be mistaken for another reference: invisible, format, combining or compatibility characters,
+    or letters of more than one script (a Cyrillic "С" among Latin letters)."""
+    for character in text:
+        category = unicodedata.category(character)
+        if category in ("Zs", "Zl", "Zp"):
+            return "a space (a reference is one word, such as CUST-42)"
+        if character in INVISIBLE_FILLERS or category == "Cf":
+            return "an invisible character"
+        if category in ("Mn", "Mc", "Me"):
+            return "a combining accent (type the letter itself, such as é)"
+    if unicodedata.normalize("NFKC", text) != text:
+        return "a character written in a special form (such as full-width letters)"
+    scripts = {script for script in map(_script, text) if script}
+    if len(scripts) > 1:
+        return f"letters of different alphabets ({', '.join(sorted(s.title() for s in scripts))}), which look alike"
+    return None
+
+
 def _reference(value: str | None, field: str, label: str, *, required: bool) -> str | None:
     text = (value or "").strip()
     if not text:
@@ -44,9 +99,55 @@ def _reference(value: str | None, field: str, label: str, *, required: bool) -> 
         shown = " ".join(bad)
         raise ValidationError(field, f"The {label} contains {shown}, which Jumio does not accept "
                                      f"(not allowed: {' '.join(FORBIDDEN_REFERENCE_CHARACTERS)}).")
-    if any(not ch.isprintable() for ch in text):
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
         raise ValidationError(field, f"The {label} contains a control character; type it again as plain text.")
+    kind = personal_data_kind(text)
+    if kind:
+        raise ValidationError(field, f"The {label} looks like {kind}. Jumio's reference must not contain personal "
+                                     "data: use your own customer ID, such as CUST-42.")
+    problem = character_problem(text)
+    if problem:
+        raise ValidationError(field, f"The {label} contains {problem}; type it again with plain letters and digits.")
     return text
+
+
+SUBCOMMANDS = ("status", "help")
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def near_subcommand(word: str) -> str | None:
+    """The sub-command `word` is probably a typo of (edit distance at most 2), if any: `stauts` → `status`. Only an
+    all-letter word of three or more is taken for one, so `HELP-1` stays a reference."""
+    lowered = word.lower()
+    if len(lowered) < 3 or not lowered.isalpha() or lowered in SUBCOMMANDS:
+        return None
+    distance, nearest = min((edit_distance(lowered, name), name) for name in SUBCOMMANDS)
+    return nearest if distance <= 2 else None
+
+
+def command_reference(text: str) -> str:
+    """The customer reference of `/verify <reference>`: one word, checked like the form's, and not a typo of a
+    sub-command (which would start a paid verification for "stauts CUST-42")."""
+    words = text.split()
+    if words and (nearest := near_subcommand(words[0])):
+        typed = " ".join([nearest, *words[1:]])
+        raise ValidationError("customer_reference", f"Did you mean `/verify {typed}`? Nothing was started. (To verify "
+                                                    f"a customer whose reference is {words[0]}, use the form: "
+                                                    "`/verify` alone.)")
+    if len(words) > 1:
+        raise ValidationError("customer_reference", f"A customer reference is one word, such as CUST-42; you typed "
+                                                    f"{len(words)} words. Nothing was started.")
+    return customer_reference(text)
 
 
 def customer_reference(value: str | None) -> str:

@@ -10,9 +10,56 @@ from bot import validation
 from bot.validation import ValidationError
 
 
-@pytest.mark.parametrize("value", ["CUST-42", "  CUST-42 ", "a", "x" * 100, "Müller & Söhne #7", "42"])
+@pytest.mark.parametrize("value", ["CUST-42", "  CUST-42 ", "a", "x" * 100, "Müller&Söhne#7", "42", "Иван-42", "ORD-2024-000123",
+                                   "12345678", "HELP-1"])
 def test_good_customer_references(value: str) -> None:
     assert validation.customer_reference(value) == value.strip()
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("jane.doe@example.com", "looks like an email address"),
+    ("+15031234567", "looks like a phone number"),
+    ("(503)123-4567", "looks like a phone number"),
+    ("0151-2345-6789", "looks like a phone number"),
+    ("4111111111111111", "looks like a card number"),
+    ("4111-1111-1111-1111", "looks like a card number"),
+    ("\u3164", "invisible character"),
+    ("CUST\u200b42", "invisible character"),
+    ("\u0421UST-42", "different alphabets (Cyrillic, Latin)"),
+    ("e" + "\u0301" * 99, "combining accent"),
+    ("\uff23\uff35\uff33\uff34", "special form"),
+    ("CUST 42", "a space"),
+], ids=["email", "phone-e164", "phone-us", "phone-national", "card", "card-dashes", "hangul-filler", "zero-width",
+        "cyrillic-c", "combining", "full-width", "space"])
+def test_references_that_are_personal_data_or_look_like_others_are_refused(value: str, words: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        validation.customer_reference(value)
+    assert words in refused.value.message and refused.value.field == "customer_reference"
+
+
+def test_a_number_that_fails_luhn_is_no_card() -> None:
+    assert validation.personal_data_kind("4111111111111112") is None
+
+
+@pytest.mark.parametrize(("text", "nearest"), [("stauts CUST-42", "status"), ("stat CUST-42", "status"),
+                                               ("hepl", "help"), ("STATSU", "status")])
+def test_a_typo_of_a_subcommand_starts_nothing(text: str, nearest: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        validation.command_reference(text)
+    assert f"Did you mean `/verify {nearest}" in refused.value.message and "Nothing was started" in refused.value.message
+
+
+def test_a_command_reference_is_one_word() -> None:
+    with pytest.raises(ValidationError) as refused:
+        validation.command_reference("CUST-42 please")
+    assert "one word" in refused.value.message and "2 words" in refused.value.message
+    assert validation.command_reference("  CUST-42 ") == "CUST-42"
+
+
+def test_edit_distance() -> None:
+    assert validation.edit_distance("stauts", "status") == 2
+    assert validation.edit_distance("", "help") == 4
+    assert validation.near_subcommand("customer") is None and validation.near_subcommand("HELP-1") is None
 
 
 @pytest.mark.parametrize(

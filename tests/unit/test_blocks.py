@@ -58,7 +58,7 @@ def test_every_status_has_words() -> None:
     described = [blocks.describe_status(execution(status=status)) for status in statuses]
     assert not any(":grey_question:" in words for words in described)  # none falls through to the raw status
     assert len(set(described)) == len(statuses)
-    assert blocks.describe_status(execution(status="PROCESSED", decision_type="PASSED")).endswith("PASSED")
+    assert blocks.describe_status(execution(status="PROCESSED", decision_type="PASSED")).endswith("PASSED (verified)")
 
 
 def test_link_message_is_the_only_one_with_the_link() -> None:

@@ -49,15 +49,15 @@ async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClien
         try:
             reference = validation.customer_reference(rest)
         except validation.ValidationError as error:
-            await ack(text=blocks.status_usage(error.message), response_type="ephemeral")
+            await ack(text=blocks.status_usage(blocks.escape(error.message)), response_type="ephemeral")
             return
         answer, body = status_answer(services, reference)
         await ack(text=answer, blocks=body, response_type="ephemeral")
         return
     try:
-        reference = validation.customer_reference(text)
+        reference = validation.command_reference(text)
     except validation.ValidationError as error:
-        await ack(text=f":warning: {error.message}", response_type="ephemeral")
+        await ack(text=f":warning: {blocks.escape(error.message)}", response_type="ephemeral")
         return
     open_execution = services.store.open_execution_for_customer(reference)
     if open_execution is not None:
