@@ -60,8 +60,8 @@ def personal_data_kind(text: str) -> str | None:
     if _CARD_DIGITS.match(text) and _luhn(digits):
         return "a card number"
     # A phone number: + and 8–15 digits, or 10–15 digits written with separators ("(503) 123-4567", "0151 2345 6789").
-    if _PHONE.match(text) and (text.startswith("+") and 8 <= len(digits) <= 15
-                               or 10 <= len(digits) <= 15 and re.search(r"[().\- ]", text)):
+    if _PHONE.match(text) and ((text.startswith("+") and 8 <= len(digits) <= 15)
+                               or (10 <= len(digits) <= 15 and re.search(r"[().\- ]", text))):
         return "a phone number"
     return None
 
