@@ -81,14 +81,26 @@ class Executions(Connection):
         rows = self.db["executions"].rows_where("started_by = ?", (user_id,), order_by="id DESC", limit=limit)
         return [Execution.from_row(row) for row in rows]
 
-    def customer_history(self, customer_ref: str, limit: int = 10, steps: int = 6
-                         ) -> list[tuple[Execution, list[AuditEntry]]]:
-        """A customer's latest executions, each with its last `steps` audit entries (for `/verify status`)."""
+    def customer_history(self, customer_ref: str, limit: int = 50) -> list[tuple[Execution, list[AuditEntry]]]:
+        """A customer's latest executions, newest first, each with its whole audit trail, newest first (for
+        `/verify status`)."""
         history = []
         for execution in self.executions_for_customer(customer_ref, limit):
-            rows = self.db["audit"].rows_where("execution = ?", (execution.id,), order_by="id DESC", limit=steps)
-            history.append((execution, [AuditEntry(**row) for row in reversed(list(rows))]))
+            rows = self.db["audit"].rows_where("execution = ?", (execution.id,), order_by="id DESC")
+            history.append((execution, [AuditEntry(**row) for row in rows]))
         return history
+
+    def open_executions_in_channels(self, channels: list[str], *, not_started_by: str, limit: int = 50
+                                    ) -> list[Execution]:
+        """Open verifications in these channels that someone else started, the longest untouched first."""
+        if not channels:
+            return []
+        marks = ", ".join("?" for _ in channels)
+        rows = self.db.execute(
+            f"SELECT * FROM executions WHERE status IN ({_OPEN}) AND channel_id IN ({marks}) AND started_by != ? "
+            "ORDER BY updated_at LIMIT ?", (*channels, not_started_by, limit))
+        columns = [c[0] for c in rows.description]
+        return [Execution.from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
 
     def claim_status_checks(self, *, shortest: float, longest: float, polled_for: float, limit: int,
                             callbacks: bool = False, give_up_after: float = 3 * 86400, slowest: float = 6 * 3600

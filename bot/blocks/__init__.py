@@ -9,6 +9,7 @@ sent to the requesting agent privately.
 | `kit` | ids the listeners register, elements, escaping, dates, the one status-to-words mapping |
 | `thread` | the root message and what the journey says in the thread or privately; reasons in agents' words |
 | `answers` | refusals, help, status, an already open verification, App Home |
+| `history` | a verification's audit trail in plain words (for status) |
 | `forms` | the /verify modal |
 | `consent` | the consent link for the agent, and what the consent step says in the thread |
 | `links` | the customer's link for its holder (the private message, the link modal), and what others are told |
@@ -16,6 +17,8 @@ sent to the requesting agent privately.
 """
 
 from bot.blocks.answers import (
+    HOME_ROWS,
+    NOT_IN_CHANNEL,
     STALE_BUTTON,
     UPLOAD_REFUSED,
     already_open,
@@ -36,6 +39,7 @@ from bot.blocks.kit import (
     ACTION_RETRY,
     ACTION_SHOW_LINK,
     ACTION_START_ANYWAY,
+    ACTION_STATUS_PAGE,
     ACTION_SUBMIT,
     ACTION_TAKE_OVER,
     PART_LABELS,
@@ -83,6 +87,7 @@ from bot.blocks.thread import (
     submitted,
     submitted_on_web,
     supporting_data_not_taken,
+    thread_closed,
 )
 
 __all__ = [
@@ -92,10 +97,13 @@ __all__ = [
     "ACTION_RETRY",
     "ACTION_SHOW_LINK",
     "ACTION_START_ANYWAY",
+    "ACTION_STATUS_PAGE",
     "ACTION_SUBMIT",
     "ACTION_TAKE_OVER",
     "ALREADY_SUBMITTED",
+    "HOME_ROWS",
     "LANGUAGES",
+    "NOT_IN_CHANNEL",
     "NO_MORE_PHOTOS_AT_JUMIO",
     "PART_LABELS",
     "PART_ORDER",
@@ -153,4 +161,5 @@ __all__ = [
     "supporting_data_not_taken",
     "taken_over",
     "taking_over_modal",
+    "thread_closed",
 ]

@@ -3,30 +3,36 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from bot.blocks.history import step_words
 from bot.blocks.kit import (
     ACTION_OPEN_START_MODAL,
     ACTION_START_ANYWAY,
+    ACTION_STATUS_PAGE,
+    MAX_VIEW_BLOCKS,
     Blocks,
     Message,
+    actions,
     age,
     button,
+    context,
     describe_status,
     escape,
+    fit,
+    header,
     section,
+    sections,
     slack_date,
-    text_obj,
 )
-from storage import Execution
+from storage import AuditEntry, Execution
 
 
 def already_open(execution: Execution, reference: str) -> Message:
     text = (f"{escape(reference)} already has an open verification, started by <@{execution.started_by}> "
             f"{slack_date(execution.created_at)} in <#{execution.channel_id}> ({describe_status(execution)}).")
-    return text, [section(text), {"type": "actions", "elements": [
-        button("Start another anyway", ACTION_START_ANYWAY, reference)]}]
+    return text, [section(text), *actions(button("Start another anyway", ACTION_START_ANYWAY, reference))]
 
 
 def refusal() -> Message:
@@ -51,37 +57,73 @@ def help_message() -> Message:
     return "How to use /verify", [section("\n".join(lines))]
 
 
-def status_message(reference: str, executions: Sequence[Execution], history: dict[int, list[str]]) -> Message:
-    if not executions:
-        text = f"No verifications for {reference} yet. Start one with `/verify {reference}`."
-        return text, [section(escape(text))]
-    blocks: Blocks = [section(f"*Verifications for {escape(reference)}*")]
-    for execution in executions:
-        line = (f"*#{execution.id}* {describe_status(execution)} · started by <@{execution.started_by}> "
-                f"{slack_date(execution.created_at)} in <#{execution.channel_id}>")
-        steps = history.get(execution.id) or []
-        blocks.append(section(line + ("\n" + "\n".join(f"   {s}" for s in steps) if steps else "")))
-    return f"Verifications for {reference}", blocks[:50]
+STATUS_LINES_PER_PAGE = 40
 
 
-def home_view(executions: Iterable[Execution], now: float | None = None) -> dict[str, Any]:
-    """App Home: the agent's recent verifications, open first, with age and status, and a start button."""
+def status_message(reference: str, history: Sequence[tuple[Execution, Sequence[AuditEntry]]], *, page: int = 0,
+                   where: Callable[[str], str] = lambda channel: f"<#{channel}>") -> Message:
+    """A customer's verifications, newest first, each with its whole history in plain words, newest first; paged
+    (Newer / Older buttons). `where` names a channel (a private one only to its members)."""
+    if not history:
+        text = f"No verifications for {escape(reference)} yet. Start one with `/verify {escape(reference)}`."
+        return text, [section(text)]
+    lines: list[str] = []
+    for execution, entries in history:
+        lines.append(f"*#{execution.id}* {describe_status(execution)} · started by <@{execution.started_by}> "
+                     f"{slack_date(execution.created_at)} in {where(execution.channel_id)}")
+        lines += [f"      {step_words(entry)}" for entry in entries]
+    pages = max(1, -(-len(lines) // STATUS_LINES_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = lines[page * STATUS_LINES_PER_PAGE:(page + 1) * STATUS_LINES_PER_PAGE]
+    title = f"*Verifications for {escape(reference)}*" + (f"  (page {page + 1} of {pages})" if pages > 1 else "")
+    blocks: Blocks = [section(title), *sections(shown)]
+    blocks += actions(
+        button("Newer", ACTION_STATUS_PAGE, f"{page - 1}:{reference}") if page > 0 else None,
+        button("Older", ACTION_STATUS_PAGE, f"{page + 1}:{reference}") if page + 1 < pages else None,
+    )
+    return fit(f"Verifications for {escape(reference)}", blocks)
+
+
+def home_view(mine: Iterable[Execution], others_open: Sequence[Execution] = (), now: float | None = None
+              ) -> dict[str, Any]:
+    """App Home: the agent's recent verifications (open first), then the open ones in their channels that others
+    started, the longest untouched first (a team lead takes those over); each with status and age."""
     now = now or time.time()
-    ordered = sorted(executions, key=lambda e: (not e.is_open, -e.created_at))
+    ordered = sorted(mine, key=lambda e: (not e.is_open, -e.created_at))
     blocks: Blocks = [
-        {"type": "header", "text": text_obj("plain_text", "Your identity verifications")},
-        {"type": "actions", "elements": [button("Start a verification", ACTION_OPEN_START_MODAL, "home",
-                                                 style="primary")]},
+        header("Your identity verifications"),
+        *actions(button("Start a verification", ACTION_OPEN_START_MODAL, "home", style="primary")),
         {"type": "divider"},
     ]
     if not ordered:
         blocks.append(section("You have not started any verifications yet."))
-    for execution in ordered[:40]:
-        blocks.append(section(f"*{escape(execution.customer_ref)}* · {describe_status(execution)} · "
-                               f"{age(now - execution.created_at)} · <#{execution.channel_id}>"))
-    return {"type": "home", "blocks": blocks}
+    blocks += [_home_row(execution, now) for execution in ordered[:HOME_ROWS]]
+    if len(ordered) > HOME_ROWS:
+        blocks.append(context(f"…and {len(ordered) - HOME_ROWS} older ones: `/verify status <reference>` finds any."))
+    blocks += [{"type": "divider"}, header("Open in your channels"),
+               context("Verifications others started that are still open, the longest untouched first.")]
+    if not others_open:
+        blocks.append(section("Nothing open in your channels."))
+    blocks += [_home_row(execution, now, who=True) for execution in others_open[:HOME_ROWS]]
+    if len(others_open) > HOME_ROWS:
+        blocks.append(context(f"…and {len(others_open) - HOME_ROWS} more."))
+    return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 
 
+# Two sections of rows, their headings and notes, within the 100 blocks of a Home tab.
+HOME_ROWS = 44
+
+
+def _home_row(execution: Execution, now: float, who: bool = False) -> dict[str, Any]:
+    started = f" · <@{execution.started_by}>" if who else ""
+    touched = f"untouched {age(now - execution.updated_at)}" if who else age(now - execution.created_at)
+    return section(f"*{escape(execution.customer_ref)}* · {describe_status(execution)}{started} · {touched} · "
+                   f"<#{execution.channel_id}>")
+
+
+NOT_IN_CHANNEL = ("I am not in that channel, so I could not post the verification there. Add me first (in the channel: "
+                  "/invite and the app's name, or the channel's details → Integrations → Add apps), then press Start "
+                  "again.")
 UPLOAD_REFUSED = ":no_entry_sign: Only verification agents can send photos to Jumio; your file was not sent."
 STALE_BUTTON = (":grey_question: That button belongs to something that no longer exists or has moved on; nothing "
                 "was done.")

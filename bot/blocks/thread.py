@@ -20,6 +20,7 @@ from bot.blocks.kit import (
     button,
     confirm_dialog,
     context,
+    cut,
     describe_status,
     escape,
     fit,
@@ -171,6 +172,12 @@ def still_undecided(reference: str, *, minutes: int, every: int) -> Message:
     return notice(f":hourglass: Jumio has not decided after {minutes} minutes. I keep asking about every {every} "
                   f"minutes and will post the decision here; `/verify status {escape(reference)}` shows where it "
                   "stands.")
+
+
+def thread_closed(reference: str, reason: str, said: str) -> Message:
+    return notice(f":warning: I can no longer post in the thread of {escape(reference)}'s verification ({reason}). "
+                  f"What I meant to say there:\n>{cut(said, 2500)}\nAdd me to the channel again, or start a new "
+                  f"verification with `/verify {escape(reference)}` in a channel I am in.")
 
 
 def job_failed_privately(what: str, reference: str, reason: str) -> Message:

@@ -121,6 +121,7 @@ class Journey:
         if execution.thread_ts:
             await self.delivery.say_in_thread(execution, blocks.job_failed(kind.title, reason, job.id))
             await self.delivery.redraw_root(execution)
-        else:
-            await self.delivery.respond(getattr(payload, "response_url", None),
-                                        blocks.job_failed_privately(kind.title, execution.customer_ref, reason))
+        else:  # no thread to say it in: the command's response_url, or (from the form) a direct message
+            message = blocks.job_failed_privately(kind.title, execution.customer_ref, reason)
+            if not await self.delivery.respond(getattr(payload, "response_url", None), message):
+                await self.delivery.tell_directly(execution.started_by, message)

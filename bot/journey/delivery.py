@@ -1,13 +1,13 @@
 """Delivery to Slack: thread messages, private notes, the root message's redraws and response_url answers.
 
 Slack failing never holds the journey up: what Slack cannot take now goes to a job that keeps trying for about an
-hour; what it will never take (an archived channel) is audited and logged.
+hour; what it will never take (an archived channel, a channel the bot is not in) is audited, logged and told to the agent
+who started the verification in a direct message.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import weakref
 from dataclasses import dataclass
@@ -77,7 +77,11 @@ class Delivery:
         return {"channel": execution.channel_id, "thread_ts": execution.thread_ts, "text": text, "blocks": body}
 
     async def _post_job(self, payload: Post) -> None:
-        await self.slack("chat_postMessage", **payload.post)
+        try:
+            await self.slack("chat_postMessage", **payload.post)
+        except Abandon as never:
+            await self._thread_closed(self.ctx.store.execution(payload.execution), payload.post, never.reason)
+            raise
 
     async def _deliver(self, method: str, kwargs: dict[str, Any], execution_id: int) -> bool:
         """Call Slack; False when it is worth trying again later. A refusal for good is audited, not raised."""
@@ -86,11 +90,28 @@ class Delivery:
         except Abandon as never:
             log.warning("execution %s: %s", execution_id, never.reason)
             self.ctx.store.audit("system", "slack_refused", execution_id, never.reason)
+            if method == "chat_postMessage":
+                await self._thread_closed(self.ctx.store.execution(execution_id), kwargs, never.reason)
         except (SlackFailed, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("execution %s: Slack did not take %s (%s); a job will try again", execution_id, method,
                         plain_reason(exc))
             return False
         return True
+
+    async def _thread_closed(self, execution: Execution, post: dict[str, Any], reason: str) -> None:
+        """Slack will never take a message in this thread (the bot was removed, the channel archived): the agent who
+        started the verification hears it directly instead."""
+        await self.tell_directly(execution.started_by, blocks.thread_closed(execution.customer_ref, reason,
+                                                                            str(post.get("text") or "")))
+
+    async def tell_directly(self, user_id: str, message: blocks.Message) -> None:
+        """A direct message from the app to one agent (its Messages tab), for when the channel cannot be used; a
+        failure is logged, never raised."""
+        text, body = message
+        try:
+            await self.slack("chat_postMessage", channel=user_id, text=text, blocks=body)
+        except (Abandon, SlackFailed, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("could not message the agent directly either (%s)", plain_reason(exc))
 
     async def tell_privately(self, execution: Execution, user_id: str, message: blocks.Message) -> None:
         text, body = message
@@ -126,10 +147,14 @@ class Delivery:
     async def _redraw_job(self, payload: OfExecution) -> None:
         await self.redraw_root(self.ctx.store.execution(payload.execution), now=True)
 
-    async def respond(self, response_url: str | None, message: blocks.Message) -> None:
-        """Answer through a slash command's response_url (when there is no thread yet); only to Slack's hosts."""
+    async def respond(self, response_url: str | None, message: blocks.Message) -> bool:
+        """Answer through a slash command's response_url (when there is no thread yet); only to Slack's hosts.
+        False when there is none or it did not take the answer."""
         if not response_url or not is_slack_host(urlsplit(response_url).hostname or "", self.ctx.options.slack_hosts):
-            return
+            return False
         text, _ = message
-        with contextlib.suppress(Exception):
-            await AsyncWebhookClient(response_url).send(text=text, response_type="ephemeral")
+        try:
+            answer = await AsyncWebhookClient(response_url).send(text=text, response_type="ephemeral")
+        except Exception:  # noqa: BLE001 - a dead response_url (over 30 minutes old): the caller tells it otherwise
+            return False
+        return answer.status_code == 200

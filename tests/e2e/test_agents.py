@@ -43,9 +43,11 @@ async def test_help_and_status(world: World) -> None:
     help_answer = await world.slack.command("help")
     assert "/verify CUST-42" in str(help_answer)
     _, _root = await world.start("CUST-STATUS")
-    status = await world.slack.command("status CUST-STATUS")
-    assert "Waiting for the customer's photos" in str(status) and "link sent" in str(status)
-    empty = await world.slack.command("status CUST-NOBODY")
+    assert await world.slack.command("status CUST-STATUS") == {}  # the answer follows through the response_url
+    status = await wait_until(lambda: world.slack.state.responses and world.slack.state.responses[-1])
+    assert "Waiting for the customer's photos" in str(status) and "link sent privately" in str(status)
+    await world.slack.command("status CUST-NOBODY")
+    empty = await wait_until(lambda: len(world.slack.state.responses) > 1 and world.slack.state.responses[-1])
     assert "No verifications for CUST-NOBODY" in empty["text"]
 
 

@@ -123,8 +123,11 @@ def test_manifest_installs_in_socket_mode_with_the_fewest_scopes() -> None:
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/verify"]
+    # channels:read / groups:read: conversations.info (the form's channel check) and users.conversations.
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands", "chat:write", "channels:history",
-                                                              "groups:history", "files:read"}
+                                                              "groups:history", "files:read", "channels:read",
+                                                              "groups:read"}
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True  # direct messages to an agent
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_home_opened", "message.channels",
                                                                               "message.groups"}
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True

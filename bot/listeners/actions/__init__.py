@@ -13,6 +13,7 @@ from bot.listeners.actions.buttons import (
     handle_retry,
     handle_show_link,
     handle_start_anyway,
+    handle_status_page,
     handle_submit,
     handle_take_over,
     handle_unknown_action,
@@ -25,6 +26,7 @@ def register(app: AsyncApp) -> None:
     app.action(blocks.ACTION_NEW_LINK)(handle_new_link)
     app.action(blocks.ACTION_SHOW_LINK)(handle_show_link)
     app.action(blocks.ACTION_TAKE_OVER)(handle_take_over)
+    app.action(blocks.ACTION_STATUS_PAGE)(handle_status_page)
     app.action(blocks.ACTION_RETRY)(handle_retry)
     app.action(blocks.ACTION_START_ANYWAY)(handle_start_anyway)
     app.action(blocks.ACTION_OPEN_START_MODAL)(handle_open_start_modal)

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, validation
-from bot.listeners.common import tell
+from bot.listeners.common import status_answer, tell
 from bot.services import Services, services_of
 from storage import SESSION_EXPIRED, TOKEN_EXPIRED, Execution, Job
 
@@ -197,6 +197,23 @@ async def handle_start_anyway(ack: Any, body: dict[str, Any], action: dict[str, 
                                team_id=(body.get("team") or {}).get("id"), response_url=body.get("response_url"),
                                once=f"start-anyway:{message_ts}:{user_id}:{reference}")  # a double click starts one
     await ack()
+
+
+async def handle_status_page(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                             context: dict[str, Any], respond: Any) -> None:
+    """Newer / Older under a `/verify status` answer: that page, in place of the one shown."""
+    clicked = await _clicked(ack, body, action, client, context, "status page", _a_page_and_reference)
+    if clicked is None:
+        return
+    services, (page, reference) = clicked
+    await ack()
+    text, message_blocks = await status_answer(services, client, body["user"]["id"], reference, page)
+    await respond(text=text, blocks=message_blocks, replace_original=True, response_type="ephemeral")
+
+
+def _a_page_and_reference(_services: Services, value: str) -> tuple[int, str]:
+    page, _, reference = value.partition(":")
+    return int(page), validation.customer_reference(reference)
 
 
 async def handle_open_start_modal(ack: Any, body: dict[str, Any], client: AsyncWebClient,

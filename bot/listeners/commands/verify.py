@@ -8,22 +8,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, validation
-from bot.services import Services, services_of
+from bot.listeners.common import status_answer
+from bot.services import services_of
 from bot.slack_errors import error_code
 
 
-def status_answer(services: Services, reference: str) -> blocks.Message:
-    history = services.store.customer_history(reference, limit=10, steps=6)
-    steps = {
-        execution.id: [f"{blocks.slack_date(entry.at)} {entry.action.replace('_', ' ')} by "
-                       f"{'<@' + entry.actor + '>' if entry.actor.startswith(('U', 'W')) else entry.actor}"
-                       for entry in entries]
-        for execution, entries in history
-    }
-    return blocks.status_message(reference, [execution for execution, _ in history], steps)
-
-
-async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClient, context: dict[str, Any],
+                        respond: Any) -> None:
     services = services_of(context)
     user_id, channel_id = command["user_id"], command["channel_id"]
     if not services.access.allows(user_id, channel_id):
@@ -51,8 +42,9 @@ async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClien
         except validation.ValidationError as error:
             await ack(text=blocks.status_usage(blocks.escape(error.message)), response_type="ephemeral")
             return
-        answer, body = status_answer(services, reference)
-        await ack(text=answer, blocks=body, response_type="ephemeral")
+        await ack()  # the answer needs Slack's word on private channels: it follows through the response_url
+        answer, body = await status_answer(services, client, user_id, reference)
+        await respond(text=answer, blocks=body, response_type="ephemeral")
         return
     try:
         reference = validation.command_reference(text)

@@ -1,13 +1,17 @@
-"""App Home: the agent's recent verifications and a button to start one."""
+"""App Home: the agent's recent verifications, the open ones in their channels that others started, and a button to
+start one."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
+from bot.listeners.common import log
 from bot.services import Services, services_of
+from bot.slack_errors import error_code
 
 
 async def publish_home(services: Services, client: AsyncWebClient, user_id: str) -> None:
@@ -15,8 +19,27 @@ async def publish_home(services: Services, client: AsyncWebClient, user_id: str)
         _text, body = blocks.refusal()
         await client.views_publish(user_id=user_id, view={"type": "home", "blocks": body})
         return
-    executions = services.store.recent_executions_started_by(user_id, limit=40)
-    await client.views_publish(user_id=user_id, view=blocks.home_view(executions))
+    mine = services.store.recent_executions_started_by(user_id, limit=blocks.HOME_ROWS + 1)
+    others = services.store.open_executions_in_channels(await _channels_of(client, user_id), not_started_by=user_id,
+                                                        limit=blocks.HOME_ROWS + 1)
+    await client.views_publish(user_id=user_id, view=blocks.home_view(mine, others))
+
+
+async def _channels_of(client: AsyncWebClient, user_id: str) -> list[str]:
+    """The channels the agent is in (private ones only where the bot is too); none if Slack cannot say now."""
+    channels: list[str] = []
+    cursor = None
+    try:
+        for _page in range(10):  # at most 10,000 channels
+            answer = await client.users_conversations(user=user_id, types="public_channel,private_channel",
+                                                      exclude_archived=True, limit=1000, cursor=cursor)
+            channels += [channel["id"] for channel in answer.get("channels") or []]
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+    except SlackApiError as exc:
+        log.info("App Home without the agent's channels: %s", error_code(exc))
+    return channels
 
 
 async def handle_app_home_opened(event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot import blocks, validation
 from bot.services import services_of
+from bot.slack_errors import error_code
 
 SUPPORTING_FIELDS = ("first_name", "last_name", "email", "phone_number", "date_of_birth", "line1", "line2", "city",
                      "postal_code", "subdivision", "country")
@@ -39,8 +45,31 @@ def _checked(errors: dict[str, str], check: Callable[[Any], Any], value: Any) ->
         return None
 
 
-async def handle_start_submission(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
-                                  ) -> None:
+# The form must close within Slack's 3 s: a channel check that takes longer lets the form through (the start then
+# tells the agent directly if it cannot post).
+CHANNEL_CHECK_SECONDS = 1.5
+
+
+async def cannot_post_in(client: AsyncWebClient, channel_id: str) -> str | None:
+    """Why the bot cannot post in `channel_id`, in the agent's words; None when it can (or Slack cannot say now)."""
+    try:
+        answer = await asyncio.wait_for(client.conversations_info(channel=channel_id), CHANNEL_CHECK_SECONDS)
+    except SlackApiError as exc:
+        if error_code(exc) != "channel_not_found":
+            return None
+        return blocks.NOT_IN_CHANNEL  # Slack hides a private channel the bot is not in
+    except (TimeoutError, aiohttp.ClientError):
+        return None
+    channel = answer.get("channel") or {}
+    if channel.get("is_archived"):
+        return "That channel is archived: choose another one."
+    if not channel.get("is_member", True):
+        return blocks.NOT_IN_CHANNEL
+    return None
+
+
+async def handle_start_submission(ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
+                                  context: dict[str, Any]) -> None:
     services = services_of(context)
     user_id = body["user"]["id"]
     values = form_values(view)
@@ -69,6 +98,10 @@ async def handle_start_submission(ack: Any, body: dict[str, Any], view: dict[str
             errors["customer_reference"] = (
                 f"{reference} already has an open verification (#{open_execution.id}, started by another agent "
                 "or earlier). Tick 'Start another anyway' below to start a second one.")
+    if channel_id and not errors:
+        problem = await cannot_post_in(client, channel_id)
+        if problem:
+            errors["channel" if "channel" in values else "customer_reference"] = problem
     if errors:
         await ack(response_action="errors", errors=errors)
         return

@@ -1,10 +1,11 @@
 """A local Slack stand-in: the Web API methods the bot uses, file downloads, and a driver that plays Slack.
 
 It answers `auth.test`, `chat.postMessage`, `chat.update`, `chat.postEphemeral`, `views.open`, `views.update`,
-`views.publish`, `conversations.info`, `files.info` and `apps.connections.open` at `/api/<method>` like Slack does
-(HTTP 200 with `ok`/`error`, 429 with `Retry-After`), refuses a wrong token (`invalid_auth`), channels the bot is not
-in (`not_in_channel`) and layouts that break Block Kit's limits (`invalid_blocks`, see `blockkit`). Private file URLs
-answer the bytes only with the bot token, and otherwise Slack's HTML login page. `response_url`s work.
+`views.publish`, `conversations.info`, `users.conversations`, `files.info` and `apps.connections.open` at
+`/api/<method>` like Slack does (HTTP 200 with `ok`/`error`, 429 with `Retry-After`), refuses a wrong token
+(`invalid_auth`), channels the bot is not in (`not_in_channel`) and layouts that break Block Kit's limits
+(`invalid_blocks`, see `blockkit`). Private file URLs answer the bytes only with the bot token, and otherwise Slack's
+HTML login page. `response_url`s work.
 
 As the driver it plays Slack towards the bot: slash commands, `message`/`file_share` events, button clicks and modal
 submissions, either signed and POSTed to the bot's `/slack/events` (HTTP mode) or pushed through a Socket Mode
@@ -42,6 +43,9 @@ class SlackStandIn(Driver):
         self.bot_user_id = bot_user_id
         self.member_of = set(channels)
         self.known_channels = set(channels) | {"COTHER"}
+        self.private_channels: set[str] = set()
+        # Who is in each channel (the agents the driver plays by default are in the bot's channels).
+        self.channel_members: dict[str, set[str]] = {c: {"UAGENT1", "UAGENT2", "UAGENT3"} for c in self.known_channels}
         self.state = SlackState()
         self.faults: list[ApiFault] = []
         self.base_url = ""
@@ -145,7 +149,8 @@ class SlackStandIn(Driver):
 
     def m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel")
-        error = self._channel_error(channel)
+        # A user ID as the channel is the app's direct message with that user (Slack opens it).
+        error = None if str(channel).startswith(("U", "W")) else self._channel_error(channel)
         if error:
             return error
         message = Posted(channel=str(channel), ts=self._next_ts(), text=params.get("text", ""),
@@ -191,6 +196,22 @@ class SlackStandIn(Driver):
     def m_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
         self.state.home_views[params["user_id"]] = params["view"]
         return {"ok": True, "view": params["view"]}
+
+    def m_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel"))
+        if channel not in self.known_channels or (channel in self.private_channels and channel not in self.member_of):
+            return {"ok": False, "error": "channel_not_found"}  # Slack hides private channels the bot is not in
+        return {"ok": True, "channel": {"id": channel, "name": channel.lower(), "is_channel": True,
+                                        "is_private": channel in self.private_channels,
+                                        "is_member": channel in self.member_of, "is_archived": False}}
+
+    def m_users_conversations(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The user's channels; private ones only where the bot is a member too (as with a bot token)."""
+        user = params.get("user")
+        channels = [c for c in sorted(self.known_channels) if user in self.channel_members.get(c, set())
+                    and (c not in self.private_channels or c in self.member_of)]
+        return {"ok": True, "channels": [{"id": c, "is_private": c in self.private_channels} for c in channels],
+                "response_metadata": {"next_cursor": ""}}
 
     def m_files_info(self, params: dict[str, Any]) -> dict[str, Any]:
         shared = self.state.files.get(params.get("file", ""))

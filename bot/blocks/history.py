@@ -1,0 +1,53 @@
+"""A verification's audit trail in plain words, for `/verify status`: which photo, what Jumio said, who did what."""
+
+from __future__ import annotations
+
+from bot.blocks.kit import PART_LABELS, escape, slack_date
+from storage import AuditEntry
+
+
+def _who(actor: str) -> str:
+    if actor.startswith(("U", "W")):
+        return f"<@{actor}>"
+    return {"system": "the bot", "jumio": "Jumio", "customer": "the customer"}.get(actor, escape(actor))
+
+
+def _part(detail: str) -> str:
+    """The part named first in an audit detail (`FRONT from Slack file …`), in the agent's words."""
+    first = detail.split(" ", 1)[0] if detail else ""
+    return PART_LABELS.get(first, "a photo")
+
+
+def step_words(entry: AuditEntry) -> str:
+    """One audit entry as a sentence: `<date> ID front sent to Jumio by @agent`."""
+    detail = entry.detail or ""
+    who = _who(entry.actor)
+    words = {
+        "start": f"started by {who}",
+        "account_created": "Jumio account and link made",
+        "link_sent": f"customer link sent privately to {who}",
+        "link_shown": f"customer link shown to {who}",
+        "new_link": f"new link asked for by {who}",
+        "take_over": f"link taken over by {who}",
+        "photo_received": f"photo dropped by {who}",
+        "part_chosen": f"{_part(detail)} chosen by {who}",
+        "photo_held": f"{_part(detail)} from {who} checked, held until the customer consents",
+        "photo_uploaded": f"{_part(detail)} from {who} sent to Jumio",
+        "photo_uncertain": "a photo's upload was interrupted; it was asked for again",
+        "photo_rejected": f"a photo from {who} was not sent: {escape(detail)}",
+        "consent_link_sent": f"consent link sent privately to {who}",
+        "consent_given": "the customer consented on the consent page",
+        "submitted": f"submitted to Jumio by {who}" if entry.actor.startswith(("U", "W"))
+        else "submitted to Jumio (all photos in)",
+        "submitted_on_web": "the customer submitted on Jumio's page",
+        "prepared_data_sent": "supporting data sent to Jumio",
+        "callback": f"Jumio called back ({escape(detail.removeprefix('says '))})",
+        "result": f"Jumio's result: {escape(detail)}",
+        "not_found": "Jumio no longer has it",
+        "execution_deleted": "closed at Jumio (replaced)",
+        "job_failed": f"a step failed: {escape(detail.partition(': ')[2] or detail)}",
+        "retry": f"retried by {who}",
+        "slack_refused": f"Slack refused a message: {escape(detail)}",
+        "refused": f"{who} was refused (not allowed)",
+    }.get(entry.action, f"{escape(entry.action.replace('_', ' '))} by {who}")
+    return f"{slack_date(entry.at)} {words}"
