@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.blocks.kit import PART_LABELS, Message, context, escape, section, slack_date
+from bot.blocks.links import copyable, ready_to_send
 from bot.blocks.thread import notice
 
 # Reasons a photo cannot go to Jumio now, in the agent's words.
@@ -12,14 +13,19 @@ PHOTO_PATH_CLOSED = ("photos cannot go to Jumio from this workspace: the custome
 
 def consent_link_message(customer_ref: str, consent_url: str) -> Message:
     """The consent link, privately to the agent who dropped photos before the customer consented."""
-    text = f"The customer's consent is needed before {customer_ref}'s photos go to Jumio"
-    to_send = ("Before we can check your ID and selfie, Jumio needs your consent. Please open this link on your "
-               f"phone or computer, read the sentence and tick the box: {consent_url}")
+    text = f"The customer's consent is needed before {escape(customer_ref)}'s photos go to Jumio"
+
+    def to_send(url: str | None) -> str:
+        where = f"this link on your phone or computer: {url} ," if url else "the link I am sending you next,"
+        return (f"Before we can check your ID and selfie, Jumio needs your consent. Please open {where} read the "
+                "sentence and tick the box. The link is personal to you, so please do not share it.")
+
     return text, [
         section(f":lock: *Only you can see this.* Jumio takes photos through Slack only after the customer "
                 f"{escape(customer_ref)} consents themselves. Your photos are checked and kept in the thread; they go "
                 "to Jumio as soon as the customer has ticked the box on this page."),
-        section(f"*Send the customer:*\n>{to_send}"),
+        copyable(consent_url),
+        ready_to_send(to_send(consent_url), to_send(None)),
         context("The link is personal to this verification and works once. Do not paste it in a channel."),
     ]
 

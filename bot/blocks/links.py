@@ -45,15 +45,17 @@ def message_for_customer(url: str | None, expires_at: float | None) -> str:
             f"personal to you, so please do not share it.{until}")
 
 
-def _copyable(url: str) -> str:
-    return f"```{escape(url)}```"
+def copyable(url: str) -> dict[str, Any]:
+    """A link as text to copy (a code block: Slack neither shortens nor previews it)."""
+    return section(f"```{escape(url)}```")
 
 
-def _to_send(url: str, expires_at: float | None) -> dict[str, Any]:
-    """The ready-to-send message as one block; with a link too long to fit it, one that points at the link above."""
-    text = f"*Message to send the customer:*\n```{escape(message_for_customer(url, expires_at))}```"
+def ready_to_send(with_link: str, without_link: str) -> dict[str, Any]:
+    """A message for the agent to send the customer, as one block to copy; when the link makes it too long for one
+    block, the message without it (the link is in the block above)."""
+    text = f"*Message to send the customer:*\n```{escape(with_link)}```"
     if len(text) > MAX_SECTION_TEXT:
-        text = f"*Message to send the customer* (then the link above):\n```{message_for_customer(None, expires_at)}```"
+        text = f"*Message to send the customer* (then the link above):\n```{escape(without_link)}```"
     return section(text)
 
 
@@ -73,15 +75,15 @@ def link_blocks(customer_ref: str, web_href: str | None, expires_at: float | Non
             section(f":lock: *Only you can see this.* The link for {escape(customer_ref)}'s identity check. Send it "
                     "to the customer yourself, through a channel you trust (email, text message, your support "
                     "chat). Do not open it: it starts the customer's own session."),
-            section(_copyable(web_href)),
-            _to_send(web_href, expires_at),
+            copyable(web_href),
+            ready_to_send(message_for_customer(web_href, expires_at), message_for_customer(None, expires_at)),
             context(stops_working(expires_at)),
         ]
     if consent_url:
         blocks += [
             section("*To take the photos in the thread instead*, the customer first consents to Jumio themselves, "
                     "on their own device, here:"),
-            section(_copyable(consent_url)),
+            copyable(consent_url),
         ]
     return blocks
 

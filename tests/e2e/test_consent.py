@@ -30,7 +30,7 @@ async def test_photos_before_consent_are_checked_held_and_relayed_once_the_custo
     await world.share(root, *THREE, ("licence.pdf", b"%PDF-1.7 not an image"), user="UAGENT2")
     asked = await wait_until(lambda: next((m for m in world.slack.ephemerals("UAGENT2")
                                            if m.text.startswith("The customer's consent is needed")), None))
-    assert "Send the customer" in asked.all_text() and asked.ephemeral_to == "UAGENT2"
+    assert "Message to send the customer" in asked.all_text() and asked.ephemeral_to == "UAGENT2"
     await wait_until(lambda: [u.state for u in world.store.uploads_for(execution.id)].count("held") == 3)
     messages = [m.text for m in world.slack.thread(root.ts)]
     assert any("licence.pdf was not sent to Jumio" in text for text in messages)

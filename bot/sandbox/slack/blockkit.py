@@ -3,7 +3,8 @@ for a view) when one is broken, so no builder can pass a test with a layout real
 
 slack_sdk's own models check most lengths (`Block.parse(...).validate_json()`, `View.validate_json()`); the rules it
 does not check are added here from Slack's reference (https://api.slack.com/reference/block-kit/blocks): an actions
-block holds 1–25 elements, a context block 1–10, a section at most 10 fields of at most 2,000 characters, every
+block holds 1–25 elements (each valid on its own: a button's text at most 75 characters, its value 2,000), a context
+block 1–10, a section at most 10 fields of at most 2,000 characters, every
 text object at most 3,000, a message at most 50 blocks, a modal or Home tab at most 100, `text` at most 40,000.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from slack_sdk.errors import SlackObjectFormationError
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, BlockElement
 from slack_sdk.models.views import View
 
 MAX_MESSAGE_BLOCKS = 50
@@ -23,16 +24,16 @@ MAX_FIELD = 2000
 MAX_FALLBACK = 40_000
 
 
-def _texts(value: Any) -> Iterable[dict[str, Any]]:
+def text_objects(value: Any) -> Iterable[dict[str, Any]]:
     """Every text object (`plain_text` or `mrkdwn`) anywhere in a block."""
     if isinstance(value, dict):
         if value.get("type") in ("plain_text", "mrkdwn") and isinstance(value.get("text"), str):
             yield value
         for inner in value.values():
-            yield from _texts(inner)
+            yield from text_objects(inner)
     elif isinstance(value, list):
         for inner in value:
-            yield from _texts(inner)
+            yield from text_objects(inner)
 
 
 def block_problems(block: dict[str, Any]) -> list[str]:
@@ -48,6 +49,16 @@ def block_problems(block: dict[str, Any]) -> list[str]:
         problems.append(f"{kind}: {exc}")
     if kind == "actions" and not 1 <= len(block.get("elements") or []) <= 25:
         problems.append("actions: must hold 1 to 25 elements")
+    # slack_sdk validates a block, not the elements inside it: each element on its own.
+    for element in [*(block.get("elements") or []), block.get("accessory")] if kind in ("actions", "section") else []:
+        if not element:
+            continue
+        try:
+            parsed_element = BlockElement.parse(element)
+            if parsed_element is not None:
+                parsed_element.validate_json()
+        except (SlackObjectFormationError, TypeError, KeyError, AttributeError) as exc:
+            problems.append(f"{kind} element: {exc}")
     if kind == "context" and not 1 <= len(block.get("elements") or []) <= 10:
         problems.append("context: must hold 1 to 10 elements")
     if kind == "section":
@@ -56,7 +67,7 @@ def block_problems(block: dict[str, Any]) -> list[str]:
             problems.append("section: at most 10 fields of at most 2000 characters")
         if not block.get("text") and not fields:
             problems.append("section: needs text or fields")
-    for text in _texts(block):
+    for text in text_objects(block):
         if not text["text"]:
             problems.append(f"{kind}: empty text")
         if len(text["text"]) > MAX_TEXT:
