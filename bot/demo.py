@@ -15,13 +15,17 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from bot import blocks
 from bot.local import LocalOptions, LocalWorld, consent_href, give_consent, link_message_for, render, wait_until
 from bot.logs import configure_logging
 from bot.sandbox.images import sample_photo
+from bot.sandbox.slack import Posted
 
 AGENT = "UAGENT1"
+OTHER_AGENT = "UAGENT2"
 _CONSENT = re.compile(r"https?://[^\s`]+/consent/[A-Za-z0-9_-]+")
 _LINK = re.compile(r"https?://[^\s`]+authorizationToken=[^\s`]+")
 
@@ -33,6 +37,21 @@ def _hide_link(text: str) -> str:
 
 def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
+
+
+async def _link_modals(world: LocalWorld, root: Posted, reference: str, say: Callable[[str], None]) -> None:
+    """The root message's Customer link button, pressed by the agent who holds the link and by another."""
+    slack = world.slack
+    button = next(e for b in root.blocks if b["type"] == "actions" for e in b["elements"]
+                  if e["action_id"] == blocks.ACTION_SHOW_LINK)
+    for agent in (AGENT, OTHER_AGENT):
+        say(f"\n<@{agent}> presses [{button['text']['text']}] on the message")
+        before = len(slack.views_for(agent))
+        await slack.click(blocks.ACTION_SHOW_LINK, button["value"], user=agent, message=root)
+        view = await wait_until(lambda agent=agent, before=before: len(slack.views_for(agent)) > before
+                                and slack.views_for(agent)[-1])
+        say(_indent(f"a window only <@{agent}> sees, \"{view['title']['text']}\":\n"
+                    + _indent(render("", view["blocks"], _hide_link))))
 
 
 async def play(reference: str, out=sys.stdout) -> int:
@@ -58,6 +77,11 @@ async def play(reference: str, out=sys.stdout) -> int:
             link = await wait_until(lambda: next((m for m in slack.ephemerals(AGENT)
                                                   if "Only you" in m.text + str(m.blocks)), None))
             say(_indent("bot, only to you:\n" + _indent(render(link.text, link.blocks, _hide_link))))
+            await _link_modals(world, root, reference, say)
+
+            say(f"\n<@{AGENT}> in #verify:  /verify stauts {reference}")
+            typo = await slack.command(f"stauts {reference}", user=AGENT)
+            say(_indent(f"bot, only to you: {typo.get('text', '')}"))
 
             names = {"front": "id-front.png", "back": "id-back.png", "face": "selfie.png"}
             files = [slack.add_file(names[part], sample_photo(part), user=AGENT) for part in ("front", "back", "face")]
@@ -80,6 +104,12 @@ async def play(reference: str, out=sys.stdout) -> int:
             final_root = next(m for m in slack.root_messages() if m.ts == root.ts)
             say(_indent(f"root message, updated {final_root.edits} times:\n"
                         + _indent(render(final_root.text, final_root.blocks))))
+
+            say(f"\n<@{AGENT}> in #verify:  /verify status {reference}")
+            answered = len(slack.state.responses)
+            await slack.command(f"status {reference}", user=AGENT)
+            status = await wait_until(lambda: len(slack.state.responses) > answered and slack.state.responses[-1])
+            say(_indent("bot, only to you:\n" + _indent(render(status["text"], status.get("blocks") or []))))
 
             stored = store.execution(latest.id)
             say("\nWhat SQLite keeps (" + store.path + "):")

@@ -18,6 +18,21 @@ def _part(detail: str) -> str:
     return PART_LABELS.get(first, "a photo")
 
 
+def _dropped_part(detail: str) -> str:
+    """`Slack file F… as FRONT` → `ID front`; a photo whose part was not yet known is "a photo"."""
+    part = detail.rsplit(" as ", 1)[-1] if " as " in detail else ""
+    return PART_LABELS.get(part, "a photo")
+
+
+def _result(detail: str) -> str:
+    """`PROCESSED REJECTED MANIPULATED_DOCUMENT` → `Jumio decided REJECTED (MANIPULATED_DOCUMENT)`."""
+    status, _, rest = detail.partition(" ")
+    decision, _, label = rest.partition(" ")
+    if status != "PROCESSED" or not decision:
+        return f"Jumio ended it: {escape(status or detail)}"
+    return f"Jumio decided {escape(decision)}" + (f" ({escape(label)})" if label and label != decision else "")
+
+
 def step_words(entry: AuditEntry) -> str:
     """One audit entry as a sentence: `<date> ID front sent to Jumio by @agent`."""
     detail = entry.detail or ""
@@ -29,7 +44,7 @@ def step_words(entry: AuditEntry) -> str:
         "link_shown": f"customer link shown to {who}",
         "new_link": f"new link asked for by {who}",
         "take_over": f"link taken over by {who}",
-        "photo_received": f"photo dropped by {who}",
+        "photo_received": f"{_dropped_part(detail)} dropped by {who}",
         "part_chosen": f"{_part(detail)} chosen by {who}",
         "photo_held": f"{_part(detail)} from {who} checked, held until the customer consents",
         "photo_uploaded": f"{_part(detail)} from {who} sent to Jumio",
@@ -42,7 +57,7 @@ def step_words(entry: AuditEntry) -> str:
         "submitted_on_web": "the customer submitted on Jumio's page",
         "prepared_data_sent": "supporting data sent to Jumio",
         "callback": f"Jumio called back ({escape(detail.removeprefix('says '))})",
-        "result": f"Jumio's result: {escape(detail)}",
+        "result": _result(detail),
         "not_found": "Jumio no longer has it",
         "execution_deleted": "closed at Jumio (replaced)",
         "job_failed": f"a step failed: {escape(detail.partition(': ')[2] or detail)}",

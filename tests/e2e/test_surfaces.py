@@ -76,9 +76,17 @@ def test_demo_runs_and_exits_0() -> None:
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     for expected in ("/verify DEMO-1", "DEMO-1: verified", "PASSED", "workflow execution",
-                     "private Web Client link"):
+                     "private Web Client link", "a window only <@UAGENT1> sees", "<@UAGENT1> holds the customer's link",
+                     "Did you mean `/verify status DEMO-1`?", "ID front from <@UAGENT1> sent to Jumio"):
         assert expected in done.stdout
-    assert "authorizationToken" not in done.stdout + done.stderr
+    assert "authorizationToken" not in done.stdout + done.stderr and "/consent/" not in done.stdout
+
+
+def test_demo_exits_0_on_any_decision_and_says_which() -> None:
+    done = subprocess.run([sys.executable, "-m", "bot", "demo", "--reference", "CUST-reject-1"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "CUST-reject-1: not verified" in done.stdout and "Jumio decided REJECTED" in done.stdout
 
 
 def test_run_with_a_bad_setting_says_one_line(tmp_path: Path) -> None:

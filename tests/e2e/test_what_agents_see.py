@@ -113,7 +113,8 @@ async def test_status_shows_the_whole_history_in_plain_words_newest_first(world:
                   "Jumio called back (PROCESSED)", "started by <@UAGENT1>", "the customer consented",
                   "customer link sent privately to <@UAGENT1>"):
         assert words in text, words
-    assert text.index("Jumio's result") < text.rindex("started by <@UAGENT1>")  # newest first: the start is last
+    assert "ID front dropped by <@UAGENT1>" in text and "Jumio decided PASSED" in text
+    assert text.index("Jumio decided") < text.rindex("started by <@UAGENT1>")  # newest first: the start is last
     assert "<#CVERIFY>" in text
 
 
