@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -22,33 +23,46 @@ def run() -> int:
     from bot.logs import configure_logging
     from bot.runtime import Bot
 
-    configure_logging(logging.DEBUG if os.environ.get("IDV_DEBUG") else logging.INFO)
+    level = logging.DEBUG if os.environ.get("IDV_DEBUG") else logging.INFO
+    configure_logging(level)
     try:
         settings = load_settings()
     except ConfigError as error:
         print(f"idv-bot: {error}", file=sys.stderr)
         return 2
+    configure_logging(level, settings.log_format)
     for warning in settings.warnings:
         logging.getLogger("bot").warning(warning)
 
-    async def serve() -> None:
+    async def serve() -> int:
         bot = Bot(settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        # Starting (checking the tokens, connecting) can wait on the network: SIGTERM ends it there too.
+        starting = asyncio.create_task(bot.start())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(BaseException):
+                await starting
+            await bot.stop(grace=0)
+            return 0
+        stopping.cancel()
         try:
-            await bot.start()
+            starting.result()
         except ConfigError as error:
             print(f"idv-bot: {error}", file=sys.stderr)
-            raise SystemExit(2) from None
+            return 2
         print(f"idv-bot ready on port {bot.port}", flush=True)
         await stop.wait()
         logging.getLogger("bot").info("stopping: no new work; running jobs get 10 s to finish")
-        await bot.stop(grace=10.0)
+        await bot.stop(grace=8.0)  # and 2 s for the rest: SIGTERM ends the process within 10 s
+        return 0
 
-    asyncio.run(serve())
-    return 0
+    return asyncio.run(serve())
 
 
 def main(argv: list[str] | None = None) -> int:

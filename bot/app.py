@@ -14,7 +14,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import listeners
+from bot import blocks, listeners
 from bot.services import CONTEXT_KEY, Services
 
 log = logging.getLogger("bot.app")
@@ -36,12 +36,16 @@ def slack_client(token: str, base_url: str) -> AsyncWebClient:
 
 def build_app(services: Services, client: AsyncWebClient, *, signing_secret: str | None, socket_mode: bool
               ) -> AsyncApp:
+    # Bolt's loggers copy this one's level: at WARNING, Bolt never prints an unsigned request's body (it does at
+    # INFO), nor any listener payload (DEBUG).
+    bolt_logger = logging.getLogger("bot.slack")
+    bolt_logger.setLevel(max(bolt_logger.getEffectiveLevel(), logging.WARNING))
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
         request_verification_enabled=not socket_mode,
         ignoring_self_events_enabled=True,
-        logger=logging.getLogger("bot.slack"),
+        logger=bolt_logger,
     )
     app.middleware(_services_and_redelivery_filter(services))
     listeners.register(app)
@@ -61,7 +65,39 @@ def _services_and_redelivery_filter(services: Services) -> Any:
                 and not services.store.first_sighting_of_event(str(event_id))):
             log.info("dropped a redelivery of event %s", event_id)
             return BoltResponse(status=200, body="")
+        team_id, enterprise_id = acting_team(body)
+        if not services.access.allows_team(team_id, enterprise_id):
+            return _refuse_other_team(services, body, team_id)
         context[CONTEXT_KEY] = services
         return await next()
 
     return services_and_redelivery_filter
+
+
+def acting_team(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The Slack team (and enterprise) of the person a request comes from: in a Slack Connect channel a message
+    event's `user_team`, a click's `user.team_id`; a command's `team_id`."""
+    if body.get("type") == "event_callback":
+        event = body.get("event") or {}
+        team = event.get("user_team") or event.get("team") or body.get("team_id")
+        return (str(team) if team else None), None
+    user = body.get("user")
+    if isinstance(user, dict):  # clicks, modal submissions
+        team = user.get("team_id") or (body.get("team") or {}).get("id")
+        enterprise = (body.get("enterprise") or {}).get("id") if isinstance(body.get("enterprise"), dict) else None
+        return (str(team) if team else None), enterprise
+    return body.get("team_id"), body.get("enterprise_id")  # slash commands
+
+
+def _refuse_other_team(services: Services, body: dict[str, Any], team_id: str | None) -> BoltResponse:
+    """Someone of a team that may not use the bot: refused like a user who is not allowed, nothing recorded but the
+    refusal."""
+    user = body["user"].get("id") if isinstance(body.get("user"), dict) else (
+        body.get("user_id") or (body.get("event") or {}).get("user"))
+    services.store.audit(str(user or "unknown"), "refused", None, f"a user of team {team_id}, which may not use the bot")
+    text = blocks.refusal()[0]
+    if body.get("command"):
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+    if body.get("type") == "view_submission":
+        return BoltResponse(status=200, body={"response_action": "errors", "errors": {"customer_reference": text}})
+    return BoltResponse(status=200, body="")

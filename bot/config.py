@@ -59,6 +59,10 @@ class JumioEndpoints:
     retrieval_url: str
 
 
+# Values .env.example ships with: refused, so a copied example never reaches Slack as a token.
+PLACEHOLDERS = frozenset({"xoxb-your-bot-token", "xapp-your-app-token"})
+
+
 def endpoints_for_region(region: str) -> JumioEndpoints:
     return JumioEndpoints(
         token_url=f"https://auth.{region}.jumio.ai/oauth2/token",
@@ -90,6 +94,12 @@ class Settings:
     consent: str = "customer"  # JUMIO_CONSENT
     public_url: str | None = None  # IDV_PUBLIC_URL, without a trailing slash
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    allowed_teams: frozenset[str] = frozenset()  # IDV_ALLOWED_TEAMS: besides the bot's own team (and enterprise)
+    host: str = "0.0.0.0"  # HOST
+    log_format: str = "text"  # IDV_LOG_FORMAT: text or json
+    starts_per_minute: int = 5  # IDV_STARTS_PER_MINUTE, per agent
+    starts_per_day: int = 200  # IDV_STARTS_PER_DAY, per agent
+    max_photos: int = 20  # IDV_MAX_PHOTOS, per verification
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -180,6 +190,9 @@ class _Reader:
         sandbox = self.flag("JUMIO_SANDBOX", False)
         app_token = self.secret("SLACK_APP_TOKEN", "", prefix="xapp-", required=False)
         bot_token = self.secret("SLACK_BOT_TOKEN", "the bot token (xoxb-…) from OAuth & Permissions", prefix="xoxb-")
+        for name, secret in (("SLACK_BOT_TOKEN", bot_token), ("SLACK_APP_TOKEN", app_token)):
+            if secret is not None and secret.reveal() in PLACEHOLDERS:
+                raise ConfigError(f"{name} is still the placeholder from .env.example: put the app's real token there")
         signing_secret = self.secret(
             "SLACK_SIGNING_SECRET",
             "HTTP mode (no SLACK_APP_TOKEN) needs the signing secret from Basic Information",
@@ -273,8 +286,42 @@ class _Reader:
             consent=consent,
             public_url=public_url,
             trusted_proxies=self.networks("IDV_TRUSTED_PROXIES"),
-            warnings=tuple(warnings),
+            allowed_teams=self.ids("IDV_ALLOWED_TEAMS"),
+            host=self.host(),
+            log_format=self.choice("IDV_LOG_FORMAT", ("text", "json"), "text"),
+            starts_per_minute=self.count("IDV_STARTS_PER_MINUTE", 5),
+            starts_per_day=self.count("IDV_STARTS_PER_DAY", 200),
+            max_photos=self.count("IDV_MAX_PHOTOS", 20),
+            warnings=tuple(warnings + self.access_warnings()),
         )
+
+    def access_warnings(self) -> list[str]:
+        if self.text("IDV_ALLOWED_USERS") or self.text("IDV_ALLOWED_CHANNELS"):
+            return []
+        return ["IDV_ALLOWED_USERS and IDV_ALLOWED_CHANNELS are both empty: every member of the workspace may start "
+                "verifications (each a paid Jumio check) and see who started which; list your agents or channels"]
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        value = (self.text(name, default) or default).lower()
+        if value not in choices:
+            raise ConfigError(f"{name} must be {' or '.join(choices)} (got {value!r})")
+        return value
+
+    def count(self, name: str, default: int) -> int:
+        text = self.text(name, str(default)) or str(default)
+        if not text.isdigit() or int(text) < 1:
+            raise ConfigError(f"{name} must be a whole number of at least 1 (got {text!r})")
+        return int(text)
+
+    def host(self) -> str:
+        host = self.text("HOST", "0.0.0.0") or "0.0.0.0"
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            if not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host):
+                raise ConfigError(f"HOST must be an address to listen on, such as 127.0.0.1 or 0.0.0.0 (got {host!r})"
+                                  ) from None
+        return host
 
     def networks(self, name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         raw = self.text(name, "") or ""

@@ -5,24 +5,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
 from bot.app import build_app, slack_client
 from bot.config import ConfigError, Settings
 from bot.jobs import JobRunner, Queue, RunnerOptions
 from bot.journey import Journey, JourneyOptions
+from bot.journey.context import Limits
 from bot.journey.starting import JUMIO_ACCOUNTS
 from bot.jumio import JumioClient
 from bot.sandbox.jumio import JumioSandbox, SandboxConfig
 from bot.sandbox.jumio import serve as serve_jumio_sandbox
 from bot.server import web_app
 from bot.services import AccessPolicy, Services
+from bot.slack_errors import error_code
+from bot.slack_files import origin
 from storage import DatabaseUnusable, Store
 
 log = logging.getLogger("bot")
@@ -30,7 +36,7 @@ log = logging.getLogger("bot")
 
 @dataclass
 class RuntimeOptions:
-    host: str = "0.0.0.0"
+    host: str | None = None  # None: settings.host (HOST)
     port: int | None = None  # None: settings.port
     runner: RunnerOptions = field(default_factory=RunnerOptions)
     jumio_retry_budget: float = 45.0
@@ -38,6 +44,57 @@ class RuntimeOptions:
     jumio_account_rate: float = 1.0  # Jumio's default tenant limit: account creations per second
     sandbox: SandboxConfig | None = None
     sweep: bool = True
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the bot token says the bot is (`auth.test`)."""
+
+    team_id: str
+    enterprise_id: str | None
+    user: str
+
+
+# Slack's answers to a token that will never work; anything else (a network error, a 5xx) is not about the token.
+REFUSED_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+                        "no_permission", "missing_scope", "not_allowed_token_type"}
+
+
+async def check_tokens(slack: AsyncWebClient, settings: Settings) -> Identity:
+    """Prove the tokens before "ready": the bot token with `auth.test`, and in Socket Mode the app token by asking
+    Slack for a connection (`apps.connections.open`). A refused one is a ConfigError naming the variable."""
+    try:
+        answer = await slack.auth_test()
+    except SlackApiError as exc:
+        code = error_code(exc)
+        if code in REFUSED_TOKEN_ERRORS:
+            raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({code}): copy the Bot User OAuth Token from "
+                              "OAuth & Permissions again") from None
+        raise ConfigError(f"SLACK_BOT_TOKEN could not be checked: Slack answered {code}") from None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise ConfigError(f"SLACK_API_URL {settings.slack_api_url} cannot be reached to check SLACK_BOT_TOKEN "
+                          f"({type(exc).__name__})") from None
+    if settings.slack_app_token is not None:
+        try:
+            await slack.apps_connections_open(app_token=settings.slack_app_token.reveal())
+        except SlackApiError as exc:
+            code = error_code(exc)
+            raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack ({code}): generate an app-level token with "
+                              "connections:write under Basic Information") from None
+    return Identity(team_id=str(answer.get("team_id") or ""), enterprise_id=answer.get("enterprise_id") or None,
+                    user=str(answer.get("user") or "the bot"))
+
+
+def probe_port(host: str, port: int) -> None:
+    """ConfigError when `port` cannot be listened on (taken, or not allowed); 0 (any free port) always can."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ConfigError(f"PORT {port} cannot be served: {error.strerror or error}") from None
 
 
 class Bot:
@@ -58,6 +115,14 @@ class Bot:
         self._jumio: JumioClient | None = None
 
     async def start(self) -> None:
+        """Start everything, or (a setting or a token refused) close what was started and raise ConfigError."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop(grace=0)
+            raise
+
+    async def _start(self) -> None:
         settings = self.settings
         logs.install_redaction()
         logs.add_secrets([settings.slack_bot_token.reveal(), settings.jumio_client_secret.reveal(),
@@ -88,22 +153,30 @@ class Bot:
         if settings.jumio_sandbox:  # the simulator and its pages are on this machine: so may the bot's be
             callback_url = callback_url or f"http://127.0.0.1:{settings.port}/jumio/callback"
             public_url = public_url or f"http://127.0.0.1:{settings.port}"
+        port = settings.port if self.options.port is None else self.options.port
+        host = self.options.host or settings.host
+        probe_port(host, port)  # a local mistake is named before the tokens are tried
         slack = slack_client(settings.slack_bot_token.reveal(), settings.slack_api_url)
-        api_host = (urlsplit(settings.slack_api_url).hostname or "").lower()
+        identity = await check_tokens(slack, settings)
         queue = Queue(self.store, rates={JUMIO_ACCOUNTS.bucket: self.options.jumio_account_rate})
         self.journey = Journey(
             self.store, self._jumio, slack,
             JourneyOptions(workflow_key=settings.jumio_workflow_key, token_lifetime=settings.jumio_token_lifetime,
                            token_lifetime_seconds=settings.token_lifetime_seconds, callback_url=callback_url,
                            poll_schedule=settings.poll_schedule, bot_token=settings.slack_bot_token.reveal(),
-                           slack_hosts=frozenset({api_host}) if api_host else frozenset(),
-                           consent_required=settings.consent == "customer", public_url=public_url),
+                           slack_origins=frozenset({origin(settings.slack_api_url)}),
+                           consent_required=settings.consent == "customer", public_url=public_url,
+                           limits=Limits(starts_per_minute=settings.starts_per_minute,
+                                         starts_per_day=settings.starts_per_day,
+                                         photos_per_verification=settings.max_photos)),
             queue=queue,
         )
         self.runner = JobRunner(self.store, self.journey.handlers, queue=queue, on_dead=self.journey.on_dead,
                                 options=self.options.runner)
         queue.wake = self.runner.wake
-        access = AccessPolicy(users=settings.allowed_users, channels=settings.allowed_channels)
+        access = AccessPolicy(users=settings.allowed_users, channels=settings.allowed_channels,
+                              teams=frozenset({identity.team_id, *settings.allowed_teams}),
+                              enterprise=identity.enterprise_id)
         self.bolt = bolt = build_app(Services(self.store, self.journey, access), slack,
                          signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
                          socket_mode=settings.socket_mode)
@@ -121,12 +194,10 @@ class Bot:
             app = web_app(store=self.store, journey=self.journey, bolt=bolt, trusted_proxies=settings.trusted_proxies)
         web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await web_runner.setup()
-        port = settings.port if self.options.port is None else self.options.port
-        site = web.TCPSite(web_runner, self.options.host, port)
+        site = web.TCPSite(web_runner, host, port)
         try:
             await site.start()
         except OSError as error:
-            await self.stop(grace=0)
             raise ConfigError(f"PORT {port} cannot be served: {error.strerror or error}") from None
         self._cleanups.insert(0, web_runner)
         sockets = site._server.sockets if site._server else ()  # type: ignore[union-attr]
@@ -137,7 +208,8 @@ class Bot:
         if self.options.sweep:
             self._sweep = asyncio.create_task(self.journey.sweep_forever())
         mode = "Socket Mode" if settings.socket_mode else "HTTP mode (/slack/events)"
-        log.info("idv-slack-bot is running in %s on port %s", mode, self.port)
+        log.info("idv-slack-bot is running in %s on port %s as @%s of team %s", mode, self.port, identity.user,
+                 identity.team_id)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking new work, let running jobs finish within `grace` (or hand them back), close everything."""

@@ -18,7 +18,10 @@ from storage import Store
 
 log = logging.getLogger("bot.server")
 
-MAX_SLACK_BODY = 512 * 1024
+# The largest request Slack sends, measured (tests/security/test_logs.py): a view submission of a 100-block modal of
+# 3,000-character sections is 305 KB form-encoded; a click on a 50-block message 168 KB; the /verify form with every
+# field full of 3-byte characters 19 KB. Anything larger is refused before Bolt reads it or checks its signature.
+MAX_SLACK_BODY = 384 * 1024
 MAX_CALLBACK_BODY = 16 * 1024
 # Statuses Jumio documents in callbacks (reference §7), plus the intermediate ones reported in the wild. Whether
 # intermediate callbacks are sent, and whether a refused callback is retried, are UNCONFIRMED: the poller covers both.
@@ -64,9 +67,16 @@ def web_app(*, store: Store, journey: Journey, bolt: AsyncApp | None, socket_con
         body = await _read_capped(request, MAX_SLACK_BODY)
         if body is None:
             return web.json_response({"error": "request body too large"}, status=413)
-        bolt_request = AsyncBoltRequest(body=body.decode("utf-8", errors="replace"), query=request.query_string,
-                                        headers=request.headers)  # type: ignore[arg-type]
-        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+        try:
+            bolt_request = AsyncBoltRequest(body=body.decode("utf-8", errors="replace"), query=request.query_string,
+                                            headers=request.headers)  # type: ignore[arg-type]
+        except (ValueError, TypeError, KeyError, AttributeError):  # a body Bolt cannot parse (not Slack's)
+            log.info("refused a Slack request whose body is not a Slack payload")
+            return web.json_response({"error": "malformed request"}, status=400)
+        response = await bolt.async_dispatch(bolt_request)
+        if response.status == 401:
+            log.info("refused a Slack request with a missing, wrong or stale signature")
+        return await to_aiohttp_response(response)
 
     async def jumio_callback(request: web.Request) -> web.Response:
         raw = await _read_capped(request, MAX_CALLBACK_BODY)

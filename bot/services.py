@@ -11,15 +11,25 @@ from storage import Store
 
 @dataclass(frozen=True)
 class AccessPolicy:
-    """Who may use the bot, and where: empty sets mean everyone, everywhere."""
+    """Who may use the bot, and where: empty user and channel sets mean everyone, everywhere; `teams` (the bot's own
+    from `auth.test`, and IDV_ALLOWED_TEAMS) and `enterprise` (the bot's Enterprise Grid org) say which Slack teams
+    may act at all (empty: not checked)."""
 
     users: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()
+    teams: frozenset[str] = frozenset()
+    enterprise: str | None = None
 
     def allows(self, user_id: str | None, channel_id: str | None = None) -> bool:
         if self.users and user_id not in self.users:
             return False
         return not (self.channels and channel_id is not None and channel_id not in self.channels)
+
+    def allows_team(self, team_id: str | None, enterprise_id: str | None = None) -> bool:
+        """Whether someone of this team (and enterprise) may act: the bot's team, one listed, or the same org."""
+        if not self.teams:
+            return True
+        return team_id in self.teams or (self.enterprise is not None and enterprise_id == self.enterprise)
 
 
 @dataclass(frozen=True)

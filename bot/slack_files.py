@@ -1,14 +1,20 @@
 """Download a file shared in Slack, safely, into memory; check that it is a photo Jumio takes.
 
-The bot token goes only to Slack's hosts (`slack.com` and its subdomains) and to the host of `SLACK_API_URL`.
-Redirects are followed by hand, at most three, and only to those hosts (or Slack's CDN, without the token). An HTML
-answer (Slack's login page when access is missing) is refused. The size is checked before (Slack's declared size
-and Content-Length) and during the download. Nothing is written to disk.
+- The bot token goes only to Slack over https on port 443 (`slack.com` and its subdomains), and to the exact origin
+  (scheme, host, port) of `SLACK_API_URL`, which must itself be https unless it is on loopback (the stand-in).
+- Redirects are followed by hand, at most three, and only to those origins (or Slack's CDN, without the token).
+- An HTML answer (Slack's login page when access is missing) is refused; so is any `Content-Encoding`: the bot asks
+  for `identity` and reads the raw bytes, so a compressed "bomb" is never inflated.
+- The size is checked before (Slack's declared size, Content-Length) and while the bytes arrive, counted when there
+  is no Content-Length; the whole download has a deadline scaled by its size, so a slow drip cannot hold a worker.
+- Nothing is written to disk.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import ipaddress
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +28,9 @@ log = logging.getLogger("bot.slack_files")
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
 MAX_REDIRECTS = 3
 _CDN_SUFFIXES = (".slack-edge.com",)
+# The deadline of one download: a fixed allowance plus the size at the slowest rate worth waiting for.
+DEADLINE_BASE_SECONDS = 20.0
+SLOWEST_BYTES_PER_SECOND = 256 * 1024
 
 
 class FileRejected(Exception):
@@ -72,10 +81,32 @@ class Photo:
         return f"Photo({self.format}, {len(self.content)} bytes)"
 
 
-def is_slack_host(host: str, extra_hosts: frozenset[str] = frozenset()) -> bool:
-    """May the bot token (or a response_url answer) go to this host: Slack's, or the host of SLACK_API_URL."""
-    host = host.lower()
-    return host == "slack.com" or host.endswith(".slack.com") or host in extra_hosts
+def origin(url: str) -> str:
+    """`scheme://host:port` of a URL, the port made explicit."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        port = -1
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def is_slack_url(url: str, extra_origins: frozenset[str] = frozenset()) -> bool:
+    """May the bot token (or a response_url answer) go to this URL: Slack's over https on 443, or the exact origin
+    of SLACK_API_URL (which must be https unless it is on loopback)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if origin(url) in extra_origins and (parts.scheme == "https" or is_loopback(host)):
+        return True
+    return origin(url) == f"https://{host}:443" and (host == "slack.com" or host.endswith(".slack.com"))
 
 
 def precheck(file: dict[str, Any]) -> str | None:
@@ -116,29 +147,47 @@ def check_photo(content: bytes | bytearray) -> Photo:
     raise FileRejected("its content is not a JPEG or PNG photo, whatever its name says.")
 
 
+def deadline_for(size: int | None, max_bytes: int = MAX_PHOTO_BYTES) -> float:
+    """Seconds one download may take in all: the base allowance plus its size at the slowest rate."""
+    return DEADLINE_BASE_SECONDS + (size if size is not None else max_bytes) / SLOWEST_BYTES_PER_SECOND
+
+
 async def download(
     http: httpx.AsyncClient,
     url: str,
     token: str,
     *,
-    extra_hosts: frozenset[str] = frozenset(),
+    extra_origins: frozenset[str] = frozenset(),
     declared_size: int | None = None,
     max_bytes: int = MAX_PHOTO_BYTES,
     timeout: float = 60.0,
 ) -> Downloaded:
-    """The file's bytes, or FileRejected / DownloadFailed. `extra_hosts` adds the host of SLACK_API_URL."""
+    """The file's bytes, or FileRejected / DownloadFailed. `extra_origins` adds the origin of SLACK_API_URL;
+    `timeout` bounds each read, `deadline_for` the whole download."""
     if declared_size is not None and declared_size > max_bytes:
         raise FileRejected(f"it is {declared_size / 1024 / 1024:.1f} MB; Jumio takes photos of at most 15 MB.")
+    try:
+        async with asyncio.timeout(deadline_for(declared_size, max_bytes)):
+            return await _follow(http, url, token, extra_origins, max_bytes, timeout)
+    except TimeoutError:
+        raise DownloadFailed("Slack sent the file too slowly; the bot stopped waiting") from None
+
+
+async def _follow(http: httpx.AsyncClient, url: str, token: str, extra_origins: frozenset[str], max_bytes: int,
+                  timeout: float) -> Downloaded:
     for _hop in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
-        with_token = is_slack_host(host, extra_hosts)
-        if not with_token and not host.endswith(_CDN_SUFFIXES):
-            log.warning("refused to fetch a Slack file from host %s", host)
+        with_token = is_slack_url(url, extra_origins)
+        if not with_token and not (parts.scheme == "https" and host.endswith(_CDN_SUFFIXES)):
+            log.warning("refused to fetch a Slack file from %s", origin(url))
+            slack_named = host == "slack.com" or host.endswith((".slack.com", *_CDN_SUFFIXES))
+            if slack_named and parts.scheme != "https":
+                raise FileRejected("Slack offered the file over an insecure connection, so the bot did not fetch it.")
             raise FileRejected("Slack pointed the download somewhere other than Slack, so the bot did not follow.")
-        if parts.scheme != "https" and host not in extra_hosts:
-            raise FileRejected("Slack offered the file over an insecure connection, so the bot did not fetch it.")
-        headers = {"Authorization": f"Bearer {token}"} if with_token else {}
+        headers = {"Accept-Encoding": "identity"}
+        if with_token:
+            headers["Authorization"] = f"Bearer {token}"
         try:
             async with http.stream("GET", url, headers=headers, follow_redirects=False, timeout=timeout) as response:
                 if response.is_redirect:
@@ -170,27 +219,39 @@ async def _read_body(response: httpx.Response, max_bytes: int) -> Downloaded:
     if content_type.startswith("text/html"):
         raise FileRejected("Slack answered with a web page instead of the file; the bot may be missing the "
                            "files:read permission, or the file is restricted.")
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise FileRejected(f"Slack sent the file compressed ({encoding[:20]}), which a photo download never is.")
     length_text = response.headers.get("Content-Length", "")
     length = int(length_text) if length_text.isdigit() else None
     if length is not None and length > max_bytes:
         raise FileRejected(f"it is {length / 1024 / 1024:.1f} MB; Jumio takes photos of at most 15 MB.")
+    if length is None:
+        return await _read_counted(response, max_bytes)
     # One buffer of the announced size, filled in place: the photo exists once in memory, not twice.
-    buffer = bytearray(length or 0)
-    view = memoryview(buffer)
+    buffer = bytearray(length)
     size = 0
     digest = hashlib.sha256()
-    async for chunk in response.aiter_bytes():
-        end = size + len(chunk)
-        if end > max_bytes or (length is not None and end > length):
-            raise FileRejected("it is larger than 15 MB (more than Slack said), the most Jumio takes."
-                               if end > max_bytes else "Slack sent more bytes than it announced.")
-        if length is None:
-            buffer += chunk
-        else:
+    with memoryview(buffer) as view:
+        async for chunk in response.aiter_raw():
+            end = size + len(chunk)
+            if end > length:
+                raise FileRejected("Slack sent more bytes than it announced.")
             view[size:end] = chunk
-        digest.update(chunk)
-        size = end
-    view.release()
-    if length is not None and size != length:
+            digest.update(chunk)
+            size = end
+    if size != length:
         raise DownloadFailed("the download from Slack ended early")
+    return Downloaded(buffer, digest.hexdigest())
+
+
+async def _read_counted(response: httpx.Response, max_bytes: int) -> Downloaded:
+    """A body without Content-Length: counted as it arrives, refused past `max_bytes`."""
+    buffer = bytearray()
+    digest = hashlib.sha256()
+    async for chunk in response.aiter_raw():
+        if len(buffer) + len(chunk) > max_bytes:
+            raise FileRejected("it is larger than 15 MB, the most Jumio takes.")
+        buffer += chunk
+        digest.update(chunk)
     return Downloaded(buffer, digest.hexdigest())

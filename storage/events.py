@@ -34,6 +34,16 @@ class EventsAndAudit(Connection):
         return self.db.execute("SELECT 1 FROM audit WHERE execution = ? AND action = ? LIMIT 1",
                                (execution, action)).fetchone() is not None
 
+    def actions_since(self, actor: str, action: str, since: float) -> int:
+        """How many audit rows of `action` by `actor` since `since` (how many verifications an agent started)."""
+        return int(self.db.execute("SELECT count(*) FROM audit WHERE actor = ? AND action = ? AND at >= ?",
+                                   (actor, action, since)).fetchone()[0])
+
+    def audited_since(self, execution: int, action: str, detail: str | None, since: float) -> bool:
+        """Whether this execution has an audit row of `action` with `detail` at or after `since`."""
+        return self.db.execute("SELECT 1 FROM audit WHERE execution = ? AND action = ? AND detail IS ? AND at >= ? "
+                               "LIMIT 1", (execution, action, detail, since)).fetchone() is not None
+
     def audit_trail(self, execution: int | None = None) -> list[AuditEntry]:
         where = None if execution is None else "execution = ?"
         rows = self.db["audit"].rows_where(where, () if execution is None else (execution,), order_by="id")

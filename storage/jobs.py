@@ -31,6 +31,12 @@ class Pace:
 class JobQueue(Connection):
     """The `jobs` and `pacing` tables."""
 
+    def has_queued_job(self, kind: str, execution: int) -> bool:
+        """Whether a job of `kind` about `execution` waits to run (not one already running)."""
+        return self.db.execute("SELECT 1 FROM jobs WHERE kind = ? AND state = ? AND "
+                               "json_extract(payload, '$.execution') = ? LIMIT 1",
+                               (kind, QUEUED, execution)).fetchone() is not None
+
     def enqueue(
         self,
         kind: str,

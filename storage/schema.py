@@ -171,7 +171,13 @@ def _v4(db: sqlite_utils.Database) -> None:
         db["executions"].add_column("api_consent", int)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite_utils.Database) -> None:
+    # Caps on starts count an agent's recent starts; callbacks look up an execution's recent audit rows.
+    db["audit"].create_index(["actor", "action", "at"], if_not_exists=True)
+    db["audit"].create_index(["execution", "action", "at"], if_not_exists=True)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

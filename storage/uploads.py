@@ -96,6 +96,11 @@ class Uploads(Connection):
             db.execute("UPDATE uploads SET state = ?, error = ?, updated_at = ? WHERE id = ?",
                        (state.value, reason, self.clock(), upload))
 
+    def uploads_counted(self, execution: int) -> int:
+        """How many photos this execution took (refused ones left out): what its cap counts."""
+        return int(self.db.execute("SELECT count(*) FROM uploads WHERE execution = ? AND state != ?",
+                                   (execution, UploadState.REJECTED.value)).fetchone()[0])
+
     def uploaded_parts(self, execution: int) -> set[str]:
         rows = self.db.execute(
             "SELECT DISTINCT part FROM uploads WHERE execution = ? AND state = ?", (execution, UPLOADED)

@@ -18,6 +18,7 @@ BASE = {
     "JUMIO_CLIENT_ID": "client",
     "JUMIO_CLIENT_SECRET": CLIENT_SECRET,
     "JUMIO_USER_AGENT": "Acme SupportDesk/1.0",
+    "IDV_ALLOWED_CHANNELS": "CVERIFY",
 }
 
 
@@ -42,7 +43,7 @@ def test_defaults() -> None:
     assert settings.jumio_callback_url is None
     assert settings.jumio_sandbox is False
     assert settings.database == "idv.sqlite3"
-    assert settings.allowed_users == frozenset() and settings.allowed_channels == frozenset()
+    assert settings.allowed_users == frozenset() and settings.allowed_channels == {"CVERIFY"}  # BASE lists one
     assert settings.poll_schedule == DEFAULT_POLL_SCHEDULE == (40, 60, 100, 160, 240, 340, 460, 600, 760, 940)
     assert not settings.socket_mode
 
@@ -150,3 +151,31 @@ def test_secrets_hide_themselves() -> None:
         assert secret not in text
     assert settings.slack_bot_token.reveal() == BOT_TOKEN
     assert str(Secret("x")) == "Secret('***')"
+
+
+def test_both_allowlists_empty_is_warned_about_once() -> None:
+    (warning,) = _load(IDV_ALLOWED_CHANNELS=None, IDV_PUBLIC_URL="https://idv.example.com").warnings
+    assert "IDV_ALLOWED_USERS and IDV_ALLOWED_CHANNELS are both empty" in warning
+    assert _load(IDV_ALLOWED_CHANNELS=None, IDV_ALLOWED_USERS="U1", IDV_PUBLIC_URL="https://x.example").warnings == ()
+
+
+@pytest.mark.parametrize("name", ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"])
+def test_the_env_example_placeholders_are_refused_by_value(name: str) -> None:
+    value = {"SLACK_BOT_TOKEN": "xoxb-your-bot-token", "SLACK_APP_TOKEN": "xapp-your-app-token"}[name]
+    with pytest.raises(ConfigError, match=f"{name} is still the placeholder from .env.example"):
+        _load(**{name: value})
+
+
+def test_host_log_format_limits_and_teams() -> None:
+    settings = _load(HOST="127.0.0.1", IDV_LOG_FORMAT="JSON", IDV_STARTS_PER_MINUTE="2", IDV_STARTS_PER_DAY="9",
+                     IDV_MAX_PHOTOS="4", IDV_ALLOWED_TEAMS="T0PARTNER,T0OTHER")
+    assert (settings.host, settings.log_format, settings.starts_per_minute, settings.starts_per_day,
+            settings.max_photos) == ("127.0.0.1", "json", 2, 9, 4)
+    assert settings.allowed_teams == {"T0PARTNER", "T0OTHER"}
+    assert _load().host == "0.0.0.0" and _load().log_format == "text" and _load().starts_per_minute == 5
+    for bad, words in ((dict(HOST="not a host!"), "HOST must be an address"),
+                       (dict(IDV_LOG_FORMAT="xml"), "IDV_LOG_FORMAT must be text or json"),
+                       (dict(IDV_STARTS_PER_MINUTE="0"), "IDV_STARTS_PER_MINUTE must be a whole number"),
+                       (dict(IDV_ALLOWED_TEAMS="acme"), "IDV_ALLOWED_TEAMS must list Slack IDs")):
+        with pytest.raises(ConfigError, match=words):
+            _load(**bad)

@@ -29,6 +29,7 @@ from bot.blocks.answers import (
     starting,
     status_message,
     status_usage,
+    too_many_starts,
 )
 from bot.blocks.consent import PHOTO_PATH_CLOSED, consent_given, consent_link_message, jumio_forgot, photo_held
 from bot.blocks.forms import LANGUAGES, stale_form, start_modal
@@ -50,6 +51,7 @@ from bot.blocks.kit import (
     age,
     describe_status,
     escape,
+    plain,
     slack_date,
 )
 from bot.blocks.links import (
@@ -72,6 +74,7 @@ from bot.blocks.thread import (
     drop_again,
     expired_message,
     file_rejected,
+    files_over_limit,
     job_failed,
     job_failed_privately,
     new_link_started,
@@ -88,6 +91,8 @@ from bot.blocks.thread import (
     submitted_on_web,
     supporting_data_not_taken,
     thread_closed,
+    too_many_for_verification,
+    too_many_in_message,
 )
 
 __all__ = [
@@ -126,6 +131,7 @@ __all__ = [
     "escape",
     "expired_message",
     "file_rejected",
+    "files_over_limit",
     "form_failed",
     "held_by_other_modal",
     "help_message",
@@ -144,6 +150,7 @@ __all__ = [
     "part_not_taken",
     "part_received",
     "photo_held",
+    "plain",
     "refusal",
     "result_message",
     "root_message",
@@ -162,4 +169,7 @@ __all__ = [
     "taken_over",
     "taking_over_modal",
     "thread_closed",
+    "too_many_for_verification",
+    "too_many_in_message",
+    "too_many_starts",
 ]

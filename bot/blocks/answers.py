@@ -140,3 +140,8 @@ def form_failed(code: str) -> str:
 def starting(reference: str) -> str:
     return f":hourglass_flowing_sand: Starting a verification for {escape(reference)}…"
 
+
+
+def too_many_starts(limit: int, period: str) -> str:
+    return (f":no_entry_sign: You started {limit} verifications in the last {period}, the most one agent may (each is "
+            f"a paid Jumio check). Nothing was started; try again later, or ask an admin to raise the limit.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from bot.blocks import decisions
@@ -134,6 +135,11 @@ def fit(text: str, blocks: Blocks, limit: int = MAX_MESSAGE_BLOCKS) -> Message:
 def escape(text: str) -> str:
     """Slack mrkdwn escaping of user-typed text (`&`, `<`, `>`), so a reference cannot ping or link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain(text: str) -> str:
+    """Mrkdwn text for a plain-text place (a form's field error): emoji codes and bold marks taken out."""
+    return re.sub(r":[a-z0-9_+-]+: ", "", text).replace("*", "")
 
 
 def slack_date(epoch: float, fallback_format: str = "%Y-%m-%d %H:%M UTC") -> str:

@@ -8,6 +8,7 @@ fallback `text` of each message never carries it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from bot.blocks.kit import (
@@ -96,9 +97,12 @@ def link_message(customer_ref: str, web_href: str, expires_at: float | None, con
     return f"Private link for {escape(customer_ref)}'s identity verification", blocks
 
 
-def _modal(blocks: Blocks) -> dict[str, Any]:
-    return {"type": "modal", "title": text_obj("plain_text", "Customer link", MAX_MODAL_TITLE),
+def _modal(blocks: Blocks, channel_id: str | None = None) -> dict[str, Any]:
+    view = {"type": "modal", "title": text_obj("plain_text", "Customer link", MAX_MODAL_TITLE),
             "close": text_obj("plain_text", "Close"), "blocks": blocks}
+    if channel_id:  # a button in the modal acts only on a verification of the channel it was opened from
+        view["private_metadata"] = json.dumps({"channel_id": channel_id})
+    return view
 
 
 def link_modal(customer_ref: str, web_href: str | None, expires_at: float | None, consent_url: str | None
@@ -107,7 +111,8 @@ def link_modal(customer_ref: str, web_href: str | None, expires_at: float | None
     return _modal(link_blocks(customer_ref, web_href, expires_at, consent_url))
 
 
-def held_by_other_modal(customer_ref: str, execution_id: int, holder: str, issued_at: float) -> dict[str, Any]:
+def held_by_other_modal(customer_ref: str, execution_id: int, holder: str, issued_at: float, channel_id: str
+                        ) -> dict[str, Any]:
     """For anyone else: who holds the link, and a take-over for a shift change."""
     take_over = button("Take over the link", ACTION_TAKE_OVER, str(execution_id), style="danger",
                        confirm=confirm_dialog(
@@ -119,7 +124,7 @@ def held_by_other_modal(customer_ref: str, execution_id: int, holder: str, issue
                 f"{slack_date(issued_at)}). Only they can see it: ask them for it."),
         context("Taking over is for a shift change: the other agent's link stops working and you get a new one."),
         *actions(take_over),
-    ])
+    ], channel_id)
 
 
 def no_link_reason(execution: Execution) -> str:

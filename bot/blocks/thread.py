@@ -180,6 +180,20 @@ def thread_closed(reference: str, reason: str, said: str) -> Message:
                   f"verification with `/verify {escape(reference)}` in a channel I am in.")
 
 
+def too_many_in_message(limit: int) -> str:
+    return f"a message takes at most {limit} files; drop the others in another message"
+
+
+def too_many_for_verification(limit: int, reference: str) -> str:
+    return (f"this verification has had {limit} photos, the most one takes; start a new one with "
+            f"`/verify {escape(reference)}` if the customer needs to try again")
+
+
+def files_over_limit(names: Sequence[str], reason: str) -> Message:
+    shown = ", ".join(escape(name) for name in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return notice(f":no_entry: Not sent to Jumio: {shown}. {reason[0].upper()}{reason[1:]}.")
+
+
 def job_failed_privately(what: str, reference: str, reason: str) -> Message:
     return notice(f":warning: {what} for {escape(reference)} failed: {reason}")
 

@@ -51,6 +51,7 @@ class Journey:
         self.starting.move_waiting_photos = self.photos.release_held
         # The intents listeners call.
         self.start = self.starting.start
+        self.start_refusal = self.starting.start_refusal
         self.new_link = self.starting.new_link
         self.send_link = self.starting.send_link
         self.link_view = self.starting.link_view

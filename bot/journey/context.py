@@ -21,6 +21,16 @@ SLACK_RETRIES = RetryPolicy(attempts=20, backoff_base=2.0, backoff_cap=300.0)  #
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Caps on what one agent or one message can ask for (each start is a paid Jumio transaction)."""
+
+    starts_per_minute: int = 5  # IDV_STARTS_PER_MINUTE
+    starts_per_day: int = 200  # IDV_STARTS_PER_DAY
+    photos_per_verification: int = 20  # IDV_MAX_PHOTOS: drops that count, replacements included
+    files_per_message: int = 6  # twice the three parts; Slack allows 10 files a message
+
+
+@dataclass(frozen=True)
 class JourneyOptions:
     workflow_key: int
     token_lifetime: str
@@ -28,9 +38,10 @@ class JourneyOptions:
     callback_url: str | None
     poll_schedule: tuple[float, ...]
     bot_token: str
-    slack_hosts: frozenset[str]
+    slack_origins: frozenset[str]  # SLACK_API_URL's origin: the bot token may go there too
     consent_required: bool = True  # JUMIO_CONSENT=customer
     public_url: str | None = None  # IDV_PUBLIC_URL: where the consent page is
+    limits: Limits = field(default_factory=Limits)
 
 
 class PhotoPath(Enum):

@@ -12,7 +12,6 @@ import logging
 import weakref
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -22,7 +21,7 @@ from bot import blocks, slack_errors
 from bot.jobs import Abandon, Handler, JobKind, plain_reason
 from bot.journey.context import SLACK_RETRIES, Context, OfExecution
 from bot.slack_errors import SlackFailed
-from bot.slack_files import is_slack_host
+from bot.slack_files import is_slack_url
 from storage import Execution
 
 log = logging.getLogger("bot.journey")
@@ -150,7 +149,7 @@ class Delivery:
     async def respond(self, response_url: str | None, message: blocks.Message) -> bool:
         """Answer through a slash command's response_url (when there is no thread yet); only to Slack's hosts.
         False when there is none or it did not take the answer."""
-        if not response_url or not is_slack_host(urlsplit(response_url).hostname or "", self.ctx.options.slack_hosts):
+        if not response_url or not is_slack_url(response_url, self.ctx.options.slack_origins):
             return False
         text, _ = message
         try:

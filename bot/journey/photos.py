@@ -77,6 +77,7 @@ class Photos:
         store, queue = self.ctx.store, self.ctx.queue
         accepted = self.ctx.accepted_parts(execution)
         with store.transaction():
+            files = self._within_limits(execution, user_id, files)
             for file in files:
                 part = part_for_file(file.get("name") or file.get("title"), text, len(files))
                 upload = store.claim_upload(execution.id, file["id"], user_id, part)
@@ -103,6 +104,29 @@ class Photos:
                     continue
                 kept = {key: file[key] for key in FILE_FIELDS if key in file}
                 queue.add(RELAY_PHOTO, Relay(execution.id, upload.id, kept))
+
+    def _within_limits(self, execution: Execution, user_id: str, files: list[dict[str, Any]]
+                       ) -> list[dict[str, Any]]:
+        """The files of a message that fit the caps (per message, per verification). The rest are claimed as
+        refused, so a redelivery does not answer again, and get one reply between them (within the caller's
+        transaction)."""
+        store, limits = self.ctx.store, self.ctx.options.limits
+        room = max(0, limits.photos_per_verification - store.uploads_counted(execution.id))
+        taken = min(limits.files_per_message, room)
+        if len(files) <= taken:
+            return files
+        reason = (blocks.too_many_for_verification(limits.photos_per_verification, execution.customer_ref)
+                  if room < limits.files_per_message else blocks.too_many_in_message(limits.files_per_message))
+        over = []
+        for file in files[taken:]:
+            upload = store.claim_upload(execution.id, file["id"], user_id, None)
+            if upload is not None:
+                store.record_upload_rejected(upload.id, reason)
+                over.append(file.get("name") or file.get("title") or "a file")
+        if over:
+            store.audit(user_id, "photo_rejected", execution.id, f"{len(over)} over the limit")
+            self.delivery.say_in_thread_later(execution, blocks.files_over_limit(over, reason))
+        return files[:taken]
 
     def choose_part(self, upload_id: int, part: str, user_id: str, filename: str) -> Upload | None:
         """The agent said which part a photo is: queue its relay. None when it was already chosen."""
@@ -204,7 +228,7 @@ class Photos:
                 file = {**file, **info["file"]}
                 filename = file.get("name") or filename
             downloaded = await download(self.ctx.http, file["url_private_download"], self.ctx.options.bot_token,
-                                        extra_hosts=self.ctx.options.slack_hosts, declared_size=file.get("size"))
+                                        extra_origins=self.ctx.options.slack_origins, declared_size=file.get("size"))
             photo = check_photo(downloaded.content)
         except FileRejected as rejected:
             await self._reject(execution, upload.id, filename, rejected.reason)

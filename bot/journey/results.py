@@ -25,6 +25,7 @@ log = logging.getLogger("bot.journey")
 # stops after this many days with a word in the thread (a late callback is still taken).
 SWEEP_GIVES_UP_AFTER_DAYS = 3
 SLOWEST_SWEEP = 6 * 3600.0
+CALLBACK_AUDIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,18 @@ class Results:
     # --- intents ----------------------------------------------------------------------------------------------
 
     def callback(self, execution: Execution, status: str) -> None:
-        """Jumio called back: the body is never trusted for the outcome, it only prompts a fetch."""
-        self.ctx.store.audit("jumio", "callback", execution.id, f"says {status}")
-        if not execution.is_final:
-            self.fetch_later(execution)
+        """Jumio called back: the body is never trusted for the outcome, it only prompts a fetch. However many
+        arrive (forged ones too), an execution has at most one fetch waiting, a final one causes none and no audit
+        row, and the same word from Jumio is audited at most once a minute."""
+        if execution.is_final:
+            return
+        store = self.ctx.store
+        detail = f"says {status}"
+        with store.transaction():
+            if not store.audited_since(execution.id, "callback", detail, store.clock() - CALLBACK_AUDIT_SECONDS):
+                store.audit("jumio", "callback", execution.id, detail)
+            if not store.has_queued_job(FETCH_RESULT.name, execution.id):
+                self.fetch_later(execution)
 
     def fetch_later(self, execution: Execution) -> None:
         self.ctx.queue.add(FETCH_RESULT, OfExecution(execution.id))

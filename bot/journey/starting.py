@@ -98,6 +98,16 @@ class Starting:
             self.ctx.queue.add(START, Start(execution.id, user_id, supporting_data or None, response_url))
         return execution
 
+    def start_refusal(self, user_id: str) -> str | None:
+        """Why `user_id` may not start another verification now (each is a paid Jumio transaction), or None."""
+        store, limits = self.ctx.store, self.ctx.options.limits
+        now = store.clock()
+        if store.actions_since(user_id, "start", now - 60) >= limits.starts_per_minute:
+            return blocks.too_many_starts(limits.starts_per_minute, "minute")
+        if store.actions_since(user_id, "start", now - 86400) >= limits.starts_per_day:
+            return blocks.too_many_starts(limits.starts_per_day, "day")
+        return None
+
     def new_link(self, execution: Execution, user_id: str) -> Execution | str | None:
         """New link pressed on an expired verification: queue the new execution (once) and return None. When one
         was made already, return it if this agent holds its link (the caller sends it again), or the refusal
@@ -119,7 +129,7 @@ class Starting:
             return blocks.no_link_modal(blocks.no_link_reason(execution))
         if execution.started_by != user_id:
             return blocks.held_by_other_modal(execution.customer_ref, execution.id, execution.started_by,
-                                              execution.updated_at)
+                                              execution.updated_at, execution.channel_id)
         web_href = store.web_href(execution.id)
         # A consent link is stored hashed only, so its holder gets a fresh one; all die with the first consent.
         consent_url = self.consent_link(execution, user_id)

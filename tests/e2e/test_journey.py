@@ -222,8 +222,8 @@ async def test_a_photo_is_not_held_up_by_account_creations_waiting_for_their_slo
         assert local.bot is not None
         world = World(local.slack, local.jumio, local.bot, local.env)
         execution, root = await world.start("CUST-OPEN")
-        burst = [f"CUST-BURST-{i}" for i in range(8)]
-        await asyncio.gather(*(world.slack.command(reference) for reference in burst))
+        burst = [f"CUST-BURST-{i}" for i in range(8)]  # eight agents at once: one agent may start 5 a minute
+        await asyncio.gather(*(world.slack.command(reference, user=f"UBURST{i}") for i, reference in enumerate(burst)))
 
         def started() -> int:
             return sum(1 for r in burst if (e := world.store.executions_for_customer(r)) and e[0].status == "INITIATED")

@@ -72,7 +72,7 @@ VIEWS: dict[str, Callable[[], dict[str, Any]]] = {
     "home, 200 + 200 rows": lambda: blocks.home_view(ROWS, ROWS),
     "home, empty": lambda: blocks.home_view([], []),
     "link modal": lambda: blocks.link_modal(AMPERSANDS, LONG_LINK, NOW, LONG_LINK),
-    "held by another": lambda: blocks.held_by_other_modal(AMPERSANDS, 7, "U2", NOW),
+    "held by another": lambda: blocks.held_by_other_modal(AMPERSANDS, 7, "U2", NOW, "C1"),
     "no link": lambda: blocks.no_link_modal("r" * 3000),
     "taking over": lambda: blocks.taking_over_modal(AMPERSANDS),
     "form from a channel": lambda: blocks.start_modal("C1"),

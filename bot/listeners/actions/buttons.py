@@ -4,6 +4,7 @@ or queues it) before it acks, then answers from what the intent returned; none w
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,10 +29,11 @@ def _who_and_where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
 
 async def _allowed(ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any], what: str
                    ) -> Services | None:
-    """The services when the clicker may use the bot here; otherwise the click is acked, refused politely, None."""
+    """The services when the clicker may use the bot in the channel the click came from; otherwise the click is
+    acked, refused politely, None. A message button's click always names its channel: one without is refused."""
     services = services_of(context)
     user_id, channel_id, thread_ts = _who_and_where(body)
-    if services.access.allows(user_id, channel_id):
+    if channel_id is not None and services.access.allows(user_id, channel_id):
         return services
     services.store.audit(user_id, "refused", None, what)
     await ack()
@@ -43,15 +45,39 @@ async def _allowed(ack: Any, body: dict[str, Any], client: AsyncWebClient, conte
 async def _clicked(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                    context: dict[str, Any], what: str, read: Callable[[Services, str], T]) -> tuple[Services, T] | None:
     """The services and what the button's value names (`read` raises KeyError or ValueError for something gone or
-    malformed), when the clicker may use the bot; otherwise the click is answered here and None comes back."""
+    malformed), when the clicker may use the bot and what it names is in the click's own channel (a value naming
+    another channel's verification is refused: the check is on what the button names, not only where it was);
+    otherwise the click is answered here and None comes back."""
     services = await _allowed(ack, body, client, context, what)
     if services is None:
         return None
     try:
-        return services, read(services, str(action.get("value") or ""))
+        named = read(services, str(action.get("value") or ""))
+        channel = _channel_named(services, named)
     except (KeyError, ValueError):
         await _stale(ack, client, body)
         return None
+    user_id, channel_id, _ = _who_and_where(body)
+    if channel is not None and channel != channel_id:
+        services.store.audit(user_id, "refused", None, f"{what}: the button names another channel's verification")
+        await _stale(ack, client, body)
+        return None
+    return services, named
+
+
+def _channel_named(services: Services, named: object) -> str | None:
+    """The channel of the verification a button's value names (an execution, a job about one, an upload)."""
+    if isinstance(named, Execution):
+        return named.channel_id
+    if isinstance(named, Job):
+        execution = named.payload.get("execution")
+        return None if execution is None else services.store.execution(int(execution)).channel_id
+    if isinstance(named, tuple) and len(named) == 3:  # (upload, part, file name)
+        upload = services.store.upload_by_id(named[0])
+        if upload is None:
+            raise KeyError(named[0])
+        return services.store.execution(upload.execution).channel_id
+    return None
 
 
 def _an_execution(services: Services, value: str) -> Execution:
@@ -152,10 +178,11 @@ async def handle_take_over(ack: Any, body: dict[str, Any], action: dict[str, Any
     user_id = body["user"]["id"]
     try:
         execution = _an_execution(services, str(action.get("value") or ""))
-    except (KeyError, ValueError):
+        opened_in = json.loads((body.get("view") or {}).get("private_metadata") or "{}").get("channel_id")
+    except (KeyError, ValueError, AttributeError):
         await ack()
         return
-    if not services.access.allows(user_id, execution.channel_id):
+    if opened_in != execution.channel_id or not services.access.allows(user_id, execution.channel_id):
         services.store.audit(user_id, "refused", execution.id, "take over")
         await ack()
         await _update_view(client, body, blocks.no_link_modal(blocks.refusal()[0]))
@@ -190,7 +217,13 @@ async def handle_start_anyway(ack: Any, body: dict[str, Any], action: dict[str, 
     if clicked is None:
         return
     services, reference = clicked
-    user_id, channel_id, _ = _who_and_where(body)
+    user_id, channel_id, thread_ts = _who_and_where(body)
+    too_many = services.journey.start_refusal(user_id)
+    if too_many is not None:
+        await ack()
+        if channel_id:
+            await tell(client, channel_id, user_id, blocks.notice(too_many), thread_ts)
+        return
     if channel_id is not None:
         message_ts = (body.get("container") or {}).get("message_ts")
         services.journey.start(customer_ref=reference, channel_id=channel_id, user_id=user_id,

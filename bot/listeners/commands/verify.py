@@ -51,6 +51,10 @@ async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClien
     except validation.ValidationError as error:
         await ack(text=f":warning: {blocks.escape(error.message)}", response_type="ephemeral")
         return
+    too_many = services.journey.start_refusal(user_id)
+    if too_many is not None:
+        await ack(text=too_many, response_type="ephemeral")
+        return
     open_execution = services.store.open_execution_for_customer(reference)
     if open_execution is not None:
         answer, body = blocks.already_open(open_execution, reference)

@@ -87,6 +87,9 @@ async def handle_start_submission(ack: Any, body: dict[str, Any], view: dict[str
         await ack(response_action="errors", errors={block: blocks.refusal()[0]})
         return
     reference = _checked(errors, validation.customer_reference, values.get("customer_reference"))
+    too_many = services.journey.start_refusal(user_id)
+    if too_many is not None:
+        errors["customer_reference"] = blocks.plain(too_many)
     user_reference = _checked(errors, validation.user_reference, values.get("user_reference"))
     locale = _checked(errors, validation.locale, values.get("locale"))
     supporting, problems = validation.supporting_data_problems({name: values.get(name) for name in SUPPORTING_FIELDS})
