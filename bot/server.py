@@ -52,10 +52,15 @@ def parse_callback(raw: bytes) -> tuple[str, str]:
 
 
 async def _read_capped(request: web.Request, limit: int) -> bytes | None:
+    """The whole body, or None past `limit` (read no further). One `read(n)` may return less than is coming."""
     if request.content_length is not None and request.content_length > limit:
         return None
-    body = await request.content.read(limit + 1)
-    return None if len(body) > limit else body
+    body = bytearray()
+    while chunk := await request.content.read(64 * 1024):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def web_app(*, store: Store, journey: Journey, bolt: AsyncApp | None, socket_connected: Callable[[], Awaitable[bool]]

@@ -37,6 +37,12 @@ class JobQueue(Connection):
                                "json_extract(payload, '$.execution') = ? LIMIT 1",
                                (kind, QUEUED, execution)).fetchone() is not None
 
+    def last_job_added(self, kind: str, execution: int) -> float | None:
+        """When the newest job of `kind` about `execution` was added (whatever became of it), if any is kept."""
+        row = self.db.execute("SELECT max(created_at) FROM jobs WHERE kind = ? AND "
+                              "json_extract(payload, '$.execution') = ?", (kind, execution)).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
     def enqueue(
         self,
         kind: str,

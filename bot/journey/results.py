@@ -26,6 +26,9 @@ log = logging.getLogger("bot.journey")
 SWEEP_GIVES_UP_AFTER_DAYS = 3
 SLOWEST_SWEEP = 6 * 3600.0
 CALLBACK_AUDIT_SECONDS = 60.0
+# Callbacks are unauthenticated: each one may cost a Jumio retrieval (the tenant's limit is shared), so an execution
+# is fetched at most once in this time because of them. The poll schedule and the sweep ask on their own anyway.
+CALLBACK_FETCH_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -57,17 +60,22 @@ class Results:
 
     def callback(self, execution: Execution, status: str) -> None:
         """Jumio called back: the body is never trusted for the outcome, it only prompts a fetch. However many
-        arrive (forged ones too), an execution has at most one fetch waiting, a final one causes none and no audit
-        row, and the same word from Jumio is audited at most once a minute."""
+        arrive (forged ones too), an execution has at most one fetch waiting and gets at most one every
+        CALLBACK_FETCH_SECONDS (a callback within that time is answered by the next one); a final execution causes
+        none and no audit row; the same word from Jumio is audited at most once a minute."""
         if execution.is_final:
             return
         store = self.ctx.store
         detail = f"says {status}"
+        now = store.clock()
         with store.transaction():
-            if not store.audited_since(execution.id, "callback", detail, store.clock() - CALLBACK_AUDIT_SECONDS):
+            if not store.audited_since(execution.id, "callback", detail, now - CALLBACK_AUDIT_SECONDS):
                 store.audit("jumio", "callback", execution.id, detail)
-            if not store.has_queued_job(FETCH_RESULT.name, execution.id):
-                self.fetch_later(execution)
+            if store.has_queued_job(FETCH_RESULT.name, execution.id):
+                return
+            last = store.last_job_added(FETCH_RESULT.name, execution.id)
+            wait = 0.0 if last is None else max(0.0, last + CALLBACK_FETCH_SECONDS - now)
+            self.ctx.queue.add(FETCH_RESULT, OfExecution(execution.id), delay=wait)
 
     def fetch_later(self, execution: Execution) -> None:
         self.ctx.queue.add(FETCH_RESULT, OfExecution(execution.id))

@@ -31,6 +31,11 @@ class Driver:
     _socket_ready: asyncio.Event
     _acks: dict[str, asyncio.Future[dict[str, Any]]]
     _http: aiohttp.ClientSession | None
+    trigger_users: dict[str, str]
+    user_teams: dict[str, str]  # a user of another Slack team (Slack Connect): their team
+
+    def team_of(self, user: str) -> str:
+        return self.user_teams.get(user, self.team_id)
 
     @property
     def socket_connected(self) -> bool:
@@ -88,7 +93,7 @@ class Driver:
         trigger_id = trigger_id or f"{next(self._ids)}.{uuid.uuid4().hex}"
         self.trigger_users[trigger_id] = user
         payload = {
-            "token": "legacy", "team_id": self.team_id, "team_domain": "idv-test", "channel_id": channel,
+            "token": "legacy", "team_id": self.team_of(user), "team_domain": "idv-test", "channel_id": channel,
             "channel_name": "verify", "user_id": user, "user_name": user.lower(), "command": "/verify", "text": text,
             "api_app_id": "AIDV", "is_enterprise_install": "false",
             "response_url": f"{self.base_url}/response/{uuid.uuid4().hex}",
@@ -115,8 +120,9 @@ class Driver:
     def file_share_event(self, files: list[SharedFile], *, thread_ts: str, user: str = "UAGENT1",
                          channel: str = "CVERIFY", text: str = "") -> dict[str, Any]:
         return {"type": "message", "subtype": "file_share", "channel": channel, "channel_type": "channel",
-                "user": user, "text": text, "ts": self._next_ts(), "event_ts": self._next_ts(),
-                "thread_ts": thread_ts, "parent_user_id": self.bot_user_id, "upload": True,
+                "user": user, "user_team": self.team_of(user), "source_team": self.team_of(user), "text": text,
+                "ts": self._next_ts(), "event_ts": self._next_ts(), "thread_ts": thread_ts,
+                "parent_user_id": self.bot_user_id, "upload": True,
                 "files": [f.info(self.base_url, self.team_id) for f in files]}
 
     async def share(self, files: list[SharedFile], *, thread_ts: str, user: str = "UAGENT1", channel: str = "CVERIFY",
@@ -139,7 +145,7 @@ class Driver:
         self.trigger_users[trigger_id] = user
         payload: dict[str, Any] = {
             "type": "block_actions", "team": {"id": self.team_id, "domain": "idv-test"},
-            "user": {"id": user, "username": user.lower(), "team_id": self.team_id}, "api_app_id": "AIDV",
+            "user": {"id": user, "username": user.lower(), "team_id": self.team_of(user)}, "api_app_id": "AIDV",
             "token": "legacy", "trigger_id": trigger_id,
             "response_url": f"{self.base_url}/response/{uuid.uuid4().hex}",
             "actions": [{"action_id": action_id, "block_id": "b", "value": value, "type": "button",
@@ -189,7 +195,7 @@ class Driver:
             state[block_id] = {element["action_id"]: entry}
         return {
             "type": "view_submission", "team": {"id": self.team_id, "domain": "idv-test"},
-            "user": {"id": user, "username": user.lower(), "team_id": self.team_id}, "api_app_id": "AIDV",
+            "user": {"id": user, "username": user.lower(), "team_id": self.team_of(user)}, "api_app_id": "AIDV",
             "token": "legacy", "trigger_id": f"{next(self._ids)}.{uuid.uuid4().hex}",
             "view": {**view, "id": view.get("id", "V1"), "team_id": self.team_id, "state": {"values": state},
                      "hash": "1.abc"},

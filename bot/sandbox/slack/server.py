@@ -53,6 +53,7 @@ class SlackStandIn(Driver):
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self.trigger_users: dict[str, str] = {}  # who each trigger_id the driver made belongs to
+        self.user_teams: dict[str, str] = {}
         self._socket: web.WebSocketResponse | None = None
         self._socket_ready = asyncio.Event()
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -236,12 +237,21 @@ class SlackStandIn(Driver):
         if shared.delay:
             await asyncio.sleep(shared.delay)
         shared.downloads += 1
-        response = web.StreamResponse(headers={"Content-Type": shared.mimetype,
-                                               "Content-Length": str(len(shared.content))})
+        headers = {"Content-Type": shared.mimetype}
+        if not shared.without_length:
+            headers["Content-Length"] = str(len(shared.content))
+        if shared.content_encoding:
+            headers["Content-Encoding"] = shared.content_encoding
+        response = web.StreamResponse(headers=headers)
+        if shared.without_length:
+            response.enable_chunked_encoding()
         await response.prepare(request)
         view = memoryview(shared.content)
-        for start in range(0, len(view), 256 * 1024):
-            await response.write(view[start:start + 256 * 1024])
+        step = 1 if shared.drip_seconds else 256 * 1024
+        for start in range(0, len(view), step):
+            await response.write(view[start:start + step])
+            if shared.drip_seconds:
+                await asyncio.sleep(shared.drip_seconds)
         await response.write_eof()
         return response
 

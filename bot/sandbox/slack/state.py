@@ -39,6 +39,9 @@ class SharedFile:
     redirect_to: str | None = None
     delay: float = 0.0
     downloads: int = 0
+    content_encoding: str | None = None  # sent as Content-Encoding with the bytes as they are (a "bomb", say)
+    without_length: bool = False  # no Content-Length: the body is sent chunked
+    drip_seconds: float = 0.0  # one byte, then this long, and so on (a slow-drip attack)
 
     def info(self, base: str, team_id: str) -> dict[str, Any]:
         url = f"{base}/files-pri/{team_id}-{self.id}/{self.name}"

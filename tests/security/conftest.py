@@ -1,0 +1,39 @@
+"""The security suite replays each attack found on the running bot (HTTP mode, Bolt as it ships, the stand-ins,
+loopback only). `running` is the bot as its own process (`python -m bot run`), its log in `bot.lines`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.local import BotProcess, LocalOptions, LocalWorld
+from tests.reliability.conftest import ProcessWorld
+
+
+class Running(ProcessWorld):
+    bot: BotProcess
+
+    @property
+    def url(self) -> str:
+        """The bot's own base URL (http://127.0.0.1:PORT)."""
+        return f"http://127.0.0.1:{self.local.env['PORT']}"
+
+    def log_size(self) -> int:
+        return sum(len(line) + 1 for line in self.bot.lines)
+
+
+@pytest.fixture
+async def running(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Running]:
+    env = {"IDV_POLL_SCHEDULE": "0.5,0.5,1", **getattr(request, "param", {})}
+    async with LocalWorld(tmp_path, LocalOptions(start_bot=False, processing_delay=0.05, env=env)) as local:
+        world = Running(local, tmp_path)
+        try:
+            world.bot = await world.start_bot()
+            yield world
+        finally:
+            for process in world.processes:
+                if process.process is not None and process.process.returncode is None:
+                    await process.kill()
+            world.store.close()
