@@ -10,6 +10,7 @@ import pytest
 
 from bot import blocks
 from bot.sandbox.images import sample_photo
+from tests.conftest import wait_until
 from tests.world import World
 
 OUTSIDER = "UOUTSIDE"
@@ -27,10 +28,12 @@ async def test_a_user_of_another_team_is_refused_everywhere(world: World) -> Non
     assert status == 200
     await world.slack.click(blocks.ACTION_SHOW_LINK, str(execution.id), user=OUTSIDER, message=root)
     await world.slack.open_home(OUTSIDER)
+    home = await wait_until(lambda: world.slack.state.home_views.get(OUTSIDER))
+    assert "can't use identity verification" in json.dumps(home) and "CUST-SHARED" not in json.dumps(home)
     await world.bot.runner.run_until_idle()
     assert world.store.uploads_for(execution.id) == [] and world.store.execution(execution.id).status == "INITIATED"
     assert world.store.executions_for_customer("CUST-OUTSIDE") == []
-    assert world.slack.views_for(OUTSIDER) == [] and OUTSIDER not in world.slack.state.home_views
+    assert world.slack.views_for(OUTSIDER) == []
     refused = [e for e in world.store.audit_trail() if e.action == "refused" and e.actor == OUTSIDER]
     assert len(refused) >= 4 and all("T0PARTNER" in (e.detail or "") for e in refused)
 

@@ -15,7 +15,7 @@ from bot.slack_errors import error_code
 
 
 async def publish_home(services: Services, client: AsyncWebClient, user_id: str) -> None:
-    if not services.access.allows(user_id):
+    if not services.access.allows(user_id) or not await _of_an_allowed_team(services, client, user_id):
         _text, body = blocks.refusal()
         await client.views_publish(user_id=user_id, view={"type": "home", "blocks": body})
         return
@@ -23,6 +23,22 @@ async def publish_home(services: Services, client: AsyncWebClient, user_id: str)
     others = services.store.open_executions_in_channels(await _channels_of(client, user_id), not_started_by=user_id,
                                                         limit=blocks.HOME_ROWS + 1)
     await client.views_publish(user_id=user_id, view=blocks.home_view(mine, others))
+
+
+async def _of_an_allowed_team(services: Services, client: AsyncWebClient, user_id: str) -> bool:
+    """app_home_opened does not say the user's team: `users.info` does (a user Slack cannot describe is refused)."""
+    if not services.access.teams:
+        return True
+    try:
+        user = (await client.users_info(user=user_id)).get("user") or {}
+    except SlackApiError as exc:
+        log.info("App Home for a user Slack cannot describe: %s", error_code(exc))
+        return False
+    enterprise = (user.get("enterprise_user") or {}).get("enterprise_id")
+    if services.access.allows_team(user.get("team_id"), enterprise):
+        return True
+    services.store.audit(user_id, "refused", None, f"App Home for a user of team {user.get('team_id')}")
+    return False
 
 
 async def _channels_of(client: AsyncWebClient, user_id: str) -> list[str]:

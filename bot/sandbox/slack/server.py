@@ -1,7 +1,7 @@
 """A local Slack stand-in: the Web API methods the bot uses, file downloads, and a driver that plays Slack.
 
 It answers `auth.test`, `chat.postMessage`, `chat.update`, `chat.postEphemeral`, `views.open`, `views.update`,
-`views.publish`, `conversations.info`, `users.conversations`, `files.info` and `apps.connections.open` at
+`views.publish`, `conversations.info`, `users.conversations`, `users.info`, `files.info` and `apps.connections.open` at
 `/api/<method>` like Slack does (HTTP 200 with `ok`/`error`, 429 with `Retry-After`), refuses a wrong token
 (`invalid_auth`), channels the bot is not in (`not_in_channel`) and layouts that break Block Kit's limits
 (`invalid_blocks`, see `blockkit`). Private file URLs answer the bytes only with the bot token, and otherwise Slack's
@@ -205,6 +205,10 @@ class SlackStandIn(Driver):
         return {"ok": True, "channel": {"id": channel, "name": channel.lower(), "is_channel": True,
                                         "is_private": channel in self.private_channels,
                                         "is_member": channel in self.member_of, "is_archived": False}}
+
+    def m_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = str(params.get("user"))
+        return {"ok": True, "user": {"id": user, "team_id": self.team_of(user), "name": user.lower()}}
 
     def m_users_conversations(self, params: dict[str, Any]) -> dict[str, Any]:
         """The user's channels; private ones only where the bot is a member too (as with a bot token)."""
