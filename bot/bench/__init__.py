@@ -40,6 +40,10 @@ from bot.sandbox.images import png
 from bot.sandbox.jumio import SandboxExecution
 from storage import Store
 
+# The bench is one agent starting many verifications at once: the per-agent caps would refuse all but five, and a
+# refusal acks faster than a start.
+UNCAPPED = {"IDV_STARTS_PER_MINUTE": "1000000", "IDV_STARTS_PER_DAY": "1000000"}
+
 
 async def _load(world: LocalWorld, count: int, prefix: str) -> list[float]:
     process = await asyncio.create_subprocess_exec(
@@ -54,7 +58,7 @@ async def _load(world: LocalWorld, count: int, prefix: str) -> list[float]:
 
 async def measure_ack(folder: Path, sizes: Sizes, baseline: bool) -> list[float]:
     """`commands` signed /verify at once, from a separate load process, after a warm-up that ran the whole start."""
-    options = LocalOptions(start_bot=False, env={"IDV_POLL_SCHEDULE": "5"})
+    options = LocalOptions(start_bot=False, env={"IDV_POLL_SCHEDULE": "5", **UNCAPPED})
     async with LocalWorld(folder, options) as world:
         world.jumio.config.latency = sizes.jumio_latency
         args = ("-m", "bot.bench.baseline", "--port", world.env["PORT"]) if baseline else ("-m", "bot", "run")
@@ -83,7 +87,7 @@ def _rss_mb(pid: int, field_name: str) -> float:
 async def _bot_world(folder: Path, options: LocalOptions) -> AsyncIterator[tuple[LocalWorld, BotProcess, Store]]:
     """The stand-ins here, the bot as its own process, and a reader of its database."""
     async with LocalWorld(folder, options) as world:
-        process = BotProcess(world.env, folder)
+        process = BotProcess({**world.env, **UNCAPPED}, folder)
         await process.start()
         store = Store(world.env["IDV_DATABASE"])
         try:
