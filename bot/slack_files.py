@@ -13,9 +13,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ipaddress
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -68,19 +70,6 @@ class Downloaded:
         return f"Downloaded({len(self.content)} bytes, sha256 {self.sha256[:12]})"
 
 
-@dataclass(frozen=True)
-class Photo:
-    content: bytes | bytearray
-    format: str  # "JPEG" or "PNG"
-
-    @property
-    def content_type(self) -> str:
-        return "image/jpeg" if self.format == "JPEG" else "image/png"
-
-    def __repr__(self) -> str:
-        return f"Photo({self.format}, {len(self.content)} bytes)"
-
-
 def origin(url: str) -> str:
     """`scheme://host:port` of a URL, the port made explicit."""
     parts = urlsplit(url)
@@ -127,84 +116,71 @@ def precheck(file: dict[str, Any]) -> str | None:
     return None
 
 
-def check_photo(content: bytes | bytearray) -> Photo:
-    """A JPEG or PNG by its bytes (whatever its name says), of at most 15 MB."""
-    if not content:
-        raise FileRejected("the file is empty.")
-    if len(content) > MAX_PHOTO_BYTES:
-        raise FileRejected("it is larger than 15 MB, the most Jumio takes.")
-    if content[:3] == b"\xff\xd8\xff":
-        return Photo(content, "JPEG")
-    if content[:8] == b"\x89PNG\r\n\x1a\n":
-        return Photo(content, "PNG")
-    if content[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc", b"ftypheif"):
-        raise FileRejected("it is a HEIC photo; Jumio takes JPEG or PNG. On an iPhone, set Camera > Formats to Most "
-                           "Compatible, or take a screenshot of the photo.")
-    if content[:5] == b"%PDF-":
-        raise FileRejected("it is a PDF; Jumio takes photos (JPEG or PNG) of the ID.")
-    if content[:6] in (b"GIF87a", b"GIF89a") or content[:4] == b"RIFF":
-        raise FileRejected("it is a GIF or WebP image; Jumio takes JPEG or PNG.")
-    raise FileRejected("its content is not a JPEG or PNG photo, whatever its name says.")
-
-
 def deadline_for(size: int | None, max_bytes: int = MAX_PHOTO_BYTES) -> float:
     """Seconds one download may take in all: the base allowance plus its size at the slowest rate."""
     return DEADLINE_BASE_SECONDS + (size if size is not None else max_bytes) / SLOWEST_BYTES_PER_SECOND
 
 
-async def download(
-    http: httpx.AsyncClient,
-    url: str,
-    token: str,
-    *,
-    extra_origins: frozenset[str] = frozenset(),
-    declared_size: int | None = None,
-    max_bytes: int = MAX_PHOTO_BYTES,
-    timeout: float = 60.0,
-) -> Downloaded:
-    """The file's bytes, or FileRejected / DownloadFailed. `extra_origins` adds the origin of SLACK_API_URL;
-    `timeout` bounds each read, `deadline_for` the whole download."""
+@dataclass
+class SlackBody:
+    """An open download: the length Slack announced (None: not said) and the raw chunks as they arrive, checked
+    against it and against the cap (FileRejected for too many, DownloadFailed for a break or too few)."""
+
+    length: int | None
+    chunks: AsyncIterator[bytes]
+
+
+@contextlib.asynccontextmanager
+async def opened(http: httpx.AsyncClient, url: str, token: str, *, extra_origins: frozenset[str] = frozenset(),
+                 declared_size: int | None = None, max_bytes: int = MAX_PHOTO_BYTES, timeout: float = 60.0
+                 ) -> AsyncIterator[SlackBody]:
+    """The file opened for reading, after the redirects (by hand) and the answer's checks; `timeout` bounds each
+    read, the caller's `deadline_for` the whole."""
     if declared_size is not None and declared_size > max_bytes:
         raise FileRejected(f"it is {declared_size / 1024 / 1024:.1f} MB; Jumio takes photos of at most 15 MB.")
-    try:
-        async with asyncio.timeout(deadline_for(declared_size, max_bytes)):
-            return await _follow(http, url, token, extra_origins, max_bytes, timeout)
-    except TimeoutError:
-        raise DownloadFailed("Slack sent the file too slowly; the bot stopped waiting") from None
-
-
-async def _follow(http: httpx.AsyncClient, url: str, token: str, extra_origins: frozenset[str], max_bytes: int,
-                  timeout: float) -> Downloaded:
     for _hop in range(MAX_REDIRECTS + 1):
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        with_token = is_slack_url(url, extra_origins)
-        if not with_token and not (parts.scheme == "https" and host.endswith(_CDN_SUFFIXES)):
-            log.warning("refused to fetch a Slack file from %s", origin(url))
-            slack_named = host == "slack.com" or host.endswith((".slack.com", *_CDN_SUFFIXES))
-            if slack_named and parts.scheme != "https":
-                raise FileRejected("Slack offered the file over an insecure connection, so the bot did not fetch it.")
-            raise FileRejected("Slack pointed the download somewhere other than Slack, so the bot did not follow.")
+        with_token = _may_fetch(url, extra_origins)
         headers = {"Accept-Encoding": "identity"}
         if with_token:
             headers["Authorization"] = f"Bearer {token}"
+        stream = http.stream("GET", url, headers=headers, follow_redirects=False, timeout=timeout)
         try:
-            async with http.stream("GET", url, headers=headers, follow_redirects=False, timeout=timeout) as response:
-                if response.is_redirect:
-                    location = response.headers.get("Location")
-                    if not location:
-                        raise FileRejected("Slack answered with a redirect to nowhere.")
-                    url = urljoin(url, location)
-                    continue
-                return await _read_body(response, max_bytes)
+            response = await stream.__aenter__()
         except httpx.TimeoutException:
             raise DownloadFailed("Slack did not send the file in time") from None
         except httpx.TransportError as exc:
             raise DownloadFailed(f"the connection to Slack failed ({type(exc).__name__})") from None
+        try:
+            if response.is_redirect:
+                location = response.headers.get("Location")
+                if not location:
+                    raise FileRejected("Slack answered with a redirect to nowhere.")
+                url = urljoin(url, location)
+                continue
+            length = _checked_answer(response, max_bytes)
+            yield SlackBody(length, _chunks(response, length, max_bytes))
+            return
+        finally:
+            await stream.__aexit__(None, None, None)
     raise FileRejected("Slack redirected the download too many times.")
 
 
-async def _read_body(response: httpx.Response, max_bytes: int) -> Downloaded:
+def _may_fetch(url: str, extra_origins: frozenset[str]) -> bool:
+    """Whether the URL may be fetched, and (True) with the token; FileRejected when it may not be fetched at all."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if is_slack_url(url, extra_origins):
+        return True
+    if parts.scheme == "https" and host.endswith(_CDN_SUFFIXES):
+        return False
+    log.warning("refused to fetch a Slack file from %s", origin(url))
+    if (host == "slack.com" or host.endswith((".slack.com", *_CDN_SUFFIXES))) and parts.scheme != "https":
+        raise FileRejected("Slack offered the file over an insecure connection, so the bot did not fetch it.")
+    raise FileRejected("Slack pointed the download somewhere other than Slack, so the bot did not follow.")
+
+
+def _checked_answer(response: httpx.Response, max_bytes: int) -> int | None:
+    """The announced length of an answer that may be a photo; FileRejected / DownloadFailed otherwise."""
     status = response.status_code
     if status in (404, 410):
         raise FileRejected("the file is no longer in Slack (was it deleted?).")
@@ -226,32 +202,57 @@ async def _read_body(response: httpx.Response, max_bytes: int) -> Downloaded:
     length = int(length_text) if length_text.isdigit() else None
     if length is not None and length > max_bytes:
         raise FileRejected(f"it is {length / 1024 / 1024:.1f} MB; Jumio takes photos of at most 15 MB.")
-    if length is None:
-        return await _read_counted(response, max_bytes)
-    # One buffer of the announced size, filled in place: the photo exists once in memory, not twice.
-    buffer = bytearray(length)
+    return length
+
+
+async def _chunks(response: httpx.Response, length: int | None, max_bytes: int) -> AsyncIterator[bytes]:
     size = 0
-    digest = hashlib.sha256()
-    with memoryview(buffer) as view:
+    try:
         async for chunk in response.aiter_raw():
-            end = size + len(chunk)
-            if end > length:
+            size += len(chunk)
+            if length is not None and size > length:
                 raise FileRejected("Slack sent more bytes than it announced.")
-            view[size:end] = chunk
-            digest.update(chunk)
-            size = end
-    if size != length:
+            if size > max_bytes:
+                raise FileRejected("it is larger than 15 MB, the most Jumio takes.")
+            yield chunk
+    except httpx.TimeoutException:
+        raise DownloadFailed("Slack stopped sending the file") from None
+    except httpx.TransportError as exc:
+        raise DownloadFailed(f"the download from Slack broke off ({type(exc).__name__})") from None
+    if length is not None and size != length:
         raise DownloadFailed("the download from Slack ended early")
-    return Downloaded(buffer, digest.hexdigest())
 
 
-async def _read_counted(response: httpx.Response, max_bytes: int) -> Downloaded:
-    """A body without Content-Length: counted as it arrives, refused past `max_bytes`."""
-    buffer = bytearray()
+async def download(
+    http: httpx.AsyncClient,
+    url: str,
+    token: str,
+    *,
+    extra_origins: frozenset[str] = frozenset(),
+    declared_size: int | None = None,
+    max_bytes: int = MAX_PHOTO_BYTES,
+    timeout: float = 60.0,
+) -> Downloaded:
+    """The whole file in one buffer (its SHA-256 computed on the way), or FileRejected / DownloadFailed."""
+    try:
+        async with asyncio.timeout(deadline_for(declared_size, max_bytes)):
+            async with opened(http, url, token, extra_origins=extra_origins, declared_size=declared_size,
+                              max_bytes=max_bytes, timeout=timeout) as body:
+                return await _read_all(body)
+    except TimeoutError:
+        raise DownloadFailed("Slack sent the file too slowly; the bot stopped waiting") from None
+
+
+async def _read_all(body: SlackBody) -> Downloaded:
+    # With an announced length, one buffer of that size filled in place: the photo exists once in memory.
+    buffer = bytearray(body.length) if body.length is not None else bytearray()
     digest = hashlib.sha256()
-    async for chunk in response.aiter_raw():
-        if len(buffer) + len(chunk) > max_bytes:
-            raise FileRejected("it is larger than 15 MB, the most Jumio takes.")
-        buffer += chunk
+    size = 0
+    async for chunk in body.chunks:
+        if body.length is None:
+            buffer += chunk
+        else:
+            buffer[size:size + len(chunk)] = chunk
         digest.update(chunk)
+        size += len(chunk)
     return Downloaded(buffer, digest.hexdigest())

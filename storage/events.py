@@ -39,6 +39,11 @@ class EventsAndAudit(Connection):
         return int(self.db.execute("SELECT count(*) FROM audit WHERE actor = ? AND action = ? AND at >= ?",
                                    (actor, action, since)).fetchone()[0])
 
+    def has_audit_detail(self, execution: int, action: str, detail_prefix: str) -> bool:
+        """Whether this execution has an audit row of `action` whose detail starts with `detail_prefix`."""
+        return self.db.execute("SELECT 1 FROM audit WHERE execution = ? AND action = ? AND substr(detail, 1, ?) = ? "
+                               "LIMIT 1", (execution, action, len(detail_prefix), detail_prefix)).fetchone() is not None
+
     def audited_since(self, execution: int, action: str, detail: str | None, since: float) -> bool:
         """Whether this execution has an audit row of `action` with `detail` at or after `since`."""
         return self.db.execute("SELECT 1 FROM audit WHERE execution = ? AND action = ? AND detail IS ? AND at >= ? "

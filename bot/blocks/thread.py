@@ -164,6 +164,10 @@ def supporting_data_not_taken(workflow_key: int) -> Message:
                   "was not kept).")
 
 
+def not_sent_yet(filename: str, reason: str) -> Message:
+    return notice(f":hourglass: {escape(filename)} is not at Jumio yet ({escape(reason)}); I am trying again.")
+
+
 def drop_again(filename: str, reason: str) -> Message:
     return notice(f":repeat: Please drop {escape(filename)} in this thread again: {reason}.")
 

@@ -17,7 +17,8 @@ from bot.journey.delivery import Delivery
 from bot.journey.results import Results
 from bot.jumio import AuthenticationFailed, Forbidden, InvalidRequest, NotFound
 from bot.keywords import part_for_file
-from bot.slack_files import FileRejected, Photo, check_photo, download, precheck
+from bot.relay import Source, Withdrawn, inspect, relay
+from bot.slack_files import DownloadFailed, FileRejected, precheck
 from storage import JUMIO_FINAL_STATUSES, Execution, Status, Upload, UploadState
 
 # What a relay needs of a Slack file: no more (no thumbnails, no permalinks).
@@ -186,67 +187,79 @@ class Photos:
         if path is PhotoPath.NEEDS_CONSENT:
             await self._check_and_hold(execution, upload, payload.file, filename)
             return
-        fetched = await self._fetch(execution, upload, payload.file)
-        if fetched is None:
+        source = await self._source(execution, upload, payload.file)
+        if source is None:
             return
-        photo, digest, filename = fetched
-        if not store.mark_upload_sending(upload.id):
-            return
+        file, filename = source
         try:
-            answer = await self.ctx.jumio.upload_part(
-                credential.parts[part.lower()], credential.api_token, photo.content,
-                filename=f"{part.lower()}.{'jpg' if photo.format == 'JPEG' else 'png'}", content_type=photo.content_type)
+            relayed = await relay(self.ctx.http, self.ctx.jumio, file, part=part,
+                                  part_url=credential.parts[part.lower()], api_token=credential.api_token,
+                                  before_sending=lambda: store.mark_upload_sending(upload.id))
+        except Withdrawn:
+            return
         except BaseException as exc:
             # Still alive: Jumio's answer (or its absence) is known here, so the next attempt may send again.
             store.mark_upload_unsent(upload.id)
+            if isinstance(exc, FileRejected):
+                await self._reject(execution, upload.id, filename, exc.reason)
+                return
+            if isinstance(exc, DownloadFailed):
+                await self._not_sent(execution, upload, filename, exc)
             if not isinstance(exc, InvalidRequest | AuthenticationFailed | Forbidden | NotFound):
                 raise
             reason = (f"Jumio refused it: {exc.jumio_message or exc.message}" if isinstance(exc, InvalidRequest)
                       else blocks.NO_MORE_PHOTOS_AT_JUMIO)
             await self._reject(execution, upload.id, filename, reason)
             return
-
-        size = len(photo.content)
-        del photo
+        assert relayed.answer is not None
+        answer = relayed.answer
         store.refresh_credential(credential.credential_id, api_token=answer.api_token, finalize_url=answer.finalize_url,
                                  parts=answer.parts)
-        replaced = store.record_upload_done(upload.id, part=part, sha256=digest, size=size)
+        replaced = store.record_upload_done(upload.id, part=part, sha256=relayed.sha256, size=relayed.size)
         store.audit(upload.uploaded_by or "unknown", "photo_uploaded", execution.id,
-                    f"{part} from Slack file {upload.slack_file_id}, {size} bytes, sha256 {digest[:12]}")
+                    f"{part} from Slack file {upload.slack_file_id}, {relayed.size} bytes, sha256 "
+                    f"{relayed.sha256[:12]}")
         await self.delivery.say_in_thread(execution, blocks.part_received(part, bool(replaced), filename))
         await self.delivery.redraw_root(execution)
         self._submit_when_complete(execution)
 
-    async def _fetch(self, execution: Execution, upload: Upload, file: dict[str, Any]
-                     ) -> tuple[Photo, str, str] | None:
-        """The photo from Slack, judged by its bytes (with its SHA-256 and name); None when it was rejected (the
-        thread was told why)."""
+    async def _source(self, execution: Execution, upload: Upload, file: dict[str, Any]) -> tuple[Source, str] | None:
+        """Where the photo is in Slack (asking files.info for a stub), with its name; None when Slack says it is
+        gone for good (the thread was told)."""
         filename = file.get("name") or "the file"
-        try:
-            if not file.get("url_private_download"):
+        if not file.get("url_private_download"):
+            try:
                 info = await self.delivery.slack("files_info", file=file["id"])
-                file = {**file, **info["file"]}
-                filename = file.get("name") or filename
-            downloaded = await download(self.ctx.http, file["url_private_download"], self.ctx.options.bot_token,
-                                        extra_origins=self.ctx.options.slack_origins, declared_size=file.get("size"))
-            photo = check_photo(downloaded.content)
-        except FileRejected as rejected:
-            await self._reject(execution, upload.id, filename, rejected.reason)
-            return None
-        except Abandon as abandon:
-            await self._reject(execution, upload.id, filename, abandon.reason.split(": ", 1)[-1] + ".")
-            return None
-        return photo, downloaded.sha256, filename
+            except Abandon as abandon:
+                await self._reject(execution, upload.id, filename, abandon.reason.split(": ", 1)[-1] + ".")
+                return None
+            file = {**file, **info["file"]}
+            filename = file.get("name") or filename
+        return Source(file["url_private_download"], self.ctx.options.bot_token, self.ctx.options.slack_origins,
+                      file.get("size")), filename
+
+    async def _not_sent(self, execution: Execution, upload: Upload, filename: str, failure: DownloadFailed) -> None:
+        """The download broke off while it was being relayed: the thread hears once that this photo is not at Jumio
+        yet (the job tries again, as with any passing failure)."""
+        detail = f"upload {upload.id}: {failure.safe_message}"
+        if self.ctx.store.has_audit_detail(execution.id, "photo_not_sent", f"upload {upload.id}: "):
+            return
+        self.ctx.store.audit("system", "photo_not_sent", execution.id, detail)
+        await self.delivery.say_in_thread(execution, blocks.not_sent_yet(filename, failure.safe_message))
 
     async def _check_and_hold(self, execution: Execution, upload: Upload, file: dict[str, Any], filename: str
                               ) -> None:
         """Before the customer's consent: judge the photo now (so the agent hears at once that a PDF will not do),
         drop its bytes, and keep only the claim until the consent opens the path."""
-        fetched = await self._fetch(execution, upload, file)
-        if fetched is None:
+        source = await self._source(execution, upload, file)
+        if source is None:
             return
-        photo, _digest, filename = fetched
-        del photo
+        checked, filename = source
+        try:
+            await inspect(self.ctx.http, checked)  # read through, nothing kept
+        except FileRejected as rejected:
+            await self._reject(execution, upload.id, filename, rejected.reason)
+            return
         if self.ctx.store.mark_upload_held(upload.id, execution.id):
             self.ctx.store.audit(upload.uploaded_by or "unknown", "photo_held", execution.id,
                                  f"{upload.part} from Slack file {upload.slack_file_id}, until the customer consents")

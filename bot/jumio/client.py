@@ -13,7 +13,7 @@ import io
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -160,6 +160,27 @@ class JumioClient:
         body = await self._call("POST", part_url, token=api_token, files={"file": (filename, file, content_type)},
                                 timeout=self.upload_timeout)
         return UploadResult.from_json(body)
+
+    async def upload_part_streamed(self, part_url: str, api_token: str, body: AsyncIterator[bytes], *,
+                                   content_length: int, boundary: str) -> UploadResult:
+        """POST a multipart body fed as it arrives (the relay pipes Slack's download into it), with its exact
+        Content-Length so no chunked encoding is used: whether Jumio accepts a chunked body is UNCONFIRMED.
+
+        One attempt: a consumed body cannot be sent again, so a failure (Jumio's, or the feed's own exception, which
+        comes out as it is) goes to the caller, whose job tries again from the download."""
+        call = f"POST {urlsplit(part_url).path}"
+        headers = {"Authorization": f"Bearer {api_token}", "Accept": "application/json", "User-Agent": self.user_agent,
+                   "Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(content_length)}
+        try:
+            response = await self._http.request("POST", part_url, headers=headers, content=body,
+                                                timeout=self.upload_timeout)
+        except httpx.TimeoutException:
+            raise Unreachable("Jumio did not answer in time", call=call) from None
+        except httpx.TransportError as exc:
+            raise Unreachable(f"the connection to Jumio failed ({type(exc).__name__})", call=call) from None
+        if not response.is_success:
+            raise _error_for(response, call)
+        return UploadResult.from_json(_json_body(response, call))
 
     async def upload_prepared_data(self, part_url: str, api_token: str, data: dict[str, Any]) -> UploadResult:
         """POST supporting data as JSON to a DATA credential's `prepared_data` part."""

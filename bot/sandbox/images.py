@@ -1,4 +1,4 @@
-"""Placeholder pictures made in memory (never real documents), and reading an image's format and size.
+"""Placeholder pictures made in memory (never real documents); reading an image's format and size is `bot.images`.
 
 `sample_photo("front")` and friends give PNGs that look like an ID card front, back or a selfie frame, large enough
 for Jumio's size rules (longest side over 300 px), for the demo, the Web Client page and the tests.
@@ -9,6 +9,10 @@ from __future__ import annotations
 import random
 import struct
 import zlib
+
+from bot.images import image_format, image_size
+
+__all__ = ["image_format", "image_size", "jpeg_header", "png", "sample_photo"]
 
 _PALETTE = {
     "front": ((226, 236, 248), (29, 53, 87), (168, 218, 220)),
@@ -65,35 +69,3 @@ def jpeg_header(width: int, height: int, body: bytes = b"") -> bytes:
     return b"\xff\xd8" + jfif + sof + body + b"\xff\xd9"
 
 
-def image_format(data: bytes) -> str | None:
-    """`JPEG` or `PNG` by the bytes, else None."""
-    if data[:3] == b"\xff\xd8\xff":
-        return "JPEG"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "PNG"
-    return None
-
-
-def image_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) read from a PNG's IHDR or a JPEG's SOF marker; None when it cannot be read."""
-    kind = image_format(data)
-    if kind == "PNG" and len(data) >= 24 and data[12:16] == b"IHDR":
-        return struct.unpack(">II", data[16:24])
-    if kind != "JPEG":
-        return None
-    i = 2
-    while i + 4 <= len(data):
-        if data[i] != 0xFF:
-            return None
-        marker = data[i + 1]
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-            i += 2
-            continue
-        length = struct.unpack(">H", data[i + 2:i + 4])[0]
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            if i + 9 > len(data):
-                return None
-            height, width = struct.unpack(">HH", data[i + 5:i + 9])
-            return width, height
-        i += 2 + length
-    return None

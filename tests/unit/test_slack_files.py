@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.sandbox.images import sample_photo
+from bot.images import photo_header
+from bot.sandbox.images import jpeg_header, sample_photo
 from bot.sandbox.slack import SlackStandIn, serve
-from bot.slack_files import DownloadFailed, FileRejected, check_photo, download, origin, precheck
+from bot.slack_files import DownloadFailed, FileRejected, download, origin, precheck
 
 TOKEN = "xoxb-111-222-downloadtoken"
 
@@ -102,10 +103,14 @@ async def test_connection_refused_is_a_passing_failure() -> None:
                            extra_origins=frozenset({origin("http://127.0.0.1:9")}))
 
 
-def test_check_photo_and_precheck() -> None:
-    assert check_photo(sample_photo("face")).format == "PNG"
-    with pytest.raises(FileRejected, match="GIF"):
-        check_photo(b"GIF89a....")
+def test_photo_header_and_precheck() -> None:
+    assert photo_header(sample_photo("face")[:64]).format == "PNG"
+    with pytest.raises(ValueError, match="GIF"):
+        photo_header(b"GIF89a......", complete=True)
+    with pytest.raises(ValueError, match="longest side over 300"):
+        photo_header(jpeg_header(300, 200))
+    with pytest.raises(ValueError, match="at most 8000 x 8000"):
+        photo_header(jpeg_header(8001, 600))
     assert precheck({"size": 1000, "filetype": "png", "mimetype": "image/png"}) is None
     assert "PDF" in (precheck({"filetype": "pdf", "mimetype": "application/pdf"}) or "")
     assert "HEIC" in (precheck({"filetype": "heic", "mimetype": "image/heic"}) or "")
