@@ -17,32 +17,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
-
-import httpx
 
 from bot.bench.figures import BURST_PHOTOS, FULL, QUICK, Figures, Sizes, percentile
+from bot.bench.relay import measure_memory, measure_relay, measure_throttled_relay
 from bot.bench.status_lookup import measure_status_lookup
-from bot.jumio import AccountRequest, JumioClient
-from bot.local import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    USER_AGENT,
-    BotProcess,
-    LocalOptions,
-    LocalWorld,
-    consent_for,
-    wait_until,
-)
+from bot.bench.world import UNCAPPED, bot_world, started, stored_event
+from bot.local import BotProcess, LocalOptions, LocalWorld, wait_until
 from bot.sandbox.images import png
-from bot.sandbox.jumio import SandboxExecution
-from storage import Store
-
-# The bench is one agent starting many verifications at once: the per-agent caps would refuse all but five, and a
-# refusal acks faster than a start.
-UNCAPPED = {"IDV_STARTS_PER_MINUTE": "1000000", "IDV_STARTS_PER_DAY": "1000000"}
 
 
 async def _load(world: LocalWorld, count: int, prefix: str) -> list[float]:
@@ -76,111 +58,9 @@ async def measure_ack(folder: Path, sizes: Sizes, baseline: bool) -> list[float]
             await process.terminate()
 
 
-def _rss_mb(pid: int, field_name: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field_name + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-@contextlib.asynccontextmanager
-async def _bot_world(folder: Path, options: LocalOptions) -> AsyncIterator[tuple[LocalWorld, BotProcess, Store]]:
-    """The stand-ins here, the bot as its own process, and a reader of its database."""
-    async with LocalWorld(folder, options) as world:
-        process = BotProcess({**world.env, **UNCAPPED}, folder)
-        await process.start()
-        store = Store(world.env["IDV_DATABASE"])
-        try:
-            yield world, process, store
-        finally:
-            store.close()
-            await process.terminate()
-
-
-async def _started(world: LocalWorld, store: Store, reference: str) -> Any:
-    """A verification whose customer has consented: photos dropped in its thread go to Jumio."""
-    await world.slack.command(reference)
-    await wait_until(lambda: (e := store.executions_for_customer(reference)) and e[0].status == "INITIATED", timeout=60)
-    return await consent_for(world.slack, store, reference, timeout=60)
-
-
-def _stored_event(world: LocalWorld, execution_id: str, classifier: str, expected: int) -> asyncio.Event:
-    event = asyncio.Event()
-    seen = []
-
-    def listener(execution: SandboxExecution, part: str) -> None:
-        if execution.id == execution_id and part == classifier:
-            seen.append(part)
-            if len(seen) >= expected:
-                event.set()
-
-    world.jumio.part_stored.append(listener)
-    return event
-
-
-async def measure_relay(folder: Path, sizes: Sizes, figures: Figures) -> None:
-    """Relay time of a photo through the bot, and the same bytes moved by plain httpx, in one world."""
-    photo = png(sizes.photo_side, sizes.photo_side, noise_seed=42)
-    async with _bot_world(folder, LocalOptions(start_bot=False)) as (world, _process, store):
-        execution = await _started(world, store, "CUST-RELAY")
-        for attempt in range(sizes.relays):
-            stored = _stored_event(world, execution.workflow_execution_id, "FRONT", 1)
-            file = world.slack.add_file(f"front-{attempt}.png", photo)
-            event = world.slack.file_share_event([file], thread_ts=execution.thread_ts)
-            started = time.perf_counter()
-            await world.slack.event(event)
-            await asyncio.wait_for(stored.wait(), 60)
-            figures.relay.append(time.perf_counter() - started)
-            world.jumio.part_stored.clear()
-            await wait_until(lambda a=attempt: len(store.uploads_for(execution.id)) == a + 1
-                         and store.uploads_for(execution.id)[-1].state == "uploaded", timeout=30)
-        figures.relay_baseline.extend(await _baseline_relay(world, photo, sizes.relays))
-
-
-async def _baseline_relay(world: LocalWorld, photo: bytes, count: int) -> list[float]:
-    client = JumioClient(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, token_url=f"{world.jumio_url}/oauth2/token",
-                         account_url=world.jumio_url, retrieval_url=world.jumio_url, user_agent=USER_AGENT,
-                         account_creation_rate=50)
-    consent = {"userIp": "127.0.0.1", "userLocation": {"country": "USA"},
-               "consent": {"obtained": "yes", "obtainedAt": "2026-01-01T00:00:00.000Z"}}
-    session = await client.create_account(AccountRequest(customer_reference="CUST-BASELINE", workflow_key=10011,
-                                                         user_consent=consent))
-    await client.aclose()
-    credential = session.credential_for_part("FRONT")
-    assert credential is not None and credential.api_token
-    times = []
-    async with httpx.AsyncClient(timeout=60) as http:
-        for attempt in range(count):
-            stored = _stored_event(world, session.execution_id, "FRONT", 1)
-            file = world.slack.add_file(f"base-{attempt}.png", photo)
-            url = file.info(world.slack.base_url, world.slack.team_id)["url_private_download"]
-            started = time.perf_counter()
-            download = await http.get(url, headers={"Authorization": f"Bearer {world.slack.bot_token}"})
-            await http.post(credential.part_url("FRONT") or "", files={"file": ("front.png", download.content,
-                                                                              "image/png")},
-                            headers={"Authorization": f"Bearer {credential.api_token}", "User-Agent": USER_AGENT})
-            await asyncio.wait_for(stored.wait(), 60)
-            times.append(time.perf_counter() - started)
-            world.jumio.part_stored.clear()
-    return times
-
-
-async def measure_memory(folder: Path, sizes: Sizes, figures: Figures) -> None:
-    """Peak RSS of the bot while `concurrent_relays` photos of 10 MB are relayed at once."""
-    async with _bot_world(folder, LocalOptions(start_bot=False)) as (world, process, store):
-        execution = await _started(world, store, "CUST-MEMORY")
-        figures.idle_rss_mb.append(_rss_mb(process.pid, "VmRSS"))
-        stored = _stored_event(world, execution.workflow_execution_id, "FRONT", sizes.concurrent_relays)
-        files = [world.slack.add_file(f"front-{i}.png", png(sizes.photo_side, sizes.photo_side, noise_seed=i))
-                 for i in range(sizes.concurrent_relays)]
-        await world.slack.event(world.slack.file_share_event(files, thread_ts=execution.thread_ts))
-        await asyncio.wait_for(stored.wait(), 120)
-        figures.peak_rss_mb.append(_rss_mb(process.pid, "VmHWM"))
-
-
 async def measure_accounts(folder: Path, sizes: Sizes, figures: Figures) -> None:
     """`accounts` /verify at once against Jumio's real limit (1 per second): the rate, the losses, the 429s."""
-    async with _bot_world(folder, LocalOptions(start_bot=False, account_rate=1.0)) as (world, _process, store):
+    async with bot_world(folder, LocalOptions(start_bot=False, account_rate=1.0)) as (world, _process, store):
         await asyncio.gather(*(world.slack.command(f"CUST-RATE-{i}") for i in range(sizes.accounts)))
         with contextlib.suppress(TimeoutError):
             await wait_until(lambda: sum(1 for i in range(sizes.accounts)
@@ -199,11 +79,11 @@ async def measure_burst(folder: Path, sizes: Sizes, figures: Figures) -> None:
     """A photo dropped in an existing thread while `accounts` /verify wait on Jumio's 1 per second, against the same
     relay with nothing else going on (the baseline, measured first in the same world)."""
     photo = png(sizes.burst_photo_side, sizes.burst_photo_side, noise_seed=7)
-    async with _bot_world(folder, LocalOptions(start_bot=False, account_rate=1.0)) as (world, _process, store):
-        execution = await _started(world, store, "CUST-BURST-THREAD")
+    async with bot_world(folder, LocalOptions(start_bot=False, account_rate=1.0)) as (world, _process, store):
+        execution = await started(world, store, "CUST-BURST-THREAD")
 
         async def relay(name: str, during: list[str] | None = None) -> float:
-            stored = _stored_event(world, execution.workflow_execution_id, "FRONT", 1)
+            stored = stored_event(world, execution.workflow_execution_id, "FRONT", 1)
             file = world.slack.add_file(name, photo)
             if during is not None:
                 await asyncio.gather(*(world.slack.command(reference) for reference in during))
@@ -248,7 +128,9 @@ def table(figures: Figures, sizes: Sizes) -> tuple[str, bool]:
                                                                             strict=True)]
     relay_ratios = [b / a for b, a in zip(figures.relay, figures.relay_baseline, strict=True)]
     p99_ratio, relay_ratio = statistics.median(p99_ratios), statistics.median(relay_ratios)
-    peak = statistics.median(figures.peak_rss_mb)
+    throttled_ratios = [b / a for b, a in zip(figures.relay_throttled, figures.relay_throttled_baseline, strict=True)]
+    throttled_ratio = statistics.median(throttled_ratios)
+    rss_growth = statistics.median(p - i for p, i in zip(figures.peak_rss_mb, figures.idle_rss_mb, strict=True))
     rate = statistics.median(figures.account_rate)
     lost, too_many = max(figures.account_lost), max(figures.account_429)
     status_p50 = statistics.median(figures.status_ms)
@@ -256,8 +138,9 @@ def table(figures: Figures, sizes: Sizes) -> tuple[str, bool]:
     burst_ratio = statistics.median(burst_ratios)
     checks = {
         "ack": p99_ratio <= 1.2,
-        "relay": relay_ratio <= 1.3,
-        "rss": peak <= 250,
+        "relay": relay_ratio <= 1.0,
+        "throttled": throttled_ratio <= 0.7,
+        "rss": rss_growth <= 30,
         "accounts": rate >= 0.95 and lost == 0 and too_many <= 1,
         "status": status_p50 <= 5,
         "burst": burst_ratio <= 1.5,
@@ -278,11 +161,17 @@ def table(figures: Figures, sizes: Sizes) -> tuple[str, bool]:
         f"{base_p99:.1f} / {base_max:.1f} ms | — |",
         f"| photo relay time, {mb:.0f} MB PNG | file_share event → the sandbox holds the part | "
         f"{_spread([t * 1000 for t in figures.relay], 'ms')}; {relay_ratio:.2f} × baseline "
-        f"({min(relay_ratios):.2f}–{max(relay_ratios):.2f}) | ≤ 1.3 × baseline: {verdict('relay')} |",
+        f"({min(relay_ratios):.2f}–{max(relay_ratios):.2f}) | ≤ 1.0 × baseline: {verdict('relay')} |",
         f"| baseline relay time | httpx download from the stand-in, then upload to the sandbox, same bytes | "
         f"{_spread([t * 1000 for t in figures.relay_baseline], 'ms')} | — |",
+        f"| photo relay time, {mb:.0f} MB PNG, network-bound | both stand-ins at 20 MB/s each way | "
+        f"{_spread([t * 1000 for t in figures.relay_throttled], 'ms')}; {throttled_ratio:.2f} × baseline "
+        f"({min(throttled_ratios):.2f}–{max(throttled_ratios):.2f}) | ≤ 0.7 × baseline: {verdict('throttled')} |",
+        f"| baseline relay time, network-bound | the same httpx download then upload, both at 20 MB/s | "
+        f"{_spread([t * 1000 for t in figures.relay_throttled_baseline], 'ms')} | — |",
         f"| peak RSS of the bot | {sizes.concurrent_relays} concurrent {mb:.0f} MB relays (VmHWM) | "
-        f"{_spread(figures.peak_rss_mb, 'MB')}; idle {_spread(figures.idle_rss_mb, 'MB')} | ≤ 250 MB: {verdict('rss')} |",
+        f"{_spread(figures.peak_rss_mb, 'MB')}; idle {_spread(figures.idle_rss_mb, 'MB')}; "
+        f"+{rss_growth:.0f} MB | ≤ idle + 30 MB: {verdict('rss')} |",
         f"| sustained account creation | {sizes.accounts} `/verify` at once, sandbox limit 1/s | "
         f"{_spread(figures.account_rate, '/s', 3)}; lost {lost}; 429 answers {too_many} | ≥ 0.95/s, 0 lost, ≤ 1 × 429: "
         f"{verdict('accounts')} |",
@@ -314,7 +203,8 @@ async def run(sizes: Sizes) -> tuple[Figures, float]:
                 (figures.ack_baseline if baseline else figures.ack).append(await measure_ack(folder, sizes, baseline))
             print(f"run {index + 1} of {sizes.runs}: relay, memory, account creation, relay in a burst", file=sys.stderr,
                   flush=True)
-            for name, measure in (("relay", measure_relay), ("memory", measure_memory),
+            for name, measure in (("relay", measure_relay), ("relay-throttled", measure_throttled_relay),
+                                  ("memory", measure_memory),
                                   ("accounts", measure_accounts), ("burst", measure_burst)):
                 folder = root / f"{name}-{index}"
                 folder.mkdir()

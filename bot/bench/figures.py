@@ -30,6 +30,8 @@ class Figures:
     ack_baseline: list[list[float]] = field(default_factory=list)
     relay: list[float] = field(default_factory=list)
     relay_baseline: list[float] = field(default_factory=list)
+    relay_throttled: list[float] = field(default_factory=list)  # both stand-ins at 20 MB/s each way
+    relay_throttled_baseline: list[float] = field(default_factory=list)
     peak_rss_mb: list[float] = field(default_factory=list)
     idle_rss_mb: list[float] = field(default_factory=list)
     account_rate: list[float] = field(default_factory=list)

@@ -81,6 +81,7 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
         self.oauth_tokens: dict[str, float] = {}
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str, int]] = []
+        self.uploads_begun = 0
         self.user_agents: set[str] = set()
         self.callbacks: list[Callback] = []
         self.account_answers: list[int] = []
@@ -263,6 +264,7 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
             return jumio_problem(400, "Content-Type must be multipart/form-data")
         if request.content_length is not None and request.content_length > MAX_PART_BYTES + 64 * 1024:
             return jumio_problem(400, "File exceeds the maximum size of 15 MB")
+        self.uploads_begun += 1  # counted before the body is read: an upload cut mid-body counts too
         reader = await request.multipart()
         fields = []
         data = b""
@@ -273,7 +275,7 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
             if not isinstance(part, aiohttp.BodyPartReader):
                 return jumio_problem(400, "Nested multipart bodies are not supported")
             fields.append(part.name)
-            chunk = await part.read(decode=False)
+            chunk = await self._read_part(part)
             if part.name == "file":
                 data = bytes(chunk)
         if fields != ["file"]:
@@ -283,6 +285,17 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
             return jumio_problem(400, problem)
         self._store_part(execution, credential, classifier, data, channel="API")
         return web.json_response(upload_answer(execution, credential, str(request.url.origin())))
+
+    async def _read_part(self, part: aiohttp.BodyPartReader) -> bytearray:
+        """A multipart field's bytes, at most `upload_throttle` bytes a second (a network-bound leg)."""
+        rate = self.config.upload_throttle
+        data = bytearray()
+        began = time.monotonic()
+        while chunk := await part.read_chunk(64 * 1024):
+            data += chunk
+            if rate:
+                await asyncio.sleep(max(0.0, began + len(data) / rate - time.monotonic()))
+        return data
 
     async def _prepared_data(self, request: web.Request, execution: SandboxExecution,
                              credential: SandboxCredential) -> web.Response:

@@ -44,6 +44,7 @@ class SandboxConfig:
     strict_callback_urls: bool = False
     expiry_check_interval: float = 0.1
     latency: float = 0.0  # seconds added to every Jumio API call (a slow Jumio, for benchmarks)
+    upload_throttle: float | None = None  # bytes per second an upload is read at (a network-bound leg, benchmarks)
     # Jumio refuses API-channel ID and selfie uploads without the end user's consent (reference §5a). False models
     # a tenant whose agreement makes the integrator the controller (JUMIO_CONSENT=not-required).
     consent_required: bool = True

@@ -251,11 +251,19 @@ class SlackStandIn(Driver):
             response.enable_chunked_encoding()
         await response.prepare(request)
         view = memoryview(shared.content)
-        step = 1 if shared.drip_seconds else 256 * 1024
-        for start in range(0, len(view), step):
-            await response.write(view[start:start + step])
+        end = len(view) if shared.cut_after is None else shared.cut_after
+        step = 1 if shared.drip_seconds else 64 * 1024
+        began = time.monotonic()
+        for start in range(0, end, step):
+            await response.write(view[start:min(start + step, end)])
             if shared.drip_seconds:
                 await asyncio.sleep(shared.drip_seconds)
+            elif shared.throttle:
+                await asyncio.sleep(max(0.0, began + (start + step) / shared.throttle - time.monotonic()))
+        if shared.cut_after is not None:
+            assert request.transport is not None
+            request.transport.close()  # mid-body: the client sees the connection drop
+            return response
         await response.write_eof()
         return response
 

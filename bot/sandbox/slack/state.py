@@ -42,6 +42,8 @@ class SharedFile:
     content_encoding: str | None = None  # sent as Content-Encoding with the bytes as they are (a "bomb", say)
     without_length: bool = False  # no Content-Length: the body is sent chunked
     drip_seconds: float = 0.0  # one byte, then this long, and so on (a slow-drip attack)
+    cut_after: int | None = None  # send this many bytes, then drop the connection (a download that breaks)
+    throttle: float | None = None  # bytes per second (a network-bound leg, for the benchmark)
 
     def info(self, base: str, team_id: str) -> dict[str, Any]:
         url = f"{base}/files-pri/{team_id}-{self.id}/{self.name}"

@@ -1,0 +1,92 @@
+"""Relay figures: a photo through the bot (Slack event → Jumio has the part) against plain httpx moving the same
+bytes (download whole, then upload), on loopback and with both stand-ins throttled to a network's rate; and the
+bot's peak memory while photos are relayed at once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from bot.bench.figures import Figures, Sizes
+from bot.bench.world import bot_world, rss_mb, started, stored_event
+from bot.jumio import AccountRequest, JumioClient
+from bot.local import CLIENT_ID, CLIENT_SECRET, USER_AGENT, LocalOptions, LocalWorld, wait_until
+from bot.sandbox.images import png
+
+# Both legs network-bound, as in production (Slack → bot → Jumio over the internet): 20 MB/s each way.
+THROTTLE_BYTES_PER_SECOND = 20 * 1024 * 1024
+
+
+async def measure_relay(folder, sizes: Sizes, figures: Figures, *, throttle: float | None = None) -> None:
+    """Relay time of a photo through the bot, and the same bytes moved by plain httpx, in one world (with
+    `throttle`, both stand-ins serve and take bytes at that rate)."""
+    photo = png(sizes.photo_side, sizes.photo_side, noise_seed=42)
+    relay, baseline = ((figures.relay_throttled, figures.relay_throttled_baseline) if throttle
+                       else (figures.relay, figures.relay_baseline))
+    async with bot_world(folder, LocalOptions(start_bot=False)) as (world, _process, store):
+        world.jumio.config.upload_throttle = throttle
+        execution = await started(world, store, "CUST-RELAY")
+        for attempt in range(sizes.relays):
+            stored = stored_event(world, execution.workflow_execution_id, "FRONT", 1)
+            file = world.slack.add_file(f"front-{attempt}.png", photo)
+            file.throttle = throttle
+            event = world.slack.file_share_event([file], thread_ts=execution.thread_ts)
+            began = time.perf_counter()
+            await world.slack.event(event)
+            await asyncio.wait_for(stored.wait(), 60)
+            relay.append(time.perf_counter() - began)
+            world.jumio.part_stored.clear()
+            await wait_until(lambda a=attempt: len(store.uploads_for(execution.id)) == a + 1
+                             and store.uploads_for(execution.id)[-1].state == "uploaded", timeout=30)
+        baseline.extend(await _baseline_relay(world, photo, sizes.relays, throttle))
+
+
+async def _baseline_relay(world: LocalWorld, photo: bytes, count: int, throttle: float | None) -> list[float]:
+    client = JumioClient(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, token_url=f"{world.jumio_url}/oauth2/token",
+                         account_url=world.jumio_url, retrieval_url=world.jumio_url, user_agent=USER_AGENT,
+                         account_creation_rate=50)
+    consent = {"userIp": "127.0.0.1", "userLocation": {"country": "USA"},
+               "consent": {"obtained": "yes", "obtainedAt": "2026-01-01T00:00:00.000Z"}}
+    session = await client.create_account(AccountRequest(customer_reference="CUST-BASELINE", workflow_key=10011,
+                                                         user_consent=consent))
+    await client.aclose()
+    credential = session.credential_for_part("FRONT")
+    assert credential is not None and credential.api_token
+    times = []
+    async with httpx.AsyncClient(timeout=60) as http:
+        for attempt in range(count):
+            stored = stored_event(world, session.execution_id, "FRONT", 1)
+            file = world.slack.add_file(f"base-{attempt}.png", photo)
+            file.throttle = throttle
+            url = file.info(world.slack.base_url, world.slack.team_id)["url_private_download"]
+            began = time.perf_counter()
+            download = await http.get(url, headers={"Authorization": f"Bearer {world.slack.bot_token}"})
+            await http.post(credential.part_url("FRONT") or "", files={"file": ("front.png", download.content,
+                                                                              "image/png")},
+                            headers={"Authorization": f"Bearer {credential.api_token}", "User-Agent": USER_AGENT})
+            await asyncio.wait_for(stored.wait(), 60)
+            times.append(time.perf_counter() - began)
+            world.jumio.part_stored.clear()
+    return times
+
+
+async def measure_throttled_relay(folder, sizes: Sizes, figures: Figures) -> None:
+    await measure_relay(folder, sizes, figures, throttle=THROTTLE_BYTES_PER_SECOND)
+
+
+async def measure_memory(folder, sizes: Sizes, figures: Figures) -> None:
+    """Peak RSS of the bot while `concurrent_relays` photos of 10 MB are relayed at once (one a message: a message
+    takes at most 6 files)."""
+    async with bot_world(folder, LocalOptions(start_bot=False)) as (world, process, store):
+        execution = await started(world, store, "CUST-MEMORY")
+        await asyncio.sleep(0.5)
+        figures.idle_rss_mb.append(rss_mb(process.pid, "VmRSS"))
+        stored = stored_event(world, execution.workflow_execution_id, "FRONT", sizes.concurrent_relays)
+        files = [world.slack.add_file(f"front-{i}.png", png(sizes.photo_side, sizes.photo_side, noise_seed=i))
+                 for i in range(sizes.concurrent_relays)]
+        await asyncio.gather(*(world.slack.event(world.slack.file_share_event([file], thread_ts=execution.thread_ts))
+                               for file in files))
+        await asyncio.wait_for(stored.wait(), 120)
+        figures.peak_rss_mb.append(rss_mb(process.pid, "VmHWM"))
