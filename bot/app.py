@@ -84,8 +84,8 @@ def acting_team(body: dict[str, Any]) -> tuple[str | None, str | None]:
     user = body.get("user")
     if isinstance(user, dict):  # clicks, modal submissions
         team = user.get("team_id") or (body.get("team") or {}).get("id")
-        enterprise = (body.get("enterprise") or {}).get("id") if isinstance(body.get("enterprise"), dict) else None
-        return (str(team) if team else None), enterprise
+        enterprise = body.get("enterprise")
+        return (str(team) if team else None), enterprise.get("id") if isinstance(enterprise, dict) else None
     return body.get("team_id"), body.get("enterprise_id")  # slash commands
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+import aiohttp
 from aiohttp import web
 
 
@@ -14,3 +18,14 @@ async def serve_app(app: web.Application, host: str = "127.0.0.1", port: int = 0
     server = site._server  # aiohttp exposes the bound socket only here
     bound = server.sockets[0].getsockname()[1] if server is not None and server.sockets else port  # type: ignore[union-attr]
     return runner, bound
+
+
+async def read_part(part: aiohttp.BodyPartReader, rate: float | None = None) -> bytearray:
+    """A multipart field's raw bytes; with `rate`, at most that many bytes a second (a network-bound leg)."""
+    data = bytearray()
+    began = time.monotonic()
+    while chunk := await part.read_chunk(64 * 1024):
+        data += chunk
+        if rate:
+            await asyncio.sleep(max(0.0, began + len(data) / rate - time.monotonic()))
+    return data

@@ -119,6 +119,4 @@ async def test_a_15_mb_photo_is_relayed_in_flat_memory(tmp_path: Path) -> None:
             assert world.parts_at_jumio(execution)["FRONT"] == 1
             assert peak - before <= 30 * 1024, f"RSS grew {(peak - before) / 1024:.1f} MB"
         finally:
-            for process in world.processes:
-                await process.terminate()
-            world.store.close()
+            await world.close()

@@ -43,6 +43,13 @@ class ProcessWorld:
             execution = await consent_for(self.slack, self.store, reference, timeout=20)
         return execution, root
 
+    async def close(self) -> None:
+        """Kill any bot process still running, close the reader of its database."""
+        for process in self.processes:
+            if process.process is not None and process.process.returncode is None:
+                await process.kill()
+        self.store.close()
+
     def parts_at_jumio(self, execution: Execution) -> dict[str, int]:
         held = self.jumio.executions[execution.workflow_execution_id or ""]
         return {p.classifier: p.uploads for c in held.credentials for p in c.parts.values()}
@@ -56,7 +63,4 @@ async def pworld(tmp_path: Path) -> AsyncIterator[ProcessWorld]:
         try:
             yield world
         finally:
-            for process in world.processes:
-                if process.process is not None and process.process.returncode is None:
-                    await process.kill()
-            world.store.close()
+            await world.close()

@@ -33,7 +33,4 @@ async def running(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterat
             world.bot = await world.start_bot()
             yield world
         finally:
-            for process in world.processes:
-                if process.process is not None and process.process.returncode is None:
-                    await process.kill()
-            world.store.close()
+            await world.close()

@@ -98,9 +98,14 @@ def _an_upload_part_and_name(_services: Services, value: str) -> tuple[int, str,
 
 async def _stale(ack: Any, client: AsyncWebClient, body: dict[str, Any]) -> None:
     await ack()
+    await _tell_clicker(client, body, blocks.STALE_BUTTON)
+
+
+async def _tell_clicker(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """One sentence, privately, to whoever clicked, where they clicked (nowhere for a click without a channel)."""
     user_id, channel_id, thread_ts = _who_and_where(body)
     if channel_id:
-        await tell(client, channel_id, user_id, blocks.notice(blocks.STALE_BUTTON), thread_ts)
+        await tell(client, channel_id, user_id, blocks.notice(text), thread_ts)
 
 
 # Each handler below stores what the click asks for before it acks, as /verify does: an acknowledged click is never
@@ -131,11 +136,10 @@ async def handle_submit(ack: Any, body: dict[str, Any], action: dict[str, Any], 
     if clicked is None:
         return
     services, execution = clicked
-    user_id, channel_id, thread_ts = _who_and_where(body)
-    refusal = services.journey.submit(execution, user_id)
+    refusal = services.journey.submit(execution, body["user"]["id"])
     await ack()
-    if refusal is not None and channel_id:
-        await tell(client, channel_id, user_id, blocks.notice(refusal), thread_ts)
+    if refusal is not None:
+        await _tell_clicker(client, body, refusal)
 
 
 async def handle_new_link(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
@@ -151,9 +155,7 @@ async def handle_new_link(ack: Any, body: dict[str, Any], action: dict[str, Any]
     made = services.journey.new_link(execution, user_id)
     await ack()
     if isinstance(made, str):
-        user_id, channel_id, thread_ts = _who_and_where(body)
-        if channel_id:
-            await tell(client, channel_id, user_id, blocks.notice(made), thread_ts)
+        await _tell_clicker(client, body, made)
     elif made is not None:
         await services.journey.send_link(made, user_id)  # this agent's link was made already: sent again
 
@@ -217,12 +219,11 @@ async def handle_start_anyway(ack: Any, body: dict[str, Any], action: dict[str, 
     if clicked is None:
         return
     services, reference = clicked
-    user_id, channel_id, thread_ts = _who_and_where(body)
+    user_id, channel_id, _ = _who_and_where(body)
     too_many = services.journey.start_refusal(user_id)
     if too_many is not None:
         await ack()
-        if channel_id:
-            await tell(client, channel_id, user_id, blocks.notice(too_many), thread_ts)
+        await _tell_clicker(client, body, too_many)
         return
     if channel_id is not None:
         message_ts = (body.get("container") or {}).get("message_ts")

@@ -38,7 +38,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.sandbox import serve_app
+from bot.sandbox import read_part, serve_app
 from bot.sandbox.images import image_format
 from bot.sandbox.jumio.answers import (
     account_answer,
@@ -275,7 +275,7 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
             if not isinstance(part, aiohttp.BodyPartReader):
                 return jumio_problem(400, "Nested multipart bodies are not supported")
             fields.append(part.name)
-            chunk = await self._read_part(part)
+            chunk = await read_part(part, self.config.upload_throttle)
             if part.name == "file":
                 data = bytes(chunk)
         if fields != ["file"]:
@@ -285,17 +285,6 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
             return jumio_problem(400, problem)
         self._store_part(execution, credential, classifier, data, channel="API")
         return web.json_response(upload_answer(execution, credential, str(request.url.origin())))
-
-    async def _read_part(self, part: aiohttp.BodyPartReader) -> bytearray:
-        """A multipart field's bytes, at most `upload_throttle` bytes a second (a network-bound leg)."""
-        rate = self.config.upload_throttle
-        data = bytearray()
-        began = time.monotonic()
-        while chunk := await part.read_chunk(64 * 1024):
-            data += chunk
-            if rate:
-                await asyncio.sleep(max(0.0, began + len(data) / rate - time.monotonic()))
-        return data
 
     async def _prepared_data(self, request: web.Request, execution: SandboxExecution,
                              credential: SandboxCredential) -> web.Response:
