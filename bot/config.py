@@ -16,6 +16,9 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bot.config_readers import ConfigError, Reader, Secret, callback_url_warnings, is_loopback
+from storage.sealing import valid_key
+
 REGIONS = ("amer-1", "emea-1", "apac-1")
 CONSENT_MODES = ("customer", "not-required")
 DEFAULT_POLL_SCHEDULE = (40.0, 60.0, 100.0, 160.0, 240.0, 340.0, 460.0, 600.0, 760.0, 940.0)
@@ -23,33 +26,6 @@ SANDBOX_USER_AGENT = "idv-slack-bot sandbox/0.1"
 # Jumio: pattern ^([+-]?\d+)([smhd]{1})$, at least 5m, at most 60d (reference §2.1).
 _TOKEN_LIFETIME = re.compile(r"^\+?(\d+)([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-class ConfigError(ValueError):
-    """A setting is missing or malformed; the message names the variable."""
-
-
-class Secret:
-    """A string that never shows itself in `repr`, `str` or a log line; `reveal()` gives the value."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @dataclass(frozen=True)
@@ -100,6 +76,11 @@ class Settings:
     starts_per_minute: int = 5  # IDV_STARTS_PER_MINUTE, per agent
     starts_per_day: int = 200  # IDV_STARTS_PER_DAY, per agent
     max_photos: int = 20  # IDV_MAX_PHOTOS, per verification
+    admins: frozenset[str] = frozenset()  # IDV_ADMINS: who may erase a customer's data
+    retention_days: int = 90  # IDV_RETENTION_DAYS
+    encryption_keys: tuple[Secret, ...] = ()  # IDV_ENCRYPTION_KEY: the first seals, all open
+    slack_client_id: str | None = None  # SLACK_CLIENT_ID / SLACK_CLIENT_SECRET: agents may connect their user
+    slack_client_secret: Secret | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -135,56 +116,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     return _Reader(values).settings()
 
 
-class _Reader:
-    def __init__(self, values: Mapping[str, str]) -> None:
-        self._values = values
-
-    def text(self, name: str, default: str | None = None) -> str | None:
-        value = self._values.get(name, "").strip()
-        return value if value else default
-
-    def required(self, name: str, hint: str) -> str:
-        value = self.text(name)
-        if value is None:
-            raise ConfigError(f"{name} is not set: {hint}")
-        return value
-
-    def secret(self, name: str, hint: str, *, prefix: str | None = None, required: bool = True) -> Secret | None:
-        value = self.required(name, hint) if required else self.text(name)
-        if value is None:
-            return None
-        if prefix and not value.startswith(prefix):
-            raise ConfigError(f"{name} does not look right: it should start with {prefix!r}")
-        return Secret(value)
-
-    def flag(self, name: str, default: bool) -> bool:
-        value = self.text(name)
-        if value is None:
-            return default
-        lowered = value.lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise ConfigError(f"{name} must be true or false (got {value!r})")
-
-    def url(self, name: str, default: str | None) -> str | None:
-        value = self.text(name, default)
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{name} must be an http(s) URL with a host (got {value!r})")
-        return value
-
-    def ids(self, name: str) -> frozenset[str]:
-        raw = self.text(name, "") or ""
-        ids = frozenset(part.strip() for part in raw.split(",") if part.strip())
-        for slack_id in ids:
-            if not re.fullmatch(r"[A-Z0-9]{2,}", slack_id):
-                raise ConfigError(f"{name} must list Slack IDs such as U012ABCDEF, separated by commas (got {slack_id!r})")
-        return ids
-
+class _Reader(Reader):
     def settings(self) -> Settings:
         warnings: list[str] = []
         sandbox = self.flag("JUMIO_SANDBOX", False)
@@ -258,12 +190,13 @@ class _Reader:
             parts = urlsplit(public_url)
             if parts.query or parts.fragment:
                 raise ConfigError("IDV_PUBLIC_URL must be a base URL such as https://idv.example.com (no ? or #)")
-            if parts.scheme != "https" and not _is_loopback(parts.hostname or ""):
+            if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
                 warnings.append("IDV_PUBLIC_URL is not https: customers' browsers will send their consent in clear")
         if consent == "customer" and public_url is None:
             warnings.append("JUMIO_CONSENT=customer without IDV_PUBLIC_URL: photos dropped in threads cannot reach "
                             "Jumio (the customer's consent page has no public address); the Web Client link works")
 
+        client = self.slack_client()
         return Settings(
             slack_bot_token=bot_token,  # type: ignore[arg-type]
             slack_app_token=app_token,
@@ -292,49 +225,40 @@ class _Reader:
             starts_per_minute=self.count("IDV_STARTS_PER_MINUTE", 5),
             starts_per_day=self.count("IDV_STARTS_PER_DAY", 200),
             max_photos=self.count("IDV_MAX_PHOTOS", 20),
+            admins=self.ids("IDV_ADMINS"),
+            retention_days=self.count("IDV_RETENTION_DAYS", 90),
+            encryption_keys=self.encryption_keys(warnings),
+            slack_client_id=client[0],
+            slack_client_secret=client[1],
             warnings=tuple(warnings + self.access_warnings()),
         )
+
+    def encryption_keys(self, warnings: list[str]) -> tuple[Secret, ...]:
+        raw = self.text("IDV_ENCRYPTION_KEY", "") or ""
+        keys = tuple(Secret(part.strip()) for part in raw.split(",") if part.strip())
+        if not keys:
+            warnings.append("IDV_ENCRYPTION_KEY is not set: api.tokens, live links, agents' user tokens and "
+                            "supporting data are stored in clear in the database (README, Privacy, says how to make "
+                            "a key)")
+        for number, key in enumerate(keys, 1):
+            if not valid_key(key.reveal()):
+                raise ConfigError(f"IDV_ENCRYPTION_KEY's key number {number} is not a Fernet key (32 bytes in URL-safe "
+                                  "base64, 44 characters); README, Privacy, says how to make one")
+        return keys
+
+    def slack_client(self) -> tuple[str | None, Secret | None]:
+        client_id = self.text("SLACK_CLIENT_ID")
+        secret = self.secret("SLACK_CLIENT_SECRET", "", required=False)
+        if (client_id is None) != (secret is None):
+            raise ConfigError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together (Basic Information, App "
+                              "Credentials): set both, or neither to leave agents' photo deletion off")
+        return client_id, secret
 
     def access_warnings(self) -> list[str]:
         if self.text("IDV_ALLOWED_USERS") or self.text("IDV_ALLOWED_CHANNELS"):
             return []
         return ["IDV_ALLOWED_USERS and IDV_ALLOWED_CHANNELS are both empty: every member of the workspace may start "
                 "verifications (each a paid Jumio check) and see who started which; list your agents or channels"]
-
-    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
-        value = (self.text(name, default) or default).lower()
-        if value not in choices:
-            raise ConfigError(f"{name} must be {' or '.join(choices)} (got {value!r})")
-        return value
-
-    def count(self, name: str, default: int) -> int:
-        text = self.text(name, str(default)) or str(default)
-        if not text.isdigit() or int(text) < 1:
-            raise ConfigError(f"{name} must be a whole number of at least 1 (got {text!r})")
-        return int(text)
-
-    def host(self) -> str:
-        host = self.text("HOST", "0.0.0.0") or "0.0.0.0"
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            if not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host):
-                raise ConfigError(f"HOST must be an address to listen on, such as 127.0.0.1 or 0.0.0.0 (got {host!r})"
-                                  ) from None
-        return host
-
-    def networks(self, name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        raw = self.text(name, "") or ""
-        networks = []
-        for part in (p.strip() for p in raw.split(",")):
-            if not part:
-                continue
-            try:
-                networks.append(ipaddress.ip_network(part, strict=False))
-            except ValueError:
-                raise ConfigError(f"{name} must list IP addresses or CIDRs such as 10.0.0.1 or 10.0.0.0/8, separated by "
-                                  f"commas (got {part!r})") from None
-        return tuple(networks)
 
     def poll_schedule(self) -> tuple[float, ...]:
         raw = self.text("IDV_POLL_SCHEDULE")
@@ -348,31 +272,3 @@ class _Reader:
             raise ConfigError(f"IDV_POLL_SCHEDULE must be positive seconds separated by commas, such as 40,60,100 "
                               f"(got {raw!r})")
         return schedule
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-def callback_url_warnings(url: str) -> list[str]:
-    """What Jumio would refuse in a callback URL: plain http, an IP address, a port, a fragment."""
-    parts = urlsplit(url)
-    problems = []
-    if parts.scheme != "https":
-        problems.append("it is not https")
-    try:
-        ipaddress.ip_address(parts.hostname or "")
-        problems.append("its host is an IP address")
-    except ValueError:
-        pass
-    if parts.port is not None:
-        problems.append("it names a port")
-    if parts.fragment:
-        problems.append("it has a #fragment")
-    if not problems:
-        return []
-    return [f"JUMIO_CALLBACK_URL would be refused by Jumio ({'; '.join(problems)}); callbacks will not arrive "
-            "from the real service, only polling will find results"]

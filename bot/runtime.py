@@ -29,7 +29,7 @@ from bot.server import web_app
 from bot.services import AccessPolicy, Services
 from bot.slack_errors import error_code
 from bot.slack_files import origin
-from storage import DatabaseUnusable, Store
+from storage import DatabaseUnusable, SealedWithoutKey, Sealer, Store
 
 log = logging.getLogger("bot")
 
@@ -127,11 +127,19 @@ class Bot:
         logs.install_redaction()
         logs.add_secrets([settings.slack_bot_token.reveal(), settings.jumio_client_secret.reveal(),
                           settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
-                          settings.slack_app_token.reveal() if settings.slack_app_token else None])
+                          settings.slack_app_token.reveal() if settings.slack_app_token else None,
+                          *(key.reveal() for key in settings.encryption_keys),
+                          settings.slack_client_secret.reveal() if settings.slack_client_secret else None])
         try:
-            self.store = Store(settings.database)
+            self.store = Store(settings.database, sealer=Sealer([key.reveal() for key in settings.encryption_keys]))
         except DatabaseUnusable as error:
             raise ConfigError(f"IDV_DATABASE: {error}") from None
+        try:
+            resealed = self.store.reseal_secrets()
+        except SealedWithoutKey as error:
+            raise ConfigError(f"IDV_ENCRYPTION_KEY: {error}") from None
+        if resealed:
+            log.info("IDV_ENCRYPTION_KEY: %d stored secrets sealed under the first key", resealed)
         endpoints = settings.jumio
         if settings.jumio_sandbox:
             config = self.options.sandbox or SandboxConfig(processing_delay=2.0)
@@ -168,7 +176,8 @@ class Bot:
                            consent_required=settings.consent == "customer", public_url=public_url,
                            limits=Limits(starts_per_minute=settings.starts_per_minute,
                                          starts_per_day=settings.starts_per_day,
-                                         photos_per_verification=settings.max_photos)),
+                                         photos_per_verification=settings.max_photos),
+                           retention_days=settings.retention_days),
             queue=queue,
         )
         self.runner = JobRunner(self.store, self.journey.handlers, queue=queue, on_dead=self.journey.on_dead,
@@ -176,7 +185,7 @@ class Bot:
         queue.wake = self.runner.wake
         access = AccessPolicy(users=settings.allowed_users, channels=settings.allowed_channels,
                               teams=frozenset({identity.team_id, *settings.allowed_teams}),
-                              enterprise=identity.enterprise_id)
+                              enterprise=identity.enterprise_id, admins=settings.admins)
         self.bolt = bolt = build_app(Services(self.store, self.journey, access), slack,
                          signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
                          socket_mode=settings.socket_mode)

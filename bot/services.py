@@ -19,6 +19,7 @@ class AccessPolicy:
     channels: frozenset[str] = frozenset()
     teams: frozenset[str] = frozenset()
     enterprise: str | None = None
+    admins: frozenset[str] = frozenset()  # IDV_ADMINS: who may erase a customer's data (empty: nobody)
 
     def allows(self, user_id: str | None, channel_id: str | None = None) -> bool:
         if self.users and user_id not in self.users:

@@ -111,7 +111,7 @@ def _reference(value: str | None, field: str, label: str, *, required: bool) -> 
     return text
 
 
-SUBCOMMANDS = ("status", "help")
+SUBCOMMANDS = ("status", "help", "erase")
 
 
 def edit_distance(a: str, b: str) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.schema import DatabaseUnusable, migrate
+from storage.sealing import Sealer
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -54,9 +55,10 @@ def _open(path: str) -> sqlite3.Connection:
 class Connection:
     """One SQLite file; safe to share between processes (WAL, short immediate transactions)."""
 
-    def __init__(self, path: str, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: str, *, clock: Callable[[], float] = time.time, sealer: Sealer | None = None) -> None:
         self.path = path
         self.clock = clock
+        self.sealer = sealer or Sealer()
         self._flush_pending = False
         self._after_commit: list[Callable[[], None]] = []
         try:

@@ -185,7 +185,7 @@ class Executions(Connection):
             )
             db["executions"].update(execution, {
                 "account_id": account_id, "workflow_execution_id": workflow_execution_id,
-                "status": Status.INITIATED.value, "web_href": web_href, "web_expires_at": web_expires_at,
+                "status": Status.INITIATED.value, "web_href": self.sealer.seal(web_href), "web_expires_at": web_expires_at,
                 "last_error": None, "updated_at": now, "api_consent": api_consent,
             })
             for credential in credentials:
@@ -197,14 +197,14 @@ class Executions(Connection):
                         "allowed_channels": json.dumps(list(credential.get("allowed_channels", ()))),
                         "parts": json.dumps(credential.get("parts", {})),
                         "finalize_url": credential.get("finalize_url"),
-                        "api_token": credential.get("api_token"),
+                        "api_token": self.sealer.seal(credential.get("api_token")),
                     },
                     pk="credential_id",
                 )
 
     def web_href(self, execution: int) -> str | None:
         row = self.db.execute("SELECT web_href FROM executions WHERE id = ?", (execution,)).fetchone()
-        return row[0] if row else None
+        return self.sealer.open(row[0]) if row else None
 
     def refresh_credential(self, credential_id: str, *, api_token: str | None, finalize_url: str | None,
                            parts: dict[str, str]) -> None:
@@ -213,11 +213,11 @@ class Executions(Connection):
             db.execute("UPDATE credentials SET api_token = coalesce(?, api_token), "
                        "finalize_url = coalesce(?, finalize_url), parts = CASE WHEN ? = '{}' THEN parts ELSE ? END "
                        "WHERE credential_id = ? AND api_token IS NOT NULL",
-                       (api_token, finalize_url, json.dumps(parts), json.dumps(parts), credential_id))
+                       (self.sealer.seal(api_token), finalize_url, json.dumps(parts), json.dumps(parts), credential_id))
 
     def credentials(self, execution: int) -> list[StoredCredential]:
         rows = self.db["credentials"].rows_where("execution = ?", (execution,), order_by="rowid")
-        return [StoredCredential.from_row(row) for row in rows]
+        return [StoredCredential.from_row({**row, "api_token": self.sealer.open(row["api_token"])}) for row in rows]
 
     def mark_finalized(self, execution: int) -> bool:
         """Move INITIATED → ACQUIRED; False when it was already past that (finalize only once)."""

@@ -35,6 +35,8 @@ class Execution:
     finalized_at: float | None
     completed_at: float | None
     api_consent: int | None = None  # the consent this execution was made with: it takes photos through the API
+    reduced_at: float | None = None  # when it was reduced to a tombstone (retention, or an erase)
+    erased_by: str | None = None  # the admin who erased the customer's data
 
     @property
     def is_open(self) -> bool:

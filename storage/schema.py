@@ -6,6 +6,8 @@ again (a crash between its work and the version bump, two processes starting tog
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 
 import sqlite_utils
@@ -177,7 +179,39 @@ def _v5(db: sqlite_utils.Database) -> None:
     db["audit"].create_index(["execution", "action", "at"], if_not_exists=True)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite_utils.Database) -> None:
+    # Personal data lives only as long as it must: a verification reduced to its tombstone (by retention or an
+    # admin's erase) says when and by whom; supporting data has its own table, never a job's payload; agents who
+    # connected their Slack user (so the bot can delete their photos) have their user token here, sealed.
+    columns = db["executions"].columns_dict
+    if "reduced_at" not in columns:
+        db["executions"].add_column("reduced_at", float)
+    if "erased_by" not in columns:
+        db["executions"].add_column("erased_by", str)
+    db.execute("CREATE INDEX IF NOT EXISTS idx_executions_unreduced ON executions (completed_at) "
+               "WHERE reduced_at IS NULL")
+    db["supporting_data"].create({"execution": int, "data": str, "created_at": float}, pk="execution",
+                                 not_null={"data", "created_at"}, foreign_keys=[("execution", "executions", "id")],
+                                 if_not_exists=True)
+    db["user_tokens"].create(
+        {"team_id": str, "user_id": str, "user_token": str, "scopes": str, "connected_at": float},
+        pk=("team_id", "user_id"), not_null={"user_token", "connected_at"}, if_not_exists=True,
+    )
+    # Jobs queued by an older bot carried supporting data in their payload: it moves to its table.
+    for job_id, kind, payload in db.execute(
+            "SELECT id, kind, payload FROM jobs WHERE kind IN ('start', 'create_account', 'upload_prepared_data')"
+    ).fetchall():
+        data = json.loads(payload)
+        field = "data" if kind == "upload_prepared_data" else "supporting_data"
+        if data.get(field):
+            db.execute("INSERT OR IGNORE INTO supporting_data (execution, data, created_at) VALUES (?, ?, ?)",
+                       (data["execution"], json.dumps(data[field]), time.time()))
+        if field in data:
+            del data[field]
+            db.execute("UPDATE jobs SET payload = ? WHERE id = ?", (json.dumps(data), job_id))
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -17,13 +17,15 @@ class Status(StrEnum):
     SESSION_EXPIRED = "SESSION_EXPIRED"
     FAILED = "FAILED"
     # Local final statuses: the customer consented and an execution that takes photos replaced this one; or Jumio
-    # answered 404 for it (deleted in Jumio's portal, say).
+    # answered 404 for it (deleted in Jumio's portal, say); or an admin erased it.
     SUPERSEDED = "SUPERSEDED"
     GONE = "GONE"
+    ERASED = "ERASED"  # an admin erased the customer's data while this one was still under way
 
 
 OPEN_STATUSES = (Status.PENDING, Status.INITIATED, Status.ACQUIRED)
-FINAL_STATUSES = (Status.PROCESSED, Status.TOKEN_EXPIRED, Status.SESSION_EXPIRED, Status.SUPERSEDED, Status.GONE)
+FINAL_STATUSES = (Status.PROCESSED, Status.TOKEN_EXPIRED, Status.SESSION_EXPIRED, Status.SUPERSEDED, Status.GONE,
+                  Status.ERASED)
 # Final statuses that carry Jumio's own outcome (a result to fetch and report).
 JUMIO_FINAL_STATUSES = (Status.PROCESSED, Status.TOKEN_EXPIRED, Status.SESSION_EXPIRED)
 

@@ -8,6 +8,7 @@
 | the job queue and pacing slots | `storage.jobs` |
 | seen Slack events and the audit trail | `storage.events` |
 | consent links and the consent given | `storage.consents` |
+| supporting data, user tokens, tombstones, sealing | `storage.privacy` |
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from storage.consents import Consents
 from storage.events import EventsAndAudit
 from storage.executions import Executions
 from storage.jobs import JobQueue
+from storage.privacy import Privacy
 from storage.uploads import Uploads
 
 
-class Store(Executions, Uploads, JobQueue, EventsAndAudit, Consents):
+class Store(Executions, Uploads, JobQueue, EventsAndAudit, Consents, Privacy):
     """One SQLite file; safe to share between processes (WAL, short immediate transactions)."""

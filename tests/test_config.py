@@ -19,6 +19,7 @@ BASE = {
     "JUMIO_CLIENT_SECRET": CLIENT_SECRET,
     "JUMIO_USER_AGENT": "Acme SupportDesk/1.0",
     "IDV_ALLOWED_CHANNELS": "CVERIFY",
+    "IDV_ENCRYPTION_KEY": "BwSosBDcwVpd_LdA_K9_sunHCV3sxtpPdhG3mAo6c6Q=",
 }
 
 
@@ -179,3 +180,29 @@ def test_host_log_format_limits_and_teams() -> None:
                        (dict(IDV_ALLOWED_TEAMS="acme"), "IDV_ALLOWED_TEAMS must list Slack IDs")):
         with pytest.raises(ConfigError, match=words):
             _load(**bad)
+
+
+def test_privacy_settings() -> None:
+    settings = _load(IDV_ADMINS="UADMIN1, UADMIN2", IDV_RETENTION_DAYS="30",
+                     IDV_ENCRYPTION_KEY=f"{BASE['IDV_ENCRYPTION_KEY']},{BASE['IDV_ENCRYPTION_KEY']}",
+                     SLACK_CLIENT_ID="123.456", SLACK_CLIENT_SECRET="oauth-secret-1")
+    assert settings.admins == {"UADMIN1", "UADMIN2"} and settings.retention_days == 30
+    assert len(settings.encryption_keys) == 2 and "Bw" not in repr(settings)
+    assert settings.slack_client_id == "123.456" and "oauth-secret-1" not in repr(settings)
+    defaults = _load()
+    assert defaults.admins == frozenset() and defaults.retention_days == 90 and defaults.slack_client_id is None
+    (warning,) = _load(IDV_ENCRYPTION_KEY=None, IDV_PUBLIC_URL="https://idv.example.com").warnings
+    assert "IDV_ENCRYPTION_KEY is not set" in warning and "in clear" in warning
+
+
+@pytest.mark.parametrize(("changes", "words"), [
+    ({"IDV_ENCRYPTION_KEY": "not-a-key"}, "key number 1 is not a Fernet key"),
+    ({"IDV_ENCRYPTION_KEY": f"{BASE['IDV_ENCRYPTION_KEY']},short"}, "key number 2 is not a Fernet key"),
+    ({"IDV_RETENTION_DAYS": "0"}, "IDV_RETENTION_DAYS must be a whole number of at least 1"),
+    ({"IDV_ADMINS": "admin@example.com"}, "IDV_ADMINS must list Slack IDs"),
+    ({"SLACK_CLIENT_ID": "123.456"}, "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together"),
+])
+def test_bad_privacy_settings_are_named(changes: dict[str, str], words: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        _load(**changes)
+    assert words in str(raised.value) and "short" not in str(raised.value)

@@ -14,6 +14,7 @@ sent to the requesting agent privately.
 | `consent` | the consent link for the agent, and what the consent step says in the thread |
 | `links` | the customer's link for its holder (the private message, the link modal), and what others are told |
 | `decisions` | Jumio's decision in the agent's words: meaning, next step, risk score |
+| `privacy` | erasing a customer's data: the admin's confirmation and answers, what the thread says |
 """
 
 from bot.blocks.answers import (
@@ -64,6 +65,18 @@ from bot.blocks.links import (
     taken_over,
     taking_over_modal,
 )
+from bot.blocks.privacy import (
+    NOT_AN_ADMIN,
+    VIEW_ERASE,
+    deleted_at_jumio,
+    erase_answer_modal,
+    erase_done_modal,
+    erase_modal,
+    erase_usage,
+    erased_before,
+    erased_in_thread,
+    nothing_to_erase,
+)
 from bot.blocks.thread import (
     ALREADY_SUBMITTED,
     NO_MORE_PHOTOS_AT_JUMIO,
@@ -109,6 +122,7 @@ __all__ = [
     "ALREADY_SUBMITTED",
     "HOME_ROWS",
     "LANGUAGES",
+    "NOT_AN_ADMIN",
     "NOT_IN_CHANNEL",
     "NO_MORE_PHOTOS_AT_JUMIO",
     "PART_LABELS",
@@ -117,6 +131,7 @@ __all__ = [
     "RESTARTED_WHILE_SENDING",
     "STALE_BUTTON",
     "UPLOAD_REFUSED",
+    "VIEW_ERASE",
     "VIEW_START",
     "Blocks",
     "Message",
@@ -127,8 +142,15 @@ __all__ = [
     "closed_reason",
     "consent_given",
     "consent_link_message",
+    "deleted_at_jumio",
     "describe_status",
     "drop_again",
+    "erase_answer_modal",
+    "erase_done_modal",
+    "erase_modal",
+    "erase_usage",
+    "erased_before",
+    "erased_in_thread",
     "escape",
     "expired_message",
     "file_rejected",
@@ -147,6 +169,7 @@ __all__ = [
     "no_link_modal",
     "no_link_reason",
     "not_sent_yet",
+    "nothing_to_erase",
     "notice",
     "part_chosen",
     "part_not_taken",

@@ -53,6 +53,8 @@ def help_message() -> Message:
         "• The decision (PASSED, WARNING, REJECTED or NOT_EXECUTED) appears in the thread.",
         "• `/verify` alone opens a form with optional supporting data; `/verify status CUST-42` shows a customer's"
         " verifications.",
+        "• `/verify erase CUST-42` (admins only) deletes the customer's data at Jumio and here, after a"
+        " confirmation.",
     ]
     return "How to use /verify", [section("\n".join(lines))]
 

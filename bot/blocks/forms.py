@@ -45,7 +45,8 @@ def start_modal(channel_id: str | None) -> dict[str, Any]:
                {"type": "static_select", "options": [{"text": text_obj("plain_text", name), "value": code}
                                                      for code, name in LANGUAGES]}),
         {"type": "header", "text": text_obj("plain_text", "Supporting data (optional)")},
-        context("Sent to Jumio as prepared data when the workflow takes it; never shown in Slack or stored."),
+        context("Sent to Jumio as prepared data when the workflow takes it; never shown in Slack, and deleted here "
+                "once Jumio has it (or the step fails)."),
         _input("first_name", "First name", _plain_input()),
         _input("last_name", "Last name", _plain_input()),
         _input("email", "Email", {"type": "email_text_input"}),

@@ -64,5 +64,8 @@ def step_words(entry: AuditEntry) -> str:
         "retry": f"retried by {who}",
         "slack_refused": f"Slack refused a message: {escape(detail)}",
         "refused": f"{who} was refused (not allowed)",
+        "erased": f"the customer's data erased by {who}",
+        "account_deleted": "the Jumio account deleted at Jumio",
+        "retention": f"reduced to a tombstone ({escape(detail.rpartition('tombstone ')[2])})",
     }.get(entry.action, f"{escape(entry.action.replace('_', ' '))} by {who}")
     return f"{slack_date(entry.at)} {words}"

@@ -37,6 +37,7 @@ STATUS_WORDS = {
     "FAILED": (":warning:", "Could not start"),
     "SUPERSEDED": (":arrows_counterclockwise:", "Replaced by a newer attempt (consent or take-over)"),
     "GONE": (":warning:", "Jumio no longer has it"),
+    "ERASED": (":wastebasket:", "Stopped and erased"),
 }
 DECISION_MARKS = {
     "PASSED": ":large_green_circle:",
@@ -159,8 +160,10 @@ def age(seconds: float) -> str:
 
 def describe_status(execution: Execution) -> str:
     """The one mapping from a Jumio status and decision to the words Slack shows."""
+    erased = " · erased" if execution.erased_by and execution.status != "ERASED" else ""
     if execution.status == "PROCESSED" and execution.decision_type:
         words = decisions.meaning(execution.decision_type).words
-        return f"{DECISION_MARKS.get(execution.decision_type, ':white_circle:')} {execution.decision_type} ({words})"
+        mark = DECISION_MARKS.get(execution.decision_type, ':white_circle:')
+        return f"{mark} {execution.decision_type} ({words}){erased}"
     emoji, words = STATUS_WORDS.get(execution.status, (":grey_question:", execution.status))
-    return f"{emoji} {words}"
+    return f"{emoji} {words}{erased}"

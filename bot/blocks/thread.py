@@ -219,6 +219,8 @@ def part_not_taken(part: str) -> str:
 
 def closed_reason(execution: Execution) -> str:
     """Why a verification takes no more photos, in the agent's words."""
+    if execution.erased_by:
+        return f"<@{execution.erased_by}> erased this customer's data; start a new verification if you need one."
     if execution.status == Status.ACQUIRED:
         return "this verification was already submitted to Jumio."
     if execution.status == Status.PROCESSED:

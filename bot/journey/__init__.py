@@ -7,11 +7,12 @@
 | results, polling and the sweep | `results` | poll, check_status, fetch_result, report_result |
 | delivery to the Slack thread | `delivery` | post_message, redraw_root |
 | the customer's consent (API channel) | `consent` | send_consent_link, open_api_execution (paced) |
+| erase and retention | `erasing` | delete_account, retention |
 
 Listeners call the intents of `Journey` (`start`, `photos_shared`, `choose_part`, `submit`, `new_link`,
-`link_view`, `take_over`, `retry`, `callback`); every handler is idempotent. A job that dies after its outside step
-(Jumio answered) but before the steps that follow finishes those on its next attempt: each such step is queued in the
-same transaction, or re-checked when the job runs again.
+`link_view`, `take_over`, `retry`, `callback`, `erase_plan`, `erase`); every handler is idempotent. A job that dies
+after its outside step (Jumio answered) but before the steps that follow finishes those on its next attempt: each such
+step is queued in the same transaction, or re-checked when the job runs again.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.jobs import KINDS, Handler, JobKind, Queue
 from bot.journey.consent import ConsentStep, LinkState
 from bot.journey.context import Context, JourneyOptions, PhotoPath
 from bot.journey.delivery import Delivery
+from bot.journey.erasing import Erasing
 from bot.journey.photos import Photos, submit_refusal
 from bot.journey.results import Results
 from bot.journey.starting import Starting
@@ -49,6 +51,8 @@ class Journey:
         self.consent = ConsentStep(self.ctx, self.delivery, self.starting, self.photos)
         self.starting.consent_link = self.consent.new_link
         self.starting.move_waiting_photos = self.photos.release_held
+        self.erasing = Erasing(self.ctx, self.delivery)
+        self.results.with_each_sweep.append(self.erasing.enqueue_retention)
         # The intents listeners call.
         self.start = self.starting.start
         self.start_refusal = self.starting.start_refusal
@@ -63,6 +67,9 @@ class Journey:
         self.callback = self.results.callback
         self.enqueue_sweep = self.results.enqueue_sweep
         self.sweep_forever = self.results.sweep_forever
+        self.erase_plan = self.erasing.erase_plan
+        self.erase = self.erasing.erase
+        self.enqueue_retention = self.erasing.enqueue_retention
 
     @property
     def store(self) -> Store:
@@ -83,7 +90,8 @@ class Journey:
     @property
     def handlers(self) -> dict[JobKind[Any], Handler]:
         return {**self.delivery.handlers(), **self.starting.handlers(), **self.photos.handlers(),
-                **self.results.handlers(), **self.consent.handlers()}
+                **self.results.handlers(), **self.consent.handlers(),
+                **self.erasing.handlers()}
 
     def photos_shared(self, execution: Execution, user_id: str, files: list[dict[str, Any]], text: str | None
                       ) -> None:

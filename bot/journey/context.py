@@ -42,6 +42,7 @@ class JourneyOptions:
     consent_required: bool = True  # JUMIO_CONSENT=customer
     public_url: str | None = None  # IDV_PUBLIC_URL: where the consent page is
     limits: Limits = field(default_factory=Limits)
+    retention_days: int = 90  # IDV_RETENTION_DAYS
 
 
 class PhotoPath(Enum):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,7 @@ class Results:
     def __init__(self, ctx: Context, delivery: Delivery) -> None:
         self.ctx = ctx
         self.delivery = delivery
+        self.with_each_sweep: list[Callable[[], None]] = []  # other periodic work (retention), wired by the journey
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
         return {POLL: self._poll, CHECK_STATUS: self._check_status, FETCH_RESULT: self._fetch_result,
@@ -110,6 +112,8 @@ class Results:
                 self.enqueue_sweep()
                 self.ctx.store.forget_old_events()
                 self.ctx.store.forget_old_jobs()
+                for work in self.with_each_sweep:
+                    work()
             except Exception as exc:  # noqa: BLE001 - the next sweep tries again
                 log.warning("status sweep failed: %s", type(exc).__name__)
 

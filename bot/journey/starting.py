@@ -31,7 +31,6 @@ JUMIO_ACCOUNTS = Pacing("jumio-accounts", per_second=1.0)
 class Start:
     execution: int
     requested_by: str
-    supporting_data: dict[str, Any] | None = None  # personal data: erased when the job ends
     response_url: str | None = None  # where to answer while there is no thread yet (Slack lets it live 30 minutes)
 
 
@@ -42,19 +41,13 @@ class NewLink:
     takes_over: bool = False
 
 
-@dataclass(frozen=True)
-class PreparedData:
-    execution: int
-    data: dict[str, Any] | None  # personal data: erased when the job ends
-
-
 # A burst of /verify (each start posts a root message) must not hold up photos and decisions of verifications already
 # under way: starts yield to them, and take at most two workers.
 START = JobKind("start", Start, title="Starting the verification", dedupe=lambda p: f"start:{p.execution}",
-                retry=JUMIO_RETRIES, erase=("supporting_data",), priority=-1, concurrency=2)
+                retry=JUMIO_RETRIES, priority=-1, concurrency=2)
 CREATE_ACCOUNT = JobKind("create_account", Start, title="Creating the Jumio account",
                          dedupe=lambda p: f"create_account:{p.execution}", retry=JUMIO_RETRIES,
-                         erase=("supporting_data",), pacing=JUMIO_ACCOUNTS)
+                         pacing=JUMIO_ACCOUNTS)
 NEW_LINK = JobKind("new_link", NewLink, title="Creating a new link", dedupe=lambda p: f"new_link:{p.execution}",
                    retry=JUMIO_RETRIES, pacing=JUMIO_ACCOUNTS)
 # A replaced execution (taken over, or replaced by the one made with the customer's consent) is closed at Jumio so
@@ -62,8 +55,9 @@ NEW_LINK = JobKind("new_link", NewLink, title="Creating a new link", dedupe=lamb
 DELETE_EXECUTION = JobKind("delete_execution", OfExecution, title="Closing the replaced link at Jumio",
                            dedupe=lambda p: f"delete_execution:{p.execution}", retry=JUMIO_RETRIES,
                            tell_when_dead=False)
-UPLOAD_PREPARED_DATA = JobKind("upload_prepared_data", PreparedData, title="Sending the supporting data to Jumio",
-                               dedupe=lambda p: f"prepared_data:{p.execution}", retry=JUMIO_RETRIES, erase=("data",))
+# The supporting data itself is in its own table (never a job's payload), deleted when this step ends either way.
+UPLOAD_PREPARED_DATA = JobKind("upload_prepared_data", OfExecution, title="Sending the supporting data to Jumio",
+                               dedupe=lambda p: f"prepared_data:{p.execution}", retry=JUMIO_RETRIES)
 
 
 class Starting:
@@ -95,7 +89,9 @@ class Starting:
                 started_by=user_id, user_ref=user_ref, locale=locale, team_id=team_id,
             )
             store.audit(user_id, "start", execution.id, f"workflow {execution.workflow_key}")
-            self.ctx.queue.add(START, Start(execution.id, user_id, supporting_data or None, response_url))
+            if supporting_data:
+                store.keep_supporting_data(execution.id, supporting_data)
+            self.ctx.queue.add(START, Start(execution.id, user_id, response_url))
         return execution
 
     def start_refusal(self, user_id: str) -> str | None:
@@ -170,7 +166,7 @@ class Starting:
         execution = self.ctx.store.execution(payload.execution)
         if execution.workflow_execution_id is None:
             self.record_session(execution, await self._open_session(execution), payload.requested_by)
-        await self._announce(execution, payload.requested_by, payload.supporting_data)
+        await self._announce(execution, payload.requested_by)
 
     async def _new_link(self, payload: NewLink) -> None:
         store = self.ctx.store
@@ -189,7 +185,7 @@ class Starting:
             store.audit(payload.by, "new_link", execution.id, f"replaces #{previous.id}")
         if payload.takes_over:
             self._replace(previous, store.execution(execution.id), payload.by)
-        await self._announce(execution, payload.by, None)
+        await self._announce(execution, payload.by)
 
     def _replace(self, previous: Execution, execution: Execution, by: str) -> None:
         """The taken-over execution is superseded (its link and api.tokens forgotten here), closed at Jumio, and
@@ -211,21 +207,24 @@ class Starting:
             await self.ctx.jumio.delete_execution(execution.account_id, execution.workflow_execution_id)
         self.ctx.store.audit("system", "execution_deleted", execution.id, "closed at Jumio: it was replaced")
 
-    async def _upload_prepared_data(self, payload: PreparedData) -> None:
-        execution = self.ctx.store.execution(payload.execution)
-        if execution.status != Status.INITIATED:
+    async def _upload_prepared_data(self, payload: OfExecution) -> None:
+        store = self.ctx.store
+        execution = store.execution(payload.execution)
+        data = store.supporting_data(execution.id)
+        credential = next((c for c in store.credentials(execution.id) if "prepared_data" in c.parts), None)
+        if execution.status != Status.INITIATED or credential is None or credential.api_token is None:
+            store.forget_supporting_data(execution.id)
             return
-        if not payload.data:
+        if not data:
             raise Abandon("the supporting data is not kept after a failure; start a new verification to send it")
-        credential = next((c for c in self.ctx.store.credentials(execution.id) if "prepared_data" in c.parts), None)
-        if credential is None or credential.api_token is None:
-            return
         try:
-            await self.ctx.jumio.upload_prepared_data(credential.parts["prepared_data"], credential.api_token,
-                                                      payload.data)
+            await self.ctx.jumio.upload_prepared_data(credential.parts["prepared_data"], credential.api_token, data)
         except InvalidRequest as exc:
+            store.forget_supporting_data(execution.id)
             raise Abandon(f"Jumio refused the supporting data: {exc.jumio_message or exc.message}") from None
-        self.ctx.store.audit("system", "prepared_data_sent", execution.id, f"{len(payload.data)} fields")
+        with store.transaction():
+            store.forget_supporting_data(execution.id)
+            store.audit("system", "prepared_data_sent", execution.id, f"{len(data)} fields")
 
     # --- steps ------------------------------------------------------------------------------------------------
 
@@ -272,18 +271,18 @@ class Starting:
         store.audit(requested_by, "account_created", execution.id,
                     f"account {session.account_id}, execution {session.execution_id}")
 
-    async def _announce(self, execution: Execution, requested_by: str, supporting_data: dict[str, Any] | None
-                        ) -> None:
+    async def _announce(self, execution: Execution, requested_by: str) -> None:
         """After the account exists: supporting data queued, checklist shown, link sent; each once, so a job that
         died half-way (account recorded, link not yet sent) finishes on its next attempt."""
         store = self.ctx.store
         execution = store.execution(execution.id)
         if execution.status != Status.INITIATED:
             return
-        if supporting_data:
+        if store.supporting_data(execution.id) is not None:
             if any("prepared_data" in c.parts for c in store.credentials(execution.id)):
-                self.ctx.queue.add(UPLOAD_PREPARED_DATA, PreparedData(execution.id, supporting_data))
+                self.ctx.queue.add(UPLOAD_PREPARED_DATA, OfExecution(execution.id))
             else:
+                store.forget_supporting_data(execution.id)
                 await self.delivery.tell_privately(execution, requested_by,
                                                    blocks.supporting_data_not_taken(execution.workflow_key))
         await self.delivery.redraw_root(execution)
@@ -299,6 +298,8 @@ class Starting:
         self.ctx.store.audit(user_id, "link_sent", execution.id, "ephemeral to the requesting agent")
 
     async def failed(self, kind: JobKind[Any], payload: Any, execution: Execution, reason: str) -> None:
-        """A start that gave up: the verification is FAILED (Retry reopens it)."""
+        """A start that gave up: the verification is FAILED (Retry reopens it) and its supporting data is gone."""
         if kind in (START, CREATE_ACCOUNT):
             self.ctx.store.record_failure(execution.id, reason, give_up=True)
+        if kind in (START, CREATE_ACCOUNT, UPLOAD_PREPARED_DATA):
+            self.ctx.store.forget_supporting_data(execution.id)

@@ -1,4 +1,4 @@
-"""`/verify <customer-ref>`, `/verify` (the form), `/verify status <ref>`, `/verify help`."""
+"""`/verify <customer-ref>`, `/verify` (the form), `/verify status <ref>`, `/verify erase <ref>`, `/verify help`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, validation
+from bot.listeners.commands.erase import erase_command
 from bot.listeners.common import status_answer
 from bot.services import services_of
 from bot.slack_errors import error_code
@@ -35,6 +36,9 @@ async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClien
     if word.lower() == "help":
         help_text, body = blocks.help_message()
         await ack(text=help_text, blocks=body, response_type="ephemeral")
+        return
+    if word.lower() == "erase":
+        await erase_command(ack, services, client, command, rest)
         return
     if word.lower() == "status":
         try:

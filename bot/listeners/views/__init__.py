@@ -6,6 +6,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot import blocks
+from bot.listeners.views.erase import handle_erase_submission
 from bot.listeners.views.start_form import handle_start_submission
 
 
@@ -16,4 +17,5 @@ async def handle_unknown_view(ack: Any) -> None:
 
 def register(app: AsyncApp) -> None:
     app.view(blocks.VIEW_START)(handle_start_submission)
+    app.view(blocks.VIEW_ERASE)(handle_erase_submission)
     app.view(re.compile(".*"))(handle_unknown_view)

@@ -1,0 +1,122 @@
+"""Erase and retention: a customer's data deleted at Jumio and reduced here to tombstones.
+
+/verify erase ──► confirmation modal ──► erase: tombstones now, delete_account per Jumio account ──► each thread
+daily ──► retention: verifications that ended IDV_RETENTION_DAYS ago reduced to tombstones
+
+A tombstone keeps IDs, dates, status, decision and the audit trail (storage.privacy says what goes).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot import blocks
+from bot.jobs import Handler, JobKind, RetryPolicy
+from bot.journey.context import JUMIO_RETRIES, Context, OfExecution
+from bot.journey.delivery import REDRAW_ROOT, Delivery
+from bot.jumio import NotFound
+from storage import ErasePlan, Execution
+
+log = logging.getLogger("bot.journey")
+
+
+@dataclass(frozen=True)
+class DeleteAccount:
+    account_id: str
+    execution: int  # the account's newest erased execution: its thread hears how the deletion went
+    by: str
+
+
+@dataclass(frozen=True)
+class Retention:
+    day: str  # the UTC day it runs for: one run a day, however often it is queued
+
+
+DELETE_ACCOUNT = JobKind("delete_account", DeleteAccount, title="Deleting the customer's data at Jumio",
+                         dedupe=lambda p: f"delete_account:{p.account_id}", retry=JUMIO_RETRIES)
+RETENTION = JobKind("retention", Retention, title="Reducing ended verifications to tombstones",
+                    dedupe=lambda p: f"retention:{p.day}", retry=RetryPolicy(attempts=5), tell_when_dead=False)
+RETENTION_BATCH = 200
+
+
+class Erasing:
+    def __init__(self, ctx: Context, delivery: Delivery) -> None:
+        self.ctx = ctx
+        self.delivery = delivery
+
+    def handlers(self) -> dict[JobKind[Any], Handler]:
+        return {DELETE_ACCOUNT: self._delete_account, RETENTION: self._retention}
+
+    # --- intents ----------------------------------------------------------------------------------------------
+
+    def erase_plan(self, customer_ref: str) -> ErasePlan:
+        return self.ctx.store.erase_plan(customer_ref)
+
+    def erase(self, customer_ref: str, by: str) -> ErasePlan:
+        """Reduce the customer's verifications to tombstones and queue the deletion of each Jumio account; each
+        thread says so and its root message shows "erased". One transaction; a second erase finds nothing left."""
+        store = self.ctx.store
+        with store.transaction():
+            plan = store.erase_plan(customer_ref)
+            if not plan.to_erase:
+                return plan
+            store.reduce_to_tombstones([e.id for e in plan.to_erase], erased_by=by)
+            for execution in plan.to_erase:
+                store.audit(by, "erased", execution.id, f"erased by {by}" + (" while in progress"
+                                                                              if execution.is_open else ""))
+            for account_id in plan.accounts:
+                newest = max(e.id for e in plan.to_erase if e.account_id == account_id)
+                self.ctx.queue.add(DELETE_ACCOUNT, DeleteAccount(account_id, newest, by))
+            for execution in self._one_per_thread(plan.to_erase):
+                pending = any(e.account_id for e in plan.to_erase if e.thread_ts == execution.thread_ts)
+                self.delivery.say_in_thread_later(execution, blocks.erased_in_thread(
+                    by, pending, any(e.is_open for e in plan.to_erase if e.thread_ts == execution.thread_ts)))
+                self.ctx.queue.add(REDRAW_ROOT, OfExecution(execution.id))
+        return plan
+
+    def enqueue_retention(self) -> None:
+        """Queue today's retention run (once a day: the dedupe key names the day)."""
+        day = datetime.datetime.fromtimestamp(self.ctx.store.clock(), datetime.UTC).date().isoformat()
+        self.ctx.queue.add(RETENTION, Retention(day))
+
+    # --- jobs -------------------------------------------------------------------------------------------------
+
+    async def _delete_account(self, payload: DeleteAccount) -> None:
+        store = self.ctx.store
+        try:
+            await self.ctx.jumio.delete_account(payload.account_id)
+            detail = f"account {payload.account_id} deleted at Jumio"
+        except NotFound:  # deleted already (an earlier attempt, or in Jumio's portal): what was asked
+            detail = f"account {payload.account_id} was already gone at Jumio"
+        execution = store.execution(payload.execution)
+        with store.transaction():
+            store.audit("jumio", "account_deleted", execution.id, detail)
+            self.delivery.say_in_thread_later(execution, blocks.deleted_at_jumio(payload.by))
+
+    async def _retention(self, payload: Retention) -> None:
+        """Verifications that ended more than IDV_RETENTION_DAYS ago, down to tombstones, in batches."""
+        store = self.ctx.store
+        cutoff = store.clock() - self.ctx.options.retention_days * 86400.0
+        reduced = 0
+        while ids := store.ended_unreduced(cutoff, RETENTION_BATCH):
+            with store.transaction():
+                store.reduce_to_tombstones(ids)
+                for execution_id in ids:
+                    store.audit("system", "retention", execution_id,
+                                f"reduced to a tombstone {self.ctx.options.retention_days} days after it ended")
+            reduced += len(ids)
+        if reduced:
+            log.info("retention: %d ended verifications reduced to tombstones", reduced)
+
+    @staticmethod
+    def _one_per_thread(executions: list[Execution]) -> list[Execution]:
+        newest: dict[tuple[str, str], Execution] = {}
+        for execution in executions:
+            if execution.thread_ts:
+                key = (execution.channel_id, execution.thread_ts)
+                if key not in newest or execution.id > newest[key].id:
+                    newest[key] = execution
+        return list(newest.values())

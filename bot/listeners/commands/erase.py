@@ -1,0 +1,36 @@
+"""`/verify erase <customer-ref>`: for IDV_ADMINS only, a confirmation modal that names what will go."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks, validation
+from bot.services import Services
+from bot.slack_errors import error_code
+
+
+async def erase_command(ack: Any, services: Services, client: AsyncWebClient, command: dict[str, Any],
+                        rest: str) -> None:
+    user_id, channel_id = command["user_id"], command["channel_id"]
+    if user_id not in services.access.admins:
+        services.store.audit(user_id, "erase_refused", None, "not in IDV_ADMINS")
+        await ack(text=blocks.NOT_AN_ADMIN, response_type="ephemeral")
+        return
+    try:
+        reference = validation.customer_reference(rest)
+    except validation.ValidationError as error:
+        await ack(text=blocks.erase_usage(blocks.escape(error.message)), response_type="ephemeral")
+        return
+    plan = services.journey.erase_plan(reference)
+    if not plan.to_erase:
+        answer = blocks.erased_before(plan) if plan.erased_before else blocks.nothing_to_erase(reference)
+        await ack(text=answer, response_type="ephemeral")
+        return
+    await ack()
+    try:
+        await client.views_open(trigger_id=command.get("trigger_id"), view=blocks.erase_modal(plan, channel_id))
+    except SlackApiError as exc:
+        await client.chat_postEphemeral(channel=channel_id, user=user_id, text=blocks.form_failed(error_code(exc)))

@@ -1,0 +1,30 @@
+"""The erase confirmation, submitted: the admin is checked again, the customer erased, the modal says what went."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot import blocks
+from bot.services import services_of
+
+
+async def handle_erase_submission(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+                                  ) -> None:
+    services = services_of(context)
+    user_id = body["user"]["id"]
+    if user_id not in services.access.admins:
+        services.store.audit(user_id, "erase_refused", None, "not in IDV_ADMINS")
+        await ack(response_action="update", view=blocks.erase_answer_modal(blocks.NOT_AN_ADMIN))
+        return
+    try:
+        customer_ref = str(json.loads(view.get("private_metadata") or "{}")["customer_ref"])
+    except (ValueError, KeyError, TypeError):
+        await ack(response_action="update", view=blocks.stale_form())
+        return
+    plan = services.journey.erase(customer_ref, user_id)
+    if plan.to_erase:
+        await ack(response_action="update", view=blocks.erase_done_modal(plan))
+    else:  # erased meanwhile (a second admin, a second tab)
+        await ack(response_action="update", view=blocks.erase_answer_modal(
+            blocks.erased_before(plan) if plan.erased_before else blocks.nothing_to_erase(customer_ref)))

@@ -1,0 +1,136 @@
+"""Personal data kept only as long as it must: supporting data in its own table, tombstones, sealed secrets.
+
+A tombstone keeps what an auditor needs (IDs, dates, status, decision, the audit trail) and drops the rest: the
+user reference, capabilities, errors, credentials and their api.tokens, the Web Client link, consent links, the
+consent's IP and location (its time stays), photo hashes, supporting data and the execution's jobs that are not
+running. `secure_delete` overwrites the freed bytes and a checkpoint empties the write-ahead log.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from storage.connection import Connection
+from storage.models import Execution
+from storage.statuses import OPEN_STATUSES, JobState, Status
+
+_ERASABLE = (*OPEN_STATUSES, Status.FAILED)  # an erase ends these as ERASED
+SEALED_COLUMNS = (("executions", "id", "web_href"), ("credentials", "credential_id", "api_token"),
+                  ("supporting_data", "execution", "data"), ("user_tokens", "rowid", "user_token"))
+
+
+@dataclass(frozen=True)
+class ErasePlan:
+    """What erasing a customer would touch: executions not yet erased, their Jumio accounts, and those already gone."""
+
+    customer_ref: str
+    to_erase: list[Execution]
+    accounts: list[str]
+    erased_before: list[Execution]
+
+    @property
+    def in_progress(self) -> list[Execution]:
+        return [e for e in self.to_erase if e.is_open]
+
+
+class Privacy(Connection):
+    """The `supporting_data` and `user_tokens` tables, and tombstones across the others."""
+
+    # --- supporting data ---------------------------------------------------------------------------------------
+
+    def keep_supporting_data(self, execution: int, data: dict[str, Any]) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO supporting_data (execution, data, created_at) VALUES (?, ?, ?)",
+                       (execution, self.sealer.seal(json.dumps(data)), self.clock()))
+
+    def supporting_data(self, execution: int) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT data FROM supporting_data WHERE execution = ?", (execution,)).fetchone()
+        return None if row is None else json.loads(self.sealer.open(row[0]) or "null")
+
+    def forget_supporting_data(self, execution: int) -> None:
+        with self._write() as db:
+            if db.execute("DELETE FROM supporting_data WHERE execution = ?", (execution,)).rowcount:
+                self.flush_forgotten()
+
+    # --- agents' Slack user tokens (sealed) --------------------------------------------------------------------
+
+    def keep_user_token(self, team_id: str, user_id: str, token: str, scopes: str) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO user_tokens (team_id, user_id, user_token, scopes, connected_at) "
+                       "VALUES (?, ?, ?, ?, ?)", (team_id, user_id, self.sealer.seal(token), scopes, self.clock()))
+
+    def user_token(self, team_id: str, user_id: str) -> str | None:
+        row = self.db.execute("SELECT user_token FROM user_tokens WHERE team_id = ? AND user_id = ?",
+                              (team_id, user_id)).fetchone()
+        return None if row is None else self.sealer.open(row[0])
+
+    def forget_user_token(self, team_id: str, user_id: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM user_tokens WHERE team_id = ? AND user_id = ?", (team_id, user_id))
+        self.flush_forgotten()
+
+    # --- erase and retention -----------------------------------------------------------------------------------
+
+    def erase_plan(self, customer_ref: str) -> ErasePlan:
+        rows = self.db.query("SELECT * FROM executions WHERE customer_ref = ? ORDER BY id", (customer_ref,))
+        executions = [Execution.from_row(row) for row in rows]
+        to_erase = [e for e in executions if e.erased_by is None]
+        accounts = sorted({e.account_id for e in to_erase if e.account_id})
+        return ErasePlan(customer_ref, to_erase, accounts, [e for e in executions if e.erased_by is not None])
+
+    def ended_unreduced(self, ended_before: float, limit: int = 200) -> list[int]:
+        """Executions that ended before `ended_before` and still hold more than a tombstone."""
+        marks = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+        rows = self.db.execute(
+            f"SELECT id FROM executions WHERE reduced_at IS NULL AND status NOT IN ({marks}) "
+            "AND coalesce(completed_at, updated_at) < ? ORDER BY id LIMIT ?", (ended_before, limit))
+        return [row[0] for row in rows.fetchall()]
+
+    def reduce_to_tombstones(self, executions: list[int], *, erased_by: str | None = None) -> None:
+        """Each execution down to its tombstone (erased: open ones end as ERASED and say by whom). One transaction;
+        the freed bytes are overwritten and the log emptied once it commits."""
+        if not executions:
+            return
+        marks = ", ".join("?" for _ in executions)
+        ids = tuple(executions)
+        erasable = ", ".join(f"'{status}'" for status in _ERASABLE)
+        now = self.clock()
+        with self._write() as db:
+            db.execute(
+                "UPDATE executions SET user_ref = NULL, web_href = NULL, capabilities = NULL, last_error = NULL, "
+                "reduced_at = coalesce(reduced_at, :now), updated_at = :now, erased_by = coalesce(:by, erased_by), "
+                f"status = CASE WHEN :by IS NOT NULL AND status IN ({erasable}) THEN '{Status.ERASED}' ELSE status END, "
+                "completed_at = coalesce(completed_at, CASE WHEN :by IS NOT NULL THEN :now END) "
+                f"WHERE id IN ({', '.join(f':id{i}' for i in range(len(ids)))})",
+                {"now": now, "by": erased_by, **{f"id{i}": value for i, value in enumerate(ids)}})
+            db.execute(f"DELETE FROM credentials WHERE execution IN ({marks})", ids)
+            db.execute(f"DELETE FROM consent_requests WHERE execution IN ({marks})", ids)
+            db.execute(f"DELETE FROM supporting_data WHERE execution IN ({marks})", ids)
+            db.execute("UPDATE consents SET user_ip = NULL, country = NULL, state = NULL "  # asked by one, used by another
+                       f"WHERE execution IN ({marks}) OR id IN (SELECT api_consent FROM executions WHERE id IN ({marks}))",
+                       ids + ids)
+            db.execute(f"UPDATE uploads SET sha256 = NULL, size = NULL, error = NULL WHERE execution IN ({marks})", ids)
+            db.execute(f"DELETE FROM jobs WHERE state != '{JobState.RUNNING}' "
+                       f"AND json_extract(payload, '$.execution') IN ({marks})", ids)
+            self.flush_forgotten()
+
+    # --- sealing -----------------------------------------------------------------------------------------------
+
+    def reseal_secrets(self) -> int:
+        """Seal what is in clear and re-seal what an older key sealed (under the first key); check that every sealed
+        value opens (SealedWithoutKey otherwise). Returns how many values changed."""
+        changed = 0
+        with self._write() as db:
+            for table, key, column in SEALED_COLUMNS:
+                rows = db.execute(f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL").fetchall()
+                for row_key, value in rows:
+                    self.sealer.open(value)
+                    resealed = self.sealer.reseal(value)
+                    if resealed is not None:
+                        db.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", (resealed, row_key))
+                        changed += 1
+            if changed:
+                self.flush_forgotten()
+        return changed

@@ -1,0 +1,119 @@
+"""`/verify erase`: admins only, a confirmation naming what goes, Jumio accounts deleted by a job, tombstones here."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.sandbox.images import sample_photo
+from bot.sandbox.jumio import Fault
+from tests.conftest import wait_until
+from tests.world import World
+
+ADMINS = {"IDV_ADMINS": "UADMIN"}
+
+
+async def _decided_and_open(world: World, reference: str) -> tuple[list[int], object]:
+    """One decided verification of the customer, then one still waiting for photos (in its own thread)."""
+    first, _ = await world.start(reference, consent=False)
+    assert (await world.complete_on_web(reference)).status_code == 200
+    await world.decided(reference)
+    second, root = await world.start(reference, consent=False)
+    return [first.id, second.id], root
+
+
+async def _erase(world: World, reference: str, user: str = "UADMIN") -> tuple[dict, tuple[int, dict]]:
+    answer = await world.slack.command(f"erase {reference}", user=user)
+    assert answer == {} or not answer.get("text"), answer
+    view = await wait_until(lambda: next((v for v in world.slack.views_for(user)
+                                          if v.get("callback_id") == "erase_customer"), None))
+    return view, await world.slack.submit_view(view, {}, user=user)
+
+
+@pytest.mark.parametrize("bot_env_extra", [ADMINS])
+async def test_an_admin_erases_a_customer_decided_and_in_progress(world: World) -> None:
+    ids, root = await _decided_and_open(world, "CUST-ERASE-1")
+    executions = [world.store.execution(i) for i in ids]
+    accounts = {e.account_id for e in executions}
+    assert len(accounts) == 2
+    view, (status, answer) = await _erase(world, "CUST-ERASE-1")
+    confirm = str(view)
+    assert "2 verifications and 2 Jumio accounts" in confirm and "1 still in progress" in confirm
+    assert "cannot be undone" in confirm
+    assert status == 200 and answer["response_action"] == "update"
+    assert "Erased 2 verifications and 2 Jumio accounts of CUST-ERASE-1" in str(answer["view"])
+
+    decided, in_progress = (world.store.execution(i) for i in ids)
+    assert decided.status == "PROCESSED" and decided.decision_type == "PASSED" and decided.erased_by == "UADMIN"
+    assert in_progress.status == "ERASED" and in_progress.reduced_at is not None
+    assert decided.capabilities == [] and in_progress.user_ref is None
+    assert world.store.credentials(decided.id) == [] and world.store.web_href(in_progress.id) is None
+    assert [a.actor for a in world.store.audit_trail(in_progress.id) if a.action == "erased"] == ["UADMIN"]
+    # Jumio deletes both accounts (a job each); the threads say erased, then deleted.
+    await wait_until(lambda: all(x.deleted for x in world.jumio.executions.values() if x.account_id in accounts))
+    await wait_until(lambda: "Jumio deleted the customer's account" in world.thread_text(root))
+    thread = world.thread_text(root)
+    assert "<@UADMIN> erased this customer's data" in thread and "still in progress: it has stopped" in thread
+    root_now = await wait_until(lambda: next((m for m in world.slack.root_messages() if m.ts == root.ts
+                                              and "erased" in m.all_text().lower()), None))
+    assert "Stopped and erased" in root_now.all_text() and "Customer link" not in root_now.all_text()
+    # The customer's old link no longer opens Jumio's page, and App Home says erased.
+    web = await world.complete_on_web("CUST-ERASE-1")
+    assert web.status_code in (401, 403, 404, 410)
+    await world.slack.open_home("UAGENT1")
+    home = await wait_until(lambda: world.slack.state.home_views.get("UAGENT1"))
+    assert str(home).count("erased") >= 2
+    # Photos dropped afterwards are not taken.
+    await world.share(root, ("front.png", sample_photo("front")))
+    await world.bot.runner.run_until_idle()
+    assert not any(x.received() for x in world.jumio.executions.values() if x.account_id in accounts
+                   and x.status == "INITIATED")
+    assert "front.png was not sent to Jumio: <@UADMIN> erased this customer's data" in world.thread_text(root)
+
+
+@pytest.mark.parametrize("bot_env_extra", [ADMINS])
+async def test_erase_refusals_each_say_why_and_change_nothing(world: World) -> None:
+    await world.start("CUST-ERASE-2", consent=False)
+    before = world.store.execution(world.execution("CUST-ERASE-2").id)
+    refused = await world.slack.command("erase CUST-ERASE-2", user="UAGENT1")
+    assert "Only the admins listed in IDV_ADMINS" in refused["text"] and "Nothing was erased" in refused["text"]
+    assert not any(v.get("callback_id") == "erase_customer" for v in world.slack.state.views_opened)
+    assert world.store.execution(before.id) == before
+    assert any(a.action == "erase_refused" and a.actor == "UAGENT1" for a in world.store.audit_trail())
+    unknown = await world.slack.command("erase CUST-NEVER-SEEN", user="UADMIN")
+    assert "No verification of CUST-NEVER-SEEN is stored here" in unknown["text"]
+    usage = await world.slack.command("erase", user="UADMIN")
+    assert "/verify erase CUST-42" in usage["text"]
+    await _erase(world, "CUST-ERASE-2")
+    again = await world.slack.command("erase CUST-ERASE-2", user="UADMIN")
+    assert "already erased by <@UADMIN>" in again["text"] and "nothing is left to erase" in again["text"]
+
+
+@pytest.mark.parametrize("bot_env_extra", [ADMINS])
+async def test_a_forged_confirmation_from_a_non_admin_is_refused(world: World) -> None:
+    await world.start("CUST-ERASE-3", consent=False)
+    view, _ = await _erase_view_only(world, "CUST-ERASE-3")
+    status, answer = await world.slack.submit_view(view, {}, user="UAGENT1")
+    assert status == 200 and "Only the admins listed in IDV_ADMINS" in str(answer["view"])
+    assert world.execution("CUST-ERASE-3").erased_by is None
+
+
+async def _erase_view_only(world: World, reference: str) -> tuple[dict, None]:
+    await world.slack.command(f"erase {reference}", user="UADMIN")
+    view = await wait_until(lambda: next((v for v in world.slack.views_for("UADMIN")
+                                          if v.get("callback_id") == "erase_customer"), None))
+    return view, None
+
+
+@pytest.mark.parametrize("bot_env_extra", [ADMINS])
+async def test_with_jumio_down_the_deletion_waits_and_the_thread_says_it_is_pending(world: World) -> None:
+    execution, root = await world.start("CUST-ERASE-4", consent=False)
+    world.jumio.faults.append(Fault(path_contains="/accounts/", method="DELETE", status=503, duration=1.0))
+    _, (status, _) = await _erase(world, "CUST-ERASE-4")
+    assert status == 200
+    await wait_until(lambda: "Deleting it at Jumio is pending" in world.thread_text(root))
+    job = await wait_until(lambda: next((j for j in world.store.jobs() if j.kind == "delete_account"
+                                         and j.attempts >= 1), None))
+    assert job.state in ("queued", "running")
+    assert world.execution("CUST-ERASE-4").status == "ERASED"  # erased here at once, whatever Jumio does
+    await wait_until(lambda: world.jumio.executions[execution.workflow_execution_id or ""].deleted, timeout=30)
+    await wait_until(lambda: "Jumio deleted the customer's account" in world.thread_text(root))
