@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import logs
+from bot import logs, slack_oauth
 from bot.app import build_app, slack_client
 from bot.config import ConfigError, Settings
 from bot.jobs import JobRunner, Queue, RunnerOptions
@@ -29,6 +29,7 @@ from bot.server import web_app
 from bot.services import AccessPolicy, Services
 from bot.slack_errors import error_code
 from bot.slack_files import origin
+from bot.slack_oauth import oauth_flow
 from storage import DatabaseUnusable, SealedWithoutKey, Sealer, Store
 
 log = logging.getLogger("bot")
@@ -177,7 +178,8 @@ class Bot:
                            limits=Limits(starts_per_minute=settings.starts_per_minute,
                                          starts_per_day=settings.starts_per_day,
                                          photos_per_verification=settings.max_photos),
-                           retention_days=settings.retention_days),
+                           retention_days=settings.retention_days, slack_api_url=settings.slack_api_url,
+                           users_can_connect=bool(settings.slack_client_id and public_url)),
             queue=queue,
         )
         self.runner = JobRunner(self.store, self.journey.handlers, queue=queue, on_dead=self.journey.on_dead,
@@ -186,7 +188,14 @@ class Bot:
         access = AccessPolicy(users=settings.allowed_users, channels=settings.allowed_channels,
                               teams=frozenset({identity.team_id, *settings.allowed_teams}),
                               enterprise=identity.enterprise_id, admins=settings.admins)
-        self.bolt = bolt = build_app(Services(self.store, self.journey, access), slack,
+        oauth_routes: list[web.RouteDef] = []
+        connect_url = None
+        if settings.slack_client_id and settings.slack_client_secret and public_url:
+            flow = oauth_flow(client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.reveal(),
+                              public_url=public_url, slack_api_url=settings.slack_api_url, store=self.store,
+                              access=access)
+            oauth_routes, connect_url = slack_oauth.routes(flow), f"{public_url}{slack_oauth.INSTALL_PATH}"
+        self.bolt = bolt = build_app(Services(self.store, self.journey, access, connect_url), slack,
                          signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
                          socket_mode=settings.socket_mode)
         if settings.socket_mode:
@@ -198,9 +207,10 @@ class Bot:
                 return await socket.client.is_connected()
 
             app = web_app(store=self.store, journey=self.journey, bolt=None, socket_connected=connected,
-                          trusted_proxies=settings.trusted_proxies)
+                          trusted_proxies=settings.trusted_proxies, more_routes=oauth_routes)
         else:
-            app = web_app(store=self.store, journey=self.journey, bolt=bolt, trusted_proxies=settings.trusted_proxies)
+            app = web_app(store=self.store, journey=self.journey, bolt=bolt, trusted_proxies=settings.trusted_proxies,
+                          more_routes=oauth_routes)
         web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await web_runner.setup()
         site = web.TCPSite(web_runner, host, port)

@@ -64,8 +64,10 @@ async def _read_capped(request: web.Request, limit: int) -> bytes | None:
 
 
 def web_app(*, store: Store, journey: Journey, bolt: AsyncApp | None, socket_connected: Callable[[], Awaitable[bool]]
-            | None = None, trusted_proxies: Sequence[Network] = ()) -> web.Application:
-    """The aiohttp app. `bolt` is given in HTTP mode; `socket_connected` in Socket Mode (for /healthz)."""
+            | None = None, trusted_proxies: Sequence[Network] = (), more_routes: Sequence[web.RouteDef] = ()
+            ) -> web.Application:
+    """The aiohttp app. `bolt` is given in HTTP mode; `socket_connected` in Socket Mode (for /healthz);
+    `more_routes`: the OAuth flow's, when agents may connect their Slack user."""
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         assert bolt is not None
@@ -119,4 +121,5 @@ def web_app(*, store: Store, journey: Journey, bolt: AsyncApp | None, socket_con
     app.router.add_post("/jumio/callback", jumio_callback)
     app.router.add_get("/healthz", healthz)
     app.add_routes(consent.routes(journey, trusted_proxies))
+    app.add_routes(more_routes)
     return app

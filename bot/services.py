@@ -38,6 +38,7 @@ class Services:
     store: Store
     journey: Journey
     access: AccessPolicy
+    connect_url: str | None = None  # where an agent connects their Slack user (None: SLACK_CLIENT_ID not set)
 
 
 CONTEXT_KEY = "services"

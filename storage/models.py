@@ -93,6 +93,7 @@ class Upload:
     error: str | None
     created_at: float
     updated_at: float
+    in_channel: int = 1  # 0: given in the private photos modal, never shared into the channel
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Upload:

@@ -36,7 +36,7 @@ class ErasePlan:
 
 
 class Privacy(Connection):
-    """The `supporting_data` and `user_tokens` tables, and tombstones across the others."""
+    """The `supporting_data`, `user_tokens` and `oauth_states` tables, and tombstones across the others."""
 
     # --- supporting data ---------------------------------------------------------------------------------------
 
@@ -61,15 +61,28 @@ class Privacy(Connection):
             db.execute("INSERT OR REPLACE INTO user_tokens (team_id, user_id, user_token, scopes, connected_at) "
                        "VALUES (?, ?, ?, ?, ?)", (team_id, user_id, self.sealer.seal(token), scopes, self.clock()))
 
-    def user_token(self, team_id: str, user_id: str) -> str | None:
-        row = self.db.execute("SELECT user_token FROM user_tokens WHERE team_id = ? AND user_id = ?",
-                              (team_id, user_id)).fetchone()
+    def user_token(self, user_id: str) -> str | None:
+        """The user token the agent connected last, if any."""
+        row = self.db.execute("SELECT user_token FROM user_tokens WHERE user_id = ? ORDER BY connected_at DESC "
+                              "LIMIT 1", (user_id,)).fetchone()
         return None if row is None else self.sealer.open(row[0])
 
-    def forget_user_token(self, team_id: str, user_id: str) -> None:
+    def forget_user_token(self, user_id: str) -> bool:
         with self._write() as db:
-            db.execute("DELETE FROM user_tokens WHERE team_id = ? AND user_id = ?", (team_id, user_id))
+            forgotten = db.execute("DELETE FROM user_tokens WHERE user_id = ?", (user_id,)).rowcount > 0
         self.flush_forgotten()
+        return forgotten
+
+    def issue_oauth_state(self, state: str, expires_at: float) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM oauth_states WHERE expires_at < ?", (self.clock(),))
+            db.execute("INSERT INTO oauth_states (state, expires_at) VALUES (?, ?)", (state, expires_at))
+
+    def consume_oauth_state(self, state: str) -> bool:
+        """True once for a state issued and not expired."""
+        with self._write() as db:
+            return db.execute("DELETE FROM oauth_states WHERE state = ? AND expires_at >= ?",
+                              (state, self.clock())).rowcount == 1
 
     # --- erase and retention -----------------------------------------------------------------------------------
 

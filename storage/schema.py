@@ -197,6 +197,10 @@ def _v6(db: sqlite_utils.Database) -> None:
         {"team_id": str, "user_id": str, "user_token": str, "scopes": str, "connected_at": float},
         pk=("team_id", "user_id"), not_null={"user_token", "connected_at"}, if_not_exists=True,
     )
+    if "in_channel" not in db["uploads"].columns_dict:  # 0: given in the private photos modal, not in the channel
+        db["uploads"].add_column("in_channel", int, not_null_default=1)
+    db["oauth_states"].create({"state": str, "expires_at": float}, pk="state", not_null={"expires_at"},
+                              if_not_exists=True)
     # Jobs queued by an older bot carried supporting data in their payload: it moves to its table.
     for job_id, kind, payload in db.execute(
             "SELECT id, kind, payload FROM jobs WHERE kind IN ('start', 'create_account', 'upload_prepared_data')"

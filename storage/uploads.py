@@ -12,9 +12,11 @@ CLAIMED, SENDING, UPLOADED = UploadState.CLAIMED.value, UploadState.SENDING.valu
 class Uploads(Connection):
     """The `uploads` table."""
 
-    def claim_upload(self, execution: int, slack_file_id: str, uploaded_by: str, part: str | None) -> Upload | None:
+    def claim_upload(self, execution: int, slack_file_id: str, uploaded_by: str, part: str | None, *,
+                     in_channel: bool = True) -> Upload | None:
         """Claim a Slack file for an execution once; None when it was claimed before (by this execution, or by
-        another of the same thread: the one a consent or a new link replaced)."""
+        another of the same thread: the one a consent or a new link replaced). `in_channel` False: given in the
+        private photos modal, never shared into the channel."""
         now = self.clock()
         with self._write() as db:
             elsewhere = db.execute(
@@ -26,8 +28,8 @@ class Uploads(Connection):
                 return None
             cursor = db.execute(
                 "INSERT OR IGNORE INTO uploads (execution, slack_file_id, part, uploaded_by, state, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (execution, slack_file_id, part, uploaded_by, CLAIMED, now, now),
+                "updated_at, in_channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (execution, slack_file_id, part, uploaded_by, CLAIMED, now, now, int(in_channel)),
             )
             if cursor.rowcount != 1:
                 # Taken before; only a file whose fate a crash hid may be sent again.

@@ -25,7 +25,9 @@ from bot.blocks.kit import (
     section,
     sections,
     slack_date,
+    text_obj,
 )
+from bot.blocks.privacy import ACTION_DISCONNECT
 from storage import AuditEntry, Execution
 
 
@@ -86,15 +88,17 @@ def status_message(reference: str, history: Sequence[tuple[Execution, Sequence[A
     return fit(f"Verifications for {escape(reference)}", blocks)
 
 
-def home_view(mine: Iterable[Execution], others_open: Sequence[Execution] = (), now: float | None = None
-              ) -> dict[str, Any]:
+def home_view(mine: Iterable[Execution], others_open: Sequence[Execution] = (), now: float | None = None,
+              connection: tuple[str, bool] | None = None) -> dict[str, Any]:
     """App Home: the agent's recent verifications (open first), then the open ones in their channels that others
-    started, the longest untouched first (a team lead takes those over); each with status and age."""
+    started, the longest untouched first (a team lead takes those over); each with status and age. With
+    `connection` (the connect URL, and whether this agent is connected): connecting their Slack user."""
     now = now or time.time()
     ordered = sorted(mine, key=lambda e: (not e.is_open, -e.created_at))
     blocks: Blocks = [
         header("Your identity verifications"),
         *actions(button("Start a verification", ACTION_OPEN_START_MODAL, "home", style="primary")),
+        *_connection(connection),
         {"type": "divider"},
     ]
     if not ordered:
@@ -110,6 +114,20 @@ def home_view(mine: Iterable[Execution], others_open: Sequence[Execution] = (), 
     if len(others_open) > HOME_ROWS:
         blocks.append(context(f"…and {len(others_open) - HOME_ROWS} more."))
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
+
+
+def _connection(connection: tuple[str, bool] | None) -> Blocks:
+    if connection is None:
+        return []
+    url, connected = connection
+    if connected:
+        return [context(":white_check_mark: Your Slack user is connected: the bot deletes the photos you drop in "
+                        "verification threads once Jumio has them."),
+                *actions(button("Disconnect", ACTION_DISCONNECT, "home"))]
+    return [context("Photos you drop in a thread stay in the channel until you delete them. Connect your Slack user "
+                    "once and the bot deletes them for you after Jumio has them (it asks only to delete your files)."),
+            *actions({"type": "button", "action_id": "connect_slack_user", "url": url,
+                      "text": text_obj("plain_text", "Connect my Slack user")})]
 
 
 # Two sections of rows, their headings and notes, within the 100 blocks of a Home tab.

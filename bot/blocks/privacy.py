@@ -56,14 +56,14 @@ def erase_modal(plan: ErasePlan, channel_id: str) -> dict[str, Any]:
 
 
 def erase_done_modal(plan: ErasePlan) -> dict[str, Any]:
-    return erase_answer_modal(
+    return notice_modal(
         f":wastebasket: Erased {_counts(plan)} of {escape(plan.customer_ref)} here."
         + (" Jumio is deleting the accounts now; each verification's thread says when it is done." if plan.accounts
            else ""))
 
 
-def erase_answer_modal(text: str) -> dict[str, Any]:
-    return {"type": "modal", "title": text_obj("plain_text", "Erase customer data", MAX_MODAL_TITLE),
+def notice_modal(text: str, title: str = "Erase customer data") -> dict[str, Any]:
+    return {"type": "modal", "title": text_obj("plain_text", title, MAX_MODAL_TITLE),
             "close": text_obj("plain_text", "Close"), "blocks": [section(text)]}
 
 
@@ -80,4 +80,60 @@ def erased_in_thread(by: str, pending: bool, was_open: bool) -> Message:
 def deleted_at_jumio(by: str) -> Message:
     text = (f":white_check_mark: Jumio deleted the customer's account with its images and extracted data (erased "
             f"by <@{by}>).")
+    return text, [section(text)]
+
+
+# --- photos out of the channel ---------------------------------------------------------------------------------
+
+ACTION_PRIVATE_PHOTOS = "private_photos"
+ACTION_DISCONNECT = "disconnect_slack_user"
+VIEW_PHOTOS = "private_photos"
+PHOTO_FILETYPES = ["jpg", "jpeg", "png"]
+PHOTO_BLOCKS = {"FRONT": "photo_front", "BACK": "photo_back", "FACE": "photo_face"}
+# Slack's own limit for a file given in a file_input element (the element's reference); the thread path takes 15 MB.
+MODAL_FILE_BYTES = 10 * 1024 * 1024
+
+
+def photos_modal(customer_ref: str, execution_id: int, accepted_parts: list[str] | tuple[str, ...], channel_id: str
+                 ) -> dict[str, Any]:
+    """ID front, back and selfie as file inputs: files given here are never shared into the channel."""
+    labels = {"FRONT": "ID front", "BACK": "ID back", "FACE": "Selfie"}
+    blocks: list[dict[str, Any]] = [
+        section(f"Photos for *{escape(customer_ref)}*. Files you add here go to Jumio without being shared in the "
+                "channel. JPEG or PNG, up to 10 MB each (Slack's limit here; drop larger ones in the thread)."),
+    ]
+    for part in accepted_parts:
+        blocks.append({"type": "input", "block_id": PHOTO_BLOCKS[part], "optional": True,
+                       "label": text_obj("plain_text", labels[part]),
+                       "element": {"type": "file_input", "action_id": "file", "filetypes": PHOTO_FILETYPES,
+                                   "max_files": 1}})
+    return {"type": "modal", "callback_id": VIEW_PHOTOS, "title": text_obj("plain_text", "Customer photos",
+                                                                          MAX_MODAL_TITLE),
+            "submit": text_obj("plain_text", "Send to Jumio"), "close": text_obj("plain_text", "Cancel"),
+            "blocks": blocks, "private_metadata": json.dumps({"execution": execution_id, "channel_id": channel_id})}
+
+
+NO_PHOTO_GIVEN = "Add at least one photo, or press Cancel."
+
+
+def delete_your_photo(filename: str, by: str | None, *, can_connect: bool, why: str | None = None) -> Message:
+    who = f"<@{by}>, " if by else ""
+    text = (f":wastebasket: {who}Jumio has {escape(filename)}: delete it from this thread now (the file's ⋯ menu → "
+            "Delete file), since everyone in the channel can see it.")
+    if why:
+        text += f" The bot could not delete it for you: {why}"
+    if can_connect:
+        text += " Connect your Slack user in the bot's Home tab and the bot deletes your photos for you."
+    text += " Next time, *Add photos privately* on the verification's message keeps them out of the channel."
+    return text, [section(text)]
+
+
+def slack_refused_deletion(code: str) -> str:
+    if code == "cant_delete_file":
+        return "Slack lets only the person who uploaded a file delete it."
+    return f"Slack refused ({code}); connect your Slack user again in the bot's Home tab."
+
+
+def photo_deleted_from_slack(filename: str) -> Message:
+    text = f":wastebasket: Deleted {escape(filename)} from Slack: Jumio has it."
     return text, [section(text)]

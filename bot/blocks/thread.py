@@ -30,6 +30,7 @@ from bot.blocks.kit import (
     slack_date,
     text_obj,
 )
+from bot.blocks.privacy import ACTION_PRIVATE_PHOTOS
 from storage import Execution, Status
 
 
@@ -64,6 +65,7 @@ def root_message(execution: Execution, uploaded: set[str], accepted_parts: Seque
         has_link = execution.api_consent is None
         blocks += actions(
             button("Customer link", ACTION_SHOW_LINK, str(execution.id)) if has_link else None,
+            button("Add photos privately", ACTION_PRIVATE_PHOTOS, str(execution.id)) if accepted_parts else None,
             button("Submit", ACTION_SUBMIT, str(execution.id), style="primary", confirm=confirm_dialog(
                 "Submit to Jumio?", "Photos can no longer be added once submitted.", "Submit", "Not yet"))
             if {"FRONT", "FACE"} <= uploaded else None,

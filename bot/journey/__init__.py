@@ -8,6 +8,7 @@
 | delivery to the Slack thread | `delivery` | post_message, redraw_root |
 | the customer's consent (API channel) | `consent` | send_consent_link, open_api_execution (paced) |
 | erase and retention | `erasing` | delete_account, retention |
+| photos out of the channel | `cleanup` | delete_slack_file |
 
 Listeners call the intents of `Journey` (`start`, `photos_shared`, `choose_part`, `submit`, `new_link`,
 `link_view`, `take_over`, `retry`, `callback`, `erase_plan`, `erase`); every handler is idempotent. A job that dies
@@ -24,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.jobs import KINDS, Handler, JobKind, Queue
+from bot.journey.cleanup import Cleanup
 from bot.journey.consent import ConsentStep, LinkState
 from bot.journey.context import Context, JourneyOptions, PhotoPath
 from bot.journey.delivery import Delivery
@@ -32,7 +34,7 @@ from bot.journey.photos import Photos, submit_refusal
 from bot.journey.results import Results
 from bot.journey.starting import Starting
 from bot.jumio import JumioClient
-from storage import DEAD, FAILED, Execution, Job, Store
+from storage import DEAD, FAILED, INITIATED, PENDING, Execution, Job, Store
 
 __all__ = ["Journey", "JourneyOptions", "LinkState", "PhotoPath", "submit_refusal"]
 
@@ -53,6 +55,9 @@ class Journey:
         self.starting.move_waiting_photos = self.photos.release_held
         self.erasing = Erasing(self.ctx, self.delivery)
         self.results.with_each_sweep.append(self.erasing.enqueue_retention)
+        self.cleanup = Cleanup(self.ctx, self.delivery)
+        self.photos.relayed_from_thread = lambda execution, upload, filename: self.cleanup.relayed(
+            execution, upload.slack_file_id, upload.uploaded_by, filename)
         # The intents listeners call.
         self.start = self.starting.start
         self.start_refusal = self.starting.start_refusal
@@ -91,7 +96,7 @@ class Journey:
     def handlers(self) -> dict[JobKind[Any], Handler]:
         return {**self.delivery.handlers(), **self.starting.handlers(), **self.photos.handlers(),
                 **self.results.handlers(), **self.consent.handlers(),
-                **self.erasing.handlers()}
+                **self.erasing.handlers(), **self.cleanup.handlers()}
 
     def photos_shared(self, execution: Execution, user_id: str, files: list[dict[str, Any]], text: str | None
                       ) -> None:
@@ -101,6 +106,35 @@ class Journey:
             self.photos.photos_shared(execution, user_id, files, text)
             if files:
                 self.consent.offer(execution, user_id)
+
+    def photos_view(self, execution: Execution) -> dict[str, Any]:
+        """The private photos modal for the thread's newest execution, or why it takes no photos now."""
+        store = self.ctx.store
+        if execution.thread_ts:
+            execution = store.latest_execution_in_thread(execution.channel_id, execution.thread_ts) or execution
+        reason = None
+        if execution.status not in (PENDING, INITIATED):
+            reason = blocks.closed_reason(execution)
+        elif self.ctx.photo_path(execution) is PhotoPath.CLOSED:
+            reason = blocks.PHOTO_PATH_CLOSED
+        if reason is not None:
+            return blocks.notice_modal(f"No photos can be added: {reason}", title="Customer photos")
+        return blocks.photos_modal(execution.customer_ref, execution.id, self.ctx.accepted_parts(execution),
+                                   execution.channel_id)
+
+    def photos_given(self, execution: Execution, user_id: str, files: list[dict[str, Any]], parts: dict[str, str]
+                     ) -> None:
+        """Photos given in the private photos modal: like thread drops, the part known, never in the channel."""
+        store = self.ctx.store
+        if execution.thread_ts:
+            execution = store.latest_execution_in_thread(execution.channel_id, execution.thread_ts) or execution
+        with store.transaction():
+            self.photos.photos_shared(execution, user_id, files, None, parts=parts, in_channel=False)
+            self.consent.offer(execution, user_id)
+
+    async def disconnect_user(self, user_id: str) -> None:
+        """Revoke the agent's user token at Slack (best effort) and forget it here."""
+        await self.cleanup.disconnect(user_id)
 
     def retry(self, job: Job, user_id: str) -> None:
         """Retry pressed on a job that gave up: more attempts (a paced one in its next slot), the start reopened."""

@@ -43,6 +43,8 @@ class JourneyOptions:
     public_url: str | None = None  # IDV_PUBLIC_URL: where the consent page is
     limits: Limits = field(default_factory=Limits)
     retention_days: int = 90  # IDV_RETENTION_DAYS
+    slack_api_url: str = "https://slack.com/api/"  # SLACK_API_URL: where agents' user tokens are used
+    users_can_connect: bool = False  # SLACK_CLIENT_ID/SECRET and IDV_PUBLIC_URL: agents may connect their user
 
 
 class PhotoPath(Enum):

@@ -6,7 +6,7 @@ photo in the thread ──► claim ──► relay_photo: download ──► ch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,23 +65,27 @@ class Photos:
         self.ctx = ctx
         self.delivery = delivery
         self.results = results
+        # Wired by the journey: what follows once Jumio has a photo that was dropped in the channel's thread.
+        self.relayed_from_thread: Callable[[Execution, Upload, str], None] = lambda _e, _u, _name: None
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
         return {RELAY_PHOTO: self._relay, FINALIZE: self._finalize}
 
     # --- intents ----------------------------------------------------------------------------------------------
 
-    def photos_shared(self, execution: Execution, user_id: str, files: list[dict[str, Any]], text: str | None
-                      ) -> None:
-        """Claim each file of a message in the verification's thread once and queue what follows (a relay, a
-        question, a rejection), all in one transaction."""
+    def photos_shared(self, execution: Execution, user_id: str, files: list[dict[str, Any]], text: str | None,
+                      *, parts: dict[str, str] | None = None, in_channel: bool = True) -> None:
+        """Claim each file of a message in the verification's thread (or, `in_channel` False, of the private photos
+        modal, with `parts` by file id) once and queue what follows (a relay, a question, a rejection), all in one
+        transaction."""
         store, queue = self.ctx.store, self.ctx.queue
         accepted = self.ctx.accepted_parts(execution)
         with store.transaction():
             files = self._within_limits(execution, user_id, files)
             for file in files:
-                part = part_for_file(file.get("name") or file.get("title"), text, len(files))
-                upload = store.claim_upload(execution.id, file["id"], user_id, part)
+                part = (parts or {}).get(file["id"]) or part_for_file(file.get("name") or file.get("title"), text,
+                                                                       len(files))
+                upload = store.claim_upload(execution.id, file["id"], user_id, part, in_channel=in_channel)
                 if upload is None:
                     continue  # this file was already taken (a redelivery, or the same file in two events)
                 name = file.get("name") or file.get("title") or "the file"
@@ -220,6 +224,8 @@ class Photos:
                     f"{part} from Slack file {upload.slack_file_id}, {relayed.size} bytes, sha256 "
                     f"{relayed.sha256[:12]}")
         await self.delivery.say_in_thread(execution, blocks.part_received(part, bool(replaced), filename))
+        if upload.in_channel:
+            self.relayed_from_thread(execution, upload, filename)
         await self.delivery.redraw_root(execution)
         self._submit_when_complete(execution)
 

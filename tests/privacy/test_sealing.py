@@ -44,7 +44,7 @@ def test_sealed_values_are_not_on_disk_and_read_back(tmp_path: Path) -> None:
     execution = _fill(store)
     assert _on_disk(path) == set()
     assert store.web_href(execution) == SECRETS[1] and store.credentials(execution)[0].api_token == SECRETS[0]
-    assert store.user_token("T1", "U1") == SECRETS[2] and store.supporting_data(execution) == {"lastName": SECRETS[3]}
+    assert store.user_token("U1") == SECRETS[2] and store.supporting_data(execution) == {"lastName": SECRETS[3]}
     store.close()
     clear = Store(str(tmp_path / "clear.sqlite3"))  # without a key, in clear: the scan would see them
     _fill(clear)

@@ -8,8 +8,11 @@ from slack_bolt.async_app import AsyncApp
 from bot import blocks
 from bot.listeners.actions.buttons import (
     handle_choose_part,
+    handle_disconnect,
+    handle_link_button,
     handle_new_link,
     handle_open_start_modal,
+    handle_private_photos,
     handle_retry,
     handle_show_link,
     handle_start_anyway,
@@ -27,6 +30,9 @@ def register(app: AsyncApp) -> None:
     app.action(blocks.ACTION_SHOW_LINK)(handle_show_link)
     app.action(blocks.ACTION_TAKE_OVER)(handle_take_over)
     app.action(blocks.ACTION_STATUS_PAGE)(handle_status_page)
+    app.action(blocks.ACTION_PRIVATE_PHOTOS)(handle_private_photos)
+    app.action(blocks.ACTION_DISCONNECT)(handle_disconnect)
+    app.action("connect_slack_user")(handle_link_button)
     app.action(blocks.ACTION_RETRY)(handle_retry)
     app.action(blocks.ACTION_START_ANYWAY)(handle_start_anyway)
     app.action(blocks.ACTION_OPEN_START_MODAL)(handle_open_start_modal)

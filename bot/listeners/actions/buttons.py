@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, validation
 from bot.listeners.common import status_answer, tell
+from bot.listeners.events.app_home import publish_home
 from bot.services import Services, services_of
 from storage import SESSION_EXPIRED, TOKEN_EXPIRED, Execution, Job
 
@@ -256,6 +257,33 @@ async def handle_open_start_modal(ack: Any, body: dict[str, Any], client: AsyncW
     if not services_of(context).access.allows(body["user"]["id"]):
         return
     await client.views_open(trigger_id=body["trigger_id"], view=blocks.start_modal(None))
+
+
+async def handle_private_photos(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                                context: dict[str, Any]) -> None:
+    """Add photos privately: a modal of file inputs, so the photos are never shared into the channel."""
+    clicked = await _clicked(ack, body, action, client, context, "private photos", _an_execution)
+    if clicked is None:
+        return
+    services, execution = clicked
+    view = services.journey.photos_view(execution)
+    await ack()
+    with contextlib.suppress(SlackApiError):  # an expired trigger: the agent presses again
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+async def handle_disconnect(ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+    """Disconnect (App Home): the agent's user token is revoked at Slack and forgotten here."""
+    await ack()
+    services = services_of(context)
+    user_id = body["user"]["id"]
+    await services.journey.disconnect_user(user_id)
+    await publish_home(services, client, user_id)
+
+
+async def handle_link_button(ack: Any) -> None:
+    """A button that only opens a URL (Connect my Slack user): Slack still sends the click, which needs an ack."""
+    await ack()
 
 
 async def handle_unknown_action(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:

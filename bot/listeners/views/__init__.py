@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import blocks
 from bot.listeners.views.erase import handle_erase_submission
+from bot.listeners.views.photos import handle_photos_submission
 from bot.listeners.views.start_form import handle_start_submission
 
 
@@ -18,4 +19,5 @@ async def handle_unknown_view(ack: Any) -> None:
 def register(app: AsyncApp) -> None:
     app.view(blocks.VIEW_START)(handle_start_submission)
     app.view(blocks.VIEW_ERASE)(handle_erase_submission)
+    app.view(blocks.VIEW_PHOTOS)(handle_photos_submission)
     app.view(re.compile(".*"))(handle_unknown_view)

@@ -15,7 +15,7 @@ async def handle_erase_submission(ack: Any, body: dict[str, Any], view: dict[str
     user_id = body["user"]["id"]
     if user_id not in services.access.admins:
         services.store.audit(user_id, "erase_refused", None, "not in IDV_ADMINS")
-        await ack(response_action="update", view=blocks.erase_answer_modal(blocks.NOT_AN_ADMIN))
+        await ack(response_action="update", view=blocks.notice_modal(blocks.NOT_AN_ADMIN))
         return
     try:
         customer_ref = str(json.loads(view.get("private_metadata") or "{}")["customer_ref"])
@@ -26,5 +26,5 @@ async def handle_erase_submission(ack: Any, body: dict[str, Any], view: dict[str
     if plan.to_erase:
         await ack(response_action="update", view=blocks.erase_done_modal(plan))
     else:  # erased meanwhile (a second admin, a second tab)
-        await ack(response_action="update", view=blocks.erase_answer_modal(
+        await ack(response_action="update", view=blocks.notice_modal(
             blocks.erased_before(plan) if plan.erased_before else blocks.nothing_to_erase(customer_ref)))

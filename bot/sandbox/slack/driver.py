@@ -190,6 +190,8 @@ class Driver:
                 entry = {"type": kind, "selected_conversation": value}
             elif kind == "checkboxes":
                 entry = {"type": kind, "selected_options": [{"value": v} for v in value or []]}
+            elif kind == "file_input":
+                entry = {"type": kind, "files": self._file_input(element, value or [])}
             else:
                 entry = {"type": kind, "value": value}
             state[block_id] = {element["action_id"]: entry}
@@ -200,6 +202,18 @@ class Driver:
             "view": {**view, "id": view.get("id", "V1"), "team_id": self.team_id, "state": {"values": state},
                      "hash": "1.abc"},
         }
+
+    def _file_input(self, element: dict[str, Any], files: list[SharedFile]) -> list[dict[str, Any]]:
+        """What Slack's client would let a person attach to a file_input: at most `max_files`, of `filetypes`,
+        up to 10 MB each (the element's reference); anything else it refuses before the modal is submitted."""
+        if len(files) > int(element.get("max_files", 10)):
+            raise ValueError(f"Slack lets {element.get('max_files', 10)} files into this input")
+        for shared in files:
+            if element.get("filetypes") and shared.filetype not in element["filetypes"]:
+                raise ValueError(f"Slack does not let a .{shared.filetype} file into this input")
+            if len(shared.content) > 10 * 1024 * 1024:
+                raise ValueError("Slack does not let a file over 10 MB into a file input")
+        return [shared.info(self.base_url, self.team_id) for shared in files]
 
     async def open_home(self, user: str = "UAGENT1") -> tuple[int, Any]:
         return await self.event({"type": "app_home_opened", "user": user, "channel": "DHOME", "tab": "home",

@@ -1,7 +1,8 @@
 """A local Slack stand-in: the Web API methods the bot uses, file downloads, and a driver that plays Slack.
 
 It answers `auth.test`, `chat.postMessage`, `chat.update`, `chat.postEphemeral`, `views.open`, `views.update`,
-`views.publish`, `conversations.info`, `users.conversations`, `users.info`, `files.info` and `apps.connections.open` at
+`views.publish`, `conversations.info`, `users.conversations`, `users.info`, `files.info`, `apps.connections.open`,
+and for agents' user tokens `oauth.v2.access`, `files.delete` and `auth.revoke` (see `oauth`) at
 `/api/<method>` like Slack does (HTTP 200 with `ok`/`error`, 429 with `Retry-After`), refuses a wrong token
 (`invalid_auth`), channels the bot is not in (`not_in_channel`) and layouts that break Block Kit's limits
 (`invalid_blocks`, see `blockkit`). Private file URLs answer the bytes only with the bot token, and otherwise Slack's
@@ -28,10 +29,11 @@ from aiohttp import web
 from bot.sandbox import serve_app
 from bot.sandbox.slack.blockkit import message_problems, view_problems
 from bot.sandbox.slack.driver import Driver
+from bot.sandbox.slack.oauth import OAuthStandIn
 from bot.sandbox.slack.state import LOGIN_PAGE, ApiFault, Posted, SlackState
 
 
-class SlackStandIn(Driver):
+class SlackStandIn(Driver, OAuthStandIn):
     """The stand-in's state, its aiohttp app (`app`) and the driver methods."""
 
     def __init__(self, *, bot_token: str, signing_secret: str, app_token: str | None = None, team_id: str = "T0IDV",
@@ -70,6 +72,7 @@ class SlackStandIn(Driver):
             web.get("/files-pri/{key}/{name}", self.download),
             web.post("/response/{key}", self.response_url),
             web.get("/socket", self.socket),
+            *self.oauth_routes(),
         ])
         app.on_cleanup.append(self._cleanup)
         return app
@@ -110,7 +113,12 @@ class SlackStandIn(Driver):
                 if fault.status is not None:
                     return web.Response(status=fault.status, text="server error")
                 return web.json_response({"ok": False, "error": fault.error})
+        if method == "oauth.v2.access":
+            return web.json_response(self.oauth_v2_access(request.headers.get("Authorization", ""), params))
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        answered = self.user_call(method, token, params)
+        if answered is not None:
+            return web.json_response(answered)
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
         if token != expected:
             return web.json_response({"ok": False, "error": "invalid_auth"})

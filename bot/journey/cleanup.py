@@ -1,0 +1,113 @@
+"""Photos out of the channel: once Jumio has a photo an agent dropped in a thread, the bot deletes it from Slack with
+that agent's user token (if they connected their Slack user), or reminds them to, naming the file.
+
+relay done (a thread drop) ──► delete_slack_file (files.delete as the agent) ──► "deleted from this thread"
+                          └──► no user token, or Slack refuses: a reminder in the thread, naming the file
+
+Photos given in the private photos modal were never shared into the channel: nothing to delete.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks, slack_errors
+from bot.jobs import Handler, JobKind
+from bot.journey.context import SLACK_RETRIES, Context
+from bot.journey.delivery import Delivery
+from bot.slack_errors import SlackFailed
+from storage import Execution
+
+log = logging.getLogger("bot.journey")
+
+# files.delete answers for a token that no longer works: forget it, the agent connects again.
+_TOKEN_GONE = {"invalid_auth", "token_revoked", "token_expired", "account_inactive", "not_authed", "missing_scope",
+               "no_permission"}
+_ALREADY_GONE = {"file_not_found", "file_deleted"}
+
+
+@dataclass(frozen=True)
+class DeleteSlackFile:
+    execution: int
+    file_id: str
+    by: str  # the agent who dropped it (and whose user token deletes it)
+    filename: str
+
+
+DELETE_SLACK_FILE = JobKind("delete_slack_file", DeleteSlackFile, title="Deleting the photo from Slack",
+                            dedupe=lambda p: f"delete_slack_file:{p.file_id}", retry=SLACK_RETRIES,
+                            tell_when_dead=False)
+
+
+class Cleanup:
+    def __init__(self, ctx: Context, delivery: Delivery) -> None:
+        self.ctx = ctx
+        self.delivery = delivery
+
+    def handlers(self) -> dict[JobKind[Any], Handler]:
+        return {DELETE_SLACK_FILE: self._delete}
+
+    def relayed(self, execution: Execution, file_id: str, by: str | None, filename: str) -> None:
+        """Jumio has this photo from the thread: delete it from Slack as its uploader, or remind them to."""
+        if by and self.ctx.store.user_token(by):
+            self.ctx.queue.add(DELETE_SLACK_FILE, DeleteSlackFile(execution.id, file_id, by, filename))
+        else:
+            self._remind(execution, by, filename)
+
+    def _remind(self, execution: Execution, by: str | None, filename: str, why: str | None = None) -> None:
+        self.ctx.store.audit("system", "slack_file_reminder", execution.id, why or "no user token")
+        self.delivery.say_in_thread_later(execution, blocks.delete_your_photo(
+            filename, by, can_connect=self.ctx.options.users_can_connect, why=why))
+
+    async def _delete(self, payload: DeleteSlackFile) -> None:
+        store = self.ctx.store
+        execution = store.execution(payload.execution)
+        token = store.user_token(payload.by)
+        if token is None:  # disconnected meanwhile
+            self._remind(execution, payload.by, payload.filename)
+            return
+        client = AsyncWebClient(token=token, base_url=self.ctx.options.slack_api_url)
+        try:
+            await client.files_delete(file=payload.file_id)
+        except SlackApiError as exc:
+            code = slack_errors.error_code(exc)
+            if code in _ALREADY_GONE:
+                store.audit("system", "slack_file_deleted", execution.id, f"Slack file {payload.file_id} was gone")
+                return
+            if code == "ratelimited" or code not in (_TOKEN_GONE | {"cant_delete_file"}):
+                raise SlackFailed(code) from None  # counted: the kind's attempts, then the reminder is owed
+            if code in _TOKEN_GONE:
+                store.forget_user_token(payload.by)
+            self._remind(execution, payload.by, payload.filename, blocks.slack_refused_deletion(code))
+            return
+        finally:
+            await _close(client)
+        with store.transaction():
+            store.audit(payload.by, "slack_file_deleted", execution.id, f"Slack file {payload.file_id}")
+            self.delivery.say_in_thread_later(execution, blocks.photo_deleted_from_slack(payload.filename))
+
+
+    async def disconnect(self, user_id: str) -> None:
+        token = self.ctx.store.user_token(user_id)
+        if token is None:
+            return
+        client = AsyncWebClient(token=token, base_url=self.ctx.options.slack_api_url)
+        try:
+            await client.auth_revoke()
+        except Exception as exc:  # noqa: BLE001 - forgotten here whatever Slack says; the agent can revoke it there
+            log.info("auth.revoke of a user token failed: %s", type(exc).__name__)
+        finally:
+            await _close(client)
+        self.ctx.store.forget_user_token(user_id)
+        self.ctx.store.audit(user_id, "slack_user_disconnected", None, "user token revoked and forgotten")
+
+
+async def _close(client: AsyncWebClient) -> None:
+    session = getattr(client, "session", None)
+    if session is not None:
+        await session.close()
