@@ -1,21 +1,53 @@
-"""Command line: `python -m bot run | demo | sandbox-jumio --port N` (also the console script `idv-bot`)."""
+"""Command line: `idv-bot COMMAND` (or `python -m bot COMMAND`): run, demo, bench, sandbox-jumio, backup, jobs."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
 import os
 import signal
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
-USAGE = """usage: python -m bot COMMAND   (or: idv-bot COMMAND)
+# Commands with their own options, parsed by their own modules (their --help lists them).
+FORWARDED = {
+    "demo": "play a whole verification locally against the bundled stand-ins, then exit",
+    "bench": "measure the bot against the limits that matter (README, Performance)",
+    "sandbox-jumio": "serve the Jumio simulator alone on loopback",
+}
 
-  run                      serve the bot (settings from the environment and .env; see .env.example)
-  demo                     play a whole verification locally against the bundled sandboxes, then exit
-  sandbox-jumio --port N   serve the Jumio simulator alone on loopback
-  bench [--quick]          measure the bot against the limits that matter (see README, Performance)
-"""
+
+def _version() -> str:
+    try:
+        return version("idv-slack-bot")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="idv-bot", description="Jumio identity verifications from Slack. Settings come from the environment and "
+        ".env (see .env.example and README, Settings).")
+    top.add_argument("--version", action="version", version=f"idv-bot {_version()}")
+    commands = top.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="serve the bot", description="Serve the bot: Socket Mode with SLACK_APP_TOKEN, "
+                        "HTTP mode (/slack/events) otherwise. SIGTERM stops it within 10 s.")
+    for name, text in FORWARDED.items():
+        commands.add_parser(name, help=text, add_help=False)
+    backup = commands.add_parser("backup", help="copy the database while the bot runs (SQLite's online backup)",
+                                 description="Copy the database consistently while the bot runs, to a new file "
+                                 "(mode 0600). Restore: stop the bot, put the copy in IDV_DATABASE's place, start.")
+    backup.add_argument("path", nargs="?", help="the new file (default: next to the database, named by the time)")
+    backup.add_argument("--database", help="the database to copy (default: IDV_DATABASE)")
+    jobs = commands.add_parser("jobs", help="list the jobs that gave up, or retry one",
+                               description="List the jobs that gave up, with their reasons (no payloads, no secrets); "
+                               "`jobs retry ID` queues one again with more attempts.")
+    jobs.add_argument("action", nargs="?", choices=["retry"], help="retry: queue the job ID again")
+    jobs.add_argument("job_id", nargs="?", type=int, help="the job's id, from the list")
+    jobs.add_argument("--database", help="the database (default: IDV_DATABASE)")
+    return top
 
 
 def run() -> int:
@@ -56,7 +88,7 @@ def run() -> int:
         except ConfigError as error:
             print(f"idv-bot: {error}", file=sys.stderr)
             return 2
-        print(f"idv-bot ready on port {bot.port}", flush=True)
+        print(f"idv-bot ready on port {bot.port}: {bot.summary}", flush=True)
         await stop.wait()
         logging.getLogger("bot").info("stopping: no new work; running jobs get 10 s to finish")
         await bot.stop(grace=8.0)  # and 2 s for the rest: SIGTERM ends the process within 10 s
@@ -65,25 +97,78 @@ def run() -> int:
     return asyncio.run(serve())
 
 
+def _database(given: str | None) -> str:
+    if given:
+        return given
+    from dotenv import dotenv_values
+
+    from_file = dotenv_values(".env") if os.path.isfile(".env") else {}
+    return os.environ.get("IDV_DATABASE") or from_file.get("IDV_DATABASE") or "idv.sqlite3"
+
+
+def _admin(args: argparse.Namespace) -> int:
+    from bot.admin import AdminError, backup, dead_jobs, default_backup_name, jobs_table, retry_dead
+    from bot.jobs import Queue
+    from storage import DatabaseUnusable, Store
+
+    database = _database(args.database)
+    try:
+        if args.command == "backup":
+            target = args.path or default_backup_name(database)
+            size = backup(database, target)
+            print(f"backed up {database} to {target} ({size:,} bytes)")
+            return 0
+        if not os.path.isfile(database):
+            raise AdminError(f"{database} does not exist: check IDV_DATABASE")
+        store = Store(database)
+        try:
+            if args.action is None:
+                print(jobs_table(dead_jobs(store)))
+                return 0
+            if args.job_id is None:
+                raise AdminError("jobs retry needs the job's id: `idv-bot jobs retry 12`")
+            job = next((j for j in store.jobs() if j.id == args.job_id), None)
+            if job is None:
+                raise AdminError(f"there is no job {args.job_id}")
+            if not retry_dead(store, Queue(store), job, "cli"):
+                raise AdminError(f"job {job.id} is {job.state}, not dead: nothing to retry")
+            print(f"job {job.id} ({job.kind}) queued again; a running bot picks it up within seconds")
+            return 0
+        finally:
+            store.close()
+    except (AdminError, DatabaseUnusable) as error:
+        print(f"idv-bot: {error}", file=sys.stderr)
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    command, rest = (args[0], args[1:]) if args else ("", [])
-    if command == "run":
-        return run()
-    if command == "demo":
-        from bot.demo import main as demo_main
+    if args and args[0] in FORWARDED:
+        command, rest = args[0], args[1:]
+        if command == "demo":
+            from bot.demo import main as demo_main
 
-        return demo_main(rest)
-    if command == "bench":
-        from bot.bench import main as bench_main
+            return demo_main(rest)
+        if command == "bench":
+            from bot.bench import main as bench_main
 
-        return bench_main(rest)
-    if command == "sandbox-jumio":
+            return bench_main(rest)
         from bot.sandbox.jumio import main as sandbox_main
 
         return sandbox_main(rest)
-    print(USAGE, file=sys.stderr)
-    return 0 if command in ("-h", "--help", "help") else 2
+    top = parser()
+    known = {"run", "backup", "jobs", *FORWARDED}
+    if args and not args[0].startswith("-") and args[0] not in known:
+        print(f"idv-bot: unknown command {args[0]!r}; the commands are: {', '.join(sorted(known))} "
+              "(idv-bot --help)", file=sys.stderr)
+        return 2
+    parsed = top.parse_args(args)
+    if parsed.command is None:
+        top.print_help()
+        return 2
+    if parsed.command == "run":
+        return run()
+    return _admin(parsed)
 
 
 if __name__ == "__main__":

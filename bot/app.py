@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -34,12 +35,20 @@ def slack_client(token: str, base_url: str) -> AsyncWebClient:
     )
 
 
+class _IgnoredTokenWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def build_app(services: Services, client: AsyncWebClient, *, signing_secret: str | None, socket_mode: bool
               ) -> AsyncApp:
     # Bolt's loggers copy this one's level: at WARNING, Bolt never prints an unsigned request's body (it does at
     # INFO), nor any listener payload (DEBUG).
     bolt_logger = logging.getLogger("bot.slack")
     bolt_logger.setLevel(max(bolt_logger.getEffectiveLevel(), logging.WARNING))
+    # Bolt reads SLACK_BOT_TOKEN from the environment beside the client it is given, and warns that it ignores it.
+    if not any(isinstance(f, _IgnoredTokenWarning) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_IgnoredTokenWarning())
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 from dataclasses import dataclass, field
 
@@ -98,6 +99,28 @@ def probe_port(host: str, port: int) -> None:
             raise ConfigError(f"PORT {port} cannot be served: {error.strerror or error}") from None
 
 
+def startup_summary(settings: Settings, identity: Identity, *, jumio: str | None, callback_url: str | None,
+                    public_url: str | None, users_can_connect: bool) -> str:
+    """One line of what this start is: where Slack, Jumio and the database are, and which protections are on."""
+    allowlists = [f"{name} {len(ids)}" for name, ids in (("users", settings.allowed_users),
+                                                          ("channels", settings.allowed_channels),
+                                                          ("other teams", settings.allowed_teams)) if ids]
+    parts = [
+        "Socket Mode" if settings.socket_mode else "HTTP mode (/slack/events)",
+        f"as @{identity.user} of team {identity.team_id}",
+        f"database {os.path.abspath(settings.database)}",
+        f"the Jumio sandbox at {jumio}" if jumio else f"Jumio {settings.jumio_region}",
+        f"callbacks to {callback_url}" if callback_url else "callbacks off (polling)",
+        f"consent {settings.consent}" + (f" (page at {public_url}/consent/…)" if settings.consent == "customer"
+                                         and public_url else ""),
+        f"allowlists: {', '.join(allowlists)}" if allowlists else "allowlists: none (everyone in the team)",
+        f"admins {len(settings.admins)}",
+        "secrets sealed" if settings.encryption_keys else "secrets in clear",
+        "agents may connect their Slack user" if users_can_connect else "agents' photo deletion off",
+    ]
+    return "; ".join(parts)
+
+
 class Bot:
     """The whole bot in one asyncio process."""
 
@@ -114,6 +137,7 @@ class Bot:
         self._socket: AsyncSocketModeHandler | None = None
         self._sweep: asyncio.Task[None] | None = None
         self._jumio: JumioClient | None = None
+        self.summary = ""  # the start-up line: mode, database, Jumio, callbacks, consent, allowlists
 
     async def start(self) -> None:
         """Start everything, or (a setting or a token refused) close what was started and raise ConfigError."""
@@ -226,9 +250,10 @@ class Bot:
         self.runner.start()
         if self.options.sweep:
             self._sweep = asyncio.create_task(self.journey.sweep_forever())
-        mode = "Socket Mode" if settings.socket_mode else "HTTP mode (/slack/events)"
-        log.info("idv-slack-bot is running in %s on port %s as @%s of team %s", mode, self.port, identity.user,
-                 identity.team_id)
+        self.summary = startup_summary(settings, identity, jumio=None if self.jumio_sandbox is None else
+                                       endpoints.account_url, callback_url=callback_url, public_url=public_url,
+                                       users_can_connect=connect_url is not None)
+        log.info("idv-slack-bot is running on port %s: %s", self.port, self.summary)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking new work, let running jobs finish within `grace` (or hand them back), close everything."""

@@ -26,7 +26,9 @@ def _create_private_file(path: str) -> None:
     """Create the file readable by its owner only, or make an existing database so; never touch another file."""
     if path == ":memory:":
         return
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if not Path(path).parent.is_dir():  # a mistyped path is named, not silently created
+        raise DatabaseUnusable(f"{path} cannot be used as the database: the folder {Path(path).parent} does not "
+                               "exist (create it first)")
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     try:
         header = os.read(fd, len(SQLITE_HEADER))

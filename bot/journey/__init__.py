@@ -24,7 +24,8 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
-from bot.jobs import KINDS, Handler, JobKind, Queue
+from bot.admin import retry_dead
+from bot.jobs import Handler, JobKind, Queue
 from bot.journey.cleanup import Cleanup
 from bot.journey.consent import ConsentStep, LinkState
 from bot.journey.context import Context, JourneyOptions, PhotoPath
@@ -34,7 +35,7 @@ from bot.journey.photos import Photos, submit_refusal
 from bot.journey.results import Results
 from bot.journey.starting import Starting
 from bot.jumio import JumioClient
-from storage import DEAD, FAILED, INITIATED, PENDING, Execution, Job, Store
+from storage import INITIATED, PENDING, Execution, Job, Store
 
 __all__ = ["Journey", "JourneyOptions", "LinkState", "PhotoPath", "submit_refusal"]
 
@@ -138,17 +139,7 @@ class Journey:
 
     def retry(self, job: Job, user_id: str) -> None:
         """Retry pressed on a job that gave up: more attempts (a paced one in its next slot), the start reopened."""
-        if job.state != DEAD:
-            return  # already retried
-        store = self.ctx.store
-        execution_id = job.payload.get("execution")
-        kind = KINDS.get(job.kind)
-        with store.transaction():
-            if execution_id is not None and store.execution(execution_id).status == FAILED:
-                store.reopen_failed(execution_id)
-            store.requeue_dead_job(job.id, pace=None if kind is None else self.ctx.queue.pace(kind))
-            store.audit(user_id, "retry", execution_id, job.kind)
-            store.after_commit(self.ctx.queue.wake)
+        retry_dead(self.ctx.store, self.ctx.queue, job, user_id)
 
     async def on_dead(self, kind: JobKind[Any], payload: Any, job: Job, reason: str) -> None:
         """A job gave up: say so where the agent will see it, with a Retry button."""

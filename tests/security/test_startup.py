@@ -79,3 +79,24 @@ async def test_empty_allowlists_are_warned_about_once_and_host_is_honoured(local
         assert f"0100007F:{port:04X}" in listening and f"00000000:{port:04X}" not in listening
     finally:
         await process.terminate()
+
+
+async def test_the_ready_line_says_what_this_start_is_and_slack_sdk_stays_quiet(local: LocalWorld) -> None:
+    process = BotProcess({**local.env, "IDV_ALLOWED_USERS": "UAGENT1", "IDV_ADMINS": "UADMIN"}, local.folder)
+    await process.start()
+    try:
+        (ready,) = [line for line in process.lines if "idv-bot ready" in line]
+        assert "HTTP mode (/slack/events)" in ready and f"database {local.env['IDV_DATABASE']}" in ready
+        assert "callbacks to http://127.0.0.1" in ready and "consent customer (page at http://127.0.0.1" in ready
+        assert "allowlists: users 1" in ready and "admins 1" in ready and "secrets in clear" in ready
+        assert ("the Jumio sandbox at" in ready) == (local.env.get("JUMIO_SANDBOX") == "true")
+        assert not any("will be unused" in line for line in process.lines)  # slack_sdk's warning at every start
+    finally:
+        await process.terminate()
+
+
+async def test_a_database_in_a_missing_folder_is_an_error_not_created(local: LocalWorld) -> None:
+    missing = local.folder / "nonexistent" / "idv.sqlite3"
+    code, lines, _ = await _run(local, IDV_DATABASE=str(missing))
+    assert code == 2 and lines[-1].startswith("idv-bot: IDV_DATABASE:") and "does not exist" in lines[-1]
+    assert not missing.parent.exists()

@@ -98,8 +98,14 @@ def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path: Path)
         Store(str(tmp_path))
 
 
+def test_a_missing_folder_is_named_not_created(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseUnusable, match=r"the folder .*/nonexistent does not exist"):
+        Store(str(tmp_path / "nonexistent" / "idv.sqlite3"))
+    assert not (tmp_path / "nonexistent").exists()
+
+
 def test_database_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
-    path = tmp_path / "sub" / "db.sqlite3"
+    path = tmp_path / "db.sqlite3"
     store = Store(str(path))
     _execution(store)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

@@ -11,13 +11,15 @@ from bot.sandbox.jumio.state import SandboxConfig
 
 
 def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> int:
-    """`python -m bot sandbox-jumio --port N`."""
+    """Serve the Jumio simulator alone on loopback: the OAuth token, account, upload, finalize, retrieval and delete
+    APIs, and the Web Client pages."""
     import os
 
     env = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(prog="python -m bot sandbox-jumio", description=main.__doc__)
-    parser.add_argument("--port", type=int, default=4010)
-    parser.add_argument("--processing-delay", type=float, default=2.0)
+    parser.add_argument("--port", type=int, default=4010, help="the loopback port to listen on (default 4010)")
+    parser.add_argument("--processing-delay", type=float, default=2.0,
+                        help="seconds Jumio takes to decide after a submit (default 2)")
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="multiply token lifetimes and the session time-out (0.01: 5m becomes 3 s)")
     args = parser.parse_args(argv)
