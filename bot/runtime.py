@@ -24,6 +24,7 @@ from bot.journey import Journey, JourneyOptions
 from bot.journey.context import Limits
 from bot.journey.starting import JUMIO_ACCOUNTS
 from bot.jumio import JumioClient
+from bot.metrics import Metrics
 from bot.sandbox.jumio import JumioSandbox, SandboxConfig
 from bot.sandbox.jumio import serve as serve_jumio_sandbox
 from bot.server import web_app
@@ -181,6 +182,8 @@ class Bot:
             user_agent=settings.jumio_user_agent, retry_budget=self.options.jumio_retry_budget,
             backoff_base=self.options.jumio_backoff_base, account_creation_rate=self.options.jumio_account_rate,
         )
+        metrics = Metrics(self.store)
+        self._jumio.observe = metrics.jumio_answered
         callback_url = settings.jumio_callback_url
         public_url = settings.public_url
         if settings.jumio_sandbox:  # the simulator and its pages are on this machine: so may the bot's be
@@ -204,7 +207,7 @@ class Bot:
                                          photos_per_verification=settings.max_photos),
                            retention_days=settings.retention_days, slack_api_url=settings.slack_api_url,
                            users_can_connect=bool(settings.slack_client_id and public_url)),
-            queue=queue,
+            queue=queue, metrics=metrics,
         )
         self.runner = JobRunner(self.store, self.journey.handlers, queue=queue, on_dead=self.journey.on_dead,
                                 options=self.options.runner)
@@ -231,10 +234,10 @@ class Bot:
                 return await socket.client.is_connected()
 
             app = web_app(store=self.store, journey=self.journey, bolt=None, socket_connected=connected,
-                          trusted_proxies=settings.trusted_proxies, more_routes=oauth_routes)
+                          trusted_proxies=settings.trusted_proxies, more_routes=oauth_routes, metrics=metrics)
         else:
             app = web_app(store=self.store, journey=self.journey, bolt=bolt, trusted_proxies=settings.trusted_proxies,
-                          more_routes=oauth_routes)
+                          more_routes=oauth_routes, metrics=metrics)
         web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await web_runner.setup()
         site = web.TCPSite(web_runner, host, port)

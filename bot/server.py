@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.journey import Journey
+from bot.metrics import Metrics
 from bot.pages import consent
 from bot.pages.consent import Network
 from storage import Store
@@ -64,8 +65,8 @@ async def _read_capped(request: web.Request, limit: int) -> bytes | None:
 
 
 def web_app(*, store: Store, journey: Journey, bolt: AsyncApp | None, socket_connected: Callable[[], Awaitable[bool]]
-            | None = None, trusted_proxies: Sequence[Network] = (), more_routes: Sequence[web.RouteDef] = ()
-            ) -> web.Application:
+            | None = None, trusted_proxies: Sequence[Network] = (), more_routes: Sequence[web.RouteDef] = (),
+            metrics: Metrics | None = None) -> web.Application:
     """The aiohttp app. `bolt` is given in HTTP mode; `socket_connected` in Socket Mode (for /healthz);
     `more_routes`: the OAuth flow's, when agents may connect their Slack user."""
 
@@ -115,11 +116,20 @@ def web_app(*, store: Store, journey: Journey, bolt: AsyncApp | None, socket_con
             return web.json_response({"ok": False, "failing": problems}, status=503)
         return web.json_response({"ok": True})
 
+    async def metrics_page(_request: web.Request) -> web.Response:
+        assert metrics is not None
+        if socket_connected is not None:
+            metrics.socket.set(1 if await socket_connected() else 0)
+        body, content_type = metrics.render()
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
     app = web.Application(client_max_size=MAX_SLACK_BODY)
     if bolt is not None:
         app.router.add_post("/slack/events", slack_events)
     app.router.add_post("/jumio/callback", jumio_callback)
     app.router.add_get("/healthz", healthz)
+    if metrics is not None:
+        app.router.add_get("/metrics", metrics_page)
     app.add_routes(consent.routes(journey, trusted_proxies))
     app.add_routes(more_routes)
     return app

@@ -102,6 +102,11 @@ class Executions(Connection):
         columns = [c[0] for c in rows.description]
         return [Execution.from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
 
+    def open_execution_counts(self) -> dict[str, int]:
+        """How many verifications are open, by status (for /metrics)."""
+        return {status: count for status, count in self.db.execute(
+            f"SELECT status, count(*) FROM executions WHERE status IN ({_OPEN}) GROUP BY status")}
+
     def claim_status_checks(self, *, shortest: float, longest: float, polled_for: float, limit: int,
                             callbacks: bool = False, give_up_after: float = 3 * 86400, slowest: float = 6 * 3600
                             ) -> list[Execution]:

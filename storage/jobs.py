@@ -220,6 +220,16 @@ class JobQueue(Connection):
                        "WHERE id = ?", (QUEUED, extra_attempts, self._slot(pace, now), now, job_id))
             return True
 
+    def job_counts(self) -> dict[str, int]:
+        """How many jobs are in each state (for /metrics)."""
+        return {state: count for state, count in self.db.execute("SELECT state, count(*) FROM jobs GROUP BY state")}
+
+    def oldest_due_job_age(self) -> float:
+        """Seconds the oldest queued job that is due has waited (0 when none waits)."""
+        row = self.db.execute("SELECT min(run_after) FROM jobs WHERE state = ? AND run_after <= ?",
+                              (QUEUED, self.clock())).fetchone()
+        return 0.0 if row is None or row[0] is None else max(0.0, self.clock() - float(row[0]))
+
     def forget_old_jobs(self) -> int:
         """Drop jobs done more than a week ago (what they did is in the audit trail); dead ones stay for a human."""
         with self._write() as db:

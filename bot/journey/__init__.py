@@ -35,6 +35,7 @@ from bot.journey.photos import Photos, submit_refusal
 from bot.journey.results import Results
 from bot.journey.starting import Starting
 from bot.jumio import JumioClient
+from bot.metrics import Metrics
 from storage import INITIATED, PENDING, Execution, Job, Store
 
 __all__ = ["Journey", "JourneyOptions", "LinkState", "PhotoPath", "submit_refusal"]
@@ -44,9 +45,11 @@ class Journey:
     """The state machine of a verification, driven by jobs; its families share one `Context`."""
 
     def __init__(self, store: Store, jumio: JumioClient, slack: AsyncWebClient, options: JourneyOptions,
-                 *, queue: Queue | None = None, http: httpx.AsyncClient | None = None) -> None:
+                 *, queue: Queue | None = None, http: httpx.AsyncClient | None = None,
+                 metrics: Metrics | None = None) -> None:
         self.ctx = Context(store=store, jumio=jumio, slack=slack, options=options, queue=queue or Queue(store),
-                           http=http or httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0)))
+                           http=http or httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0)),
+                           metrics=metrics or Metrics())
         self.delivery = Delivery(self.ctx)
         self.starting = Starting(self.ctx, self.delivery)
         self.results = Results(self.ctx, self.delivery)

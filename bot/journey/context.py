@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.jobs import Queue, RetryPolicy
 from bot.jumio import JumioClient, WorkflowStatus
+from bot.metrics import Metrics
 from storage import Execution, Status, Store
 
 IMAGE_PARTS = ("FRONT", "BACK", "FACE")
@@ -72,6 +73,7 @@ class Context:
     options: JourneyOptions
     queue: Queue
     http: httpx.AsyncClient
+    metrics: Metrics = field(default_factory=Metrics)
     _accepted_parts: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     def accepted_parts(self, execution: Execution) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ photo in the thread ──► claim ──► relay_photo: download ──► ch
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -195,6 +196,7 @@ class Photos:
         if source is None:
             return
         file, filename = source
+        started = time.monotonic()
         try:
             relayed = await relay(self.ctx.http, self.ctx.jumio, file, part=part,
                                   part_url=credential.parts[part.lower()], api_token=credential.api_token,
@@ -216,6 +218,7 @@ class Photos:
             await self._reject(execution, upload.id, filename, reason)
             return
         assert relayed.answer is not None
+        self.ctx.metrics.relay_seconds.observe(time.monotonic() - started)
         answer = relayed.answer
         store.refresh_credential(credential.credential_id, api_token=answer.api_token, finalize_url=answer.finalize_url,
                                  parts=answer.parts)

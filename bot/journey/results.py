@@ -209,6 +209,7 @@ class Results:
                 capabilities=[c.to_json() for c in details.capabilities],
             )
             if stored:
+                store.after_commit(self.ctx.metrics.decisions.labels(details.decision_type or str(status)).inc)
                 store.audit("jumio", "result", execution.id,
                             f"{details.status} {details.decision_type or ''} {details.decision_label or ''}".strip())
                 self.ctx.queue.add(REPORT_RESULT, OfExecution(execution.id))

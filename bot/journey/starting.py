@@ -92,6 +92,7 @@ class Starting:
             if supporting_data:
                 store.keep_supporting_data(execution.id, supporting_data)
             self.ctx.queue.add(START, Start(execution.id, user_id, response_url))
+            store.after_commit(self.ctx.metrics.started.inc)
         return execution
 
     def start_refusal(self, user_id: str) -> str | None:

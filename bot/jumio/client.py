@@ -120,6 +120,8 @@ class JumioClient:
         self.account_pacer = Pacer(account_creation_rate)
         self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0), follow_redirects=False)
         self._owns_http = http is None
+        # Told of every request's outcome: method, path, HTTP status (None: no answer). Metrics count them.
+        self.observe: Callable[[str, str, int | None], None] = lambda _method, _path, _status: None
         self._token: str | None = None
         self._token_refresh_at = 0.0
         self._token_lock = asyncio.Lock()
@@ -175,9 +177,12 @@ class JumioClient:
             response = await self._http.request("POST", part_url, headers=headers, content=body,
                                                 timeout=self.upload_timeout)
         except httpx.TimeoutException:
+            self.observe("POST", urlsplit(part_url).path, None)
             raise Unreachable("Jumio did not answer in time", call=call) from None
         except httpx.TransportError as exc:
+            self.observe("POST", urlsplit(part_url).path, None)
             raise Unreachable(f"the connection to Jumio failed ({type(exc).__name__})", call=call) from None
+        self.observe("POST", urlsplit(part_url).path, response.status_code)
         if not response.is_success:
             raise _error_for(response, call)
         return UploadResult.from_json(_json_body(response, call))
@@ -273,10 +278,13 @@ class JumioClient:
                 response = await self._http.request(method, url, headers=headers,
                                                     timeout=timeout or self.timeout, **kwargs)
             except httpx.TimeoutException:
+                self.observe(method, urlsplit(url).path, None)
                 failure = Unreachable("Jumio did not answer in time", call=call)
             except httpx.TransportError as exc:
+                self.observe(method, urlsplit(url).path, None)
                 failure = Unreachable(f"the connection to Jumio failed ({type(exc).__name__})", call=call)
             else:
+                self.observe(method, urlsplit(url).path, response.status_code)
                 elapsed_ms = (time.monotonic() - started) * 1000
                 log.debug("Jumio %s -> %s in %.0f ms", call, response.status_code, elapsed_ms)
                 if response.is_success:
