@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import sqlite3
 import stat
@@ -12,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from bot.local import free_port
 from tests.world import World
@@ -128,7 +128,7 @@ def test_run_with_a_database_or_port_it_cannot_use_says_one_line(tmp_path: Path,
 
 
 def test_manifest_installs_in_socket_mode_with_the_fewest_scopes() -> None:
-    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    manifest = json.loads((ROOT / "manifest.json").read_text())
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/verify"]
     # channels:read / groups:read: conversations.info (the form's channel check) and users.conversations.
