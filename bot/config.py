@@ -81,6 +81,7 @@ class Settings:
     encryption_keys: tuple[Secret, ...] = ()  # IDV_ENCRYPTION_KEY: the first seals, all open
     slack_client_id: str | None = None  # SLACK_CLIENT_ID / SLACK_CLIENT_SECRET: agents may connect their user
     slack_client_secret: Secret | None = None
+    jumio_sandbox_port: int = 0  # JUMIO_SANDBOX_PORT: the in-process simulator's port (0: a free one)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -230,6 +231,7 @@ class _Reader(Reader):
             encryption_keys=self.encryption_keys(warnings),
             slack_client_id=client[0],
             slack_client_secret=client[1],
+            jumio_sandbox_port=self.port("JUMIO_SANDBOX_PORT", 0),
             warnings=tuple(warnings + self.access_warnings()),
         )
 

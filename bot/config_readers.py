@@ -99,6 +99,12 @@ class Reader:
             raise ConfigError(f"{name} must be a whole number of at least 1 (got {text!r})")
         return int(text)
 
+    def port(self, name: str, default: int) -> int:
+        text = self.text(name, str(default)) or str(default)
+        if not text.isdigit() or not (int(text) == default or 0 < int(text) < 65536):
+            raise ConfigError(f"{name} must be a port number from 1 to 65535 (got {text!r})")
+        return int(text)
+
     def host(self) -> str:
         host = self.text("HOST", "0.0.0.0") or "0.0.0.0"
         try:

@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -100,6 +101,12 @@ def probe_port(host: str, port: int) -> None:
             raise ConfigError(f"PORT {port} cannot be served: {error.strerror or error}") from None
 
 
+def sandbox_state_path(database: str) -> str:
+    """Where the in-process Jumio simulator keeps its state: beside the database (idv-jumio-sandbox.sqlite3)."""
+    path = Path(database)
+    return str(path.with_name(f"{path.stem}-jumio-sandbox{path.suffix or '.sqlite3'}"))
+
+
 def startup_summary(settings: Settings, identity: Identity, *, jumio: str | None, callback_url: str | None,
                     public_url: str | None, users_can_connect: bool) -> str:
     """One line of what this start is: where Slack, Jumio and the database are, and which protections are on."""
@@ -170,8 +177,12 @@ class Bot:
         if settings.jumio_sandbox:
             config = self.options.sandbox or SandboxConfig(processing_delay=2.0)
             config.client_id, config.client_secret = settings.jumio_client_id, settings.jumio_client_secret.reveal()
+            # Its state lasts (a file beside the database); with a public URL its Web Client pages are served
+            # through the bot's own server, so a phone can open the customer's link.
+            config.state_path = config.state_path or sandbox_state_path(settings.database)
+            config.web_origin = settings.public_url
             self.jumio_sandbox = JumioSandbox(config)
-            runner, port = await serve_jumio_sandbox(self.jumio_sandbox)
+            runner, port = await serve_jumio_sandbox(self.jumio_sandbox, port=settings.jumio_sandbox_port)
             self._cleanups.append(runner)
             base = f"http://127.0.0.1:{port}"
             endpoints = type(endpoints)(token_url=f"{base}/oauth2/token", account_url=base, retrieval_url=base)
@@ -216,6 +227,8 @@ class Bot:
                               teams=frozenset({identity.team_id, *settings.allowed_teams}),
                               enterprise=identity.enterprise_id, admins=settings.admins)
         oauth_routes: list[web.RouteDef] = []
+        if self.jumio_sandbox is not None and settings.public_url:
+            oauth_routes += self.jumio_sandbox.web_client_routes()
         connect_url = None
         if settings.slack_client_id and settings.slack_client_secret and public_url:
             flow = oauth_flow(client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.reveal(),

@@ -25,8 +25,8 @@ def too_many_requests() -> web.Response:
                              status=429)
 
 
-def account_answer(execution: SandboxExecution, origin: str) -> dict[str, Any]:
-    """The answer to an account create or update (reference §2.3)."""
+def account_answer(execution: SandboxExecution, origin: str, web_origin: str | None = None) -> dict[str, Any]:
+    """The answer to an account create or update (reference §2.3); the Web Client link on `web_origin` if given."""
     base = f"{origin}/api/v1/accounts/{execution.account_id}/workflow-executions/{execution.id}"
     credentials = []
     for credential in execution.credentials:
@@ -47,7 +47,7 @@ def account_answer(execution: SandboxExecution, origin: str) -> dict[str, Any]:
     return {
         "timestamp": now_iso(),
         "account": {"id": execution.account_id},
-        "web": {"href": f"{origin}/web/v4/app?authorizationToken={execution.web_token}{locale}"},
+        "web": {"href": f"{web_origin or origin}/web/v4/app?authorizationToken={execution.web_token}{locale}"},
         "sdk": {"token": execution.sdk_token},
         "workflowExecution": {"id": execution.id, "credentials": credentials},
     }

@@ -22,10 +22,11 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -
                         help="seconds Jumio takes to decide after a submit (default 2)")
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="multiply token lifetimes and the session time-out (0.01: 5m becomes 3 s)")
+    parser.add_argument("--state", help="an SQLite file that keeps the executions across restarts (default: memory)")
     args = parser.parse_args(argv)
     config = SandboxConfig(client_id=env.get("JUMIO_CLIENT_ID") or None,
                            client_secret=env.get("JUMIO_CLIENT_SECRET") or None,
-                           processing_delay=args.processing_delay, time_scale=args.time_scale)
+                           processing_delay=args.processing_delay, time_scale=args.time_scale, state_path=args.state)
     if (config.client_id is None) != (config.client_secret is None):
         config.client_id = config.client_secret = None
 

@@ -19,6 +19,7 @@ class Faults:
     calls: list[tuple[str, str, int]]
     user_agents: set[str]
     clock: Callable[[], float]
+    persist: Callable[[], None]  # `persistence`: keeps the state after a change (nothing without a state file)
 
     def add_fault(self, fault: Fault) -> None:
         self.faults.append(fault)
@@ -60,6 +61,8 @@ class Faults:
                 return jumio_problem(403, "Missing or suspicious User-Agent: name your company and application")
         response = await handler(request)
         self.calls.append((request.method, path, response.status))
+        if request.method != "GET":
+            self.persist()
         return response
 
     def _take_fault(self, request: web.Request) -> Fault | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import aiohttp
 
@@ -18,10 +19,12 @@ class Lifecycle:
     executions: dict[str, SandboxExecution]
     callbacks: list[Callback]
     _session: aiohttp.ClientSession | None
+    persist: Callable[[], None]  # `persistence`
 
     def _finalize(self, execution: SandboxExecution) -> None:
         execution.status = "ACQUIRED"
         execution.finalized_at = self.now()
+        self.persist()
         self._spawn(self._process(execution))
 
     async def _process(self, execution: SandboxExecution) -> None:
@@ -33,6 +36,7 @@ class Lifecycle:
         execution.decision = decide(execution.customer_reference, execution.received())
         execution.status = "PROCESSED"
         execution.completed_at = self.now()
+        self.persist()
         await self._call_back(execution)
 
     async def _expiry_loop(self) -> None:
@@ -51,6 +55,7 @@ class Lifecycle:
     async def expire(self, execution: SandboxExecution, status: str = "TOKEN_EXPIRED") -> None:
         execution.status = status
         execution.completed_at = self.now()
+        self.persist()
         await self._call_back(execution)
 
     async def _call_back(self, execution: SandboxExecution) -> None:

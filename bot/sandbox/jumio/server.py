@@ -51,6 +51,7 @@ from bot.sandbox.jumio.answers import (
 from bot.sandbox.jumio.controls import Controls
 from bot.sandbox.jumio.faults import Faults
 from bot.sandbox.jumio.lifecycle import Lifecycle
+from bot.sandbox.jumio.persistence import Persistence
 from bot.sandbox.jumio.rules import account_body_problem, consent_given, image_problem, prepared_data_problem
 from bot.sandbox.jumio.state import (
     MAX_PART_BYTES,
@@ -69,7 +70,7 @@ from bot.sandbox.jumio.state import (
 from bot.sandbox.jumio.web_client import WebClientPages
 
 
-class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
+class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls, Persistence):
     """The simulator's state and its aiohttp application (`app`)."""
 
     def __init__(self, config: SandboxConfig | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -91,12 +92,17 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
         self._token_bucket = Bucket(self.config.token_rate, self.config.token_rate, self.now)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._session: aiohttp.ClientSession | None = None
+        self.restore()
         self.app = self._build_app()
 
     def now(self) -> float:
         return self.clock() + self.clock_offset
 
     # --- application ---------------------------------------------------------------------------------------
+
+    def web_client_routes(self) -> list[web.RouteDef]:
+        """The customer's pages, for a server that serves them on the simulator's behalf (`config.web_origin`)."""
+        return [web.get("/web/v4/app", self.web_client_page), web.post("/web/v4/app", self.web_client_submit)]
 
     def _build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=MAX_PART_BYTES + 1024 * 1024)
@@ -112,8 +118,7 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
             web.get(execution, self.details),
             web.delete(execution, self.delete_execution),
             web.get(execution + "/status", self.status),
-            web.get("/web/v4/app", self.web_client_page),
-            web.post("/web/v4/app", self.web_client_submit),
+            *self.web_client_routes(),
             web.post("/_sandbox/faults", self.control_faults),
             web.post("/_sandbox/expire/{execution}", self.control_expire),
             web.post("/_sandbox/revoke-oauth-tokens", self.control_revoke),
@@ -128,6 +133,7 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
     async def _on_startup(self, _app: web.Application) -> None:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         self._spawn(self._expiry_loop())
+        self.resume()
 
     async def _on_cleanup(self, _app: web.Application) -> None:
         for task in list(self._tasks):
@@ -135,6 +141,8 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
+        self.persist()
+        self.close_state()
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coro)
@@ -225,7 +233,7 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls):
         self.accounts.setdefault(account_id, []).append(execution.id)
         self.account_answers.append(200)
         self.account_created_at.append(self.clock())
-        return web.json_response(account_answer(execution, str(request.url.origin())))
+        return web.json_response(account_answer(execution, str(request.url.origin()), self.config.web_origin))
 
     # --- API channel ---------------------------------------------------------------------------------------
 

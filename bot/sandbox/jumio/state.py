@@ -49,6 +49,8 @@ class SandboxConfig:
     # a tenant whose agreement makes the integrator the controller (JUMIO_CONSENT=not-required).
     consent_required: bool = True
     hold_decisions: bool = False  # submitted executions stay ACQUIRED until this is False again (a manual review)
+    state_path: str | None = None  # an SQLite file that keeps the executions across restarts (None: memory only)
+    web_origin: str | None = None  # where Web Client links point (the bot's public URL serves them); None: here
 
 
 @dataclass
