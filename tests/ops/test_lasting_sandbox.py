@@ -44,7 +44,7 @@ async def _complete_after_a_restart(local: LocalWorld, env: dict[str, str], refe
     try:
         async with httpx.AsyncClient() as customer:
             page = await customer.get(href)
-            assert page.status_code == 200 and "authorizationToken" in page.text  # was refused (403): the state was in memory
+            assert page.status_code == 200 and "authorizationToken" in page.text  # was 403: state in memory
             token = href.split("authorizationToken=")[1].split("&")[0]
             done = await customer.post(href.split("?")[0], data={"authorizationToken": token, "sample": "1"})
             assert done.status_code == 200
