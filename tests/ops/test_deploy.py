@@ -3,6 +3,7 @@ Caddy's routes, and the systemd units checked by `systemd-analyze verify` (and i
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -125,3 +126,21 @@ def test_the_service_is_well_confined(tmp_path: Path) -> None:
     if found is None:
         pytest.skip(f"this systemd-analyze cannot judge a unit offline: {done.stderr.strip()[:200]}")
     assert float(found.group(1)) <= 2.0, done.stdout[-2000:]
+
+
+def test_caddy_takes_the_caddyfile_and_guards_the_callback_first() -> None:
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        pytest.skip("caddy is not installed here")
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "IDV_HOSTNAME": "idv.example.com",
+           "JUMIO_CALLBACK_IPS": "34.202.241.227 52.8.136.236"}
+    done = subprocess.run([caddy, "adapt", "--config", str(ROOT / "deploy" / "Caddyfile"), "--adapter", "caddyfile"],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    server = json.loads(done.stdout)["apps"]["http"]["servers"]["srv0"]
+    routes = server["routes"][0]["handle"][0]["routes"]
+    guard, public, rest = routes
+    assert guard["match"][0]["path"] == ["/jumio/callback"]
+    assert guard["match"][0]["not"][0]["remote_ip"]["ranges"] == ["34.202.241.227", "52.8.136.236"]
+    assert "403" in json.dumps(guard["handle"]) and "/metrics" not in json.dumps(public["match"])
+    assert "404" in json.dumps(rest["handle"])
