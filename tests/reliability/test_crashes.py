@@ -130,6 +130,9 @@ async def test_killed_after_the_last_photo_was_recorded_before_the_submit_was_qu
     await pworld.slack.share(two, thread_ts=root.ts)
     # Both relays finished (not only their messages): otherwise the slower one could be the one to see all three.
     await wait_until(lambda: [j.state for j in pworld.store.jobs(kind="relay_photo")] == [DONE, DONE], timeout=10)
+    # And their reminders to delete them from the thread are posted: the next message is the selfie's.
+    await wait_until(lambda: sum("delete it from this thread" in m.text for m in pworld.slack.thread(root.ts)) == 2,
+                     timeout=10)
     pworld.slack.faults.append(ApiFault("chat.postMessage", delay=30.0, count=1))  # "Selfie sent" hangs
     await pworld.slack.share([pworld.slack.add_file("face.png", sample_photo("face"))], thread_ts=root.ts)
     await wait_until(lambda: not pworld.slack.faults and "FACE" in pworld.store.uploaded_parts(execution.id),
@@ -153,6 +156,9 @@ async def test_killed_after_the_decision_was_recorded_before_it_was_posted(pworl
     photos = [pworld.slack.add_file(f"{p}.png", sample_photo(p)) for p in ("front", "back", "face")]
     await pworld.slack.share(photos, thread_ts=root.ts)
     await wait_until(lambda: any("Submitted to Jumio" in m.text for m in pworld.slack.thread(root.ts)), timeout=15)
+    # Each photo's reminder to delete it from the thread is posted too: all of them before the decision's message.
+    await wait_until(lambda: sum("delete it from this thread" in m.text for m in pworld.slack.thread(root.ts)) == 3,
+                     timeout=15)
     pworld.slack.faults.append(ApiFault("chat.postMessage", delay=30.0, count=1))  # the decision's message hangs
     pworld.jumio.config.hold_decisions = False
     await wait_until(lambda: not pworld.slack.faults, timeout=10)
