@@ -152,6 +152,7 @@ class Journey:
         store = self.ctx.store
         execution = store.execution(execution_id)
         await self.starting.failed(kind, payload, execution, reason)
+        self.cleanup.gave_up(kind, payload)
         store.audit("system", "job_failed", execution.id, f"{kind.name}: {reason}")
         if not kind.tell_when_dead:
             return

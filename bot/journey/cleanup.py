@@ -59,6 +59,12 @@ class Cleanup:
         else:
             self._remind(execution, by, filename)
 
+    def gave_up(self, kind: JobKind[Any], payload: Any) -> None:
+        """A deletion that ran out of attempts (Slack down for an hour): the agent is reminded after all."""
+        if kind is DELETE_SLACK_FILE:
+            self._remind(self.ctx.store.execution(payload.execution), payload.by, payload.filename,
+                         "Slack did not answer for too long.")
+
     def _remind(self, execution: Execution, by: str | None, filename: str, why: str | None = None) -> None:
         self.ctx.store.audit("system", "slack_file_reminder", execution.id, why or "no user token")
         self.delivery.say_in_thread_later(execution, blocks.delete_your_photo(

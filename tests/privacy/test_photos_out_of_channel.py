@@ -8,7 +8,7 @@ import pytest
 
 from bot.local import consent_for
 from bot.sandbox.images import sample_photo
-from bot.sandbox.slack import Posted
+from bot.sandbox.slack import ApiFault, Posted
 from bot.sandbox.slack.oauth import CLIENT_ID, CLIENT_SECRET
 from tests.conftest import wait_until
 from tests.world import World
@@ -134,3 +134,14 @@ async def test_connecting_is_refused_for_who_may_not_use_the_bot_and_on_cancel(w
     async with httpx.AsyncClient() as stranger:  # a callback without the browser's state cookie
         forged = await stranger.get(f"{world.env['IDV_PUBLIC_URL']}/slack/oauth_redirect?code=x&state=y")
     assert forged.status_code == 400 and "same browser" in forged.text
+
+
+@pytest.mark.parametrize("bot_env_extra", [OAUTH])
+async def test_a_deletion_slack_never_answers_ends_in_the_reminder(world: World) -> None:
+    assert (await _connect(world)).status_code == 200
+    world.slack.faults.append(ApiFault("files.delete", status=503, count=1000))
+    _, root = await world.start("CUST-DELETE-2")
+    files = await world.share(root, ("front.png", sample_photo("front")))
+    await wait_until(lambda: "Jumio has front.png" in world.thread_text(root), timeout=30)
+    assert "Slack did not answer for too long" in world.thread_text(root) and not files[0].deleted
+    assert [j.state for j in world.store.jobs(kind="delete_slack_file")] == ["dead"]

@@ -164,11 +164,19 @@ async def handle_new_link(ack: Any, body: dict[str, Any], action: dict[str, Any]
 async def handle_show_link(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                            context: dict[str, Any]) -> None:
     """Customer link: a modal with the live link for the agent who holds it; anyone else is told who does."""
-    clicked = await _clicked(ack, body, action, client, context, "customer link", _an_execution)
+    await _open_modal(ack, body, action, client, context, "customer link",
+                      lambda services, execution: services.journey.link_view(execution, body["user"]["id"]))
+
+
+async def _open_modal(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                      context: dict[str, Any], what: str, view_for: Callable[[Services, Execution], dict[str, Any]]
+                      ) -> None:
+    """A button on a verification's message that opens a modal about it (once the click is allowed)."""
+    clicked = await _clicked(ack, body, action, client, context, what, _an_execution)
     if clicked is None:
         return
     services, execution = clicked
-    view = services.journey.link_view(execution, body["user"]["id"])
+    view = view_for(services, execution)
     await ack()
     with contextlib.suppress(SlackApiError):  # an expired trigger: the agent presses again
         await client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -262,14 +270,8 @@ async def handle_open_start_modal(ack: Any, body: dict[str, Any], client: AsyncW
 async def handle_private_photos(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                                 context: dict[str, Any]) -> None:
     """Add photos privately: a modal of file inputs, so the photos are never shared into the channel."""
-    clicked = await _clicked(ack, body, action, client, context, "private photos", _an_execution)
-    if clicked is None:
-        return
-    services, execution = clicked
-    view = services.journey.photos_view(execution)
-    await ack()
-    with contextlib.suppress(SlackApiError):  # an expired trigger: the agent presses again
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+    await _open_modal(ack, body, action, client, context, "private photos",
+                      lambda services, execution: services.journey.photos_view(execution))
 
 
 async def handle_disconnect(ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
