@@ -115,6 +115,12 @@ def _spread(values: list[float], unit: str, digits: int = 0) -> str:
     return f"{middle:.{digits}f} {unit} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
+def _ratio(values: list[float], baseline: list[float]) -> float:
+    """The median of per-attempt ratios (attempts of one run pair up in order)."""
+    pairs = list(zip(values, baseline, strict=False))
+    return statistics.median(v / b for v, b in pairs) if pairs else float("nan")
+
+
 def table(figures: Figures, sizes: Sizes) -> tuple[str, bool]:
     def ack_summary(runs: list[list[float]]) -> tuple[float, float, float]:
         p50 = statistics.median(statistics.median(r) for r in runs)
@@ -164,11 +170,17 @@ def table(figures: Figures, sizes: Sizes) -> tuple[str, bool]:
         f"({min(relay_ratios):.2f}–{max(relay_ratios):.2f}) | ≤ 1.0 × baseline: {verdict('relay')} |",
         f"| baseline relay time | httpx download from the stand-in, then upload to the sandbox, same bytes | "
         f"{_spread([t * 1000 for t in figures.relay_baseline], 'ms')} | — |",
+        f"| piped baseline | plain httpx streaming the download into the upload, no bot: what piping gives here | "
+        f"{_spread([t * 1000 for t in figures.relay_piped_baseline], 'ms')}; "
+        f"{_ratio(figures.relay_piped_baseline, figures.relay_baseline):.2f} × baseline | — |",
         f"| photo relay time, {mb:.0f} MB PNG, network-bound | both stand-ins at 20 MB/s each way | "
         f"{_spread([t * 1000 for t in figures.relay_throttled], 'ms')}; {throttled_ratio:.2f} × baseline "
         f"({min(throttled_ratios):.2f}–{max(throttled_ratios):.2f}) | ≤ 0.7 × baseline: {verdict('throttled')} |",
         f"| baseline relay time, network-bound | the same httpx download then upload, both at 20 MB/s | "
         f"{_spread([t * 1000 for t in figures.relay_throttled_baseline], 'ms')} | — |",
+        f"| piped baseline, network-bound | plain httpx streaming the download into the upload, both at 20 MB/s | "
+        f"{_spread([t * 1000 for t in figures.relay_throttled_piped_baseline], 'ms')}; "
+        f"{_ratio(figures.relay_throttled_piped_baseline, figures.relay_throttled_baseline):.2f} × baseline | — |",
         f"| peak RSS of the bot | {sizes.concurrent_relays} concurrent {mb:.0f} MB relays (VmHWM) | "
         f"{_spread(figures.peak_rss_mb, 'MB')}; idle {_spread(figures.idle_rss_mb, 'MB')}; "
         f"+{rss_growth:.0f} MB | ≤ idle + 30 MB: {verdict('rss')} |",

@@ -32,6 +32,9 @@ class Figures:
     relay_baseline: list[float] = field(default_factory=list)
     relay_throttled: list[float] = field(default_factory=list)  # both stand-ins at 20 MB/s each way
     relay_throttled_baseline: list[float] = field(default_factory=list)
+    # Plain httpx streaming the download into the upload, no bot: what piping itself gives on these legs.
+    relay_piped_baseline: list[float] = field(default_factory=list)
+    relay_throttled_piped_baseline: list[float] = field(default_factory=list)
     peak_rss_mb: list[float] = field(default_factory=list)
     idle_rss_mb: list[float] = field(default_factory=list)
     account_rate: list[float] = field(default_factory=list)
