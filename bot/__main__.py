@@ -107,8 +107,9 @@ def _database(given: str | None) -> str:
 
 
 def _admin(args: argparse.Namespace) -> int:
-    from bot.admin import AdminError, backup, dead_jobs, default_backup_name, jobs_table, retry_dead
+    from bot.admin import AdminError, backup, dead_jobs, default_backup_name, jobs_table
     from bot.jobs import Queue
+    from bot.journey import retry_dead
     from storage import DatabaseUnusable, Store
 
     database = _database(args.database)

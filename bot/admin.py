@@ -12,9 +12,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.jobs import KINDS, Queue
+from bot.jobs import KINDS
 from bot.logs import escape_controls, redact
-from storage import DEAD, FAILED, Job, Store
+from storage import DEAD, Store
 
 
 class AdminError(RuntimeError):
@@ -67,22 +67,6 @@ def dead_jobs(store: Store) -> list[DeadJob]:
                              execution if isinstance(execution, int) else None,
                              escape_controls(redact(job.last_error or "no reason recorded"))))
     return found
-
-
-def retry_dead(store: Store, queue: Queue, job: Job, by: str) -> bool:
-    """A dead job queued again with more attempts (a paced one in its next slot), its start reopened if it had
-    failed, audited; False when it was not dead (retried already)."""
-    if job.state != DEAD:
-        return False
-    execution_id = job.payload.get("execution")
-    kind = KINDS.get(job.kind)
-    with store.transaction():
-        if isinstance(execution_id, int) and store.execution(execution_id).status == FAILED:
-            store.reopen_failed(execution_id)
-        store.requeue_dead_job(job.id, pace=None if kind is None else queue.pace(kind))
-        store.audit(by, "retry", execution_id if isinstance(execution_id, int) else None, job.kind)
-        store.after_commit(queue.wake)
-    return True
 
 
 def jobs_table(jobs: list[DeadJob]) -> str:

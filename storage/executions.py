@@ -66,6 +66,12 @@ class Executions(Connection):
     def latest_execution_in_thread(self, channel_id: str, thread_ts: str) -> Execution | None:
         return self._first("channel_id = ? AND thread_ts = ? AND thread_ts IS NOT NULL", (channel_id, thread_ts))
 
+    def newest_in_its_thread(self, execution: Execution) -> Execution:
+        """The thread's newest execution (a new link, or the one made with the customer's consent), or this one."""
+        if not execution.thread_ts:
+            return execution
+        return self.latest_execution_in_thread(execution.channel_id, execution.thread_ts) or execution
+
     def open_execution_for_customer(self, customer_ref: str) -> Execution | None:
         return self._first(f"customer_ref = ? AND status IN ({_OPEN})", (customer_ref,))
 

@@ -36,6 +36,11 @@ def _counts(plan: ErasePlan) -> str:
             f"{accounts} Jumio account{'s' if accounts != 1 else ''}")
 
 
+def nothing_left_to_erase(plan: ErasePlan) -> str:
+    """Why an erase finds nothing to do: erased before, or never stored here."""
+    return erased_before(plan) if plan.erased_before else nothing_to_erase(plan.customer_ref)
+
+
 def erase_modal(plan: ErasePlan, channel_id: str) -> dict[str, Any]:
     """The confirmation: what will go, what stays, and that it cannot be undone."""
     lines = [f"*Erase {escape(plan.customer_ref)}?*  This deletes {_counts(plan)}."]

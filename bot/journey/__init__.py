@@ -24,8 +24,7 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
-from bot.admin import retry_dead
-from bot.jobs import Handler, JobKind, Queue
+from bot.jobs import KINDS, Handler, JobKind, Queue
 from bot.journey.cleanup import Cleanup
 from bot.journey.consent import ConsentStep, LinkState
 from bot.journey.context import Context, JourneyOptions, PhotoPath
@@ -36,9 +35,25 @@ from bot.journey.results import Results
 from bot.journey.starting import Starting
 from bot.jumio import JumioClient
 from bot.metrics import Metrics
-from storage import INITIATED, PENDING, Execution, Job, Store
+from storage import DEAD, FAILED, INITIATED, PENDING, Execution, Job, Store
 
-__all__ = ["Journey", "JourneyOptions", "LinkState", "PhotoPath", "submit_refusal"]
+__all__ = ["Journey", "JourneyOptions", "LinkState", "PhotoPath", "retry_dead", "submit_refusal"]
+
+
+def retry_dead(store: Store, queue: Queue, job: Job, by: str) -> bool:
+    """A dead job queued again with more attempts (a paced one in its next slot), its start reopened if it had
+    failed, audited; False when it was not dead (retried already)."""
+    if job.state != DEAD:
+        return False
+    execution_id = job.payload.get("execution")
+    kind = KINDS.get(job.kind)
+    with store.transaction():
+        if isinstance(execution_id, int) and store.execution(execution_id).status == FAILED:
+            store.reopen_failed(execution_id)
+        store.requeue_dead_job(job.id, pace=None if kind is None else queue.pace(kind))
+        store.audit(by, "retry", execution_id if isinstance(execution_id, int) else None, job.kind)
+        store.after_commit(queue.wake)
+    return True
 
 
 class Journey:
@@ -114,8 +129,7 @@ class Journey:
     def photos_view(self, execution: Execution) -> dict[str, Any]:
         """The private photos modal for the thread's newest execution, or why it takes no photos now."""
         store = self.ctx.store
-        if execution.thread_ts:
-            execution = store.latest_execution_in_thread(execution.channel_id, execution.thread_ts) or execution
+        execution = store.newest_in_its_thread(execution)
         reason = None
         if execution.status not in (PENDING, INITIATED):
             reason = blocks.closed_reason(execution)
@@ -130,8 +144,7 @@ class Journey:
                      ) -> None:
         """Photos given in the private photos modal: like thread drops, the part known, never in the channel."""
         store = self.ctx.store
-        if execution.thread_ts:
-            execution = store.latest_execution_in_thread(execution.channel_id, execution.thread_ts) or execution
+        execution = store.newest_in_its_thread(execution)
         with store.transaction():
             self.photos.photos_shared(execution, user_id, files, None, parts=parts, in_channel=False)
             self.consent.offer(execution, user_id)

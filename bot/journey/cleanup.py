@@ -9,10 +9,13 @@ Photos given in the private photos modal were never shared into the channel: not
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -77,43 +80,41 @@ class Cleanup:
         if token is None:  # disconnected meanwhile
             self._remind(execution, payload.by, payload.filename)
             return
-        client = AsyncWebClient(token=token, base_url=self.ctx.options.slack_api_url)
         try:
-            await client.files_delete(file=payload.file_id)
+            async with self._as_agent(token) as client:
+                await client.files_delete(file=payload.file_id)
         except SlackApiError as exc:
             code = slack_errors.error_code(exc)
             if code in _ALREADY_GONE:
                 store.audit("system", "slack_file_deleted", execution.id, f"Slack file {payload.file_id} was gone")
                 return
-            if code == "ratelimited" or code not in (_TOKEN_GONE | {"cant_delete_file"}):
-                raise SlackFailed(code) from None  # counted: the kind's attempts, then the reminder is owed
+            if code not in _TOKEN_GONE | {"cant_delete_file"}:  # ratelimited, 5xx, …: tried again (counted)
+                raise SlackFailed(code) from None
             if code in _TOKEN_GONE:
                 store.forget_user_token(payload.by)
             self._remind(execution, payload.by, payload.filename, blocks.slack_refused_deletion(code))
             return
-        finally:
-            await _close(client)
         with store.transaction():
             store.audit(payload.by, "slack_file_deleted", execution.id, f"Slack file {payload.file_id}")
             self.delivery.say_in_thread_later(execution, blocks.photo_deleted_from_slack(payload.filename))
 
 
+    @contextlib.asynccontextmanager
+    async def _as_agent(self, token: str) -> AsyncIterator[AsyncWebClient]:
+        """A Web API client with an agent's user token (its own HTTP session, closed after)."""
+        async with aiohttp.ClientSession() as session:
+            yield AsyncWebClient(token=token, base_url=self.ctx.options.slack_api_url, session=session)
+
     async def disconnect(self, user_id: str) -> None:
         token = self.ctx.store.user_token(user_id)
         if token is None:
             return
-        client = AsyncWebClient(token=token, base_url=self.ctx.options.slack_api_url)
         try:
-            await client.auth_revoke()
+            async with self._as_agent(token) as client:
+                await client.auth_revoke()
         except Exception as exc:  # noqa: BLE001 - forgotten here whatever Slack says; the agent can revoke it there
             log.info("auth.revoke of a user token failed: %s", type(exc).__name__)
-        finally:
-            await _close(client)
         self.ctx.store.forget_user_token(user_id)
         self.ctx.store.audit(user_id, "slack_user_disconnected", None, "user token revoked and forgotten")
 
 
-async def _close(client: AsyncWebClient) -> None:
-    session = getattr(client, "session", None)
-    if session is not None:
-        await session.close()

@@ -134,7 +134,7 @@ class Delivery:
             if not execution.thread_ts:
                 return
             # The thread shows its newest execution (a new link, or the one made with the customer's consent).
-            execution = store.latest_execution_in_thread(execution.channel_id, execution.thread_ts) or execution
+            execution = store.newest_in_its_thread(execution)
             text, body = blocks.root_message(execution, store.uploaded_parts(execution.id),
                                              self.ctx.accepted_parts(execution))
             update = {"channel": execution.channel_id, "ts": execution.thread_ts, "text": text, "blocks": body}

@@ -120,8 +120,7 @@ class Starting:
     def link_view(self, execution: Execution, user_id: str) -> dict[str, Any]:
         """The link modal for `user_id`: the live link for its holder, who holds it for anyone else."""
         store = self.ctx.store
-        if execution.thread_ts:
-            execution = store.latest_execution_in_thread(execution.channel_id, execution.thread_ts) or execution
+        execution = store.newest_in_its_thread(execution)
         if execution.status != Status.INITIATED or execution.api_consent is not None:
             return blocks.no_link_modal(blocks.no_link_reason(execution))
         if execution.started_by != user_id:

@@ -26,8 +26,7 @@ async def erase_command(ack: Any, services: Services, client: AsyncWebClient, co
         return
     plan = services.journey.erase_plan(reference)
     if not plan.to_erase:
-        answer = blocks.erased_before(plan) if plan.erased_before else blocks.nothing_to_erase(reference)
-        await ack(text=answer, response_type="ephemeral")
+        await ack(text=blocks.nothing_left_to_erase(plan), response_type="ephemeral")
         return
     await ack()
     try:

@@ -26,5 +26,4 @@ async def handle_erase_submission(ack: Any, body: dict[str, Any], view: dict[str
     if plan.to_erase:
         await ack(response_action="update", view=blocks.erase_done_modal(plan))
     else:  # erased meanwhile (a second admin, a second tab)
-        await ack(response_action="update", view=blocks.notice_modal(
-            blocks.erased_before(plan) if plan.erased_before else blocks.nothing_to_erase(customer_ref)))
+        await ack(response_action="update", view=blocks.notice_modal(blocks.nothing_left_to_erase(plan)))
