@@ -55,8 +55,9 @@ def test_what_the_image_copies_is_enough_to_install_and_run(tmp_path: Path) -> N
             path = ROOT / source
             (shutil.copytree(path, context / source, ignore=shutil.ignore_patterns("__pycache__"))
              if path.is_dir() else shutil.copy(path, context / source))
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
-                           "--target", str(tmp_path / "site"), str(context)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                           "--no-index", "--target", str(tmp_path / "site"), str(context)], capture_output=True,
+                          text=True)
     assert done.returncode == 0, done.stderr
     installed = tmp_path / "site"
     assert (installed / "bot" / "pages" / "templates" / "consent.html").exists()
