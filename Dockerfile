@@ -2,7 +2,7 @@
 # (docker run --env-file, or compose's env_file): no secret is ever part of the image.
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
-COPY pyproject.toml README.md LICENSE ./
+COPY pyproject.toml README.md LICENSE manifest.yml ./
 COPY bot ./bot
 COPY storage ./storage
 RUN pip install --no-cache-dir --prefix=/install .

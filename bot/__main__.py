@@ -1,4 +1,5 @@
-"""Command line: `idv-bot COMMAND` (or `python -m bot COMMAND`): run, demo, bench, sandbox-jumio, backup, jobs."""
+"""Command line: `idv-bot COMMAND` (or `python -m bot COMMAND`): run, manifest, demo, bench, sandbox-jumio, backup,
+jobs."""
 
 from __future__ import annotations
 
@@ -34,6 +35,14 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="serve the bot", description="Serve the bot: Socket Mode with SLACK_APP_TOKEN, "
                         "HTTP mode (/slack/events) otherwise. SIGTERM stops it within 10 s.")
+    manifest = commands.add_parser("manifest", help="print the Slack app manifest for the current settings",
+                                   description="Print the Slack app manifest (manifest.yml) for the current settings: "
+                                   "Socket Mode with SLACK_APP_TOKEN, HTTP mode with request URLs on IDV_PUBLIC_URL "
+                                   "otherwise; the user scope and redirect URL only when SLACK_CLIENT_ID is set. Paste "
+                                   "it into Create New App, From a manifest.")
+    manifest.add_argument("--format", choices=["json", "yaml"], default="json", help="json (default) or yaml")
+    manifest.add_argument("--mode", choices=["socket", "http"],
+                          help="Socket Mode or HTTP mode regardless of SLACK_APP_TOKEN (a new app has none yet)")
     for name, text in FORWARDED.items():
         commands.add_parser(name, help=text, add_help=False)
     backup = commands.add_parser("backup", help="copy the database while the bot runs (SQLite's online backup)",
@@ -97,6 +106,22 @@ def run() -> int:
     return asyncio.run(serve())
 
 
+def _manifest(args: argparse.Namespace) -> int:
+    from dotenv import dotenv_values
+
+    from bot.manifest import ManifestError, dump, render_for
+
+    environ = {k: v for k, v in (dotenv_values(".env") if os.path.isfile(".env") else {}).items() if v is not None}
+    environ.update(os.environ)
+    try:
+        manifest = render_for(environ, mode=args.mode)
+    except ManifestError as error:
+        print(f"idv-bot: {error}", file=sys.stderr)
+        return 2
+    sys.stdout.write(dump(manifest, args.format))
+    return 0
+
+
 def _database(given: str | None) -> str:
     if given:
         return given
@@ -158,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return sandbox_main(rest)
     top = parser()
-    known = {"run", "backup", "jobs", *FORWARDED}
+    known = {"run", "manifest", "backup", "jobs", *FORWARDED}
     if args and not args[0].startswith("-") and args[0] not in known:
         print(f"idv-bot: unknown command {args[0]!r}; the commands are: {', '.join(sorted(known))} "
               "(idv-bot --help)", file=sys.stderr)
@@ -169,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if parsed.command == "run":
         return run()
+    if parsed.command == "manifest":
+        return _manifest(parsed)
     return _admin(parsed)
 
 

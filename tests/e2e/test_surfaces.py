@@ -128,13 +128,17 @@ def test_run_with_a_database_or_port_it_cannot_use_says_one_line(tmp_path: Path,
 
 
 def test_manifest_installs_in_socket_mode_with_the_fewest_scopes() -> None:
-    manifest = json.loads((ROOT / "manifest.json").read_text())
+    from bot.manifest import render_for
+
+    manifest = render_for({})
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/verify"]
-    # channels:read / groups:read: conversations.info (the form's channel check) and users.conversations.
+    # channels:read / groups:read: conversations.info (the form's channel check) and users.conversations;
+    # users:read: users.info, the team of whoever opens App Home.
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands", "chat:write", "channels:history",
                                                               "groups:history", "files:read", "channels:read",
-                                                              "groups:read"}
+                                                              "groups:read", "users:read"}
+    assert "user" not in manifest["oauth_config"]["scopes"] and "redirect_urls" not in manifest["oauth_config"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True  # direct messages to an agent
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_home_opened", "message.channels",
                                                                               "message.groups"}

@@ -63,6 +63,9 @@ def test_what_the_image_copies_is_enough_to_install_and_run(tmp_path: Path) -> N
     assert (installed / "bot" / "pages" / "templates" / "consent.html").exists()
     assert (installed / "bot" / "pages" / "static" / "consent.css").exists()
     assert (installed / "bot" / "healthcheck.py").exists() and (installed / "storage" / "schema.py").exists()
+    # The manifest travels as package data (in the source tree bot/manifest.yml links to the root's manifest.yml).
+    shipped = installed / "bot" / "manifest.yml"
+    assert not shipped.is_symlink() and shipped.read_text() == (ROOT / "manifest.yml").read_text()
 
 
 def test_a_container_build_where_a_runtime_is_present() -> None:

@@ -1,5 +1,5 @@
 """The Slack CLI project: `.slack/hooks.json` runs slack-cli-hooks, whose hooks answer JSON; `get-manifest` gives
-manifest.json (the one manifest); `start` runs app.py: the bot in Socket Mode with the tokens the CLI provides."""
+`idv-bot manifest` in Socket Mode (from manifest.yml, the one manifest); `start` runs app.py: the bot in Socket Mode with the tokens the CLI provides."""
 
 from __future__ import annotations
 
@@ -22,15 +22,18 @@ def _hook(command: str) -> dict:
     return json.loads(done.stdout)
 
 
-def test_the_hooks_answer_json_and_the_manifest_is_manifest_json() -> None:
+def test_the_hooks_answer_json_and_the_manifest_is_idv_bot_manifest() -> None:
+    from bot.manifest import render_for
+
     hooks_file = json.loads((ROOT / ".slack" / "hooks.json").read_text())
     hooks = _hook(hooks_file["hooks"]["get-hooks"])
     assert {"get-manifest", "start"} <= set(hooks["hooks"]) and hooks["runtime"] == "python"
     assert hooks["config"]["sdk-managed-connection-enabled"] is True  # the CLI's tokens, Socket Mode
-    manifest = _hook(hooks["hooks"]["get-manifest"])
-    assert manifest == json.loads((ROOT / "manifest.json").read_text())
+    # The project's own hooks.json entry wins over the SDK's default (which would read a manifest.json).
+    manifest = _hook(hooks_file["hooks"]["get-manifest"])
+    assert manifest == render_for({}, mode="socket")
     assert manifest["settings"]["socket_mode_enabled"] is True
-    assert not (ROOT / "manifest.yml").exists()  # one source of truth
+    assert not (ROOT / "manifest.json").exists()  # one source of truth: manifest.yml
 
 
 async def test_the_start_hook_runs_the_bot_in_socket_mode(tmp_path: Path) -> None:
