@@ -1,5 +1,6 @@
 """The Slack CLI project: `.slack/hooks.json` runs slack-cli-hooks, whose hooks answer JSON; `get-manifest` gives
-`idv-bot manifest` in Socket Mode (from manifest.yml, the one manifest); `start` runs app.py: the bot in Socket Mode with the tokens the CLI provides."""
+`idv-bot manifest` in Socket Mode (from manifest.yml, the one manifest); `start` runs app.py: the bot in Socket Mode
+with the tokens the CLI provides."""
 
 from __future__ import annotations
 
