@@ -23,6 +23,7 @@ from aiohttp import web
 
 from bot.config import load_settings
 from bot.jobs import RunnerOptions
+from bot.manifest import render_for
 from bot.runtime import Bot, RuntimeOptions
 from bot.sandbox.jumio import JumioSandbox, SandboxConfig
 from bot.sandbox.jumio import serve as serve_jumio
@@ -75,6 +76,7 @@ class LocalWorld:
         self.folder = folder
         self.options = options or LocalOptions()
         self.slack = SlackStandIn(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
+                                  manifest=render_for({}),  # installed again with the world's settings on entry
                                   app_token=APP_TOKEN if self.options.socket_mode else None)
         self.jumio = JumioSandbox(SandboxConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                                                 processing_delay=self.options.processing_delay,
@@ -109,6 +111,8 @@ class LocalWorld:
         if self.options.socket_mode:
             self.env["SLACK_APP_TOKEN"] = APP_TOKEN
         self.env.update(self.options.env)
+        # The stand-in grants what the app's manifest for these settings grants, nothing more.
+        self.slack.install(render_for(self.env))
         self.slack.bot_events_url = f"http://127.0.0.1:{port}/slack/events"
         if self.options.start_bot:
             await self.start_bot()

@@ -17,7 +17,11 @@ PERMANENT = {
     "user_not_in_channel": "that person is not in the channel",
     "message_not_found": "the verification's message was deleted",
     "cant_update_message": "the verification's message can no longer be edited",
+    "missing_scope": "the app lacks a Slack permission: reinstall it from `idv-bot manifest`",
+    "not_allowed_token_type": "Slack does not take that kind of token for this call",
 }
+# Ephemeral messages Slack will never show that person in that channel: the app's Messages tab is used instead.
+EPHEMERAL_UNDELIVERABLE = frozenset({"user_not_in_channel", "channel_not_found", "not_in_channel", "is_archived"})
 
 
 def error_code(exc: SlackApiError) -> str:

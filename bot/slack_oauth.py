@@ -26,6 +26,8 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.manifest import OAUTH_REDIRECT_PATH as REDIRECT_PATH
+from bot.manifest import USER_SCOPES
 from bot.pages import SECURITY_HEADERS, render
 from bot.services import AccessPolicy
 from bot.slack_files import origin
@@ -33,9 +35,7 @@ from storage import Store
 
 log = logging.getLogger("bot.oauth")
 
-USER_SCOPES = ("files:write",)
 INSTALL_PATH = "/slack/install"
-REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_SECONDS = 600
 SLACK_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 

@@ -10,7 +10,8 @@ from bot.blocks.history import step_words
 from bot.blocks.kit import (
     ACTION_OPEN_START_MODAL,
     ACTION_START_ANYWAY,
-    ACTION_STATUS_PAGE,
+    ACTION_STATUS_NEWER,
+    ACTION_STATUS_OLDER,
     MAX_VIEW_BLOCKS,
     Blocks,
     Message,
@@ -82,8 +83,8 @@ def status_message(reference: str, history: Sequence[tuple[Execution, Sequence[A
     title = f"*Verifications for {escape(reference)}*" + (f"  (page {page + 1} of {pages})" if pages > 1 else "")
     blocks: Blocks = [section(title), *sections(shown)]
     blocks += actions(
-        button("Newer", ACTION_STATUS_PAGE, f"{page - 1}:{reference}") if page > 0 else None,
-        button("Older", ACTION_STATUS_PAGE, f"{page + 1}:{reference}") if page + 1 < pages else None,
+        button("Newer", ACTION_STATUS_NEWER, f"{page - 1}:{reference}") if page > 0 else None,
+        button("Older", ACTION_STATUS_OLDER, f"{page + 1}:{reference}") if page + 1 < pages else None,
     )
     return fit(f"Verifications for {escape(reference)}", blocks)
 

@@ -21,7 +21,10 @@ ACTION_SUBMIT = "submit_verification"
 ACTION_NEW_LINK = "new_link"
 ACTION_RETRY = "retry_job"
 ACTION_SHOW_LINK = "show_link"
-ACTION_STATUS_PAGE = "status_page"
+ACTION_STATUS_PAGE = "status_page"  # still registered: answers posted before the two ids below
+# Slack refuses two elements of one block with the same action_id (invalid_blocks): the pager's buttons differ.
+ACTION_STATUS_NEWER = "status_page_newer"
+ACTION_STATUS_OLDER = "status_page_older"
 ACTION_TAKE_OVER = "take_over_link"
 ACTION_START_ANYWAY = "start_anyway"
 ACTION_OPEN_START_MODAL = "open_start_modal"

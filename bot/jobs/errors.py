@@ -45,9 +45,10 @@ class Abandon(Exception):
 
     retryable = False
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, code: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code  # the service's own word for it (Slack's `error`), when there is one
 
     @property
     def safe_message(self) -> str:

@@ -56,7 +56,7 @@ class Delivery:
         except SlackApiError as exc:
             code = slack_errors.error_code(exc)
             if code in slack_errors.PERMANENT:
-                raise Abandon(f"Slack answered {code}: {slack_errors.PERMANENT[code]}") from None
+                raise Abandon(f"Slack answered {code}: {slack_errors.PERMANENT[code]}", code=code) from None
             raise SlackFailed(code) from None
 
     async def say_in_thread(self, execution: Execution, message: blocks.Message) -> None:
@@ -113,8 +113,18 @@ class Delivery:
             log.warning("could not message the agent directly either (%s)", plain_reason(exc))
 
     async def tell_privately(self, execution: Execution, user_id: str, message: blocks.Message) -> None:
+        """An ephemeral in the verification's channel; where Slack will never show one (the agent left the channel,
+        say: `user_not_in_channel`) the same words go to the app's Messages tab, so that refusal never reads as a
+        failed step. A refusal that is no one's fault but the layout's is raised as Abandon."""
         text, body = message
-        await self.slack("chat_postEphemeral", channel=execution.channel_id, user=user_id, text=text, blocks=body)
+        try:
+            await self.slack("chat_postEphemeral", channel=execution.channel_id, user=user_id, text=text, blocks=body)
+        except Abandon as never:
+            if never.code not in slack_errors.EPHEMERAL_UNDELIVERABLE:
+                raise
+            log.info("execution %s: an ephemeral Slack refuses (%s) goes to the Messages tab", execution.id,
+                     never.code)
+            await self.tell_directly(user_id, message)
 
     async def redraw_root(self, execution: Execution, *, now: bool = False) -> None:
         """Redraw the root message from the stored state (idempotent); if Slack cannot take it, a job redraws it

@@ -11,22 +11,30 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.services import Services
-from bot.slack_errors import error_code
+from bot.slack_errors import EPHEMERAL_UNDELIVERABLE, error_code
 
 log = logging.getLogger("bot.listeners")
 
 
 async def tell(client: AsyncWebClient, channel_id: str, user_id: str, message: blocks.Message,
                thread_ts: str | None = None) -> None:
-    """An ephemeral message to one person; a failure is logged, never raised into Bolt."""
+    """An ephemeral message to one person, or the app's Messages tab where Slack will never show it (they are not in
+    the channel); a failure is logged, never raised into Bolt."""
     text, body = message
     kwargs: dict[str, Any] = {"channel": channel_id, "user": user_id, "text": text, "blocks": body}
     if thread_ts:
         kwargs["thread_ts"] = thread_ts
     try:
         await client.chat_postEphemeral(**kwargs)
+        return
     except SlackApiError as exc:
-        log.warning("could not send an ephemeral message: %s", error_code(exc))
+        if error_code(exc) not in EPHEMERAL_UNDELIVERABLE:
+            log.warning("could not send an ephemeral message: %s", error_code(exc))
+            return
+    try:
+        await client.chat_postMessage(channel=user_id, text=text, blocks=body)
+    except SlackApiError as exc:
+        log.warning("could not send a private message either: %s", error_code(exc))
 
 
 async def private_channels(client: AsyncWebClient, channel_ids: Iterable[str]) -> set[str]:
@@ -43,14 +51,33 @@ async def private_channels(client: AsyncWebClient, channel_ids: Iterable[str]) -
     return private
 
 
+# users.conversations: "limit: Must be an integer with a max value of 999" (reference §13); Slack refuses more.
+USERS_CONVERSATIONS_LIMIT = 999
+USERS_CONVERSATIONS_PAGES = 10
+
+
+async def user_channels(client: AsyncWebClient, user_id: str, types: str) -> list[str]:
+    """The channels of these types `user_id` is in (private ones only where the bot is too), up to 9,990; raises
+    SlackApiError when Slack cannot say."""
+    channels: list[str] = []
+    cursor = None
+    for _page in range(USERS_CONVERSATIONS_PAGES):
+        answer = await client.users_conversations(user=user_id, types=types, exclude_archived=True,
+                                                  limit=USERS_CONVERSATIONS_LIMIT, cursor=cursor)
+        channels += [channel["id"] for channel in answer.get("channels") or []]
+        cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    return channels
+
+
 async def channel_namer(client: AsyncWebClient, user_id: str, channel_ids: Iterable[str]) -> Callable[[str], str]:
     """How to name each channel to `user_id`: `<#C…>`, except a private channel they are not in."""
     private = await private_channels(client, channel_ids)
     theirs: set[str] = set()
     if private:
         try:
-            answer = await client.users_conversations(user=user_id, types="private_channel", limit=1000)
-            theirs = {c["id"] for c in answer.get("channels") or []}
+            theirs = set(await user_channels(client, user_id, "private_channel"))
         except SlackApiError as exc:
             log.info("the user's private channels are unknown: %s", error_code(exc))
     return lambda channel: "a private channel" if channel in private - theirs else f"<#{channel}>"

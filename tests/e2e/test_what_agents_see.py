@@ -125,18 +125,31 @@ async def test_status_pages_a_long_history(world: World) -> None:
     await world.slack.command("status CUST-LONG")
     first = await wait_until(lambda: world.slack.state.responses and world.slack.state.responses[-1])
     assert "page 1 of 3" in json.dumps(first)
-    older = next(e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"])
-    assert older["text"]["text"] == "Older"
-    await world.slack.click(blocks.ACTION_STATUS_PAGE, older["value"])
-    second = await wait_until(lambda: len(world.slack.state.responses) > 1 and world.slack.state.responses[-1])
+
+    def buttons(answer: dict) -> dict[str, dict]:
+        return {e["text"]["text"]: e for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]}
+
+    async def press(button: dict, answers: int) -> dict:
+        # As Slack sends it: the button's own action_id (the middle page has two; Slack refuses them alike).
+        await world.slack.click(button["action_id"], button["value"])
+        return await wait_until(lambda: len(world.slack.state.responses) > answers and world.slack.state.responses[-1])
+
+    assert set(buttons(first)) == {"Older"}
+    second = await press(buttons(first)["Older"], 1)
     assert "page 2 of 3" in json.dumps(second) and second.get("replace_original") is True
+    assert set(buttons(second)) == {"Newer", "Older"}
+    third = await press(buttons(second)["Older"], 2)
+    assert "page 3 of 3" in json.dumps(third) and set(buttons(third)) == {"Newer"}
+    back = await press(buttons(third)["Newer"], 3)
+    assert "page 2 of 3" in json.dumps(back)
+    assert world.slack.state.refused_layouts == []
 
 
 async def test_status_names_a_private_channel_only_to_its_members(world: World) -> None:
     await world.start("CUST-PRIVATE", consent=False)
     world.slack.private_channels.add("CVERIFY")
     world.slack.channel_members["CVERIFY"].discard("UAGENT3")
-    await world.slack.command("status CUST-PRIVATE", user="UAGENT3", channel="CVERIFY")
+    await world.slack.command("status CUST-PRIVATE", user="UAGENT3", channel="COTHER")
     outsider = await wait_until(lambda: world.slack.state.responses and world.slack.state.responses[-1])
     assert "<#CVERIFY>" not in json.dumps(outsider) and "a private channel" in json.dumps(outsider)
     await world.slack.command("status CUST-PRIVATE", user="UAGENT1")

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bot import blocks
+from bot.manifest import render_for
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack.state import Posted
 from bot.server import MAX_SLACK_BODY
@@ -74,7 +75,7 @@ async def test_a_body_over_the_cap_is_refused_before_bolt_reads_it(running: Runn
 def test_the_cap_holds_the_largest_request_slack_sends_this_bot() -> None:
     """Measured: a view submission of a 100-block modal of 3,000-character sections (Slack echoes the view), a
     click on the largest message a builder makes, and the form with every field full of 3-byte characters."""
-    slack = SlackStandIn(bot_token="xoxb-x", signing_secret="s")
+    slack = SlackStandIn(bot_token="xoxb-x", signing_secret="s", manifest=render_for({}))
     section = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3000}}
     modal = {"id": "V1", "type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": [section] * 100}
     largest_modal = _encoded(slack.view_submission_payload(modal, {}))

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from bot.images import photo_header
+from bot.manifest import render_for
 from bot.sandbox.images import jpeg_header, sample_photo
 from bot.sandbox.slack import SlackStandIn, serve
 from bot.slack_files import DownloadFailed, FileRejected, download, origin, precheck
@@ -18,7 +19,7 @@ TOKEN = "xoxb-111-222-downloadtoken"
 
 @pytest.fixture
 async def slack() -> AsyncIterator[SlackStandIn]:
-    stand_in = SlackStandIn(bot_token=TOKEN, signing_secret="s")
+    stand_in = SlackStandIn(bot_token=TOKEN, signing_secret="s", manifest=render_for({}))
     runner, _ = await serve(stand_in)
     try:
         yield stand_in

@@ -8,6 +8,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, validation
+from bot.listeners.common import tell
 from bot.services import Services
 from bot.slack_errors import error_code
 
@@ -32,4 +33,4 @@ async def erase_command(ack: Any, services: Services, client: AsyncWebClient, co
     try:
         await client.views_open(trigger_id=command.get("trigger_id"), view=blocks.erase_modal(plan, channel_id))
     except SlackApiError as exc:
-        await client.chat_postEphemeral(channel=channel_id, user=user_id, text=blocks.form_failed(error_code(exc)))
+        await tell(client, channel_id, user_id, (blocks.form_failed(error_code(exc)), []))

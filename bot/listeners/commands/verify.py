@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, validation
 from bot.listeners.commands.erase import erase_command
-from bot.listeners.common import status_answer
+from bot.listeners.common import status_answer, tell
 from bot.services import services_of
 from bot.slack_errors import error_code
 
@@ -31,7 +31,7 @@ async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClien
         try:
             await client.views_open(trigger_id=trigger_id, view=blocks.start_modal(channel_id))
         except SlackApiError as exc:
-            await client.chat_postEphemeral(channel=channel_id, user=user_id, text=blocks.form_failed(error_code(exc)))
+            await tell(client, channel_id, user_id, (blocks.form_failed(error_code(exc)), []))
         return
     if word.lower() == "help":
         help_text, body = blocks.help_message()

@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
-from bot.listeners.common import log
+from bot.listeners.common import log, user_channels
 from bot.services import Services, services_of
 from bot.slack_errors import error_code
 
@@ -45,19 +45,11 @@ async def _of_an_allowed_team(services: Services, client: AsyncWebClient, user_i
 
 async def _channels_of(client: AsyncWebClient, user_id: str) -> list[str]:
     """The channels the agent is in (private ones only where the bot is too); none if Slack cannot say now."""
-    channels: list[str] = []
-    cursor = None
     try:
-        for _page in range(10):  # at most 10,000 channels
-            answer = await client.users_conversations(user=user_id, types="public_channel,private_channel",
-                                                      exclude_archived=True, limit=1000, cursor=cursor)
-            channels += [channel["id"] for channel in answer.get("channels") or []]
-            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
+        return await user_channels(client, user_id, "public_channel,private_channel")
     except SlackApiError as exc:
         log.info("App Home without the agent's channels: %s", error_code(exc))
-    return channels
+        return []
 
 
 async def handle_app_home_opened(event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:

@@ -5,7 +5,9 @@ slack_sdk's own models check most lengths (`Block.parse(...).validate_json()`, `
 does not check are added here from Slack's reference (https://api.slack.com/reference/block-kit/blocks): an actions
 block holds 1–25 elements (each valid on its own: a button's text at most 75 characters, its value 2,000), a context
 block 1–10, a section at most 10 fields of at most 2,000 characters, every
-text object at most 3,000, a message at most 50 blocks, a modal or Home tab at most 100, `text` at most 40,000.
+text object at most 3,000, a message at most 50 blocks, a modal or Home tab at most 100, `text` at most 40,000; and
+uniqueness: an `action_id` "should be unique among all other action_ids in the containing block", a `block_id` unique
+within a message or view (Block Kit reference: buttons, blocks; reference §13). Slack answers `invalid_blocks`.
 """
 
 from __future__ import annotations
@@ -75,10 +77,29 @@ def block_problems(block: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _elements(block: dict[str, Any]) -> list[dict[str, Any]]:
+    """The interactive elements a block holds: its elements, its accessory, an input's element."""
+    found = [*(block.get("elements") or []), block.get("accessory"), block.get("element")]
+    return [e for e in found if isinstance(e, dict) and "action_id" in e]
+
+
+def duplicate_id_problems(blocks: list[dict[str, Any]]) -> list[str]:
+    """Repeated `block_id`s in one message or view, and repeated `action_id`s in one block."""
+    problems = []
+    block_ids = [b["block_id"] for b in blocks if isinstance(b, dict) and b.get("block_id")]
+    for repeated in sorted({i for i in block_ids if block_ids.count(i) > 1}):
+        problems.append(f"block_id {repeated!r} is used by more than one block")
+    for block in (b for b in blocks if isinstance(b, dict)):
+        action_ids = [e["action_id"] for e in _elements(block)]
+        for repeated in sorted({i for i in action_ids if action_ids.count(i) > 1}):
+            problems.append(f"{block.get('type')}: action_id {repeated!r} is used by more than one element")
+    return problems
+
+
 def message_problems(text: str | None, blocks: list[dict[str, Any]] | None) -> list[str]:
     """What Slack would refuse in a message's `text` and `blocks`."""
     blocks = blocks or []
-    problems = [p for block in blocks for p in block_problems(block)]
+    problems = [p for block in blocks for p in block_problems(block)] + duplicate_id_problems(blocks)
     if len(blocks) > MAX_MESSAGE_BLOCKS:
         problems.append(f"{len(blocks)} blocks; a message holds at most {MAX_MESSAGE_BLOCKS}")
     if not blocks and not text:
@@ -91,7 +112,7 @@ def message_problems(text: str | None, blocks: list[dict[str, Any]] | None) -> l
 def view_problems(view: dict[str, Any]) -> list[str]:
     """What Slack would refuse in a modal or Home tab."""
     blocks = view.get("blocks") or []
-    problems = [p for block in blocks for p in block_problems(block)]
+    problems = [p for block in blocks for p in block_problems(block)] + duplicate_id_problems(blocks)
     if not 1 <= len(blocks) <= MAX_VIEW_BLOCKS:
         problems.append(f"{len(blocks)} blocks; a view holds 1 to {MAX_VIEW_BLOCKS}")
     try:

@@ -10,12 +10,14 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
 
+from bot.sandbox.slack.contract import Grant
 from bot.sandbox.slack.state import Posted, SharedFile, SlackState
 
 
@@ -32,6 +34,10 @@ class Driver:
     _acks: dict[str, asyncio.Future[dict[str, Any]]]
     _http: aiohttp.ClientSession | None
     trigger_users: dict[str, str]
+    grant: Grant
+    channel_members: dict[str, set[str]]
+    private_channels: set[str]
+    issue_response_url: Callable[[], str]
     user_teams: dict[str, str]  # a user of another Slack team (Slack Connect): their team
 
     def team_of(self, user: str) -> str:
@@ -92,11 +98,12 @@ class Driver:
         """Type `/verify <text>`; returns the bot's immediate (ephemeral) answer, {} for an empty ack."""
         trigger_id = trigger_id or f"{next(self._ids)}.{uuid.uuid4().hex}"
         self.trigger_users[trigger_id] = user
+        self.joins(user, channel)  # a message box, slash commands included, is only open to members
         payload = {
             "token": "legacy", "team_id": self.team_of(user), "team_domain": "idv-test", "channel_id": channel,
             "channel_name": "verify", "user_id": user, "user_name": user.lower(), "command": "/verify", "text": text,
             "api_app_id": "AIDV", "is_enterprise_install": "false",
-            "response_url": f"{self.base_url}/response/{uuid.uuid4().hex}",
+            "response_url": self.issue_response_url(),
             "trigger_id": trigger_id,
         }
         status, answer = await self._deliver("slash_commands", payload, urlencode(payload),
@@ -111,15 +118,37 @@ class Driver:
                 "event_time": int(time.time()),
                 "authorizations": [{"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}]}
 
+    def joins(self, user: str, channel: str) -> None:
+        """Whoever writes in a channel is a member of it (`leaves` takes someone out)."""
+        self.channel_members.setdefault(channel, set()).add(user)
+
+    def leaves(self, user: str, channel: str = "CVERIFY") -> None:
+        self.channel_members.setdefault(channel, set()).discard(user)
+
+    def subscription_of(self, event: dict[str, Any]) -> str:
+        """The manifest subscription an event arrives through (`message.channels` for a message in a channel)."""
+        kind = str(event.get("type"))
+        if kind != "message":
+            return kind
+        return {"channel": "message.channels", "group": "message.groups", "im": "message.im",
+                "mpim": "message.mpim"}.get(str(event.get("channel_type")), "message.channels")
+
     async def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int = 0,
                     retry_reason: str = "", envelope_id: str | None = None) -> tuple[int, Any]:
+        """Deliver an event, as Slack would: only one the manifest subscribes to (with its scope); otherwise it is
+        noted in `state.undelivered_events` and the answer is (0, None)."""
+        subscription = self.subscription_of(event)
+        if not self.grant.subscribed(subscription):
+            self.state.undelivered_events.append(subscription)
+            return 0, None
         envelope = self.event_envelope(event, event_id)
         return await self._deliver("events_api", envelope, json.dumps(envelope), "application/json",
                                    retry_num=retry_num, retry_reason=retry_reason, envelope_id=envelope_id)
 
     def file_share_event(self, files: list[SharedFile], *, thread_ts: str, user: str = "UAGENT1",
                          channel: str = "CVERIFY", text: str = "") -> dict[str, Any]:
-        return {"type": "message", "subtype": "file_share", "channel": channel, "channel_type": "channel",
+        channel_type = "group" if channel in self.private_channels else "channel"
+        return {"type": "message", "subtype": "file_share", "channel": channel, "channel_type": channel_type,
                 "user": user, "user_team": self.team_of(user), "source_team": self.team_of(user), "text": text,
                 "ts": self._next_ts(), "event_ts": self._next_ts(), "thread_ts": thread_ts,
                 "parent_user_id": self.bot_user_id, "upload": True,
@@ -127,7 +156,8 @@ class Driver:
 
     async def share(self, files: list[SharedFile], *, thread_ts: str, user: str = "UAGENT1", channel: str = "CVERIFY",
                     text: str = "", event_id: str | None = None) -> tuple[int, Any]:
-        """Drop files into a thread, as an agent would."""
+        """Drop files into a thread, as an agent would (who is in the channel to do so)."""
+        self.joins(user, channel)
         return await self.event(self.file_share_event(files, thread_ts=thread_ts, user=user, channel=channel,
                                                       text=text), event_id=event_id)
 
@@ -147,7 +177,7 @@ class Driver:
             "type": "block_actions", "team": {"id": self.team_id, "domain": "idv-test"},
             "user": {"id": user, "username": user.lower(), "team_id": self.team_of(user)}, "api_app_id": "AIDV",
             "token": "legacy", "trigger_id": trigger_id,
-            "response_url": f"{self.base_url}/response/{uuid.uuid4().hex}",
+            "response_url": self.issue_response_url(),
             "actions": [{"action_id": action_id, "block_id": "b", "value": value, "type": "button",
                          "action_ts": str(time.time())}],
         }

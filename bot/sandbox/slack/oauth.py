@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot.sandbox.slack.contract import Grant
+
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "stand-in-oauth-client-secret"
 USER_TOKEN_METHODS = ("files.delete", "auth.revoke", "auth.test")
@@ -33,6 +35,7 @@ class OAuthStandIn:
     oauth: OAuthState
     team_id: str
     bot_token: str
+    grant: Grant
 
     def oauth_routes(self) -> list[web.RouteDef]:
         self.oauth = OAuthState()
@@ -43,6 +46,15 @@ class OAuthStandIn:
         redirect_uri, state = query.get("redirect_uri", ""), query.get("state", "")
         if query.get("client_id") != CLIENT_ID or not redirect_uri:
             return web.Response(status=400, text="invalid client_id or redirect_uri")
+        # Slack refuses a redirect_uri the app does not configure, and user scopes it does not ask for
+        # (docs.slack.dev/authentication/installing-with-oauth; reference §13). It shows an error page, no redirect.
+        if not self.grant.redirect_allowed(redirect_uri):
+            return web.Response(status=400, text="Something went wrong when authorizing this app: redirect_uri did not "
+                                                 "match any configured URIs")
+        asked = {s for s in query.get("user_scope", "").split(",") if s}
+        if not asked <= self.grant.user_scopes or query.get("scope"):
+            return web.Response(status=400, text="Something went wrong when authorizing this app: Invalid permissions "
+                                                 "requested")
         if self.oauth.denies or self.oauth.signed_in_user is None:
             raise web.HTTPFound(f"{redirect_uri}?{urlencode({'error': 'access_denied', 'state': state})}")
         code = secrets.token_hex(8)

@@ -6,7 +6,13 @@ and for agents' user tokens `oauth.v2.access`, `files.delete` and `auth.revoke` 
 `/api/<method>` like Slack does (HTTP 200 with `ok`/`error`, 429 with `Retry-After`), refuses a wrong token
 (`invalid_auth`), channels the bot is not in (`not_in_channel`) and layouts that break Block Kit's limits
 (`invalid_blocks`, see `blockkit`). Private file URLs answer the bytes only with the bot token, and otherwise Slack's
-HTML login page. `response_url`s work.
+HTML login page. `response_url`s work up to 5 times within 30 minutes.
+
+It grants exactly what the manifest it is handed grants (`contract`): a method without its scope answers
+`missing_scope`, an event the manifest does not subscribe to is never delivered, and OAuth's authorize step refuses a
+user scope or redirect URL the manifest does not configure. It refuses what Slack refuses: a repeated `action_id` in a
+block or `block_id` in a message or view, `chat.postEphemeral` to someone not in the channel (`user_not_in_channel`),
+`users.conversations` with a `limit` over 999.
 
 As the driver it plays Slack towards the bot: slash commands, `message`/`file_share` events, button clicks and modal
 submissions, either signed and POSTed to the bot's `/slack/events` (HTTP mode) or pushed through a Socket Mode
@@ -20,6 +26,7 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -28,6 +35,16 @@ from aiohttp import web
 
 from bot.sandbox import serve_app
 from bot.sandbox.slack.blockkit import message_problems, view_problems
+from bot.sandbox.slack.contract import (
+    DOWNLOAD_SCOPE,
+    METHOD_SCOPES,
+    RESPONSE_URL_SECONDS,
+    RESPONSE_URL_USES,
+    USERS_CONVERSATIONS_MAX_LIMIT,
+    Grant,
+    missing_scope,
+    needed_scope,
+)
 from bot.sandbox.slack.driver import Driver
 from bot.sandbox.slack.oauth import OAuthStandIn
 from bot.sandbox.slack.state import LOGIN_PAGE, ApiFault, Posted, SlackState
@@ -36,8 +53,10 @@ from bot.sandbox.slack.state import LOGIN_PAGE, ApiFault, Posted, SlackState
 class SlackStandIn(Driver, OAuthStandIn):
     """The stand-in's state, its aiohttp app (`app`) and the driver methods."""
 
-    def __init__(self, *, bot_token: str, signing_secret: str, app_token: str | None = None, team_id: str = "T0IDV",
-                 bot_user_id: str = "UBOTIDV", channels: tuple[str, ...] = ("CVERIFY",)) -> None:
+    def __init__(self, *, bot_token: str, signing_secret: str, manifest: Mapping[str, Any],
+                 app_token: str | None = None, team_id: str = "T0IDV", bot_user_id: str = "UBOTIDV",
+                 channels: tuple[str, ...] = ("CVERIFY",)) -> None:
+        self.grant = Grant.of(manifest)  # what installing the bot's manifest grants: nothing more
         self.bot_token = bot_token
         self.signing_secret = signing_secret
         self.app_token = app_token
@@ -55,12 +74,17 @@ class SlackStandIn(Driver, OAuthStandIn):
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self.trigger_users: dict[str, str] = {}  # who each trigger_id the driver made belongs to
+        self.response_urls: dict[str, tuple[float, int]] = {}  # key → (issued at, uses): Slack's 5 uses in 30 min
         self.user_teams: dict[str, str] = {}
         self._socket: web.WebSocketResponse | None = None
         self._socket_ready = asyncio.Event()
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._http: aiohttp.ClientSession | None = None
         self.app = self._build_app()
+
+    def install(self, manifest: Mapping[str, Any]) -> None:
+        """(Re)install the app with this manifest: from now on the stand-in grants what it grants."""
+        self.grant = Grant.of(manifest)
 
     # --- server ----------------------------------------------------------------------------------------------
 
@@ -116,20 +140,33 @@ class SlackStandIn(Driver, OAuthStandIn):
         if method == "oauth.v2.access":
             return web.json_response(self.oauth_v2_access(request.headers.get("Authorization", ""), params))
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        answered = self.user_call(method, token, params)
-        if answered is not None:
-            return web.json_response(answered)
+        if token in self.oauth.user_tokens:
+            return web.json_response(self._refusal(method, params, self.grant.user_scopes)
+                                     or self.user_call(method, token, params)
+                                     or {"ok": False, "error": "not_allowed_token_type"})
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
         if token != expected:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
-        if handler is None:
+        if handler is None and method != "files.delete":
             return web.json_response({"ok": False, "error": "unknown_method"})
-        refused = self._layout_error(method, params)
+        refused = self._refusal(method, params, self.grant.bot_scopes) or self._layout_error(method, params)
         if refused is not None:
             return web.json_response(refused)
+        if handler is None:  # files.delete with the bot token (and files:write): never the agent's file
+            return web.json_response(self.user_call(method, token, params) or {"ok": False, "error": "unknown_method"})
         return web.json_response(handler(params))
 
+    def _refusal(self, method: str, params: dict[str, Any], granted: frozenset[str]) -> dict[str, Any] | None:
+        """Slack's answer to a call these scopes do not allow (`missing_scope`), or None."""
+        if method not in METHOD_SCOPES:
+            return {"ok": False, "error": "unknown_method"}
+        channel = str(params.get("channel") or "")
+        kind = "private_channel" if channel in self.private_channels else "public_channel"
+        refused = missing_scope(needed_scope(method, params, kind), granted)
+        if refused is not None:
+            self.state.refused_scopes.append((method, refused["needed"]))
+        return refused
     def _layout_error(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
         """Slack refuses a message or view that breaks Block Kit's limits (see `blockkit`)."""
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
@@ -181,6 +218,8 @@ class SlackStandIn(Driver, OAuthStandIn):
         error = self._channel_error(params.get("channel"))
         if error:
             return error
+        if params.get("user") not in self.channel_members.get(str(params.get("channel")), set()):
+            return {"ok": False, "error": "user_not_in_channel"}  # "The user should be in the channel"
         message = Posted(channel=str(params["channel"]), ts=self._next_ts(), text=params.get("text", ""),
                          blocks=params.get("blocks") or [], thread_ts=params.get("thread_ts"),
                          ephemeral_to=params.get("user"))
@@ -221,6 +260,12 @@ class SlackStandIn(Driver, OAuthStandIn):
     def m_users_conversations(self, params: dict[str, Any]) -> dict[str, Any]:
         """The user's channels; private ones only where the bot is a member too (as with a bot token)."""
         user = params.get("user")
+        try:
+            limit = int(params.get("limit", 100))
+        except (TypeError, ValueError):
+            return {"ok": False, "error": "invalid_limit"}
+        if not 1 <= limit <= USERS_CONVERSATIONS_MAX_LIMIT:
+            return {"ok": False, "error": "invalid_limit"}  # "Must be an integer with a max value of 999"
         channels = [c for c in sorted(self.known_channels) if user in self.channel_members.get(c, set())
                     and (c not in self.private_channels or c in self.member_of)]
         return {"ok": True, "channels": [{"id": c, "is_private": c in self.private_channels} for c in channels],
@@ -240,7 +285,8 @@ class SlackStandIn(Driver, OAuthStandIn):
         shared = self.state.files.get(file_id)
         auth = request.headers.get("Authorization")
         self.state.download_auth.append(auth)
-        if auth != f"Bearer {self.bot_token}" or (shared is not None and shared.serve_html):
+        if auth != f"Bearer {self.bot_token}" or (shared is not None and shared.serve_html) \
+                or DOWNLOAD_SCOPE not in self.grant.bot_scopes:
             return web.Response(text=LOGIN_PAGE, content_type="text/html")
         if shared is None or shared.deleted:
             return web.Response(status=404, text="file not found")
@@ -275,8 +321,26 @@ class SlackStandIn(Driver, OAuthStandIn):
         await response.write_eof()
         return response
 
+    def issue_response_url(self) -> str:
+        key = uuid.uuid4().hex
+        self.response_urls[key] = (time.monotonic(), 0)
+        return f"{self.base_url}/response/{key}"
+
     async def response_url(self, request: web.Request) -> web.Response:
-        self.state.responses.append(await request.json())
+        """Up to 5 answers within 30 minutes of the interaction, each a valid message (reference §13)."""
+        key = request.match_info["key"]
+        issued = self.response_urls.get(key)
+        if issued is None or time.monotonic() - issued[0] > RESPONSE_URL_SECONDS:
+            return web.Response(status=404, text="expired_url")
+        if issued[1] >= RESPONSE_URL_USES:
+            return web.Response(status=404, text="used_url")
+        body = await request.json()
+        problems = message_problems(body.get("text"), body.get("blocks"))
+        if problems:
+            self.state.refused_layouts.append(("response_url", problems))
+            return web.Response(status=400, text="invalid_blocks")
+        self.response_urls[key] = (issued[0], issued[1] + 1)
+        self.state.responses.append(body)
         return web.Response(text="ok")
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:

@@ -79,3 +79,5 @@ class SlackState:
     files: dict[str, SharedFile] = field(default_factory=dict)
     download_auth: list[str | None] = field(default_factory=list)
     refused_layouts: list[tuple[str, list[str]]] = field(default_factory=list)
+    refused_scopes: list[tuple[str, str]] = field(default_factory=list)  # (method, the scope it lacked)
+    undelivered_events: list[str] = field(default_factory=list)  # events the manifest does not subscribe to
