@@ -26,8 +26,9 @@ import httpx
 
 log = logging.getLogger("bot.slack_files")
 
-# 15 MB per Jumio's current OpenAPI; older guides say 5 or 10 MB (reference §11.5, UNCONFIRMED for a given tenant).
-MAX_PHOTO_BYTES = 15 * 1024 * 1024
+# "15 MB" per Jumio's current OpenAPI (D-CREDREF), read as 15,000,000 bytes, not 15 MiB: a photo between the two would
+# be refused by Jumio after the download. Older guides say 5 or 10 MB (reference §11.5, UNCONFIRMED for a tenant).
+MAX_PHOTO_BYTES = 15_000_000
 MAX_REDIRECTS = 3
 _CDN_SUFFIXES = (".slack-edge.com",)
 # The deadline of one download: a fixed allowance plus the size at the slowest rate worth waiting for.
@@ -102,7 +103,7 @@ def precheck(file: dict[str, Any]) -> str | None:
     """Why a file from an event cannot be a photo for Jumio, judged from Slack's description alone; or None."""
     size = file.get("size")
     if isinstance(size, int) and size > MAX_PHOTO_BYTES:
-        return f"it is {size / 1024 / 1024:.1f} MB; Jumio takes photos of at most 15 MB."
+        return f"it is {size / 1_000_000:.1f} MB; Jumio takes photos of at most 15 MB."
     if isinstance(size, int) and size == 0:
         return "the file is empty."
     filetype = str(file.get("filetype") or "").lower()

@@ -1,8 +1,13 @@
 """Results: polls after the submit, callbacks, the status sweep, and the decision (or expiry) in the thread.
 
-finalize ──► poll on IDV_POLL_SCHEDULE ──┐
-callback ──► fetch_result ───────────────┼─► GET details ──► result recorded + report_result ──► thread, root
-sweep ──► check_status ──────────────────┘
+finalize ──► poll on IDV_POLL_SCHEDULE ──┐                 PROCESSED ──► GET details ──► result recorded
+callback ──► fetch_result ───────────────┼─► GET status ─┤ TOKEN_/SESSION_EXPIRED ──► expiry recorded (no details)
+sweep ──► check_status ──────────────────┘                 ACQUIRED (not submitted here) ──► "submitted on the web"
+                                                       report_result ──► thread (decision, or expiry + New link), root
+
+Jumio's word is read from the status endpoint, never from a callback's body (an intermediate ACQUIRED callback comes
+before PROCESSED), and details are fetched only once the status says PROCESSED: Jumio has none before, nor for an
+expired transaction (D-RETR, reference §6, §12). Only the status endpoint's 404 means Jumio no longer has it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from bot import blocks
 from bot.jobs import Handler, JobKind, RetryPolicy
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, local_status
 from bot.journey.delivery import Delivery
-from bot.jumio import NotFound
+from bot.jumio import ExecutionDetails, NotFound
 from storage import JUMIO_FINAL_STATUSES, Execution, Status
 
 log = logging.getLogger("bot.journey")
@@ -43,9 +48,20 @@ POLL = JobKind("poll", Poll, title="Checking Jumio's status", dedupe=lambda p: f
 # A check by the sweep: the next sweep asks again, so a failure is not worth a message in every open thread.
 CHECK_STATUS = JobKind("check_status", OfExecution, title="Checking Jumio's status", retry=RetryPolicy(attempts=3),
                        tell_when_dead=False)
+# A callback's job: the status first, the details only once PROCESSED (the kind's name predates that order).
 FETCH_RESULT = JobKind("fetch_result", OfExecution, title="Fetching Jumio's decision", retry=JUMIO_RETRIES)
 REPORT_RESULT = JobKind("report_result", OfExecution, title="Posting Jumio's decision",
                         dedupe=lambda p: f"report_result:{p.execution}", retry=JUMIO_RETRIES)
+
+
+class DetailsNotReady(Exception):
+    """Jumio's status says PROCESSED and its details do not yet: worth asking again shortly."""
+
+    retryable = True
+
+    @property
+    def safe_message(self) -> str:
+        return str(self)
 
 
 class Results:
@@ -132,15 +148,19 @@ class Results:
             await self.delivery.redraw_root(execution)
 
     async def _ask_status(self, execution: Execution) -> Status | None:
-        """Jumio's status of a waiting execution; a final one is fetched and reported, ACQUIRED is recorded."""
+        """Jumio's status of a waiting execution: PROCESSED is fetched and reported, an expiry is reported from the
+        status alone, ACQUIRED is recorded; the status endpoint's 404 means Jumio no longer has it (GONE)."""
         try:
             answer = await self.ctx.jumio.get_status(execution.account_id or "", execution.workflow_execution_id or "")
         except NotFound:
             await self.forgotten(execution)
             return Status.GONE
         status = local_status(answer.status)
-        if status in JUMIO_FINAL_STATUSES:
+        if status == Status.PROCESSED:
             await self._fetch_and_report(execution)
+        elif status in JUMIO_FINAL_STATUSES:
+            assert status is not None
+            self._record(execution, status, None)
         elif status == Status.ACQUIRED:
             await self._submitted_on_web(execution)
         return status
@@ -181,37 +201,44 @@ class Results:
             self.schedule_poll(execution, 0)  # submitted on Jumio's page: its polls begin
 
     async def _fetch_result(self, payload: OfExecution) -> None:
+        """After a callback: whatever it said, Jumio's status decides what happens (details only once PROCESSED)."""
         execution = self.ctx.store.execution(payload.execution)
         if execution.is_final or not execution.workflow_execution_id:
             return
-        await self._fetch_and_report(execution)
+        was = execution.status
+        if await self._ask_status(execution) == Status.ACQUIRED and was == Status.INITIATED:
+            self.schedule_poll(execution, 0)  # submitted on Jumio's page: its polls begin
 
     async def _fetch_and_report(self, execution: Execution) -> None:
-        store = self.ctx.store
+        """The status said PROCESSED: the details, recorded and reported once."""
         try:
             details = await self.ctx.jumio.get_details(execution.account_id or "",
                                                        execution.workflow_execution_id or "")
         except NotFound:
-            await self.forgotten(execution)
-            return
-        status = local_status(details.status)
-        if status == Status.ACQUIRED:
-            if await self._submitted_on_web(execution):
-                self.schedule_poll(execution, 0)
-            return
-        if status not in JUMIO_FINAL_STATUSES:
-            return
-        assert status is not None
-        with store.transaction():  # the outcome and the duty to tell the thread, together
+            # Not "gone": the status just said PROCESSED. Details can lag the status (UNCONFIRMED); the job tries
+            # again, and a status 404 on that attempt is what ends the verification.
+            raise DetailsNotReady("Jumio said PROCESSED but has no details yet") from None
+        if local_status(details.status) != Status.PROCESSED:
+            raise DetailsNotReady(f"Jumio's details say {details.status} after its status said PROCESSED")
+        self._record(execution, Status.PROCESSED, details)
+
+    def _record(self, execution: Execution, status: Status, details: ExecutionDetails | None) -> None:
+        """The outcome and the duty to tell the thread, together, once: a decision (with its details) or an expiry
+        (from the status alone: an expired transaction has no details)."""
+        store = self.ctx.store
+        decision_type = details.decision_type if details else None
+        with store.transaction():
             stored = store.record_result(
-                execution.id, status=status, decision_type=details.decision_type,
-                decision_label=details.decision_label, risk_score=details.risk_score,
-                capabilities=[c.to_json() for c in details.capabilities],
+                execution.id, status=status, decision_type=decision_type,
+                decision_label=details.decision_label if details else None,
+                risk_score=details.risk_score if details else None,
+                capabilities=[c.to_json() for c in details.capabilities] if details else [],
             )
             if stored:
-                store.after_commit(self.ctx.metrics.decisions.labels(details.decision_type or str(status)).inc)
+                store.after_commit(self.ctx.metrics.decisions.labels(decision_type or str(status)).inc)
                 store.audit("jumio", "result", execution.id,
-                            f"{details.status} {details.decision_type or ''} {details.decision_label or ''}".strip())
+                            f"{status} {decision_type or ''} {(details.decision_label if details else '') or ''}"
+                            .strip())
                 self.ctx.queue.add(REPORT_RESULT, OfExecution(execution.id))
 
     async def _report_result(self, payload: OfExecution) -> None:

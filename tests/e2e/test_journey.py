@@ -102,6 +102,7 @@ async def test_expiry_and_new_link(world: World) -> None:
     notice = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "new_link" in m.all_text()),
                                            None))
     assert "expired" in notice.text
+    assert "no longer has" not in world.thread_text(root)  # an expiry is never read as Jumio forgetting it
     links_before = len(world.links("CUST-EXPIRE", user="UAGENT2"))
     await world.slack.click("new_link", str(execution.id), user="UAGENT2", message=notice)
     await world.slack.click("new_link", str(execution.id), user="UAGENT2", message=notice)  # a double click

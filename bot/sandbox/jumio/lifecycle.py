@@ -28,12 +28,15 @@ class Lifecycle:
         self._spawn(self._process(execution))
 
     async def _process(self, execution: SandboxExecution) -> None:
+        if self.config.intermediate_callbacks:
+            # The intermediate callback comes first: a receiver must act on the status endpoint, not on the word.
+            await self._call_back(execution)
         await asyncio.sleep(self.config.processing_delay)
         while self.config.hold_decisions:
             await asyncio.sleep(0.01)
         if execution.deleted:
             return
-        execution.decision = decide(execution.customer_reference, execution.received())
+        execution.decision = decide(execution.customer_reference, execution.received(), execution.workflow_key)
         execution.status = "PROCESSED"
         execution.completed_at = self.now()
         self.persist()

@@ -14,6 +14,7 @@ from bot.sandbox.jumio.state import (
     ACCOUNT_FIELDS,
     FORBIDDEN_REFERENCE_CHARACTERS,
     MAX_PART_BYTES,
+    REQUIRES_PREPARED_DATA,
     WORKFLOWS,
     lifetime_seconds,
 )
@@ -132,8 +133,11 @@ def prepared_data_problem(body: Any) -> str | None:
     return None
 
 
-def decide(customer_reference: str, received: set[str]) -> str:
-    """The sandbox's documented decision rule."""
+def decide(customer_reference: str, received: set[str], workflow_key: int) -> str:
+    """The sandbox's documented decision rule; a workflow that requires supporting data and got none is NOT_EXECUTED
+    whatever the photos (D-PREP; the label it gives is UNCONFIRMED, see `answers`)."""
+    if workflow_key in REQUIRES_PREPARED_DATA and "PREPARED_DATA" not in received:
+        return "NOT_EXECUTED"
     reference = customer_reference.lower()
     if "reject" in reference:
         return "REJECTED"

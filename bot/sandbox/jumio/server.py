@@ -8,14 +8,21 @@ Endpoints (reference section in brackets):
 - `POST …/credentials/{credential}/parts/{FRONT|BACK|FACE}` [§3]: multipart with one field `file`, JPEG or PNG by
   the bytes, at most 15 MB, longest side over 300 px, at most 8000×8000, that credential's `api.token`.
 - `POST …/parts/PREPARED_DATA` [§4]: JSON supporting data.
-- `PUT /api/v1/accounts/{account}/workflow-executions/{execution}` [§5]: finalize, no body → ACQUIRED, and after
-  `processing_delay` seconds PROCESSED with a decision and a callback to `callbackUrl`.
+- `PUT /api/v1/accounts/{account}/workflow-executions/{execution}` [§5]: finalize, no body → ACQUIRED with an
+  intermediate callback, and after `processing_delay` seconds PROCESSED with a decision and a callback to
+  `callbackUrl`.
 - `GET …/workflow-executions/{execution}[/status]`, `DELETE /api/v1/accounts/{account}[/workflow-executions/{id}]`
-  [§6, §9] with the OAuth token.
+  [§6, §9] with the OAuth token; retrieval at most 15 per second (429); details only once PROCESSED (404 before,
+  and for an expired execution) [§12].
 - `GET /web/v4/app?authorizationToken=…` plays the customer in the Web Client: choose photos or use samples, submit.
 
-The decision rule: a customer reference containing `reject` → REJECTED, containing `warn` → WARNING, else FRONT or
-FACE missing → NOT_EXECUTED, else PASSED (case-insensitive, in that order).
+The decision rule: a workflow that requires supporting data (10163) without it → NOT_EXECUTED; a customer reference
+containing `reject` → REJECTED, containing `warn` → WARNING, else FRONT or FACE missing → NOT_EXECUTED, else PASSED
+(case-insensitive, in that order).
+
+A lost answer: a `Fault(after=True, drop=True)` (or `after=True` with a `delay` past the client's time-out) lets the
+request do its work, paid account included, and then drops the connection, as a network failure after Jumio
+processed the request would (no idempotency key is documented; reference §8, §12).
 
 Expiry: an execution never started within its `tokenLifetime` becomes TOKEN_EXPIRED; one started and then left idle
 for 15 minutes SESSION_EXPIRED; both call back. `time_scale` shrinks every such duration for tests and demos.
@@ -90,6 +97,8 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls, Persistence):
         self.part_stored: list[Callable[[SandboxExecution, str], None]] = []
         self._account_bucket = Bucket(self.config.account_rate, self.config.account_burst, self.now)
         self._token_bucket = Bucket(self.config.token_rate, self.config.token_rate, self.now)
+        self._retrieval_bucket = Bucket(self.config.retrieval_rate, self.config.retrieval_rate, self.now)
+        self.retrieval_refusals = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._session: aiohttp.ClientSession | None = None
         self.restore()
@@ -351,9 +360,19 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls, Persistence):
 
     # --- retrieval -----------------------------------------------------------------------------------------
 
-    async def status(self, request: web.Request) -> web.Response:
+    def _retrieval_refused(self, request: web.Request) -> web.Response | None:
+        """OAuth, then the tenant's retrieval limit: 15 requests a second (D-RL; reference §12), Jumio's 429 body."""
         if not self._oauth_ok(request):
             return jumio_problem(401, "Unauthorized")
+        if not self._retrieval_bucket.take():
+            self.retrieval_refusals += 1
+            return too_many_requests()
+        return None
+
+    async def status(self, request: web.Request) -> web.Response:
+        refused = self._retrieval_refused(request)
+        if refused is not None:
+            return refused
         execution = self._execution_for(request)
         if execution is None:
             return jumio_problem(404, "Workflow execution not found")
@@ -365,11 +384,17 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls, Persistence):
         })
 
     async def details(self, request: web.Request) -> web.Response:
-        if not self._oauth_ok(request):
-            return jumio_problem(401, "Unauthorized")
+        refused = self._retrieval_refused(request)
+        if refused is not None:
+            return refused
         execution = self._execution_for(request)
         if execution is None:
             return jumio_problem(404, "Workflow execution not found")
+        # D-RETR: "Make sure the transaction is complete before retrieving the detail data", and for SESSION_EXPIRED
+        # or TOKEN_EXPIRED "details will not be available". That Jumio answers 404 then is UNCONFIRMED (the strict
+        # reading, reference §12); the status endpoint still says where the execution stands.
+        if execution.status != "PROCESSED":
+            return jumio_problem(404, f"Workflow execution details are not available ({execution.status})")
         return web.json_response(details_body(execution, str(request.url.origin())))
 
     async def delete_account(self, request: web.Request) -> web.Response:

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-MAX_PART_BYTES = 15 * 1024 * 1024
+# D-CREDREF: a part of "15 MB" at most, read as 15,000,000 bytes (the strict reading; reference §12).
+MAX_PART_BYTES = 15_000_000
 FORBIDDEN_REFERENCE_CHARACTERS = '<>"/;`%{}|'
 LIFETIME = re.compile(r"^([+-]?\d+)([smhd])$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -26,6 +27,9 @@ WORKFLOWS: dict[int, tuple[str, ...]] = {
     10163: ("ID", "SELFIE", "FACEMAP", "DATA"),
 }
 PARTS = {"ID": ("FRONT", "BACK"), "SELFIE": ("FACE",), "DATA": ("PREPARED_DATA",), "FACEMAP": ()}
+# Workflows that "require Uploading Supporting Data" (D-PREP, D-WFREF): without it the processed execution decides
+# NOT_EXECUTED (reference §12).
+REQUIRES_PREPARED_DATA = frozenset({10163})
 RISK = {"PASSED": 12.0, "WARNING": 55.0, "REJECTED": 92.0, "NOT_EXECUTED": -1.0}
 
 
@@ -40,6 +44,10 @@ class SandboxConfig:
     token_rate: float = 10.0
     time_scale: float = 1.0
     session_timeout: float = 15 * 60
+    retrieval_rate: float = 15.0  # D-RL: retrieval, 15 requests a second per tenant (429 above it; reference §12)
+    # Jumio's intermediate callback (KYX guide "Intermediate Callback Parameters"; reference §7, §12): ACQUIRED once the
+    # photos are in, before PROCESSED. Whether a tenant gets it by default is UNCONFIRMED; sent unless turned off.
+    intermediate_callbacks: bool = True
     callbacks_enabled: bool = True
     strict_callback_urls: bool = False
     expiry_check_interval: float = 0.1
@@ -115,7 +123,9 @@ class SandboxExecution:
         return next((c for c in self.credentials if c.id == credential_id), None)
 
     def received(self) -> set[str]:
-        return {classifier for c in self.credentials for classifier in c.parts}
+        """The parts Jumio holds: images by classifier, and PREPARED_DATA once supporting data came."""
+        parts = {classifier for c in self.credentials for classifier in c.parts}
+        return parts | ({"PREPARED_DATA"} if any(c.prepared_data is not None for c in self.credentials) else set())
 
 
 @dataclass
