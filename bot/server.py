@@ -33,8 +33,9 @@ class CallbackError(ValueError):
     """A callback body that is not what Jumio sends."""
 
 
-def parse_callback(raw: bytes) -> tuple[str, str]:
-    """The execution id and status of a callback body, or CallbackError naming what is wrong."""
+def parse_callback(raw: bytes) -> tuple[str, str, str | None]:
+    """The execution id, status and account id (None if absent or malformed) of a callback body, or CallbackError
+    naming what is wrong."""
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -49,7 +50,11 @@ def parse_callback(raw: bytes) -> tuple[str, str]:
         raise CallbackError("workflowExecution.id is missing or not an id")
     if not isinstance(status, str) or not 1 <= len(status) <= 64:
         raise CallbackError("workflowExecution.status is missing or not a status")
-    return execution_id, status
+    account = body.get("account")
+    account_id = account.get("id") if isinstance(account, dict) else None
+    if not isinstance(account_id, str) or not 8 <= len(account_id) <= 64:
+        account_id = None
+    return execution_id, status, account_id
 
 
 async def _read_capped(request: web.Request, limit: int) -> bytes | None:
@@ -91,7 +96,7 @@ def web_app(*, store: Store, journey: Journey, bolt: AsyncApp | None, socket_con
         if raw is None:
             return web.json_response({"error": "body too large"}, status=413)
         try:
-            execution_id, status = parse_callback(raw)
+            execution_id, status, account_id = parse_callback(raw)
         except CallbackError as error:
             log.info("refused a callback: %s", error)
             return web.json_response({"error": str(error)}, status=400)
@@ -101,6 +106,9 @@ def web_app(*, store: Store, journey: Journey, bolt: AsyncApp | None, socket_con
             return web.json_response({"status": "ignored"})
         execution = store.execution_by_workflow_id(execution_id)
         if execution is None:
+            if account_id is not None and journey.stray_turned_up(account_id, execution_id) is not None:
+                log.info("callback for an unknown execution of a known account: its deletion is queued")
+                return web.json_response({"status": "accepted"})
             log.info("callback for an execution this bot does not know; ignored")
             return web.json_response({"status": "ignored"})
         journey.callback(execution, status)

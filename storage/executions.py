@@ -63,6 +63,10 @@ class Executions(Connection):
     def execution_by_workflow_id(self, workflow_execution_id: str) -> Execution | None:
         return self._first("workflow_execution_id = ? AND workflow_execution_id IS NOT NULL", (workflow_execution_id,))
 
+    def newest_execution_of_account(self, account_id: str) -> Execution | None:
+        """The newest execution this bot made for a Jumio account, if it knows the account."""
+        return self._first("account_id = ? AND account_id IS NOT NULL", (account_id,))
+
     def latest_execution_in_thread(self, channel_id: str, thread_ts: str) -> Execution | None:
         return self._first("channel_id = ? AND thread_ts = ? AND thread_ts IS NOT NULL", (channel_id, thread_ts))
 

@@ -60,6 +60,8 @@ def step_words(entry: AuditEntry) -> str:
         "result": _result(detail),
         "not_found": "Jumio no longer has it",
         "execution_deleted": "closed at Jumio (replaced)",
+        "answer_lost": "Jumio's answer was lost, so it may have made a transaction; not repeated on its own",
+        "stray_deleted": "a transaction Jumio made for a lost answer turned up and was deleted at Jumio",
         "job_failed": f"a step failed: {escape(detail.partition(': ')[2] or detail)}",
         "retry": f"retried by {who}",
         "slack_refused": f"Slack refused a message: {escape(detail)}",

@@ -200,6 +200,15 @@ def files_over_limit(names: Sequence[str], reason: str) -> Message:
     return notice(f":no_entry: Not sent to Jumio: {shown}. {reason[0].upper()}{reason[1:]}.")
 
 
+def answer_lost(*, new_account: bool) -> str:
+    """Why a paid Jumio step was not repeated: its answer was lost after the request went out."""
+    made = "the account" if new_account else "the new transaction"
+    after = ("If it did, that one is never used: its link was shown to nobody and it expires on its own."
+             if new_account else "If it did, the bot deletes it at Jumio as soon as Jumio mentions it.")
+    return (f"Jumio's answer was lost on the way, so Jumio may have made {made} anyway (a paid transaction). Nothing "
+            f"was sent to the customer. Press Retry to make it again knowingly. {after}")
+
+
 def job_failed_privately(what: str, reference: str, reason: str) -> Message:
     return notice(f":warning: {what} for {escape(reference)} failed: {reason}")
 

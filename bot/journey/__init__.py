@@ -9,6 +9,7 @@
 | the customer's consent (API channel) | `consent` | send_consent_link, open_api_execution (paced) |
 | erase and retention | `erasing` | delete_account, retention |
 | photos out of the channel | `cleanup` | delete_slack_file |
+| transactions Jumio made for a lost answer | `strays` | delete_stray |
 
 Listeners call the intents of `Journey` (`start`, `photos_shared`, `choose_part`, `submit`, `new_link`,
 `link_view`, `take_over`, `retry`, `callback`, `erase_plan`, `erase`); every handler is idempotent. A job that dies
@@ -33,6 +34,7 @@ from bot.journey.erasing import Erasing
 from bot.journey.photos import Photos, submit_refusal
 from bot.journey.results import Results
 from bot.journey.starting import Starting
+from bot.journey.strays import Strays
 from bot.jumio import JumioClient
 from bot.metrics import Metrics
 from storage import DEAD, FAILED, INITIATED, PENDING, Execution, Job, Store
@@ -75,6 +77,8 @@ class Journey:
         self.erasing = Erasing(self.ctx, self.delivery)
         self.results.with_each_sweep.append(self.erasing.enqueue_retention)
         self.cleanup = Cleanup(self.ctx, self.delivery)
+        self.strays = Strays(self.ctx)
+        self.stray_turned_up = self.strays.turned_up
         self.photos.relayed_from_thread = lambda execution, upload, filename: self.cleanup.relayed(
             execution, upload.slack_file_id, upload.uploaded_by, filename)
         # The intents listeners call.
@@ -115,7 +119,7 @@ class Journey:
     def handlers(self) -> dict[JobKind[Any], Handler]:
         return {**self.delivery.handlers(), **self.starting.handlers(), **self.photos.handlers(),
                 **self.results.handlers(), **self.consent.handlers(),
-                **self.erasing.handlers(), **self.cleanup.handlers()}
+                **self.erasing.handlers(), **self.cleanup.handlers(), **self.strays.handlers()}
 
     def photos_shared(self, execution: Execution, user_id: str, files: list[dict[str, Any]], text: str | None
                       ) -> None:

@@ -160,7 +160,7 @@ class ConsentStep:
             if origin.account_id is None:
                 raise RetryLater("waiting for the Jumio account", delay=1.0)
             request = self.starting.account_request(api, user_consent(consent))
-            session = await self.ctx.jumio.update_account(origin.account_id, request)
+            session = await self.starting.open_session(api, origin.account_id, request)
             self.starting.record_session(api, session, origin.started_by, consent=consent)
         with store.transaction():
             if store.supersede(origin.id) and origin.workflow_execution_id:

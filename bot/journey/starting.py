@@ -20,7 +20,7 @@ from bot import blocks
 from bot.jobs import Abandon, Handler, JobKind, Pacing
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution
 from bot.journey.delivery import Delivery
-from bot.jumio import AccountRequest, AccountSession, InvalidRequest, NotFound
+from bot.jumio import AccountRequest, AccountSession, InvalidRequest, NotFound, OutcomeUnknown
 from storage import Consent, Execution, Status
 
 # Jumio's default tenant limit for account creation and update (reference §2): shared by both kinds.
@@ -236,16 +236,28 @@ class Starting:
                               user_consent=user_consent)
 
     async def _open_session(self, execution: Execution) -> AccountSession:
+        if execution.replaces is not None:
+            previous = self.ctx.store.execution(execution.replaces)
+            assert previous.account_id is not None
+            return await self.open_session(execution, previous.account_id, self.account_request(execution))
+        return await self.open_session(execution, None, self.account_request(execution))
+
+    async def open_session(self, execution: Execution, account_id: str | None, request: AccountRequest
+                           ) -> AccountSession:
+        """POST /accounts (no `account_id`) or PUT /accounts/{id}: each a paid transaction. Jumio's refusal ends the
+        start; an answer lost after the request went out ends this job with words that say a transaction may exist
+        and a Retry that makes another knowingly (the client never repeats it on its own)."""
         try:
-            if execution.replaces is not None:
-                previous = self.ctx.store.execution(execution.replaces)
-                assert previous.account_id is not None
-                return await self.ctx.jumio.update_account(previous.account_id, self.account_request(execution))
-            return await self.ctx.jumio.create_account(self.account_request(execution))
+            if account_id is not None:
+                return await self.ctx.jumio.update_account(account_id, request)
+            return await self.ctx.jumio.create_account(request)
         except InvalidRequest as exc:
             reason = f"Jumio refused it: {exc.jumio_message or exc.message}"
             self.ctx.store.record_failure(execution.id, reason, give_up=True)
             raise Abandon(reason) from None
+        except OutcomeUnknown as exc:
+            self.ctx.store.audit("system", "answer_lost", execution.id, exc.message)
+            raise Abandon(blocks.answer_lost(new_account=account_id is None)) from None
 
     def record_session(self, execution: Execution, session: AccountSession, requested_by: str, *,
                        consent: Consent | None = None) -> None:

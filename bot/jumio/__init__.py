@@ -8,6 +8,7 @@ from bot.jumio.exceptions import (
     InvalidResponse,
     JumioError,
     NotFound,
+    OutcomeUnknown,
     RateLimited,
     ServerError,
     Unreachable,
@@ -34,5 +35,5 @@ __all__ = [
     "ACQUIRED", "DECISION_TYPES", "INITIATED", "PROCESSED", "SESSION_EXPIRED", "TOKEN_EXPIRED", "WORKFLOW_STATUSES",
     "AccountRequest", "AccountSession", "AuthenticationFailed", "CapabilityResult", "Credential", "ExecutionDetails",
     "ExecutionStatus", "Forbidden", "InvalidRequest", "InvalidResponse", "JumioClient", "JumioError", "NotFound",
-    "Pacer", "RateLimited", "ServerError", "Unreachable", "UploadResult", "WorkflowStatus",
+    "OutcomeUnknown", "Pacer", "RateLimited", "ServerError", "Unreachable", "UploadResult", "WorkflowStatus",
 ]

@@ -4,6 +4,11 @@ What it guarantees: the OAuth token is cached and refreshed before it expires (a
 time-outs and dropped connections are retried with exponential backoff and full jitter, bounded in count and time;
 400/401/403/404 are never retried; account creation is paced at the tenant limit; every request carries the
 configured User-Agent and a time-out; no token, secret or Web Client link reaches a log line or an exception.
+
+Account create and update (POST and PUT /accounts) each make a paid transaction and Jumio documents no idempotency
+(reference §8): they are retried only when the request certainly did not reach Jumio (the connection could not be
+made, or a 429: the limit refused it unprocessed). Any other failure after sending (a time-out waiting for the
+answer, a dropped connection, a 5xx: Jumio documents none as "not processed") raises OutcomeUnknown at once.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from bot.jumio.exceptions import (
     InvalidResponse,
     JumioError,
     NotFound,
+    OutcomeUnknown,
     RateLimited,
     ServerError,
     Unreachable,
@@ -36,6 +42,8 @@ log = logging.getLogger("bot.jumio")
 
 _OAUTH = object()  # marks a call authorised with the OAuth access token rather than an `api.token`
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
+# Failures after which the request certainly never reached Jumio: the connection was never made.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class Pacer:
@@ -144,13 +152,13 @@ class JumioClient:
     async def create_account(self, request: AccountRequest) -> AccountSession:
         """POST /api/v1/accounts: a new account and its first workflow execution (paced at the tenant limit)."""
         body = await self._call("POST", f"{self.account_url}/api/v1/accounts", json=request.to_json(),
-                                paced=True)
+                                paced=True, idempotent=False)
         return AccountSession.from_json(body)
 
     async def update_account(self, account_id: str, request: AccountRequest) -> AccountSession:
         """PUT /api/v1/accounts/{id}: a new workflow execution for an existing account (a new link)."""
         body = await self._call("PUT", f"{self.account_url}/api/v1/accounts/{account_id}", json=request.to_json(),
-                                paced=True)
+                                paced=True, idempotent=False)
         return AccountSession.from_json(body)
 
     async def upload_part(self, part_url: str, api_token: str, content: bytes | bytearray, *, filename: str,
@@ -246,15 +254,16 @@ class JumioClient:
     # --- transport -------------------------------------------------------------------------------------------
 
     async def _call(self, method: str, url: str, *, token: Any = _OAUTH, paced: bool = False,
-                    timeout: float | None = None, extra_headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+                    timeout: float | None = None, extra_headers: dict[str, str] | None = None,
+                    idempotent: bool = True, **kwargs: Any) -> Any:
         refreshed = False
         while True:
             bearer = await self._access_token(force=refreshed) if token is _OAUTH else token
             headers = {"Authorization": f"Bearer {bearer}", "Accept": "application/json", **(extra_headers or {})}
             try:
                 return await self._send_with_retries(
-                    method, url, headers=headers,
-                    paced=paced, timeout=timeout, call=f"{method} {urlsplit(url).path}", **kwargs,
+                    method, url, headers=headers, paced=paced, timeout=timeout, idempotent=idempotent,
+                    call=f"{method} {urlsplit(url).path}", **kwargs,
                 )
             except AuthenticationFailed:
                 if token is not _OAUTH or refreshed:
@@ -263,7 +272,10 @@ class JumioClient:
                 refreshed = True
 
     async def _send_with_retries(self, method: str, url: str, *, call: str, headers: dict[str, str],
-                                 paced: bool = False, timeout: float | None = None, **kwargs: Any) -> Any:
+                                 paced: bool = False, timeout: float | None = None, idempotent: bool = True,
+                                 **kwargs: Any) -> Any:
+        """One call with its retries. Not `idempotent`: retried only after a failure that certainly left Jumio
+        untouched (no connection, a 429); any other raises OutcomeUnknown at once."""
         deadline = time.monotonic() + self.retry_budget
         headers = {**headers, "User-Agent": self.user_agent}
         attempt = 0
@@ -277,12 +289,15 @@ class JumioClient:
             try:
                 response = await self._http.request(method, url, headers=headers,
                                                     timeout=timeout or self.timeout, **kwargs)
-            except httpx.TimeoutException:
-                self.observe(method, urlsplit(url).path, None)
-                failure = Unreachable("Jumio did not answer in time", call=call)
             except httpx.TransportError as exc:
                 self.observe(method, urlsplit(url).path, None)
-                failure = Unreachable(f"the connection to Jumio failed ({type(exc).__name__})", call=call)
+                said = ("Jumio did not answer in time" if isinstance(exc, httpx.TimeoutException)
+                        else f"the connection to Jumio failed ({type(exc).__name__})")
+                if not idempotent and not isinstance(exc, _NOT_SENT):
+                    log.warning("Jumio %s: %s after the request was sent; not repeated", call, said)
+                    raise OutcomeUnknown(f"{said} after the request was sent, so Jumio may have done it", call=call
+                                         ) from None
+                failure = Unreachable(said, call=call)
             else:
                 self.observe(method, urlsplit(url).path, response.status_code)
                 elapsed_ms = (time.monotonic() - started) * 1000
@@ -292,6 +307,10 @@ class JumioClient:
                 failure = _error_for(response, call)
                 if response.status_code not in _RETRY_STATUSES:
                     raise failure
+                if not idempotent and response.status_code != 429:
+                    log.warning("Jumio %s answered %s; not repeated", call, response.status_code)
+                    raise OutcomeUnknown(f"Jumio answered {response.status_code}, which does not say whether it did "
+                                         "it", status=response.status_code, call=call)
                 retry_after = _retry_after_seconds(response)
                 if paced and response.status_code == 429:
                     self.account_pacer.push_back(retry_after or self.account_pacer.interval)

@@ -11,6 +11,8 @@ Hierarchy::
     ├── RateLimited              429 still answered after the retries
     ├── ServerError              5xx still answered after the retries
     ├── Unreachable              time-outs and dropped connections still happening after the retries
+    │   └── OutcomeUnknown       a call that is not safe to repeat (POST/PUT /accounts: each makes a paid
+    │                            transaction) got no answer it can read: Jumio may have done it; never retried
     └── InvalidResponse          Jumio answered 2xx with a body the client cannot read
 
 Every message names the call (method and path, never a query string) and the status; none carries a token, secret or
@@ -85,6 +87,14 @@ class Unreachable(JumioError):
     """Time-outs or dropped connections after every retry."""
 
     retryable = True
+
+
+class OutcomeUnknown(Unreachable):
+    """A non-idempotent call (account create or update) failed after it may have reached Jumio: a time-out waiting
+    for the answer, a dropped connection, a 5xx. Jumio documents no idempotency key and no 5xx as "not processed"
+    (reference §8), so repeating it could make a second paid transaction: only a person decides to."""
+
+    retryable = False
 
 
 class InvalidResponse(JumioError):

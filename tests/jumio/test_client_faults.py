@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import socket
 import time
 
 import pytest
@@ -15,6 +16,7 @@ from bot.jumio import (
     InvalidRequest,
     JumioClient,
     NotFound,
+    OutcomeUnknown,
     Pacer,
     RateLimited,
     ServerError,
@@ -39,10 +41,55 @@ def _request(reference: str = "CUST-1") -> AccountRequest:
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 429])
 async def test_transient_statuses_are_retried(jumio: JumioClient, sandbox: Sandbox, status: int) -> None:
-    sandbox.state.add_fault(Fault(path_contains=ACCOUNTS, method="POST", status=status, count=2))
     session = await jumio.create_account(_request())
-    assert session.account_id
-    assert _account_calls(sandbox) == [status, status, 200]
+    sandbox.state.add_fault(Fault(path_contains="/status", status=status, count=2))
+    assert (await jumio.get_status(session.account_id, session.execution_id)).status == "INITIATED"
+    assert [c[2] for c in sandbox.state.calls if c[1].endswith("/status")] == [status, status, 200]
+
+
+async def test_account_creation_is_retried_after_a_429_only(jumio: JumioClient, sandbox: Sandbox) -> None:
+    """A 429 is the limit refusing the request unprocessed: repeated. Jumio documents no 5xx as "not processed"."""
+    sandbox.state.add_fault(Fault(path_contains=ACCOUNTS, method="POST", status=429, count=2))
+    assert (await jumio.create_account(_request())).account_id
+    assert _account_calls(sandbox) == [429, 429, 200]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_account_creation_is_not_repeated_after_a_5xx(jumio: JumioClient, sandbox: Sandbox, status: int) -> None:
+    sandbox.state.add_fault(Fault(path_contains=ACCOUNTS, method="POST", status=status, count=2))
+    with pytest.raises(OutcomeUnknown) as error:
+        await jumio.create_account(_request())
+    assert not error.value.retryable and _account_calls(sandbox) == [status]
+
+
+@pytest.mark.parametrize("lost", ["dropped after processing", "answered after the time-out"])
+async def test_a_lost_answer_makes_one_paid_account_not_two(sandbox: Sandbox, lost: str) -> None:
+    """The bug as shipped: the client repeated a POST whose answer was lost, and Jumio made a second account."""
+    fault = (Fault(path_contains=ACCOUNTS, method="POST", status=None, after=True, drop=True)
+             if lost.startswith("dropped") else Fault(path_contains=ACCOUNTS, method="POST", status=None, after=True,
+                                                      delay=0.6))
+    sandbox.state.add_fault(fault)
+    async with sandbox.client(timeout=0.3) as client:
+        with pytest.raises(OutcomeUnknown, match="Jumio may have done it"):
+            await client.create_account(_request())
+        account = next(iter(sandbox.state.accounts))
+        with pytest.raises(OutcomeUnknown):  # the same for a new execution of an account (PUT)
+            sandbox.state.add_fault(Fault(path_contains=ACCOUNTS + "/", method="PUT", status=None, after=True,
+                                          drop=True))
+            await client.update_account(account, _request())
+    assert len(sandbox.state.accounts) == 1 and len(sandbox.state.accounts[account]) == 2
+
+
+async def test_account_creation_is_retried_when_the_connection_was_never_made(sandbox: Sandbox) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    seen: list[int | None] = []
+    async with sandbox.client(account_url=closed, max_attempts=3) as client:
+        client.observe = lambda _method, path, status: path.endswith("/accounts") and seen.append(status)
+        with pytest.raises(Unreachable) as error:
+            await client.create_account(_request())
+    assert not isinstance(error.value, OutcomeUnknown) and seen == [None, None, None]
 
 
 async def test_dropped_connection_is_retried(jumio: JumioClient, sandbox: Sandbox) -> None:
@@ -61,12 +108,13 @@ async def test_time_out_is_retried(sandbox: Sandbox) -> None:
 
 
 async def test_retries_are_bounded_in_count(sandbox: Sandbox) -> None:
-    sandbox.state.add_fault(Fault(path_contains=ACCOUNTS, status=503, count=100))
     async with sandbox.client(max_attempts=4) as client:
+        session = await client.create_account(_request())
+        sandbox.state.add_fault(Fault(path_contains="/status", status=503, count=100))
         with pytest.raises(ServerError) as error:
-            await client.create_account(_request())
+            await client.get_status(session.account_id, session.execution_id)
     assert error.value.retryable and error.value.status == 503
-    assert len(_account_calls(sandbox)) == 4
+    assert len([c for c in sandbox.state.calls if c[1].endswith("/status")]) == 4
 
 
 async def test_retries_are_bounded_in_time(sandbox: Sandbox) -> None:

@@ -21,7 +21,7 @@ async def _scrape(world: World) -> tuple[str, dict[tuple[str, tuple[tuple[str, s
 
 
 async def test_metrics_count_the_journey_and_read_the_queue(world: World) -> None:
-    world.jumio.faults.append(Fault(path_contains="/api/v1/accounts", method="POST", status=503, count=1))
+    world.jumio.faults.append(Fault(path_contains="/api/v1/accounts", method="POST", status=429, count=1))
     execution, root = await world.start("CUST-METRICS-1")
     await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
                       ("selfie.png", sample_photo("face")))
@@ -31,7 +31,7 @@ async def test_metrics_count_the_journey_and_read_the_queue(world: World) -> Non
     assert samples[("idv_verifications_started_total", ())] == 1
     assert samples[("idv_decisions_total", (("decision", "PASSED"),))] == 1
     assert samples[("idv_photo_relay_seconds_count", ())] == 3
-    assert samples[("idv_jumio_requests_total", (("operation", "create_account"), ("status", "503")))] == 1
+    assert samples[("idv_jumio_requests_total", (("operation", "create_account"), ("status", "429")))] == 1
     assert samples[("idv_jumio_requests_total", (("operation", "create_account"), ("status", "200")))] >= 1
     assert samples[("idv_jumio_requests_total", (("operation", "upload_part"), ("status", "200")))] == 3
     assert samples[("idv_jumio_requests_total", (("operation", "finalize"), ("status", "200")))] == 1

@@ -15,7 +15,8 @@ async def _no_job_stuck(world: ProcessWorld) -> None:
 
 
 async def test_killed_after_the_commands_ack_before_the_account_exists(pworld: ProcessWorld) -> None:
-    pworld.jumio.add_fault(Fault(path_contains="/api/v1/accounts", method="POST", status=503, count=10_000))
+    # 429: refused unprocessed, so the bot keeps trying (a 5xx would not be repeated: Jumio may have made it).
+    pworld.jumio.add_fault(Fault(path_contains="/api/v1/accounts", method="POST", status=429, count=10_000))
     first = await pworld.start_bot()
     answer = await pworld.slack.command("CUST-CRASH-A")
     assert "Starting" in answer["text"]
