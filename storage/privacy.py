@@ -54,6 +54,23 @@ class Privacy(Connection):
             if db.execute("DELETE FROM supporting_data WHERE execution = ?", (execution,)).rowcount:
                 self.flush_forgotten()
 
+    def move_supporting_data(self, from_execution: int, to_execution: int) -> bool:
+        """The supporting data kept for one execution now kept for its replacement; False when none was kept."""
+        with self._write() as db:
+            return db.execute("UPDATE OR REPLACE supporting_data SET execution = ? WHERE execution = ?",
+                              (to_execution, from_execution)).rowcount == 1
+
+    def forget_supporting_data_of_ended(self, ended_before: float) -> int:
+        """Supporting data still kept for executions that ended before `ended_before` (an expiry nobody renewed)."""
+        marks = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+        with self._write() as db:
+            forgotten = db.execute(
+                "DELETE FROM supporting_data WHERE execution IN (SELECT id FROM executions WHERE "
+                f"status NOT IN ({marks}) AND coalesce(completed_at, updated_at) < ?)", (ended_before,)).rowcount
+        if forgotten:
+            self.flush_forgotten()
+        return forgotten
+
     # --- agents' Slack user tokens (sealed) --------------------------------------------------------------------
 
     def keep_user_token(self, team_id: str, user_id: str, token: str, scopes: str) -> None:

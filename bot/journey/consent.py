@@ -165,5 +165,8 @@ class ConsentStep:
         with store.transaction():
             if store.supersede(origin.id) and origin.workflow_execution_id:
                 self.ctx.queue.add(DELETE_EXECUTION, OfExecution(origin.id))
+            # The supporting data goes to the execution Jumio will process: this one, made with the consent.
+            if store.move_supporting_data(origin.id, api.id):
+                self.starting.send_supporting_data(store.execution(api.id))
             self.photos.release_held(origin, store.execution(api.id))
         await self.delivery.redraw_root(api)

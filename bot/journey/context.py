@@ -93,6 +93,12 @@ class Context:
             return PhotoPath.OPEN
         return PhotoPath.NEEDS_CONSENT if self.options.public_url else PhotoPath.CLOSED
 
+    def supporting_data_unsent(self, execution: Execution) -> bool:
+        """Whether supporting data kept for this execution has yet to reach Jumio: a submit waits for it (Jumio
+        decides a workflow that requires it NOT_EXECUTED without it)."""
+        return self.store.supporting_data(execution.id) is not None \
+            and any("prepared_data" in c.parts for c in self.store.credentials(execution.id))
+
     def forget_parts(self, execution_id: int) -> None:
         self._accepted_parts.pop(execution_id, None)
 

@@ -42,6 +42,9 @@ RETENTION = JobKind("retention", Retention, title="Reducing ended verifications 
 RETENTION_BATCH = 200
 
 
+SUPPORTING_DATA_AFTER_EXPIRY = 86400.0
+
+
 class Erasing:
     def __init__(self, ctx: Context, delivery: Delivery) -> None:
         self.ctx = ctx
@@ -110,6 +113,9 @@ class Erasing:
             reduced += len(ids)
         if reduced:
             log.info("retention: %d ended verifications reduced to tombstones", reduced)
+        # Kept through an expiry for a New link; an expiry nobody renewed within a day loses it.
+        if forgotten := store.forget_supporting_data_of_ended(store.clock() - SUPPORTING_DATA_AFTER_EXPIRY):
+            log.info("retention: supporting data of %d expired verifications forgotten", forgotten)
 
     @staticmethod
     def _one_per_thread(executions: list[Execution]) -> list[Execution]:

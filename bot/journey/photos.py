@@ -302,6 +302,8 @@ class Photos:
             return
         if execution.status != Status.INITIATED:
             return
+        if self.ctx.supporting_data_unsent(execution):  # until it is sent, or its job gives up and forgets it
+            raise RetryLater("waiting for the supporting data to reach Jumio", delay=1.0)
         credential = next((c for c in store.credentials(execution.id) if c.finalize_url and c.api_token), None)
         if credential is None or credential.finalize_url is None or credential.api_token is None:
             raise Abandon("the verification has no way to submit through the API")
@@ -321,6 +323,7 @@ class Photos:
                 return
         if not store.mark_finalized(execution.id):
             return
+        store.forget_supporting_data(execution.id)  # Jumio has it in the execution it now processes
         store.audit(payload.by or "system", "submitted", execution.id,
                     "finalized" + ("" if payload.by else " automatically"))
         await self.delivery.say_in_thread(execution, blocks.submitted(payload.by))

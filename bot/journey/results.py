@@ -141,6 +141,7 @@ class Results:
         store = self.ctx.store
         with store.transaction():
             gone = store.record_gone(execution.id)
+            store.forget_supporting_data(execution.id)
             if gone:
                 store.audit("jumio", "not_found", execution.id, "Jumio answered 404; the verification ended")
         if gone:
@@ -173,6 +174,7 @@ class Results:
             if store.execution(execution.id).status != Status.INITIATED:
                 return False
             store.record_status(execution.id, Status.ACQUIRED)
+            store.forget_supporting_data(execution.id)  # this execution is the one Jumio processes: it has it
             store.audit("customer", "submitted_on_web", execution.id, "Jumio has the photos from its page")
             self.delivery.say_in_thread_later(execution, blocks.submitted_on_web(store.clock()))
         await self.delivery.redraw_root(execution)
@@ -234,6 +236,8 @@ class Results:
                 risk_score=details.risk_score if details else None,
                 capabilities=[c.to_json() for c in details.capabilities] if details else [],
             )
+            if status == Status.PROCESSED:
+                store.forget_supporting_data(execution.id)  # kept through an expiry only (a New link takes it)
             if stored:
                 store.after_commit(self.ctx.metrics.decisions.labels(decision_type or str(status)).inc)
                 store.audit("jumio", "result", execution.id,

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot import blocks
 from bot.jobs import Abandon, Handler, JobKind, Pacing
-from bot.journey.context import JUMIO_RETRIES, Context, OfExecution
+from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, PhotoPath
 from bot.journey.delivery import Delivery
 from bot.jumio import AccountRequest, AccountSession, InvalidRequest, NotFound, OutcomeUnknown
 from storage import Consent, Execution, Status
@@ -182,6 +182,7 @@ class Starting:
             if not payload.takes_over:
                 await self.delivery.say_in_thread(execution, blocks.new_link_started(payload.by))
             self.record_session(execution, await self._open_session(execution), payload.by)
+            store.move_supporting_data(previous.id, execution.id)  # the new execution is the one to take it
             store.audit(payload.by, "new_link", execution.id, f"replaces #{previous.id}")
         if payload.takes_over:
             self._replace(previous, store.execution(execution.id), payload.by)
@@ -212,9 +213,11 @@ class Starting:
         execution = store.execution(payload.execution)
         data = store.supporting_data(execution.id)
         credential = next((c for c in store.credentials(execution.id) if "prepared_data" in c.parts), None)
-        if execution.status != Status.INITIATED or credential is None or credential.api_token is None:
+        if credential is None or credential.api_token is None:  # the workflow takes none
             store.forget_supporting_data(execution.id)
             return
+        if execution.status != Status.INITIATED:
+            return  # replaced (the data moved with it) or ended (what ended it forgot the data)
         if not data:
             raise Abandon("the supporting data is not kept after a failure; start a new verification to send it")
         try:
@@ -223,7 +226,10 @@ class Starting:
             store.forget_supporting_data(execution.id)
             raise Abandon(f"Jumio refused the supporting data: {exc.jumio_message or exc.message}") from None
         with store.transaction():
-            store.forget_supporting_data(execution.id)
+            # While the customer may still consent to the photo path, the execution Jumio processes may be the one
+            # made with that consent: the data stays (sealed) until that one has it, or this one is submitted.
+            if self.ctx.photo_path(execution) is not PhotoPath.NEEDS_CONSENT:
+                store.forget_supporting_data(execution.id)
             store.audit("system", "prepared_data_sent", execution.id, f"{len(data)} fields")
 
     # --- steps ------------------------------------------------------------------------------------------------
@@ -290,16 +296,24 @@ class Starting:
         execution = store.execution(execution.id)
         if execution.status != Status.INITIATED:
             return
-        if store.supporting_data(execution.id) is not None:
-            if any("prepared_data" in c.parts for c in store.credentials(execution.id)):
-                self.ctx.queue.add(UPLOAD_PREPARED_DATA, OfExecution(execution.id))
-            else:
-                store.forget_supporting_data(execution.id)
-                await self.delivery.tell_privately(execution, requested_by,
-                                                   blocks.supporting_data_not_taken(execution.workflow_key))
+        if not self.send_supporting_data(execution):
+            await self.delivery.tell_privately(execution, requested_by,
+                                               blocks.supporting_data_not_taken(execution.workflow_key))
         await self.delivery.redraw_root(execution)
         if not store.has_audit(execution.id, "link_sent"):
             await self.send_link(execution, requested_by)
+
+    def send_supporting_data(self, execution: Execution) -> bool:
+        """Queue the supporting data kept for this execution to Jumio (once); False when its workflow takes none
+        (then it is forgotten)."""
+        store = self.ctx.store
+        if store.supporting_data(execution.id) is None:
+            return True
+        if any("prepared_data" in c.parts for c in store.credentials(execution.id)):
+            self.ctx.queue.add(UPLOAD_PREPARED_DATA, OfExecution(execution.id))
+            return True
+        store.forget_supporting_data(execution.id)
+        return False
 
     async def send_link(self, execution: Execution, user_id: str) -> None:
         web_href = self.ctx.store.web_href(execution.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.sandbox.images import sample_photo
 from tests.conftest import wait_until
@@ -51,6 +52,7 @@ async def test_help_and_status(world: World) -> None:
     assert "No verifications for CUST-NOBODY" in empty["text"]
 
 
+@pytest.mark.parametrize("bot_env_extra", [{"IDV_ENCRYPTION_KEY": Fernet.generate_key().decode()}])
 async def test_the_form_with_supporting_data(world: World) -> None:
     answer = await world.slack.command("")
     assert answer == {} or not answer.get("text")
@@ -80,7 +82,7 @@ async def test_the_form_with_supporting_data(world: World) -> None:
     await wait_until(lambda: all(j.state == "done" for j in world.store.jobs() if j.kind in ("start", "create_account",
                                                                                            "upload_prepared_data")))
     assert all("Smith" not in str(job.payload) for job in world.store.jobs())
-    for suffix in ("", "-wal"):
+    for suffix in ("", "-wal"):  # kept sealed until the execution Jumio processes has it (tests/privacy)
         with open(world.store.path + suffix, "rb") as database:
             assert b"+14155550123" not in database.read()
 

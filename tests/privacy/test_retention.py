@@ -11,9 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.journey.erasing import RETENTION, Retention
-from bot.local import consent_href
+from bot.local import consent_for, consent_href
 from bot.sandbox.images import sample_photo
 from bot.sandbox.jumio import Fault
 from storage import Consent
@@ -134,7 +135,11 @@ async def test_supporting_data_is_gone_when_jumio_refuses_it(world: World) -> No
         == set()
 
 
-async def test_supporting_data_is_gone_once_jumio_has_it_and_never_was_in_a_job(world: World) -> None:
+@pytest.mark.parametrize("bot_env_extra", [{"IDV_ENCRYPTION_KEY": Fernet.generate_key().decode()}])
+async def test_supporting_data_is_kept_sealed_until_the_processed_execution_has_it(world: World) -> None:
+    """Web path: sent to the Web Client's execution at once, but kept (sealed, never clear on disk, never in a job)
+    while the customer may still consent to the photo path, whose execution would be the one Jumio processes; gone
+    once the customer submits on Jumio's page."""
     await _form(world, "CUST-PREP-2")
     execution = await wait_until(lambda: (e := world.store.executions_for_customer("CUST-PREP-2"))
                                  and e[0].status == "INITIATED" and e[0])
@@ -142,6 +147,30 @@ async def test_supporting_data_is_gone_once_jumio_has_it_and_never_was_in_a_job(
                             and any(c.prepared_data for c in x.credentials) and x)
     assert any((c.prepared_data or {}).get("email") == "zebulon.qm@example.org" for c in held.credentials)
     await world.bot.runner.run_until_idle()
-    assert world.store.supporting_data(execution.id) is None
+    assert world.store.supporting_data(execution.id) is not None  # kept: the photo path is still open
     assert not any("Quixote" in str(j.payload) for j in world.store.jobs())
+    assert on_disk(world, "Quixote-Marchetti", "zebulon.qm@example.org", "Wisteria") == set()  # sealed
+    await world.complete_on_web("CUST-PREP-2")
+    decided = await world.decided("CUST-PREP-2", timeout=15)
+    assert decided.decision_type == "PASSED"  # 10163 with its supporting data in the processed execution
+    assert world.store.supporting_data(execution.id) is None
+
+
+async def test_on_the_photo_path_the_consented_execution_gets_the_supporting_data(world: World) -> None:
+    """The bug as shipped: supporting data went to the Web Client's execution, which the consent replaces and
+    deletes, so a workflow that requires it (10163) decided NOT_EXECUTED."""
+    await _form(world, "CUST-PREP-3")
+    execution = await wait_until(lambda: (e := world.store.executions_for_customer("CUST-PREP-3"))
+                                 and e[0].status == "INITIATED" and e[0])
+    root = await wait_until(lambda: next((m for m in world.slack.root_messages() if m.ts == execution.thread_ts),
+                                         None))
+    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
+                      ("selfie.png", sample_photo("face")))
+    api = await consent_for(world.slack, world.store, "CUST-PREP-3")
+    decided = await world.decided("CUST-PREP-3", timeout=15)
+    assert decided.id == api.id and decided.decision_type == "PASSED"
+    processed = world.jumio.executions[api.workflow_execution_id or ""]
+    assert any((c.prepared_data or {}).get("email") == "zebulon.qm@example.org" for c in processed.credentials)
+    await world.bot.runner.run_until_idle()
+    assert world.store.supporting_data(api.id) is None and world.store.supporting_data(execution.id) is None
     assert on_disk(world, "Quixote-Marchetti", "zebulon.qm@example.org", "Wisteria") == set()
