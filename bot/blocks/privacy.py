@@ -133,10 +133,15 @@ def delete_your_photo(filename: str, by: str | None, *, can_connect: bool, why: 
     return text, [section(text)]
 
 
-def slack_refused_deletion(code: str) -> str:
+def slack_refused_deletion(code: str, *, reconnect: bool) -> str:
+    """Why Slack did not delete the photo; `reconnect`: the agent's user token no longer works."""
     if code == "cant_delete_file":
         return "Slack lets only the person who uploaded a file delete it."
-    return f"Slack refused ({code}); connect your Slack user again in the bot's Home tab."
+    if code == "file_deleting_disabled":
+        return "this workspace does not let members delete files (an admin can, or can change that setting)."
+    if reconnect:
+        return f"Slack refused ({code}); connect your Slack user again in the bot's Home tab."
+    return f"Slack refused ({code})."
 
 
 def photo_deleted_from_slack(filename: str) -> Message:

@@ -28,9 +28,6 @@ from storage import Execution
 
 log = logging.getLogger("bot.journey")
 
-# files.delete answers for a token that no longer works: forget it, the agent connects again.
-_TOKEN_GONE = {"invalid_auth", "token_revoked", "token_expired", "account_inactive", "not_authed", "missing_scope",
-               "no_permission"}
 _ALREADY_GONE = {"file_not_found", "file_deleted"}
 
 
@@ -88,11 +85,14 @@ class Cleanup:
             if code in _ALREADY_GONE:
                 store.audit("system", "slack_file_deleted", execution.id, f"Slack file {payload.file_id} was gone")
                 return
-            if code not in _TOKEN_GONE | {"cant_delete_file"}:  # ratelimited, 5xx, …: tried again (counted)
+            if slack_errors.is_transient(code):  # ratelimited, 5xx, …: tried again (counted)
                 raise SlackFailed(code) from None
-            if code in _TOKEN_GONE:
+            # Any other answer is final (file_deleting_disabled, cant_delete_file, a token gone, …): trying again
+            # for an hour changes nothing, so the reminder goes out now, saying why.
+            if code in slack_errors.TOKEN_GONE:
                 store.forget_user_token(payload.by)
-            self._remind(execution, payload.by, payload.filename, blocks.slack_refused_deletion(code))
+            self._remind(execution, payload.by, payload.filename,
+                         blocks.slack_refused_deletion(code, reconnect=code in slack_errors.TOKEN_GONE))
             return
         with store.transaction():
             store.audit(payload.by, "slack_file_deleted", execution.id, f"Slack file {payload.file_id}")

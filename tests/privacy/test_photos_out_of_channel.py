@@ -145,3 +145,17 @@ async def test_a_deletion_slack_never_answers_ends_in_the_reminder(world: World)
     await wait_until(lambda: "Jumio has front.png" in world.thread_text(root), timeout=30)
     assert "Slack did not answer for too long" in world.thread_text(root) and not files[0].deleted
     assert [j.state for j in world.store.jobs(kind="delete_slack_file")] == ["dead"]
+
+
+@pytest.mark.parametrize("bot_env_extra", [OAUTH])
+async def test_a_workspace_that_forbids_deleting_files_gets_the_reminder_at_once(world: World) -> None:
+    """file_deleting_disabled is Slack's final word: no hour of retries, the reminder says why at once."""
+    assert (await _connect(world)).status_code == 200
+    world.slack.oauth.deleting_disabled = True
+    _, root = await world.start("CUST-DELETE-3")
+    files = await world.share(root, ("front.png", sample_photo("front")))
+    await wait_until(lambda: "Jumio has front.png" in world.thread_text(root), timeout=10)
+    assert "does not let members delete files" in world.thread_text(root) and not files[0].deleted
+    (job,) = world.store.jobs(kind="delete_slack_file")
+    assert job.state == "done" and job.attempts == 1
+    assert world.store.user_token("UAGENT1") is not None  # the token still works: kept

@@ -27,6 +27,7 @@ class OAuthState:
     codes: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # code → (user, scopes, redirect_uri)
     user_tokens: dict[str, str] = field(default_factory=dict)  # token → user
     deleted_by: dict[str, str] = field(default_factory=dict)  # file id → who deleted it
+    deleting_disabled: bool = False  # the workspace forbids members to delete files (`file_deleting_disabled`)
 
 
 class OAuthStandIn:
@@ -93,6 +94,8 @@ class OAuthStandIn:
             return {"ok": False, "error": "file_not_found"}
         if user is None or shared.user != user:
             return {"ok": False, "error": "cant_delete_file"}
+        if self.oauth.deleting_disabled:
+            return {"ok": False, "error": "file_deleting_disabled"}
         shared.deleted = True
         self.oauth.deleted_by[shared.id] = user
         return {"ok": True}
