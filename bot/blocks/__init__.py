@@ -58,6 +58,7 @@ from bot.blocks.kit import (
     slack_date,
 )
 from bot.blocks.links import (
+    SESSION_INACTIVITY_MINUTES,
     held_by_other_modal,
     link_held_by,
     link_message,
@@ -111,6 +112,7 @@ from bot.blocks.thread import (
     part_received,
     result_message,
     root_message,
+    session_clock,
     still_undecided,
     stopped_asking,
     submit_needs,
@@ -149,6 +151,7 @@ __all__ = [
     "PHOTO_BLOCKS",
     "PHOTO_PATH_CLOSED",
     "RESTARTED_WHILE_SENDING",
+    "SESSION_INACTIVITY_MINUTES",
     "STALE_BUTTON",
     "UPLOAD_REFUSED",
     "VIEW_ERASE",
@@ -204,6 +207,7 @@ __all__ = [
     "refusal",
     "result_message",
     "root_message",
+    "session_clock",
     "slack_date",
     "slack_refused_deletion",
     "stale_form",

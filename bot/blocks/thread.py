@@ -105,6 +105,14 @@ def part_chosen(filename: str, part: str, user_id: str) -> Message:
     return text, [section(text)]
 
 
+def session_clock(now: float, minutes: int) -> Message:
+    """Once the first photo is at Jumio: its session ends after `minutes` without a new one (reference §8)."""
+    text = (f":stopwatch: Jumio now has the first photo and ends this session after {minutes} minutes without a new "
+            f"one (at {slack_date(now + minutes * 60)} if nothing else comes). Add the rest, or press *Submit*, "
+            "before then; after that the customer needs a New link.")
+    return text, [section(text)]
+
+
 def submitted(user_id: str | None) -> Message:
     who = f" by <@{user_id}>" if user_id else ""
     text = f":outbox_tray: Submitted to Jumio{who}. The decision will appear here."

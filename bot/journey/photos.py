@@ -226,7 +226,12 @@ class Photos:
         store.audit(upload.uploaded_by or "unknown", "photo_uploaded", execution.id,
                     f"{part} from Slack file {upload.slack_file_id}, {relayed.size} bytes, sha256 "
                     f"{relayed.sha256[:12]}")
+        first = not replaced and len(uploaded := store.uploaded_parts(execution.id)) == 1 \
+            and not is_complete(uploaded, self.ctx.accepted_parts(execution))  # no await since it was recorded
         await self.delivery.say_in_thread(execution, blocks.part_received(part, bool(replaced), filename))
+        if first:
+            await self.delivery.say_in_thread(execution, blocks.session_clock(store.clock(),
+                                                                              blocks.SESSION_INACTIVITY_MINUTES))
         if upload.in_channel:
             self.relayed_from_thread(execution, upload, filename)
         await self.delivery.redraw_root(execution)

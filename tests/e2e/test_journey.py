@@ -35,6 +35,8 @@ async def test_api_channel_path(world: World) -> None:
     assert all(p.uploads == 1 for p in parts.values())
     thread = await wait_until(lambda: "Jumio's decision" in world.thread_text(root) and world.thread_text(root))
     assert "PASSED" in thread and "similarity" in thread and "Risk score" in thread
+    # Once the first photo is in, the thread says Jumio's session clock runs (15 minutes without a photo), once.
+    assert len([m for m in world.slack.thread(root.ts) if "ends this session after 15 minutes" in m.text]) == 1
     assert "SAMPLEPERSON" not in "\n".join(world.slack.everything_said())
     final_root = await wait_until(lambda: next((m for m in world.slack.root_messages() if m.ts == root.ts
                                                 and "PASSED" in m.all_text()), None))
