@@ -2,7 +2,7 @@
 
 from storage.jobs import Pace
 from storage.models import AuditEntry, Consent, ConsentRequest, Execution, Job, StoredCredential, Upload
-from storage.privacy import ErasePlan
+from storage.privacy import ErasePlan, SlackPhoto
 from storage.schema import SCHEMA_VERSION, DatabaseUnusable, migrate, schema_version
 from storage.sealing import SealedWithoutKey, Sealer
 from storage.statuses import FINAL_STATUSES, JUMIO_FINAL_STATUSES, OPEN_STATUSES, JobState, Status, UploadState
@@ -21,7 +21,7 @@ __all__ = [
     "ACQUIRED", "CLAIMED", "DEAD", "DONE", "ERASED", "FAILED", "FINAL_STATUSES", "GONE", "HELD", "INITIATED",
     "JUMIO_FINAL_STATUSES", "OPEN_STATUSES", "PENDING", "PROCESSED", "QUEUED", "REJECTED", "REPLACED", "RUNNING",
     "SCHEMA_VERSION", "SENDING", "SESSION_EXPIRED", "SUPERSEDED", "TOKEN_EXPIRED", "UNCERTAIN", "UPLOADED",
-    "AuditEntry", "Consent", "ConsentRequest", "DatabaseUnusable", "ErasePlan", "Execution", "Job", "JobState",
+    "AuditEntry", "Consent", "ConsentRequest", "DatabaseUnusable", "ErasePlan", "Execution", "SlackPhoto", "Job", "JobState",
     "Pace", "SealedWithoutKey", "Sealer", "Status", "Store", "StoredCredential", "Upload", "UploadState", "migrate",
     "schema_version",
 ]

@@ -94,6 +94,7 @@ class Upload:
     created_at: float
     updated_at: float
     in_channel: int = 1  # 0: given in the private photos modal, never shared into the channel
+    slack_deleted: int = 0  # 1: deleted from Slack (by the agent's connected user, or found gone)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Upload:

@@ -2,33 +2,57 @@
 
 A tombstone keeps what an auditor needs (IDs, dates, status, decision, the audit trail) and drops the rest: the
 user reference, capabilities, errors, credentials and their api.tokens, the Web Client link, consent links, the
-consent's IP and location (its time stays), photo hashes, supporting data and the execution's jobs that are not
-running. `secure_delete` overwrites the freed bytes and a checkpoint empties the write-ahead log.
+consent's IP and location (its time stays), photo hashes, the Slack file IDs of its photos (in uploads and audit
+rows), supporting data and the execution's jobs that are not running. `secure_delete` overwrites the freed bytes and a checkpoint empties the write-ahead log.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from storage.connection import Connection
 from storage.models import Execution
 from storage.statuses import OPEN_STATUSES, JobState, Status
 
+ERASED_FILE_PREFIX = "erased:"  # what a reduced upload keeps instead of its Slack file ID
+_SLACK_FILE_ID = re.compile(r"Slack file F[A-Z0-9]+")
 _ERASABLE = (*OPEN_STATUSES, Status.FAILED)  # an erase ends these as ERASED
 SEALED_COLUMNS = (("executions", "id", "web_href"), ("credentials", "credential_id", "api_token"),
                   ("supporting_data", "execution", "data"), ("user_tokens", "rowid", "user_token"))
 
 
 @dataclass(frozen=True)
+class SlackPhoto:
+    """A photo dropped in a verification's thread that is still in Slack, as far as the bot knows."""
+
+    upload_id: int
+    execution: int
+    slack_file_id: str
+    part: str | None
+    uploaded_by: str | None
+    channel_id: str
+    thread_ts: str | None
+    connected: bool  # its agent connected their Slack user: the bot can delete it as them
+
+
+@dataclass(frozen=True)
 class ErasePlan:
-    """What erasing a customer would touch: executions not yet erased, their Jumio accounts, and those already gone."""
+    """What erasing a customer would touch: executions not yet erased, their Jumio accounts, the photos of theirs
+    still in Slack threads, and those already gone."""
 
     customer_ref: str
     to_erase: list[Execution]
     accounts: list[str]
     erased_before: list[Execution]
+    slack_photos: list[SlackPhoto] = field(default_factory=list)
+
+    @property
+    def photos_by_hand(self) -> list[SlackPhoto]:
+        """The photos an admin must delete from Slack: their agents did not connect a Slack user."""
+        return [photo for photo in self.slack_photos if not photo.connected]
 
     @property
     def in_progress(self) -> list[Execution]:
@@ -108,7 +132,24 @@ class Privacy(Connection):
         executions = [Execution.from_row(row) for row in rows]
         to_erase = [e for e in executions if e.erased_by is None]
         accounts = sorted({e.account_id for e in to_erase if e.account_id})
-        return ErasePlan(customer_ref, to_erase, accounts, [e for e in executions if e.erased_by is not None])
+        return ErasePlan(customer_ref, to_erase, accounts, [e for e in executions if e.erased_by is not None],
+                         self._photos_in_slack([e.id for e in executions]))
+
+    def _photos_in_slack(self, executions: list[int]) -> list[SlackPhoto]:
+        if not executions:
+            return []
+        marks = ", ".join("?" for _ in executions)
+        rows = self.db.execute(
+            "SELECT u.id, u.execution, u.slack_file_id, u.part, u.uploaded_by, e.channel_id, e.thread_ts, "
+            "EXISTS (SELECT 1 FROM user_tokens t WHERE t.user_id = u.uploaded_by) FROM uploads u "
+            "JOIN executions e ON e.id = u.execution "
+            f"WHERE u.execution IN ({marks}) AND u.in_channel = 1 AND u.slack_deleted = 0 "
+            f"AND u.slack_file_id NOT LIKE '{ERASED_FILE_PREFIX}%' ORDER BY u.id", tuple(executions)).fetchall()
+        return [SlackPhoto(*row[:7], connected=bool(row[7])) for row in rows]
+
+    def mark_deleted_from_slack(self, upload_id: int) -> None:
+        with self._write() as db:
+            db.execute("UPDATE uploads SET slack_deleted = 1 WHERE id = ?", (upload_id,))
 
     def ended_unreduced(self, ended_before: float, limit: int = 200) -> list[int]:
         """Executions that ended before `ended_before` and still hold more than a tombstone."""
@@ -141,7 +182,13 @@ class Privacy(Connection):
             db.execute("UPDATE consents SET user_ip = NULL, country = NULL, state = NULL "  # asked by one, used by another
                        f"WHERE execution IN ({marks}) OR id IN (SELECT api_consent FROM executions WHERE id IN ({marks}))",
                        ids + ids)
-            db.execute(f"UPDATE uploads SET sha256 = NULL, size = NULL, error = NULL WHERE execution IN ({marks})", ids)
+            # No pointer to the customer's photos in Slack stays: file IDs go from uploads and from older audit rows.
+            db.execute(f"UPDATE uploads SET sha256 = NULL, size = NULL, error = NULL, slack_file_id = "
+                       f"'{ERASED_FILE_PREFIX}' || id WHERE execution IN ({marks})", ids)
+            for audit_id, detail in db.execute(f"SELECT id, detail FROM audit WHERE execution IN ({marks}) AND "
+                                               "detail LIKE '%Slack file F%'", ids).fetchall():
+                db.execute("UPDATE audit SET detail = ? WHERE id = ?",
+                           (_SLACK_FILE_ID.sub("a Slack file", detail), audit_id))
             db.execute(f"DELETE FROM jobs WHERE state != '{JobState.RUNNING}' "
                        f"AND json_extract(payload, '$.execution') IN ({marks})", ids)
             self.flush_forgotten()

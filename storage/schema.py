@@ -215,7 +215,15 @@ def _v6(db: sqlite_utils.Database) -> None:
             db.execute("UPDATE jobs SET payload = ? WHERE id = ?", (json.dumps(data), job_id))
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(db: sqlite_utils.Database) -> None:
+    # A photo dropped in a thread is deleted from Slack after relay (by its agent's connected user) or by hand: the
+    # bot remembers which, so an erase names only the ones still in Slack. Audit rows stop naming Slack file IDs;
+    # older rows have theirs removed when their verification is reduced (storage.privacy).
+    if "slack_deleted" not in db["uploads"].columns_dict:
+        db["uploads"].add_column("slack_deleted", int, not_null_default=0)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

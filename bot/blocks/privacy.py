@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.blocks.kit import MAX_MODAL_TITLE, Message, context, escape, section, slack_date, text_obj
-from storage import ErasePlan
+from bot.blocks.kit import MAX_MODAL_TITLE, PART_LABELS, Message, context, escape, section, slack_date, text_obj
+from storage import ErasePlan, SlackPhoto
 
 VIEW_ERASE = "erase_customer"
 
@@ -52,12 +52,37 @@ def erase_modal(plan: ErasePlan, channel_id: str) -> dict[str, Any]:
         count = len(plan.in_progress)
         lines.append(f"• {count} still in progress: {'it stops' if count == 1 else 'they stop'} now, the customer's "
                      "link dies, and photos dropped later are not sent.")
+    connected = [p for p in plan.slack_photos if p.connected]
+    if connected:
+        lines.append(f"• In Slack: {len(connected)} photo{'s' if len(connected) != 1 else ''} dropped in the threads "
+                     "by agents who connected their Slack user: deleted for them.")
+    by_hand = plan.photos_by_hand
+    if by_hand:
+        lines.append(f"• In Slack, *delete by hand* (the file's ⋯ menu → Delete file): {len(by_hand)} photo"
+                     f"{'s' if len(by_hand) != 1 else ''} whose agents did not connect their Slack user:")
+        lines += [f"    – {PART_LABELS.get(p.part or '', 'a photo')} dropped by "
+                  f"{f'<@{p.uploaded_by}>' if p.uploaded_by else 'someone'} in {_thread_link(p)}"
+                  for p in by_hand[:MAX_PHOTOS_LISTED]]
+        if len(by_hand) > MAX_PHOTOS_LISTED:
+            lines.append(f"    – and {len(by_hand) - MAX_PHOTOS_LISTED} more in the same threads")
     blocks = [section("\n".join(lines)),
-              context("This cannot be undone. Photos dropped in Slack threads stay in Slack: delete them there.")]
+              context("This cannot be undone. Erasing forgets which Slack files they were: note the photos to delete "
+                      "by hand first.")]
     return {"type": "modal", "callback_id": VIEW_ERASE, "title": text_obj("plain_text", "Erase customer data",
                                                                          MAX_MODAL_TITLE),
             "submit": text_obj("plain_text", "Erase"), "close": text_obj("plain_text", "Cancel"), "blocks": blocks,
             "private_metadata": json.dumps({"customer_ref": plan.customer_ref, "channel_id": channel_id})}
+
+
+MAX_PHOTOS_LISTED = 20
+
+
+def _thread_link(photo: SlackPhoto) -> str:
+    """The photo's thread, as a link Slack opens for members (`/archives/C…/p…`)."""
+    if not photo.thread_ts:
+        return f"<#{photo.channel_id}>"
+    return f"<https://slack.com/archives/{photo.channel_id}/p{photo.thread_ts.replace('.', '')}|this thread> in " \
+           f"<#{photo.channel_id}>"
 
 
 def erase_done_modal(plan: ErasePlan) -> dict[str, Any]:
@@ -72,13 +97,16 @@ def notice_modal(text: str, title: str = "Erase customer data") -> dict[str, Any
             "close": text_obj("plain_text", "Close"), "blocks": [section(text)]}
 
 
-def erased_in_thread(by: str, pending: bool, was_open: bool) -> Message:
+def erased_in_thread(by: str, pending: bool, was_open: bool, *, photos_by_hand: int = 0) -> Message:
     text = f":wastebasket: <@{by}> erased this customer's data: only a tombstone (IDs, dates, decision, audit) is kept."
     if was_open:
         text += " The verification was still in progress: it has stopped and the customer's link no longer works."
     if pending:
         text += " Deleting it at Jumio is pending; this thread says when Jumio has done it."
-    text += " Delete the photos dropped in this thread from Slack yourself."
+    if photos_by_hand:
+        text += (f" {photos_by_hand} photo{'s' if photos_by_hand != 1 else ''} dropped in this thread "
+                 f"{'are' if photos_by_hand != 1 else 'is'} still in Slack: delete {'them' if photos_by_hand != 1 else 'it'}"
+                 " by hand.")
     return text, [section(text)]
 
 
@@ -142,6 +170,12 @@ def slack_refused_deletion(code: str, *, reconnect: bool) -> str:
     if reconnect:
         return f"Slack refused ({code}); connect your Slack user again in the bot's Home tab."
     return f"Slack refused ({code})."
+
+
+def erased_photo_left(by: str, why: str) -> Message:
+    text = (f":wastebasket: A photo <@{by}> dropped in this thread is still in Slack and could not be deleted for the "
+            f"erase: {why} Delete it from this thread by hand (the file's ⋯ menu → Delete file).")
+    return text, [section(text)]
 
 
 def photo_deleted_from_slack(filename: str) -> Message:

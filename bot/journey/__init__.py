@@ -8,7 +8,7 @@
 | delivery to the Slack thread | `delivery` | post_message, redraw_root |
 | the customer's consent (API channel) | `consent` | send_consent_link, open_api_execution (paced) |
 | erase and retention | `erasing` | delete_account, retention |
-| photos out of the channel | `cleanup` | delete_slack_file |
+| photos out of the channel | `cleanup` | delete_slack_file, erase_slack_file |
 | transactions Jumio made for a lost answer | `strays` | delete_stray |
 
 Listeners call the intents of `Journey` (`start`, `photos_shared`, `choose_part`, `submit`, `new_link`,
@@ -74,9 +74,9 @@ class Journey:
         self.consent = ConsentStep(self.ctx, self.delivery, self.starting, self.photos)
         self.starting.consent_link = self.consent.new_link
         self.starting.move_waiting_photos = self.photos.release_held
-        self.erasing = Erasing(self.ctx, self.delivery)
-        self.results.with_each_sweep.append(self.erasing.enqueue_retention)
         self.cleanup = Cleanup(self.ctx, self.delivery)
+        self.erasing = Erasing(self.ctx, self.delivery, self.cleanup)
+        self.results.with_each_sweep.append(self.erasing.enqueue_retention)
         self.strays = Strays(self.ctx)
         self.stray_turned_up = self.strays.turned_up
         self.photos.relayed_from_thread = lambda execution, upload, filename: self.cleanup.relayed(

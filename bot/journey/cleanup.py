@@ -5,6 +5,10 @@ relay done (a thread drop) ──► delete_slack_file (files.delete as the agen
                           └──► no user token, or Slack refuses: a reminder in the thread, naming the file
 
 Photos given in the private photos modal were never shared into the channel: nothing to delete.
+
+An erase deletes the customer's photos still in its threads the same way (erase_slack_file), for agents who connected
+their user; the confirmation named the others for an admin to delete by hand. Those jobs keep the file's ID only
+until they end, and say nothing that names the file.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from bot.jobs import Handler, JobKind
 from bot.journey.context import SLACK_RETRIES, Context
 from bot.journey.delivery import Delivery
 from bot.slack_errors import SlackFailed
-from storage import Execution
+from storage import Execution, SlackPhoto
 
 log = logging.getLogger("bot.journey")
 
@@ -44,13 +48,25 @@ DELETE_SLACK_FILE = JobKind("delete_slack_file", DeleteSlackFile, title="Deletin
                             tell_when_dead=False)
 
 
+@dataclass(frozen=True)
+class EraseSlackFile:
+    execution: int
+    upload: int
+    file_id: str | None  # blanked when the job ends: an erased customer's photo leaves no pointer behind
+    by: str  # the agent who dropped it (and whose user token deletes it)
+
+
+ERASE_SLACK_FILE = JobKind("erase_slack_file", EraseSlackFile, title="Deleting an erased customer's photo from Slack",
+                           retry=SLACK_RETRIES, erase=("file_id",), tell_when_dead=False)
+
+
 class Cleanup:
     def __init__(self, ctx: Context, delivery: Delivery) -> None:
         self.ctx = ctx
         self.delivery = delivery
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
-        return {DELETE_SLACK_FILE: self._delete}
+        return {DELETE_SLACK_FILE: self._delete, ERASE_SLACK_FILE: self._erase_file}
 
     def relayed(self, execution: Execution, file_id: str, by: str | None, filename: str) -> None:
         """Jumio has this photo from the thread: delete it from Slack as its uploader, or remind them to."""
@@ -59,11 +75,21 @@ class Cleanup:
         else:
             self._remind(execution, by, filename)
 
+    def erase_photos(self, photos: list[SlackPhoto]) -> None:
+        """An erase: each photo still in Slack whose agent connected their user is deleted as them (within the
+        erase's transaction, before its file IDs are forgotten)."""
+        for photo in photos:
+            if photo.connected and photo.uploaded_by:
+                self.ctx.queue.add(ERASE_SLACK_FILE, EraseSlackFile(photo.execution, photo.upload_id,
+                                                                    photo.slack_file_id, photo.uploaded_by))
+
     def gave_up(self, kind: JobKind[Any], payload: Any) -> None:
         """A deletion that ran out of attempts (Slack down for an hour): the agent is reminded after all."""
         if kind is DELETE_SLACK_FILE:
             self._remind(self.ctx.store.execution(payload.execution), payload.by, payload.filename,
                          "Slack did not answer for too long.")
+        if kind is ERASE_SLACK_FILE:
+            self._erase_failed(payload, "Slack did not answer for too long.")
 
     def _remind(self, execution: Execution, by: str | None, filename: str, why: str | None = None) -> None:
         self.ctx.store.audit("system", "slack_file_reminder", execution.id, why or "no user token")
@@ -83,7 +109,9 @@ class Cleanup:
         except SlackApiError as exc:
             code = slack_errors.error_code(exc)
             if code in _ALREADY_GONE:
-                store.audit("system", "slack_file_deleted", execution.id, f"Slack file {payload.file_id} was gone")
+                with store.transaction():
+                    self._mark_deleted(execution.id, payload.file_id)
+                    store.audit("system", "slack_file_deleted", execution.id, "it was gone from Slack already")
                 return
             if slack_errors.is_transient(code):  # ratelimited, 5xx, …: tried again (counted)
                 raise SlackFailed(code) from None
@@ -95,9 +123,43 @@ class Cleanup:
                          blocks.slack_refused_deletion(code, reconnect=code in slack_errors.TOKEN_GONE))
             return
         with store.transaction():
-            store.audit(payload.by, "slack_file_deleted", execution.id, f"Slack file {payload.file_id}")
+            self._mark_deleted(execution.id, payload.file_id)
+            store.audit(payload.by, "slack_file_deleted", execution.id, "deleted from Slack as the agent who dropped it")
             self.delivery.say_in_thread_later(execution, blocks.photo_deleted_from_slack(payload.filename))
 
+
+    async def _erase_file(self, payload: EraseSlackFile) -> None:
+        store = self.ctx.store
+        token = store.user_token(payload.by)
+        if token is None or payload.file_id is None:
+            self._erase_failed(payload, "the agent disconnected their Slack user.")
+            return
+        try:
+            async with self._as_agent(token) as client:
+                await client.files_delete(file=payload.file_id)
+        except SlackApiError as exc:
+            code = slack_errors.error_code(exc)
+            if slack_errors.is_transient(code):
+                raise SlackFailed(code) from None
+            if code not in _ALREADY_GONE:
+                self._erase_failed(payload, blocks.slack_refused_deletion(code, reconnect=False))
+                return
+        with store.transaction():
+            store.mark_deleted_from_slack(payload.upload)
+            store.audit(payload.by, "slack_file_deleted", payload.execution, "an erased customer's photo, as the "
+                                                                              "agent who dropped it")
+
+    def _mark_deleted(self, execution_id: int, file_id: str) -> None:
+        upload = self.ctx.store.upload(execution_id, file_id)
+        if upload is not None:
+            self.ctx.store.mark_deleted_from_slack(upload.id)
+
+    def _erase_failed(self, payload: EraseSlackFile, why: str) -> None:
+        """An erased customer's photo stays in Slack: the thread asks for it to be deleted by hand, naming no file."""
+        execution = self.ctx.store.execution(payload.execution)
+        with self.ctx.store.transaction():
+            self.ctx.store.audit("system", "slack_file_reminder", execution.id, f"after the erase: {why}")
+            self.delivery.say_in_thread_later(execution, blocks.erased_photo_left(payload.by, why))
 
     @contextlib.asynccontextmanager
     async def _as_agent(self, token: str) -> AsyncIterator[AsyncWebClient]:

@@ -1,6 +1,7 @@
 """Erase and retention: a customer's data deleted at Jumio and reduced here to tombstones.
 
 /verify erase ──► confirmation modal ──► erase: tombstones now, delete_account per Jumio account ──► each thread
+                                              └─► erase_slack_file per photo still in a thread (connected agents)
 daily ──► retention: verifications that ended IDV_RETENTION_DAYS ago reduced to tombstones
 
 A tombstone keeps IDs, dates, status, decision and the audit trail (storage.privacy says what goes).
@@ -15,6 +16,7 @@ from typing import Any
 
 from bot import blocks
 from bot.jobs import Handler, JobKind, RetryPolicy
+from bot.journey.cleanup import Cleanup
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution
 from bot.journey.delivery import REDRAW_ROOT, Delivery
 from bot.jumio import NotFound
@@ -46,9 +48,10 @@ SUPPORTING_DATA_AFTER_EXPIRY = 86400.0
 
 
 class Erasing:
-    def __init__(self, ctx: Context, delivery: Delivery) -> None:
+    def __init__(self, ctx: Context, delivery: Delivery, cleanup: Cleanup) -> None:
         self.ctx = ctx
         self.delivery = delivery
+        self.cleanup = cleanup
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
         return {DELETE_ACCOUNT: self._delete_account, RETENTION: self._retention}
@@ -67,6 +70,7 @@ class Erasing:
             if not plan.to_erase:
                 return plan
             store.reduce_to_tombstones([e.id for e in plan.to_erase], erased_by=by)
+            self.cleanup.erase_photos(plan.slack_photos)  # after the reduce, which drops the executions' jobs
             for execution in plan.to_erase:
                 store.audit(by, "erased", execution.id, f"erased by {by}" + (" while in progress"
                                                                               if execution.is_open else ""))
@@ -75,8 +79,10 @@ class Erasing:
                 self.ctx.queue.add(DELETE_ACCOUNT, DeleteAccount(account_id, newest, by))
             for execution in self._one_per_thread(plan.to_erase):
                 pending = any(e.account_id for e in plan.to_erase if e.thread_ts == execution.thread_ts)
+                by_hand = [p for p in plan.photos_by_hand if p.thread_ts == execution.thread_ts]
                 self.delivery.say_in_thread_later(execution, blocks.erased_in_thread(
-                    by, pending, any(e.is_open for e in plan.to_erase if e.thread_ts == execution.thread_ts)))
+                    by, pending, any(e.is_open for e in plan.to_erase if e.thread_ts == execution.thread_ts),
+                    photos_by_hand=len(by_hand)))
                 self.ctx.queue.add(REDRAW_ROOT, OfExecution(execution.id))
         return plan
 

@@ -100,8 +100,7 @@ class Photos:
                     store.audit(user_id, "photo_rejected", execution.id, reason)
                     self.delivery.say_in_thread_later(execution, blocks.file_rejected(name, reason))
                     continue
-                store.audit(user_id, "photo_received", execution.id,
-                            f"Slack file {file['id']} as {part or 'unknown part'}")
+                store.audit(user_id, "photo_received", execution.id, f"a Slack file as {part or 'unknown part'}")
                 if part is None and len(accepted) == 1:
                     part = accepted[0]
                     store.choose_upload_part(upload.id, part)
@@ -140,7 +139,7 @@ class Photos:
         with store.transaction():
             upload = store.choose_upload_part(upload_id, part)
             if upload is not None:
-                store.audit(user_id, "part_chosen", upload.execution, f"{part} for Slack file {upload.slack_file_id}")
+                store.audit(user_id, "part_chosen", upload.execution, f"{part} for upload #{upload.id}")
                 file = {"id": upload.slack_file_id, "name": filename}
                 self.ctx.queue.add(RELAY_PHOTO, Relay(upload.execution, upload.id, file))
         return upload
@@ -165,7 +164,7 @@ class Photos:
         if upload.state == UploadState.SENDING:
             # The process died while these bytes were on their way to Jumio: whether Jumio has them is unknown.
             store.record_upload_rejected(upload.id, blocks.RESTARTED_WHILE_SENDING, state=UploadState.UNCERTAIN)
-            store.audit("system", "photo_uncertain", execution.id, f"Slack file {upload.slack_file_id}")
+            store.audit("system", "photo_uncertain", execution.id, f"upload #{upload.id}")
             await self.delivery.say_in_thread(execution, blocks.drop_again(filename, blocks.RESTARTED_WHILE_SENDING))
             return
         if upload.state == UploadState.UPLOADED:
@@ -224,7 +223,7 @@ class Photos:
                                  parts=answer.parts)
         replaced = store.record_upload_done(upload.id, part=part, sha256=relayed.sha256, size=relayed.size)
         store.audit(upload.uploaded_by or "unknown", "photo_uploaded", execution.id,
-                    f"{part} from Slack file {upload.slack_file_id}, {relayed.size} bytes, sha256 "
+                    f"{part} from upload #{upload.id}, {relayed.size} bytes, sha256 "
                     f"{relayed.sha256[:12]}")
         first = not replaced and len(uploaded := store.uploaded_parts(execution.id)) == 1 \
             and not is_complete(uploaded, self.ctx.accepted_parts(execution))  # no await since it was recorded
@@ -276,7 +275,7 @@ class Photos:
             return
         if self.ctx.store.mark_upload_held(upload.id, execution.id):
             self.ctx.store.audit(upload.uploaded_by or "unknown", "photo_held", execution.id,
-                                 f"{upload.part} from Slack file {upload.slack_file_id}, until the customer consents")
+                                 f"{upload.part} from upload #{upload.id}, until the customer consents")
             await self.delivery.say_in_thread(execution, blocks.photo_held(upload.part or "", filename))
 
     def release_held(self, origin: Execution, api: Execution) -> None:

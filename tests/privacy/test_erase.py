@@ -7,6 +7,8 @@ import pytest
 from bot.sandbox.images import sample_photo
 from bot.sandbox.jumio import Fault
 from tests.conftest import wait_until
+from tests.privacy.test_photos_out_of_channel import OAUTH, _connect
+from tests.privacy.test_retention import on_disk
 from tests.world import World
 
 ADMINS = {"IDV_ADMINS": "UADMIN"}
@@ -117,3 +119,30 @@ async def test_with_jumio_down_the_deletion_waits_and_the_thread_says_it_is_pend
     assert world.execution("CUST-ERASE-4").status == "ERASED"  # erased here at once, whatever Jumio does
     await wait_until(lambda: world.jumio.executions[execution.workflow_execution_id or ""].deleted, timeout=30)
     await wait_until(lambda: "Jumio deleted the customer's account" in world.thread_text(root))
+
+
+@pytest.mark.parametrize("bot_env_extra", [{**ADMINS, **OAUTH}])
+async def test_erase_forgets_the_photos_slack_pointers_and_deletes_what_it_can(world: World) -> None:
+    """Photos still in the thread: the connected agent's is deleted in Slack as them, the other agent's is named in
+    the confirmation for an admin to delete by hand; afterwards no Slack file ID or file name is left in SQLite."""
+    assert (await _connect(world)).status_code == 200  # UAGENT1 connects their Slack user; UAGENT2 does not
+    _execution, root = await world.start("CUST-ERASE-FILES", consent=False)
+    mine = await world.share(root, ("cust_front_1962.png", sample_photo("front")))  # held: no consent yet
+    theirs = await world.share(root, ("cust_back_1962.png", sample_photo("back")), user="UAGENT2")
+    await wait_until(lambda: len([m for m in world.slack.thread(root.ts)
+                                  if "once the customer has consented" in m.text]) == 2)
+    await world.bot.runner.run_until_idle()
+    ids = [mine[0].id, theirs[0].id]
+    assert on_disk(world, *ids)  # the scan can fail: the pointers are there before the erase
+    view, (status, _answer) = await _erase(world, "CUST-ERASE-FILES")
+    confirm = str(view)
+    assert "1 photo dropped in the threads by agents who connected their Slack user: deleted for them" in confirm
+    assert "delete by hand" in confirm and "ID back dropped by <@UAGENT2>" in confirm
+    assert f"/archives/CVERIFY/p{root.ts.replace('.', '')}" in confirm
+    assert status == 200
+    await wait_until(lambda: mine[0].deleted, timeout=10)
+    await world.bot.runner.run_until_idle()
+    assert not theirs[0].deleted and world.slack.oauth.deleted_by[mine[0].id] == "UAGENT1"
+    assert "1 photo dropped in this thread is still in Slack: delete it by hand" in world.thread_text(root)
+    world.store.flush_forgotten()
+    assert on_disk(world, *ids, "cust_front_1962", "cust_back_1962") == set()
