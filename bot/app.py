@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+from collections.abc import Iterator
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -35,9 +37,23 @@ def slack_client(token: str, base_url: str) -> AsyncWebClient:
     )
 
 
-class _IgnoredTokenWarning(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+# What AsyncApp() reads from os.environ when it is built (slack_bolt/app/async_app.py): with SLACK_CLIENT_ID and
+# SLACK_CLIENT_SECRET present, even empty (as compose's env_file and systemd's EnvironmentFile pass them), it turns on
+# its own OAuth flow and drops the bot token, and every request then reads "please reinstall" (reference §13). The
+# bot's settings are read once, by bot.config; Bolt gets them as arguments and never sees these.
+BOLT_ENVIRONMENT = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
+                    "SLACK_VERIFICATION_TOKEN", "SLACK_INSTALLATION_STORE", "SLACK_STATE_STORE",
+                    "SLACK_SCOPES", "SLACK_USER_SCOPES", "SLACK_REDIRECT_URI")
+
+
+@contextlib.contextmanager
+def _hidden_from_bolt() -> Iterator[None]:
+    """os.environ without Bolt's variables while Bolt is built (the process's environment is put back after)."""
+    saved = {name: os.environ.pop(name) for name in BOLT_ENVIRONMENT if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def build_app(services: Services, client: AsyncWebClient, *, signing_secret: str | None, socket_mode: bool
@@ -46,16 +62,14 @@ def build_app(services: Services, client: AsyncWebClient, *, signing_secret: str
     # INFO), nor any listener payload (DEBUG).
     bolt_logger = logging.getLogger("bot.slack")
     bolt_logger.setLevel(max(bolt_logger.getEffectiveLevel(), logging.WARNING))
-    # Bolt reads SLACK_BOT_TOKEN from the environment beside the client it is given, and warns that it ignores it.
-    if not any(isinstance(f, _IgnoredTokenWarning) for f in bolt_logger.filters):
-        bolt_logger.addFilter(_IgnoredTokenWarning())
-    app = AsyncApp(
-        client=client,
-        signing_secret=signing_secret,
-        request_verification_enabled=not socket_mode,
-        ignoring_self_events_enabled=True,
-        logger=bolt_logger,
-    )
+    with _hidden_from_bolt():
+        app = AsyncApp(
+            client=client,
+            signing_secret=signing_secret or "",
+            request_verification_enabled=not socket_mode,
+            ignoring_self_events_enabled=True,
+            logger=bolt_logger,
+        )
     app.middleware(_services_and_redelivery_filter(services))
     listeners.register(app)
     return app
