@@ -59,18 +59,22 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+EXIT_CONFIG = 2  # a setting or token refused: starting again cannot fix it
+EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: a service the bot needs could not be reached; start again later
+
+
 def run() -> int:
     from bot.config import ConfigError, load_settings
     from bot.logs import configure_logging
-    from bot.runtime import Bot
+    from bot.runtime import Bot, ServiceUnreachable
 
     level = logging.DEBUG if os.environ.get("IDV_DEBUG") else logging.INFO
     configure_logging(level)
     try:
         settings = load_settings()
     except ConfigError as error:
-        print(f"idv-bot: {error}", file=sys.stderr)
-        return 2
+        _print_config_error(error)
+        return EXIT_CONFIG
     configure_logging(level, settings.log_format)
     for warning in settings.warnings:
         logging.getLogger("bot").warning(warning)
@@ -95,8 +99,11 @@ def run() -> int:
         try:
             starting.result()
         except ConfigError as error:
-            print(f"idv-bot: {error}", file=sys.stderr)
-            return 2
+            _print_config_error(error)
+            return EXIT_CONFIG
+        except ServiceUnreachable as error:
+            print(f"idv-bot: {error}; it will be tried again (exit {EXIT_TEMPFAIL})", file=sys.stderr)
+            return EXIT_TEMPFAIL
         print(f"idv-bot ready on port {bot.port}: {bot.summary}", flush=True)
         await stop.wait()
         logging.getLogger("bot").info("stopping: no new work; running jobs get 10 s to finish")
@@ -104,6 +111,12 @@ def run() -> int:
         return 0
 
     return asyncio.run(serve())
+
+
+def _print_config_error(error: Exception) -> None:
+    """One line a problem: every setting that is missing or malformed is named in one run."""
+    for line in str(error).splitlines():
+        print(f"idv-bot: {line}", file=sys.stderr)
 
 
 def _manifest(args: argparse.Namespace) -> int:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -19,6 +20,7 @@ from dotenv import dotenv_values
 from bot.config_readers import ConfigError, Reader, Secret, callback_url_warnings, is_loopback
 from storage.sealing import valid_key
 
+T = TypeVar("T")
 REGIONS = ("amer-1", "emea-1", "apac-1")
 CONSENT_MODES = ("customer", "not-required")
 DEFAULT_POLL_SCHEDULE = (40.0, 60.0, 100.0, 160.0, 240.0, 340.0, 460.0, 600.0, 760.0, 940.0)
@@ -120,122 +122,152 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
 
 
 class _Reader(Reader):
+    """Reads every setting, and names every one that is missing or malformed in one ConfigError (a line each)."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        super().__init__(values)
+        self.problems: list[str] = []
+
+    def attempt(self, read: Callable[[], T], fallback: T) -> T:
+        """`read()`, or (a ConfigError) the problem noted and `fallback` used so the reading goes on."""
+        try:
+            return read()
+        except ConfigError as error:
+            self.problems.append(str(error))
+            return fallback
+
     def settings(self) -> Settings:
         warnings: list[str] = []
-        sandbox = self.flag("JUMIO_SANDBOX", False)
-        app_token = self.secret("SLACK_APP_TOKEN", "", prefix="xapp-", required=False)
-        bot_token = self.secret("SLACK_BOT_TOKEN", "the bot token (xoxb-…) from OAuth & Permissions", prefix="xoxb-")
-        for name, secret in (("SLACK_BOT_TOKEN", bot_token), ("SLACK_APP_TOKEN", app_token)):
-            if secret is not None and secret.reveal() in PLACEHOLDERS:
-                raise ConfigError(f"{name} is still the placeholder from .env.example: put the app's real token there")
-        signing_secret = self.secret(
-            "SLACK_SIGNING_SECRET",
-            "HTTP mode (no SLACK_APP_TOKEN) needs the signing secret from Basic Information",
-            required=app_token is None,
-        )
-        api_url = self.url("SLACK_API_URL", "https://slack.com/api/") or ""
-        if not api_url.endswith("/"):
+        sandbox = self.attempt(lambda: self.flag("JUMIO_SANDBOX", False), False)
+        app_token = self.attempt(lambda: self.token("SLACK_APP_TOKEN", "", "xapp-", required=False), None)
+        bot_token = self.attempt(lambda: self.token("SLACK_BOT_TOKEN", "the bot token (xoxb-…) from OAuth & "
+                                                    "Permissions", "xoxb-"), Secret(""))
+        signing_secret = self.attempt(lambda: self.secret(
+            "SLACK_SIGNING_SECRET", "HTTP mode (no SLACK_APP_TOKEN) needs the signing secret from Basic Information",
+            required=app_token is None), None)
+        api_url = self.attempt(lambda: self.url("SLACK_API_URL", "https://slack.com/api/") or "", "")
+        if api_url and not api_url.endswith("/"):
             api_url += "/"
+        port = self.attempt(lambda: self.port("PORT", 3000), 3000)
+        region = self.attempt(lambda: self.choice("JUMIO_REGION", REGIONS, "amer-1"), "amer-1")
+        endpoints = self.attempt(lambda: self.jumio_endpoints(region), endpoints_for_region(region))
+        client_id, client_secret, user_agent = self.attempt(lambda: self.jumio_client(sandbox),
+                                                            ("", Secret(""), SANDBOX_USER_AGENT))
+        # Keys are tenant-configured; which one a tenant has for API-channel ID + selfie is UNCONFIRMED (reference §11.1).
+        workflow_key = self.attempt(lambda: self.number("JUMIO_WORKFLOW_KEY", 10011, "a number such as 10011"), 10011)
+        lifetime = self.attempt(self.token_lifetime, "1d")
+        callback_url = self.attempt(lambda: self.callback_url(warnings), None)
+        consent = self.attempt(lambda: self.choice("JUMIO_CONSENT", CONSENT_MODES, "customer"), "customer")
+        public_url = self.attempt(lambda: self.public_url(warnings), None)
+        if consent == "customer" and public_url is None and not sandbox:  # the sandbox serves it on loopback
+            warnings.append("JUMIO_CONSENT=customer without IDV_PUBLIC_URL: photos dropped in threads cannot reach "
+                            "Jumio (the customer's consent page has no public address); the Web Client link works")
+        client = self.attempt(self.slack_client, (None, None))
+        settings = Settings(
+            slack_bot_token=bot_token,
+            slack_app_token=app_token,
+            slack_signing_secret=signing_secret,
+            slack_api_url=api_url,
+            port=port,
+            jumio_client_id=client_id,
+            jumio_client_secret=client_secret,
+            jumio_region=region,
+            jumio=endpoints,
+            jumio_workflow_key=workflow_key,
+            jumio_token_lifetime=lifetime,
+            jumio_callback_url=callback_url,
+            jumio_user_agent=user_agent,
+            jumio_sandbox=sandbox,
+            database=self.text("IDV_DATABASE", "idv.sqlite3") or "idv.sqlite3",
+            allowed_users=self.attempt(lambda: self.ids("IDV_ALLOWED_USERS"), frozenset()),
+            allowed_channels=self.attempt(lambda: self.ids("IDV_ALLOWED_CHANNELS"), frozenset()),
+            poll_schedule=self.attempt(self.poll_schedule, DEFAULT_POLL_SCHEDULE),
+            consent=consent,
+            public_url=public_url,
+            trusted_proxies=self.attempt(lambda: self.networks("IDV_TRUSTED_PROXIES"), ()),
+            allowed_teams=self.attempt(lambda: self.ids("IDV_ALLOWED_TEAMS"), frozenset()),
+            host=self.attempt(self.host, "0.0.0.0"),
+            log_format=self.attempt(lambda: self.choice("IDV_LOG_FORMAT", ("text", "json"), "text"), "text"),
+            starts_per_minute=self.attempt(lambda: self.count("IDV_STARTS_PER_MINUTE", 5), 5),
+            starts_per_day=self.attempt(lambda: self.count("IDV_STARTS_PER_DAY", 200), 200),
+            max_photos=self.attempt(lambda: self.count("IDV_MAX_PHOTOS", 20), 20),
+            admins=self.attempt(lambda: self.ids("IDV_ADMINS"), frozenset()),
+            retention_days=self.attempt(lambda: self.count("IDV_RETENTION_DAYS", 90), 90),
+            encryption_keys=self.attempt(lambda: self.encryption_keys(warnings), ()),
+            slack_client_id=client[0],
+            slack_client_secret=client[1],
+            jumio_sandbox_port=self.attempt(lambda: self.port("JUMIO_SANDBOX_PORT", 0), 0),
+            warnings=tuple(warnings + self.access_warnings()),
+        )
+        if self.problems:
+            raise ConfigError("\n".join(self.problems))
+        return settings
 
-        port_text = self.text("PORT", "3000") or "3000"
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise ConfigError(f"PORT must be a port number from 1 to 65535 (got {port_text!r})")
+    def token(self, name: str, hint: str, prefix: str, *, required: bool = True) -> Secret | None:
+        secret = self.secret(name, hint, prefix=prefix, required=required)
+        if secret is not None and secret.reveal() in PLACEHOLDERS:
+            raise ConfigError(f"{name} is still the placeholder from .env.example: put the app's real token there")
+        return secret
 
-        region = self.text("JUMIO_REGION", "amer-1") or "amer-1"
-        if region not in REGIONS:
-            raise ConfigError(f"JUMIO_REGION must be one of {', '.join(REGIONS)} (got {region!r})")
+    def number(self, name: str, default: int, what: str) -> int:
+        text = self.text(name, str(default)) or str(default)
+        if not text.isdigit():
+            raise ConfigError(f"{name} must be {what} (got {text!r})")
+        return int(text)
+
+    def jumio_endpoints(self, region: str) -> JumioEndpoints:
         defaults = endpoints_for_region(region)
-        endpoints = JumioEndpoints(
+        return JumioEndpoints(
             token_url=self.url("JUMIO_AUTH_URL", defaults.token_url) or defaults.token_url,
             account_url=(self.url("JUMIO_ACCOUNT_URL", defaults.account_url) or "").rstrip("/"),
             retrieval_url=(self.url("JUMIO_RETRIEVAL_URL", defaults.retrieval_url) or "").rstrip("/"),
         )
 
+    def jumio_client(self, sandbox: bool) -> tuple[str, Secret, str]:
+        """JUMIO_CLIENT_ID, JUMIO_CLIENT_SECRET and JUMIO_USER_AGENT (each named when missing)."""
         if sandbox:
             client_id = self.text("JUMIO_CLIENT_ID", "sandbox-client") or ""
             client_secret = self.secret("JUMIO_CLIENT_SECRET", "", required=False) or Secret("sandbox-secret")
             user_agent = self.text("JUMIO_USER_AGENT", SANDBOX_USER_AGENT) or SANDBOX_USER_AGENT
         else:
             hint = "the OAuth2 client from the Jumio portal (or set JUMIO_SANDBOX=true to try the bot without one)"
-            client_id = self.required("JUMIO_CLIENT_ID", hint)
-            client_secret = self.secret("JUMIO_CLIENT_SECRET", hint)
-            assert client_secret is not None
+            client_id = self.attempt(lambda: self.required("JUMIO_CLIENT_ID", hint), "")
+            client_secret = self.attempt(lambda: self.secret("JUMIO_CLIENT_SECRET", hint), None) or Secret("")
             user_agent = self.required(
                 "JUMIO_USER_AGENT", "Jumio requires a User-Agent naming your company, such as 'Acme SupportDesk/1.0'"
             )
         if len(user_agent) < 3 or user_agent.lower().startswith(("python-httpx", "python-requests", "curl/")):
             raise ConfigError(f"JUMIO_USER_AGENT must name your company and app, such as 'Acme SupportDesk/1.0' "
                               f"(got {user_agent!r})")
+        return client_id, client_secret, user_agent
 
-        # Keys are tenant-configured; which one a tenant has for API-channel ID + selfie is UNCONFIRMED (reference §11.1).
-        key_text = self.text("JUMIO_WORKFLOW_KEY", "10011") or "10011"
-        if not key_text.isdigit():
-            raise ConfigError(f"JUMIO_WORKFLOW_KEY must be a number such as 10011 (got {key_text!r})")
-
+    def token_lifetime(self) -> str:
         lifetime = self.text("JUMIO_TOKEN_LIFETIME", "1d") or "1d"
         try:
             token_lifetime_seconds(lifetime)
         except ValueError as exc:
             raise ConfigError(f"JUMIO_TOKEN_LIFETIME {exc} (got {lifetime!r})") from None
+        return lifetime
 
+    def callback_url(self, warnings: list[str]) -> str | None:
         callback_url = self.url("JUMIO_CALLBACK_URL", None)
         if callback_url is not None:
             if len(callback_url) > 255:
                 raise ConfigError("JUMIO_CALLBACK_URL is longer than the 255 characters Jumio accepts")
             warnings.extend(callback_url_warnings(callback_url))
+        return callback_url
 
-        consent = (self.text("JUMIO_CONSENT", "customer") or "customer").lower()
-        if consent not in CONSENT_MODES:
-            raise ConfigError(f"JUMIO_CONSENT must be customer or not-required (got {consent!r})")
+    def public_url(self, warnings: list[str]) -> str | None:
         public_url = self.url("IDV_PUBLIC_URL", None)
-        if public_url is not None:
-            public_url = public_url.rstrip("/")
-            parts = urlsplit(public_url)
-            if parts.query or parts.fragment:
-                raise ConfigError("IDV_PUBLIC_URL must be a base URL such as https://idv.example.com (no ? or #)")
-            if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
-                warnings.append("IDV_PUBLIC_URL is not https: customers' browsers will send their consent in clear")
-        if consent == "customer" and public_url is None:
-            warnings.append("JUMIO_CONSENT=customer without IDV_PUBLIC_URL: photos dropped in threads cannot reach "
-                            "Jumio (the customer's consent page has no public address); the Web Client link works")
-
-        client = self.slack_client()
-        return Settings(
-            slack_bot_token=bot_token,  # type: ignore[arg-type]
-            slack_app_token=app_token,
-            slack_signing_secret=signing_secret,
-            slack_api_url=api_url,
-            port=int(port_text),
-            jumio_client_id=client_id,
-            jumio_client_secret=client_secret,
-            jumio_region=region,
-            jumio=endpoints,
-            jumio_workflow_key=int(key_text),
-            jumio_token_lifetime=lifetime,
-            jumio_callback_url=callback_url,
-            jumio_user_agent=user_agent,
-            jumio_sandbox=sandbox,
-            database=self.text("IDV_DATABASE", "idv.sqlite3") or "idv.sqlite3",
-            allowed_users=self.ids("IDV_ALLOWED_USERS"),
-            allowed_channels=self.ids("IDV_ALLOWED_CHANNELS"),
-            poll_schedule=self.poll_schedule(),
-            consent=consent,
-            public_url=public_url,
-            trusted_proxies=self.networks("IDV_TRUSTED_PROXIES"),
-            allowed_teams=self.ids("IDV_ALLOWED_TEAMS"),
-            host=self.host(),
-            log_format=self.choice("IDV_LOG_FORMAT", ("text", "json"), "text"),
-            starts_per_minute=self.count("IDV_STARTS_PER_MINUTE", 5),
-            starts_per_day=self.count("IDV_STARTS_PER_DAY", 200),
-            max_photos=self.count("IDV_MAX_PHOTOS", 20),
-            admins=self.ids("IDV_ADMINS"),
-            retention_days=self.count("IDV_RETENTION_DAYS", 90),
-            encryption_keys=self.encryption_keys(warnings),
-            slack_client_id=client[0],
-            slack_client_secret=client[1],
-            jumio_sandbox_port=self.port("JUMIO_SANDBOX_PORT", 0),
-            warnings=tuple(warnings + self.access_warnings()),
-        )
+        if public_url is None:
+            return None
+        public_url = public_url.rstrip("/")
+        parts = urlsplit(public_url)
+        if parts.query or parts.fragment:
+            raise ConfigError("IDV_PUBLIC_URL must be a base URL such as https://idv.example.com (no ? or #)")
+        if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
+            warnings.append("IDV_PUBLIC_URL is not https: customers' browsers will send their consent in clear")
+        return public_url
 
     def encryption_keys(self, warnings: list[str]) -> tuple[Secret, ...]:
         raw = self.text("IDV_ENCRYPTION_KEY", "") or ""

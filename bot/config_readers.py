@@ -90,7 +90,8 @@ class Reader:
     def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
         value = (self.text(name, default) or default).lower()
         if value not in choices:
-            raise ConfigError(f"{name} must be {' or '.join(choices)} (got {value!r})")
+            listed = " or ".join(choices) if len(choices) == 2 else "one of " + ", ".join(choices)
+            raise ConfigError(f"{name} must be {listed} (got {value!r})")
         return value
 
     def count(self, name: str, default: int) -> int:

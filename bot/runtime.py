@@ -30,7 +30,7 @@ from bot.sandbox.jumio import JumioSandbox, SandboxConfig
 from bot.sandbox.jumio import serve as serve_jumio_sandbox
 from bot.server import web_app
 from bot.services import AccessPolicy, Services
-from bot.slack_errors import error_code
+from bot.slack_errors import error_code, is_transient
 from bot.slack_files import origin
 from bot.slack_oauth import oauth_flow
 from storage import DatabaseUnusable, SealedWithoutKey, Sealer, Store
@@ -64,9 +64,15 @@ REFUSED_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token
                         "no_permission", "missing_scope", "not_allowed_token_type"}
 
 
+class ServiceUnreachable(RuntimeError):
+    """A service the bot needs cannot be reached at start (Slack down, DNS, the network): not a bad setting, so the
+    process exits 75 (EX_TEMPFAIL) and its supervisor starts it again later."""
+
+
 async def check_tokens(slack: AsyncWebClient, settings: Settings) -> Identity:
     """Prove the tokens before "ready": the bot token with `auth.test`, and in Socket Mode the app token by asking
-    Slack for a connection (`apps.connections.open`). A refused one is a ConfigError naming the variable."""
+    Slack for a connection (`apps.connections.open`). A refused one is a ConfigError naming the variable; Slack not
+    answering (or answering that it cannot now) is ServiceUnreachable."""
     try:
         answer = await slack.auth_test()
     except SlackApiError as exc:
@@ -74,17 +80,24 @@ async def check_tokens(slack: AsyncWebClient, settings: Settings) -> Identity:
         if code in REFUSED_TOKEN_ERRORS:
             raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({code}): copy the Bot User OAuth Token from "
                               "OAuth & Permissions again") from None
+        if is_transient(code):
+            raise ServiceUnreachable(f"Slack could not check SLACK_BOT_TOKEN now (it answered {code})") from None
         raise ConfigError(f"SLACK_BOT_TOKEN could not be checked: Slack answered {code}") from None
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise ConfigError(f"SLACK_API_URL {settings.slack_api_url} cannot be reached to check SLACK_BOT_TOKEN "
-                          f"({type(exc).__name__})") from None
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise ServiceUnreachable(f"SLACK_API_URL {settings.slack_api_url} cannot be reached to check SLACK_BOT_TOKEN "
+                                 f"({type(exc).__name__})") from None
     if settings.slack_app_token is not None:
         try:
             await slack.apps_connections_open(app_token=settings.slack_app_token.reveal())
         except SlackApiError as exc:
             code = error_code(exc)
+            if is_transient(code):
+                raise ServiceUnreachable(f"Slack could not check SLACK_APP_TOKEN now (it answered {code})") from None
             raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack ({code}): generate an app-level token with "
                               "connections:write under Basic Information") from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise ServiceUnreachable(f"Slack cannot be reached to check SLACK_APP_TOKEN ({type(exc).__name__})"
+                                     ) from None
     return Identity(team_id=str(answer.get("team_id") or ""), enterprise_id=answer.get("enterprise_id") or None,
                     user=str(answer.get("user") or "the bot"))
 
@@ -148,11 +161,18 @@ class Bot:
         self.summary = ""  # the start-up line: mode, database, Jumio, callbacks, consent, allowlists
 
     async def start(self) -> None:
-        """Start everything, or (a setting or a token refused) close what was started and raise ConfigError."""
+        """Start everything, or (a setting or a token refused, a service unreachable) close what was started, remove
+        the database files this start created, and raise."""
+        created = [path for path in (self.settings.database, sandbox_state_path(self.settings.database))
+                   if not os.path.exists(path)]
         try:
             await self._start()
         except BaseException:
             await self.stop(grace=0)
+            for path in created:  # a start that never got going leaves nothing behind
+                for suffix in ("", "-wal", "-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(path + suffix)
             raise
 
     async def _start(self) -> None:
@@ -226,15 +246,16 @@ class Bot:
         access = AccessPolicy(users=settings.allowed_users, channels=settings.allowed_channels,
                               teams=frozenset({identity.team_id, *settings.allowed_teams}),
                               enterprise=identity.enterprise_id, admins=settings.admins)
-        oauth_routes: list[web.RouteDef] = []
+        more_routes: list[web.RouteDef] = []  # every page besides the bot's own, mounted together
         if self.jumio_sandbox is not None and settings.public_url:
-            oauth_routes += self.jumio_sandbox.web_client_routes()
+            more_routes += self.jumio_sandbox.web_client_routes()
         connect_url = None
         if settings.slack_client_id and settings.slack_client_secret and public_url:
             flow = oauth_flow(client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.reveal(),
                               public_url=public_url, slack_api_url=settings.slack_api_url, store=self.store,
                               access=access)
-            oauth_routes, connect_url = slack_oauth.routes(flow), f"{public_url}{slack_oauth.INSTALL_PATH}"
+            more_routes += slack_oauth.routes(flow)
+            connect_url = f"{public_url}{slack_oauth.INSTALL_PATH}"
         self.bolt = bolt = build_app(Services(self.store, self.journey, access, connect_url), slack,
                          signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
                          socket_mode=settings.socket_mode)
@@ -247,10 +268,10 @@ class Bot:
                 return await socket.client.is_connected()
 
             app = web_app(store=self.store, journey=self.journey, bolt=None, socket_connected=connected,
-                          trusted_proxies=settings.trusted_proxies, more_routes=oauth_routes, metrics=metrics)
+                          trusted_proxies=settings.trusted_proxies, more_routes=more_routes, metrics=metrics)
         else:
             app = web_app(store=self.store, journey=self.journey, bolt=bolt, trusted_proxies=settings.trusted_proxies,
-                          more_routes=oauth_routes, metrics=metrics)
+                          more_routes=more_routes, metrics=metrics)
         web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await web_runner.setup()
         site = web.TCPSite(web_runner, host, port)
@@ -262,14 +283,16 @@ class Bot:
         sockets = site._server.sockets if site._server else ()  # type: ignore[union-attr]
         self.port = sockets[0].getsockname()[1] if sockets else port
         if self._socket is not None:
-            await self._socket.connect_async()
+            try:
+                await self._socket.connect_async()
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                raise ServiceUnreachable(f"Slack's Socket Mode cannot be reached ({type(exc).__name__})") from None
         self.runner.start()
         if self.options.sweep:
             self._sweep = asyncio.create_task(self.journey.sweep_forever())
         self.summary = startup_summary(settings, identity, jumio=None if self.jumio_sandbox is None else
                                        endpoints.account_url, callback_url=callback_url, public_url=public_url,
                                        users_can_connect=connect_url is not None)
-        log.info("idv-slack-bot is running on port %s: %s", self.port, self.summary)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking new work, let running jobs finish within `grace` (or hand them back), close everything."""

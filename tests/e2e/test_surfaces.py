@@ -89,7 +89,8 @@ def test_demo_exits_0_on_any_decision_and_says_which() -> None:
 
 
 def test_run_with_a_bad_setting_says_one_line(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "SLACK_BOT_TOKEN": "not-a-token"}
+    env = {"PATH": "/usr/bin:/bin", "SLACK_BOT_TOKEN": "not-a-token", "SLACK_APP_TOKEN": "xapp-1-x",
+           "JUMIO_SANDBOX": "true"}
     done = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=30, check=False, env={**env, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 2

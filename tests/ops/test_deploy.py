@@ -147,4 +147,5 @@ def test_caddy_takes_the_caddyfile_and_guards_the_callback_first() -> None:
     assert guard["match"][0]["path"] == ["/jumio/callback"]
     assert guard["match"][0]["not"][0]["remote_ip"]["ranges"] == ["34.202.241.227", "52.8.136.236"]
     assert "403" in json.dumps(guard["handle"]) and "/metrics" not in json.dumps(public["match"])
+    assert "/web/*" in public["match"][0]["path"]  # the sandbox's customer page, where the sandbox runs
     assert "404" in json.dumps(rest["handle"])
