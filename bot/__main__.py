@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 # Commands with their own options, parsed by their own modules (their --help lists them).
 FORWARDED = {
@@ -50,6 +51,9 @@ def parser() -> argparse.ArgumentParser:
                                  "(mode 0600). Restore: stop the bot, put the copy in IDV_DATABASE's place, start.")
     backup.add_argument("path", nargs="?", help="the new file (default: next to the database, named by the time)")
     backup.add_argument("--database", help="the database to copy (default: IDV_DATABASE)")
+    backup.add_argument("--keep", type=int, default=None, metavar="N",
+                        help="keep the newest N time-named copies of this database in the new file's folder and remove "
+                        "the rest (default 7); copies older than IDV_RETENTION_DAYS go whatever N is")
     jobs = commands.add_parser("jobs", help="list the jobs that gave up, or retry one",
                                description="List the jobs that gave up, with their reasons (no payloads, no secrets); "
                                "`jobs retry ID` queues one again with more attempts.")
@@ -135,17 +139,25 @@ def _manifest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _database(given: str | None) -> str:
-    if given:
-        return given
+def _setting(name: str) -> str | None:
+    """One setting as the bot reads it (the environment over .env; empty is unset), for the operator commands."""
     from dotenv import dotenv_values
 
     from_file = dotenv_values(".env") if os.path.isfile(".env") else {}
-    return os.environ.get("IDV_DATABASE") or from_file.get("IDV_DATABASE") or "idv.sqlite3"
+    return (os.environ.get(name) or "").strip() or (from_file.get(name) or "").strip() or None
+
+
+def _database(given: str | None) -> str:
+    return given or _setting("IDV_DATABASE") or "idv.sqlite3"
+
+
+def _retention_days() -> int:
+    value = _setting("IDV_RETENTION_DAYS") or "90"
+    return int(value) if value.isdigit() and int(value) > 0 else 90
 
 
 def _admin(args: argparse.Namespace) -> int:
-    from bot.admin import AdminError, backup, dead_jobs, default_backup_name, jobs_table
+    from bot.admin import DEFAULT_KEEP, AdminError, backup, dead_jobs, default_backup_name, jobs_table, prune_backups
     from bot.jobs import Queue
     from bot.journey import retry_dead
     from storage import DatabaseUnusable, Store
@@ -153,9 +165,16 @@ def _admin(args: argparse.Namespace) -> int:
     database = _database(args.database)
     try:
         if args.command == "backup":
+            keep = DEFAULT_KEEP if args.keep is None else args.keep
+            if keep < 1:
+                raise AdminError("--keep must be at least 1 (the copy just made)")
             target = args.path or default_backup_name(database)
             size = backup(database, target)
             print(f"backed up {database} to {target} ({size:,} bytes)")
+            removed = prune_backups(database, Path(target).resolve().parent, keep=keep,
+                                    max_age_days=_retention_days())
+            for path in removed:
+                print(f"removed the older copy {path}")
             return 0
         if not os.path.isfile(database):
             raise AdminError(f"{database} does not exist: check IDV_DATABASE")

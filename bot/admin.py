@@ -1,14 +1,18 @@
 """Operator commands on the database, safe while the bot runs: an online backup, and the dead jobs (list, retry).
 
 `idv-bot backup PATH` uses SQLite's online backup API, so the copy is consistent even while the bot writes. The
-copy holds what the database holds: sealed secrets stay sealed (keep IDV_ENCRYPTION_KEY apart from backups).
+copy holds what the database holds: sealed secrets stay sealed (keep IDV_ENCRYPTION_KEY apart from backups). Copies
+hold personal data too, so they expire: each backup prunes the older copies it made of the same database (named by
+the time, in the same folder) beyond the newest `--keep`, and any older than IDV_RETENTION_DAYS.
 """
 
 from __future__ import annotations
 
 import datetime
 import os
+import re
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +36,10 @@ def backup(database: str, target: str) -> int:
         raise AdminError(f"{target_path.parent} does not exist: create the folder first")
     fd = os.open(target_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
-    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=15)
+    # Read-write but never writing (query_only): a read-only connection cannot remove the -wal and -shm files it
+    # makes beside a database nobody else has open; this one, closing last, does.
+    source = sqlite3.connect(source_path, timeout=15)
+    source.execute("PRAGMA query_only = 1")
     copy = sqlite3.connect(target_path)
     try:
         source.backup(copy)
@@ -79,6 +86,29 @@ def jobs_table(jobs: list[DeadJob]) -> str:
     return "\n".join(lines)
 
 
+DEFAULT_KEEP = 7  # the daily timer's week of copies
+_STAMP = "%Y%m%dT%H%M%SZ"
+
+
 def default_backup_name(database: str) -> str:
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.datetime.now(datetime.UTC).strftime(_STAMP)
     return f"{Path(database).with_suffix('')}-{stamp}.sqlite3"
+
+
+def prune_backups(database: str, folder: Path, *, keep: int, max_age_days: int, now: float | None = None
+                  ) -> list[Path]:
+    """Remove this database's own older copies in `folder` (named `<name>-<UTC stamp>.sqlite3`): all but the newest
+    `keep`, and any older than `max_age_days`. Returns what it removed, oldest first."""
+    pattern = re.compile(re.escape(Path(database).stem) + r"-(\d{8}T\d{6}Z)\.sqlite3")
+    copies: list[tuple[float, Path]] = []
+    for path in folder.iterdir():
+        found = pattern.fullmatch(path.name)
+        if found and path.is_file():
+            stamp = datetime.datetime.strptime(found.group(1), _STAMP).replace(tzinfo=datetime.UTC)
+            copies.append((stamp.timestamp(), path))
+    copies.sort(reverse=True)
+    cutoff = (time.time() if now is None else now) - max_age_days * 86400
+    doomed = [path for index, (made, path) in enumerate(copies) if index >= keep or made < cutoff]
+    for path in doomed:
+        path.unlink()
+    return sorted(doomed)

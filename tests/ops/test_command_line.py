@@ -132,3 +132,42 @@ def test_jobs_retry_needs_a_number(tmp_path: Path, args: list[str]) -> None:
     Store(str(tmp_path / "idv.sqlite3")).close()
     answer = _cli(*args, env={"IDV_DATABASE": str(tmp_path / "idv.sqlite3")})
     assert answer.returncode in (1, 2) and "Traceback" not in answer.stderr
+
+
+def test_backup_prunes_its_own_older_copies_and_leaves_no_log_files(tmp_path: Path) -> None:
+    """Backups hold personal data: the newest --keep stay, older ones and any past IDV_RETENTION_DAYS go, and
+    nothing else in the folder is touched."""
+    import datetime
+
+    database = tmp_path / "idv.sqlite3"
+    Store(str(database)).close()
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"idv.sqlite3{suffix}").unlink(missing_ok=True)
+    now = datetime.datetime.now(datetime.UTC)
+
+    def copy(days: float) -> Path:
+        path = tmp_path / f"idv-{(now - datetime.timedelta(days=days)).strftime('%Y%m%dT%H%M%SZ')}.sqlite3"
+        path.write_bytes(b"an older copy")
+        return path
+
+    recent = [copy(days) for days in (1, 2, 3, 4)]
+    too_old = copy(40)  # past IDV_RETENTION_DAYS=30 below, whatever --keep says
+    others = [tmp_path / "idv-notes.sqlite3", tmp_path / "other-20260101T000000Z.sqlite3"]
+    for path in others:
+        path.write_bytes(b"not a copy of this database")
+    done = subprocess.run([sys.executable, "-m", "bot", "backup", "--keep", "3"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "IDV_DATABASE": str(database),
+                                                      "IDV_RETENTION_DAYS": "30"})
+    assert done.returncode == 0, done.stderr
+    removed = [line.removeprefix("removed the older copy ") for line in done.stdout.splitlines()
+               if line.startswith("removed the older copy")]
+    assert sorted(Path(p).name for p in removed) == sorted(p.name for p in [too_old, recent[2], recent[3]])
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert recent[0].name in left and recent[1].name in left
+    assert all(p.exists() for p in others)
+    assert not any(name.endswith(("-wal", "-shm")) for name in left), left
+    assert len([n for n in left if n.startswith("idv-2")]) == 3  # the new copy and the two newest older ones
+    refused = subprocess.run([sys.executable, "-m", "bot", "backup", "--keep", "0"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60,
+                             env={"PATH": "/usr/bin:/bin", "IDV_DATABASE": str(database)})
+    assert refused.returncode == 1 and "--keep must be at least 1" in refused.stderr
