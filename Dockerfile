@@ -22,6 +22,6 @@ WORKDIR /data
 USER 10001:10001
 EXPOSE 3000
 STOPSIGNAL SIGTERM
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["python", "-m", "bot.healthcheck"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["idv-bot", "healthcheck"]
 ENTRYPOINT ["idv-bot"]
 CMD ["run"]

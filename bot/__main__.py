@@ -1,5 +1,5 @@
-"""Command line: `idv-bot COMMAND` (or `python -m bot COMMAND`): run, manifest, demo, bench, sandbox-jumio, backup,
-jobs."""
+"""Command line: `idv-bot COMMAND` (or `python -m bot COMMAND`): run, manifest, healthcheck, demo, bench,
+sandbox-jumio, backup, jobs."""
 
 from __future__ import annotations
 
@@ -46,6 +46,9 @@ def parser() -> argparse.ArgumentParser:
                           help="Socket Mode or HTTP mode regardless of SLACK_APP_TOKEN (a new app has none yet)")
     for name, text in FORWARDED.items():
         commands.add_parser(name, help=text, add_help=False)
+    commands.add_parser("healthcheck", help="exit 0 when this machine's bot answers /healthz with 200",
+                        description="Ask this machine's bot (127.0.0.1:PORT/healthz) whether it is healthy: exit 0 "
+                        "on 200, 1 otherwise with the reason on stderr (the container's HEALTHCHECK).")
     backup = commands.add_parser("backup", help="copy the database while the bot runs (SQLite's online backup)",
                                  description="Copy the database consistently while the bot runs, to a new file "
                                  "(mode 0600). Restore: stop the bot, put the copy in IDV_DATABASE's place, start.")
@@ -200,7 +203,14 @@ def _admin(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:  # Ctrl-C before a command took over its own: quiet, as the shell's convention has it
+        print("\nidv-bot: stopped.", file=sys.stderr)
+        return 130
+
+
+def _main(args: list[str]) -> int:
     if args and args[0] in FORWARDED:
         command, rest = args[0], args[1:]
         if command == "demo":
@@ -215,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return sandbox_main(rest)
     top = parser()
-    known = {"run", "manifest", "backup", "jobs", *FORWARDED}
+    known = {"run", "manifest", "healthcheck", "backup", "jobs", *FORWARDED}
     if args and not args[0].startswith("-") and args[0] not in known:
         print(f"idv-bot: unknown command {args[0]!r}; the commands are: {', '.join(sorted(known))} "
               "(idv-bot --help)", file=sys.stderr)
@@ -228,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         return run()
     if parsed.command == "manifest":
         return _manifest(parsed)
+    if parsed.command == "healthcheck":
+        from bot.healthcheck import main as healthcheck
+
+        return healthcheck(_setting("PORT") or "3000")
     return _admin(parsed)
 
 

@@ -1,4 +1,4 @@
-"""`python -m bot demo`: a whole verification played locally, printed as a transcript.
+"""`idv-bot demo`: a whole verification played locally, printed as a transcript.
 
 It starts the Jumio sandbox and the Slack stand-in on loopback, runs the bot in HTTP mode as in production, and
 plays an agent: `/verify DEMO-1`, sample photos (generated placeholders, not documents) in the thread, the customer's
@@ -69,6 +69,9 @@ async def play(reference: str, out=sys.stdout) -> int:
             say(f"<@{AGENT}> in #verify:  /verify {reference}")
             answer = await slack.command(reference, user=AGENT)
             say(_indent(f"bot, only to you: {answer.get('text', '')}"))
+            if not store.executions_for_customer(reference):  # refused: nothing was started, nothing to play
+                say(f"\nDemo stopped: the bot refused {reference!r} (see its answer above); try another reference.")
+                return 1
             execution = await wait_until(lambda: (e := store.executions_for_customer(reference))
                                          and e[0].status == "INITIATED" and e[0], timeout=20)
             root = await wait_until(lambda: next((m for m in slack.root_messages() if m.ts == execution.thread_ts),
@@ -92,6 +95,10 @@ async def play(reference: str, out=sys.stdout) -> int:
                                      or link_message_for(slack, reference, AGENT), timeout=20)
             if asked.text.startswith("The customer's consent"):
                 say(_indent("bot, only to you:\n" + _indent(render(asked.text, asked.blocks, _hide_link))))
+            # What the thread says before the customer consents (the photos held), in the order it happens.
+            await wait_until(lambda: len([m for m in slack.thread(root.ts) if "once the customer has consented"
+                                          in m.text]) == len(files), timeout=20)
+            shown = _say_thread(slack.thread(root.ts), 0, say)
             href = consent_href(asked.all_text()) or consent_href(link.all_text())
             assert href is not None, "no consent link was given"
             say(f"\nthe customer opens the consent page, ticks Jumio's sentence, chooses United States / Illinois, "
@@ -99,8 +106,7 @@ async def play(reference: str, out=sys.stdout) -> int:
             latest = await wait_until(lambda: (e := store.executions_for_customer(reference)) and e[0].is_final
                                       and e[0].api_consent is not None and e[0], timeout=30)
             await wait_until(lambda: any(m.text.startswith("Jumio decision") for m in slack.thread(root.ts)))
-            for message in slack.thread(root.ts):
-                say(_indent("bot in the thread:\n" + _indent(render(message.text, message.blocks))))
+            _say_thread(slack.thread(root.ts), shown, say)
             final_root = next(m for m in slack.root_messages() if m.ts == root.ts)
             say(_indent(f"root message, updated {final_root.edits} times:\n"
                         + _indent(render(final_root.text, final_root.blocks))))
@@ -112,7 +118,7 @@ async def play(reference: str, out=sys.stdout) -> int:
             say(_indent("bot, only to you:\n" + _indent(render(status["text"], status.get("blocks") or []))))
 
             stored = store.execution(latest.id)
-            say("\nWhat SQLite keeps (" + store.path + "):")
+            say("\nWhat SQLite keeps (a temporary database for the demo, deleted when it ends):")
             say(f"    execution #{stored.id}: customer {stored.customer_ref}, started by {stored.started_by}")
             say(f"    Jumio account     {stored.account_id}")
             say(f"    workflow execution {stored.workflow_execution_id}")
@@ -133,10 +139,23 @@ async def play(reference: str, out=sys.stdout) -> int:
     return 0 if ok else 1
 
 
+def _say_thread(messages: list[Posted], already: int, say: Callable[[str], None]) -> int:
+    """The thread's messages from `already` on; returns how many have been said."""
+    for message in messages[already:]:
+        say(_indent("bot in the thread:\n" + _indent(render(message.text, message.blocks))))
+    return len(messages)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="idv-bot demo", description=__doc__.splitlines()[0])
     parser.add_argument("--reference", default="DEMO-1", help="the customer reference to verify")
     parser.add_argument("--verbose", action="store_true", help="show the bot's log lines too")
     args = parser.parse_args(argv)
     configure_logging(logging.INFO if args.verbose else logging.ERROR)
-    return asyncio.run(play(args.reference))
+    if not args.verbose:  # a Ctrl-C mid-journey leaves sessions for the garbage collector: not worth a line
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    try:
+        return asyncio.run(play(args.reference))
+    except KeyboardInterrupt:  # Ctrl-C: the world is torn down on the way out; no traceback
+        print("\nDemo stopped.", file=sys.stderr)
+        return 130

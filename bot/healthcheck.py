@@ -1,4 +1,4 @@
-"""`python -m bot.healthcheck`: exit 0 when this machine's bot answers /healthz with 200 (the container's HEALTHCHECK)."""
+"""`idv-bot healthcheck`: exit 0 when this machine's bot answers /healthz with 200 (the container's HEALTHCHECK)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import urllib.error
 import urllib.request
 
 
-def main() -> int:
-    url = f"http://127.0.0.1:{os.environ.get('PORT', '3000')}/healthz"
+def main(port: str | None = None) -> int:
+    url = f"http://127.0.0.1:{port or os.environ.get('PORT') or '3000'}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=4) as answer:
             return 0 if answer.status == 200 else 1

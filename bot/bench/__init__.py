@@ -227,7 +227,7 @@ async def run(sizes: Sizes) -> tuple[Figures, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="idv-bot bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one run: checks the benchmark works")
     parser.add_argument("--runs", type=int, help="runs per figure (default 3; 1 with --quick)")
     parser.add_argument("--json", type=Path, help="also write the raw figures to this file")

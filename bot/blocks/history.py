@@ -60,6 +60,13 @@ def step_words(entry: AuditEntry) -> str:
         "result": _result(detail),
         "not_found": "Jumio no longer has it",
         "execution_deleted": "closed at Jumio (replaced)",
+        "photo_not_sent": f"a photo was not sent: {escape(detail.partition(': ')[2] or detail)}",
+        "erase_refused": f"{who} asked to erase the customer's data and was refused (not an admin)",
+        "slack_file_deleted": "a photo deleted from Slack" + (f" by {who}" if entry.actor.startswith(("U", "W"))
+                                                              else ""),
+        "slack_file_reminder": "the thread was asked to delete a photo from Slack by hand",
+        "slack_user_connected": f"{who} connected their Slack user",
+        "slack_user_disconnected": f"{who} disconnected their Slack user",
         "answer_lost": "Jumio's answer was lost, so it may have made a transaction; not repeated on its own",
         "stray_deleted": "a transaction Jumio made for a lost answer turned up and was deleted at Jumio",
         "job_failed": f"a step failed: {escape(detail.partition(': ')[2] or detail)}",

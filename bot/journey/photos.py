@@ -228,7 +228,8 @@ class Photos:
         first = not replaced and len(uploaded := store.uploaded_parts(execution.id)) == 1 \
             and not is_complete(uploaded, self.ctx.accepted_parts(execution))  # no await since it was recorded
         await self.delivery.say_in_thread(execution, blocks.part_received(part, bool(replaced), filename))
-        if first:
+        if first and not is_complete(store.uploaded_parts(execution.id), self.ctx.accepted_parts(execution)):
+            # (still missing a photo once that was said: photos dropped together need no reminder)
             await self.delivery.say_in_thread(execution, blocks.session_clock(store.clock(),
                                                                               blocks.SESSION_INACTIVITY_MINUTES))
         if upload.in_channel:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import re
+import signal
 import socket
 import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -79,6 +82,35 @@ def test_demo_runs_and_exits_0() -> None:
                      "Did you mean `/verify status DEMO-1`?", "ID front from <@UAGENT1> sent to Jumio"):
         assert expected in done.stdout
     assert "authorizationToken" not in done.stdout + done.stderr and "/consent/" not in done.stdout
+
+
+def test_demo_transcript_is_in_the_order_things_happen() -> None:
+    done = subprocess.run([sys.executable, "-m", "bot", "demo"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=False)
+    out = done.stdout
+    held, consented = out.index("once the customer has consented"), out.index("the customer opens the consent page")
+    assert held < consented < out.index("The customer gave Jumio their consent") < out.index("ID front sent to Jumio")
+    assert "a temporary database for the demo, deleted when it ends" in out and "/tmp/" not in out
+    assert not re.search(r"\b[a-z]+_[a-z_]+ by (the bot|<@)", out)  # the status history in words, no action names
+
+
+def test_demo_with_a_refused_reference_stops_at_once_without_a_traceback() -> None:
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "bot", "demo", "--reference", "jane@example.com"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr + done.stdout
+    assert "looks like an email address" in done.stdout and "Demo stopped: the bot refused" in done.stdout
+    assert time.monotonic() - started < 15  # it used to wait 20 s for a verification that never started
+
+
+def test_ctrl_c_stops_the_demo_quietly() -> None:
+    demo = subprocess.Popen([sys.executable, "-m", "bot", "demo"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert demo.stdout is not None
+    demo.stdout.readline()  # the world is up
+    demo.send_signal(signal.SIGINT)
+    _out, err = demo.communicate(timeout=30)
+    assert demo.returncode == 130 and "Traceback" not in err and "stopped" in err.lower()
 
 
 def test_demo_exits_0_on_any_decision_and_says_which() -> None:

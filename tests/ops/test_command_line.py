@@ -34,9 +34,24 @@ def test_version_help_and_unknown_commands() -> None:
     assert run_help.returncode == 0 and "SIGTERM" in run_help.stdout
     unknown = _cli("frobnicate")
     assert unknown.returncode == 2 and "unknown command 'frobnicate'" in unknown.stderr
-    for forwarded in ("demo", "bench", "sandbox-jumio"):
-        answer = _cli(forwarded, "--help")
-        assert answer.returncode == 0 and "usage:" in answer.stdout, forwarded
+    for command in ("demo", "bench", "sandbox-jumio", "manifest", "healthcheck", "backup", "jobs", "run"):
+        answer = _cli(command, "--help")
+        assert answer.returncode == 0 and answer.stdout.startswith(f"usage: idv-bot {command}"), command
+    assert "healthcheck" in helped.stdout and "manifest" in helped.stdout
+
+
+async def test_healthcheck_is_a_command(tmp_path: Path) -> None:
+    """What the container's HEALTHCHECK runs: 0 while the bot answers /healthz, 1 with the reason when it does not."""
+    import asyncio
+
+    from bot.local import LocalWorld, free_port
+
+    async with LocalWorld(tmp_path) as world:
+        assert world.bot is not None
+        answer = await asyncio.to_thread(_cli, "healthcheck", env={"PORT": str(world.bot.port)})
+        assert answer.returncode == 0, answer.stderr
+    closed = await asyncio.to_thread(_cli, "healthcheck", env={"PORT": str(free_port())})
+    assert closed.returncode == 1 and "/healthz" in closed.stderr and "Traceback" not in closed.stderr
 
 
 def test_every_option_has_a_help_text() -> None:

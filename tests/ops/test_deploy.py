@@ -27,7 +27,7 @@ def test_the_image_runs_as_a_user_with_a_healthcheck_and_no_secret() -> None:
     steps = _instructions(DOCKERFILE)
     users = [args for op, args in steps if op == "USER"]
     assert users and users[-1].split(":")[0] not in ("root", "0")
-    assert any(op == "HEALTHCHECK" and "bot.healthcheck" in args for op, args in steps)
+    assert any(op == "HEALTHCHECK" and '"idv-bot", "healthcheck"' in args for op, args in steps)
     assert all(re.match(r"python:3\.\d+-slim", args) for op, args in steps if op == "FROM")
     copies = [args for op, args in steps if op in ("COPY", "ADD")]
     assert not any(".env" in args or re.match(r"^\.\s", args) for args in copies)  # never the whole folder

@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -
     import os
 
     env = os.environ if environ is None else environ
-    parser = argparse.ArgumentParser(prog="python -m bot sandbox-jumio", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="idv-bot sandbox-jumio", description=main.__doc__)
     parser.add_argument("--port", type=int, default=4010, help="the loopback port to listen on (default 4010)")
     parser.add_argument("--processing-delay", type=float, default=2.0,
                         help="seconds Jumio takes to decide after a submit (default 2)")
