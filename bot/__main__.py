@@ -16,7 +16,7 @@ from pathlib import Path
 # Commands with their own options, parsed by their own modules (their --help lists them).
 FORWARDED = {
     "demo": "play a whole verification locally against the bundled stand-ins, then exit",
-    "bench": "measure the bot against the limits that matter (README, Performance)",
+    "bench": "measure the bot against the limits that matter (docs/performance.md)",
     "sandbox-jumio": "serve the Jumio simulator alone on loopback",
 }
 
@@ -31,7 +31,7 @@ def _version() -> str:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="idv-bot", description="Jumio identity verifications from Slack. Settings come from the environment and "
-        ".env (see .env.example and README, Settings).")
+        ".env (see .env.example and docs/operating.md, Settings).")
     top.add_argument("--version", action="version", version=f"idv-bot {_version()}")
     commands = top.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="serve the bot", description="Serve the bot: Socket Mode with SLACK_APP_TOKEN, "

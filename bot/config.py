@@ -274,12 +274,12 @@ class _Reader(Reader):
         keys = tuple(Secret(part.strip()) for part in raw.split(",") if part.strip())
         if not keys:
             warnings.append("IDV_ENCRYPTION_KEY is not set: api.tokens, live links, agents' user tokens and "
-                            "supporting data are stored in clear in the database (README, Privacy, says how to make "
+                            "supporting data are stored in clear in the database (docs/privacy.md says how to make "
                             "a key)")
         for number, key in enumerate(keys, 1):
             if not valid_key(key.reveal()):
                 raise ConfigError(f"IDV_ENCRYPTION_KEY's key number {number} is not a Fernet key (32 bytes in URL-safe "
-                                  "base64, 44 characters); README, Privacy, says how to make one")
+                                  "base64, 44 characters); docs/privacy.md says how to make one")
         return keys
 
     def slack_client(self) -> tuple[str | None, Secret | None]:

@@ -21,7 +21,8 @@ __all__ = [
     "ACQUIRED", "CLAIMED", "DEAD", "DONE", "ERASED", "FAILED", "FINAL_STATUSES", "GONE", "HELD", "INITIATED",
     "JUMIO_FINAL_STATUSES", "OPEN_STATUSES", "PENDING", "PROCESSED", "QUEUED", "REJECTED", "REPLACED", "RUNNING",
     "SCHEMA_VERSION", "SENDING", "SESSION_EXPIRED", "SUPERSEDED", "TOKEN_EXPIRED", "UNCERTAIN", "UPLOADED",
-    "AuditEntry", "Consent", "ConsentRequest", "DatabaseUnusable", "ErasePlan", "Execution", "SlackPhoto", "Job", "JobState",
-    "Pace", "SealedWithoutKey", "Sealer", "Status", "Store", "StoredCredential", "Upload", "UploadState", "migrate",
+    "AuditEntry", "Consent", "ConsentRequest", "DatabaseUnusable", "ErasePlan", "Execution", "Job", "JobState",
+    "Pace", "SealedWithoutKey", "Sealer", "SlackPhoto", "Status", "Store", "StoredCredential", "Upload", "UploadState",
+    "migrate",
     "schema_version",
 ]

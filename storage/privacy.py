@@ -3,7 +3,8 @@
 A tombstone keeps what an auditor needs (IDs, dates, status, decision, the audit trail) and drops the rest: the
 user reference, capabilities, errors, credentials and their api.tokens, the Web Client link, consent links, the
 consent's IP and location (its time stays), photo hashes, the Slack file IDs of its photos (in uploads and audit
-rows), supporting data and the execution's jobs that are not running. `secure_delete` overwrites the freed bytes and a checkpoint empties the write-ahead log.
+rows), supporting data and the execution's jobs that are not running. `secure_delete` overwrites the freed bytes
+and a checkpoint empties the write-ahead log.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The pages customers see, in a real browser (headless Chromium through selenium) at a phone's and a laptop's
 size: the consent page and the simulator's Web Client page. axe-core (the npm package, injected into the page)
 must find no serious or critical violation; text is at least 16 px, touch targets at least 44 px, nothing
-scrolls sideways. Screenshots are written to tests/artifacts/ (README's consent picture is the phone one).
+scrolls sideways. Screenshots are written to tests/artifacts/ (docs/privacy.md's consent picture is the phone one).
 
 Needs Debian's chromium and chromium-driver and `npm install axe-core`; `.ci/run` installs them. Outside CI the test
 is skipped, saying why, when they are missing; in CI (CI=true) their absence fails it.

@@ -122,7 +122,7 @@ def test_systemd_units_verify(tmp_path: Path, names: tuple[str, ...]) -> None:
 
 @pytest.mark.parametrize("unit", ["idv-slack-bot.service", "idv-slack-bot-backup.service"])
 def test_the_services_are_well_confined(tmp_path: Path, unit: str) -> None:
-    """README quotes both figures: the bot 1.4, the backup 0.4 (systemd-analyze security)."""
+    """docs/operating.md quotes both figures: the bot 1.4, the backup 0.4 (systemd-analyze security)."""
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed here")

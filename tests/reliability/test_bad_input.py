@@ -1,6 +1,6 @@
 """Bad input, class by class: each gets a clear answer, Jumio is never called, and nothing half-done is kept.
 
-The classes (README → "Reliability and security" lists them too):
+The classes (docs/guarantees.md lists them too):
  1 empty customer reference        9 text file                      17 photo after the decision
  2 reference over 100 characters  10 HEIC photo                     18 photo in a thread the bot does not own
  3 forbidden characters           11 ".jpg" that is not an image    19 unknown or stale button
