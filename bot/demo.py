@@ -74,8 +74,8 @@ async def play(reference: str, out=sys.stdout) -> int:
                 return 1
             execution = await wait_until(lambda: (e := store.executions_for_customer(reference))
                                          and e[0].status == "INITIATED" and e[0], timeout=20)
-            root = await wait_until(lambda: next((m for m in slack.root_messages() if m.ts == execution.thread_ts),
-                                                 None))
+            root = await wait_until(lambda: next((m for m in slack.root_messages() if m.ts == execution.thread_ts
+                                                  and "Waiting for the customer" in m.all_text()), None))
             say(_indent("bot in #verify:\n" + _indent(render(root.text, root.blocks))))
             link = await wait_until(lambda: next((m for m in slack.ephemerals(AGENT)
                                                   if "Only you" in m.text + str(m.blocks)), None))

@@ -225,11 +225,13 @@ class Photos:
         store.audit(upload.uploaded_by or "unknown", "photo_uploaded", execution.id,
                     f"{part} from upload #{upload.id}, {relayed.size} bytes, sha256 "
                     f"{relayed.sha256[:12]}")
+        # The first photo in, and no other on its way (photos dropped together need no reminder): checked before any
+        # await, so two relays finishing together cannot both be first.
         first = not replaced and len(uploaded := store.uploaded_parts(execution.id)) == 1 \
-            and not is_complete(uploaded, self.ctx.accepted_parts(execution))  # no await since it was recorded
+            and not is_complete(uploaded, self.ctx.accepted_parts(execution)) \
+            and not any(u.state in (UploadState.CLAIMED, UploadState.SENDING) for u in store.uploads_for(execution.id))
         await self.delivery.say_in_thread(execution, blocks.part_received(part, bool(replaced), filename))
-        if first and not is_complete(store.uploaded_parts(execution.id), self.ctx.accepted_parts(execution)):
-            # (still missing a photo once that was said: photos dropped together need no reminder)
+        if first:
             await self.delivery.say_in_thread(execution, blocks.session_clock(store.clock(),
                                                                               blocks.SESSION_INACTIVITY_MINUTES))
         if upload.in_channel:
