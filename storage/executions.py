@@ -190,19 +190,26 @@ class Executions(Connection):
         created_by: str,
         customer_ref: str,
         api_consent: int | None = None,
-    ) -> None:
-        """Jumio created the account and workflow execution: keep their IDs and the execution's credentials."""
+    ) -> bool:
+        """Jumio created the account and workflow execution: keep their IDs and the execution's credentials. Only a
+        verification still waiting for them (PENDING) takes them: one that ended meanwhile (erased while Jumio was
+        asked) keeps the IDs alone, so what Jumio made can be deleted, and this answers False."""
         now = self.clock()
         with self._write() as db:
             db["accounts"].insert(
                 {"account_id": account_id, "customer_ref": customer_ref, "created_by": created_by, "created_at": now},
                 ignore=True,
             )
-            db["executions"].update(execution, {
-                "account_id": account_id, "workflow_execution_id": workflow_execution_id,
-                "status": Status.INITIATED.value, "web_href": self.sealer.seal(web_href), "web_expires_at": web_expires_at,
-                "last_error": None, "updated_at": now, "api_consent": api_consent,
-            })
+            taken = db.execute(
+                "UPDATE executions SET account_id = ?, workflow_execution_id = ?, status = ?, web_href = ?, "
+                "web_expires_at = ?, last_error = NULL, updated_at = ?, api_consent = ? WHERE id = ? AND status = ?",
+                (account_id, workflow_execution_id, Status.INITIATED.value, self.sealer.seal(web_href),
+                 web_expires_at, now, api_consent, execution, Status.PENDING.value)).rowcount == 1
+            if not taken:
+                db.execute("UPDATE executions SET account_id = coalesce(account_id, ?), workflow_execution_id = "
+                           "coalesce(workflow_execution_id, ?), updated_at = ? WHERE id = ?",
+                           (account_id, workflow_execution_id, now, execution))
+                return False
             for credential in credentials:
                 db["credentials"].upsert(
                     {
@@ -216,6 +223,7 @@ class Executions(Connection):
                     },
                     pk="credential_id",
                 )
+        return True
 
     def web_href(self, execution: int) -> str | None:
         row = self.db.execute("SELECT web_href FROM executions WHERE id = ?", (execution,)).fetchone()

@@ -67,6 +67,7 @@ def step_words(entry: AuditEntry) -> str:
         "slack_file_reminder": "the thread was asked to delete a photo from Slack by hand",
         "slack_user_connected": f"{who} connected their Slack user",
         "slack_user_disconnected": f"{who} disconnected their Slack user",
+        "made_after_end": "Jumio made a transaction while the verification was being erased; deleted at Jumio",
         "answer_lost": "Jumio's answer was lost, so it may have made a transaction; not repeated on its own",
         "stray_deleted": "a transaction Jumio made for a lost answer turned up and was deleted at Jumio",
         "job_failed": f"a step failed: {escape(detail.partition(': ')[2] or detail)}",

@@ -41,9 +41,14 @@ def nothing_left_to_erase(plan: ErasePlan) -> str:
     return erased_before(plan) if plan.erased_before else nothing_to_erase(plan.customer_ref)
 
 
-def erase_modal(plan: ErasePlan, channel_id: str) -> dict[str, Any]:
-    """The confirmation: what will go, what stays, and that it cannot be undone."""
+def erase_modal(plan: ErasePlan, channel_id: str, *, changed: bool = False) -> dict[str, Any]:
+    """The confirmation: what will go, what stays, and that it cannot be undone. It carries the ids of the
+    verifications it names: one started before it is submitted is not erased unseen. `changed`: shown again because
+    the customer's verifications changed since it was opened."""
     lines = [f"*Erase {escape(plan.customer_ref)}?*  This deletes {_counts(plan)}."]
+    if changed:
+        lines.insert(0, ":warning: *The customer's verifications changed since you opened this* (one was started): "
+                        "check what goes, then press Erase again.")
     if plan.accounts:
         lines.append("• At Jumio: each account with all its images and extracted data (Jumio cannot investigate "
                      "them afterwards).")
@@ -71,7 +76,8 @@ def erase_modal(plan: ErasePlan, channel_id: str) -> dict[str, Any]:
     return {"type": "modal", "callback_id": VIEW_ERASE, "title": text_obj("plain_text", "Erase customer data",
                                                                          MAX_MODAL_TITLE),
             "submit": text_obj("plain_text", "Erase"), "close": text_obj("plain_text", "Cancel"), "blocks": blocks,
-            "private_metadata": json.dumps({"customer_ref": plan.customer_ref, "channel_id": channel_id})}
+            "private_metadata": json.dumps({"customer_ref": plan.customer_ref, "channel_id": channel_id,
+                                            "ids": [e.id for e in plan.to_erase]})}
 
 
 MAX_PHOTOS_LISTED = 20

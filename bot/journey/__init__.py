@@ -171,7 +171,7 @@ class Journey:
         await self.starting.failed(kind, payload, execution, reason)
         self.cleanup.gave_up(kind, payload)
         store.audit("system", "job_failed", execution.id, f"{kind.name}: {reason}")
-        if not kind.tell_when_dead:
+        if not kind.tell_when_dead or execution.erased_by is not None:  # an erased thread hears nothing more
             return
         if execution.thread_ts:
             await self.delivery.say_in_thread(execution, blocks.job_failed(kind.title, reason, job.id))

@@ -161,7 +161,8 @@ class ConsentStep:
                 raise RetryLater("waiting for the Jumio account", delay=1.0)
             request = self.starting.account_request(api, user_consent(consent))
             session = await self.starting.open_session(api, origin.account_id, request)
-            self.starting.record_session(api, session, origin.started_by, consent=consent)
+            if not self.starting.record_session(api, session, origin.started_by, consent=consent):
+                return  # erased while Jumio made it: deleted there, nothing relayed
         with store.transaction():
             if store.supersede(origin.id) and origin.workflow_execution_id:
                 self.ctx.queue.add(DELETE_EXECUTION, OfExecution(origin.id))

@@ -217,6 +217,11 @@ class Photos:
             await self._reject(execution, upload.id, filename, reason)
             return
         assert relayed.answer is not None
+        if store.execution(execution.id).erased_by is not None:
+            # Erased while the photo was on its way: nothing of it is kept here (its hash, its api.token), and the
+            # erase's account deletion covers what Jumio got.
+            store.record_upload_rejected(upload.id, "the verification was erased while the photo was being sent")
+            return
         self.ctx.metrics.relay_seconds.observe(time.monotonic() - started)
         answer = relayed.answer
         store.refresh_credential(credential.credential_id, api_token=answer.api_token, finalize_url=answer.finalize_url,

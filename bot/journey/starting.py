@@ -19,7 +19,8 @@ from typing import Any
 from bot import blocks
 from bot.jobs import Abandon, Handler, JobKind, Pacing
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, PhotoPath
-from bot.journey.delivery import Delivery
+from bot.journey.delivery import REDRAW_ROOT, Delivery
+from bot.journey.erasing import DELETE_ACCOUNT, DeleteAccount
 from bot.jumio import AccountRequest, AccountSession, InvalidRequest, NotFound, OutcomeUnknown
 from storage import Consent, Execution, Status
 
@@ -160,10 +161,15 @@ class Starting:
             thread_ts = posted["ts"]
         with store.transaction():  # never across an await: the connection is shared by every coroutine
             store.set_thread(execution.id, thread_ts)
-            self.ctx.queue.add(CREATE_ACCOUNT, payload)
+            if store.execution(execution.id).status == Status.PENDING:
+                self.ctx.queue.add(CREATE_ACCOUNT, payload)
+            else:  # erased while the message was being posted: no account is made; the message says so
+                self.ctx.queue.add(REDRAW_ROOT, OfExecution(execution.id))
 
     async def _create_account(self, payload: Start) -> None:
         execution = self.ctx.store.execution(payload.execution)
+        if execution.workflow_execution_id is None and execution.status != Status.PENDING:
+            return  # erased (or ended) before its turn: nothing is made at Jumio
         if execution.workflow_execution_id is None:
             self.record_session(execution, await self._open_session(execution), payload.requested_by)
         await self._announce(execution, payload.requested_by)
@@ -178,10 +184,13 @@ class Starting:
                 started_by=payload.by, user_ref=previous.user_ref, locale=previous.locale, team_id=previous.team_id,
                 thread_ts=previous.thread_ts, replaces=previous.id,
             )
+        if execution.status != Status.PENDING and execution.workflow_execution_id is None:
+            return  # erased before its turn: nothing is made at Jumio
         if execution.workflow_execution_id is None:
             if not payload.takes_over:
                 await self.delivery.say_in_thread(execution, blocks.new_link_started(payload.by))
-            self.record_session(execution, await self._open_session(execution), payload.by)
+            if not self.record_session(execution, await self._open_session(execution), payload.by):
+                return  # erased while Jumio made it: deleted there, no link
             store.move_supporting_data(previous.id, execution.id)  # the new execution is the one to take it
             store.audit(payload.by, "new_link", execution.id, f"replaces #{previous.id}")
         if payload.takes_over:
@@ -266,11 +275,32 @@ class Starting:
             raise Abandon(blocks.answer_lost(new_account=account_id is None)) from None
 
     def record_session(self, execution: Execution, session: AccountSession, requested_by: str, *,
-                       consent: Consent | None = None) -> None:
+                       consent: Consent | None = None) -> bool:
         """Keep what Jumio answered for a new execution. One made with the customer's consent takes the photos:
-        its Web Client link is not kept (one path per execution: mixing them is UNCONFIRMED, reference §2.3)."""
+        its Web Client link is not kept (one path per execution: mixing them is UNCONFIRMED, reference §2.3).
+
+        False when the verification ended while Jumio was asked (an erase): what Jumio made is deleted there at once
+        (a new account whole, a new execution of a known account alone), and nothing of it is kept or shown."""
         store = self.ctx.store
-        store.record_account(
+        with store.transaction():
+            if self._record_account(execution, session, requested_by, consent):
+                self.ctx.forget_parts(execution.id)
+                store.audit(requested_by, "account_created", execution.id,
+                            f"account {session.account_id}, execution {session.execution_id}")
+                return True
+            if execution.replaces is None and consent is None:  # POST /accounts: the account is this one's alone
+                erased_by = store.execution(execution.id).erased_by or requested_by
+                self.ctx.queue.add(DELETE_ACCOUNT, DeleteAccount(session.account_id, execution.id, erased_by))
+            else:
+                self.ctx.queue.add(DELETE_EXECUTION, OfExecution(execution.id))
+            store.audit("system", "made_after_end", execution.id,
+                        f"account {session.account_id}, execution {session.execution_id}: Jumio made it while the "
+                        "verification was ended; deleted at Jumio, never shown")
+            return False
+
+    def _record_account(self, execution: Execution, session: AccountSession, requested_by: str,
+                        consent: Consent | None) -> bool:
+        return self.ctx.store.record_account(
             execution.id,
             account_id=session.account_id,
             workflow_execution_id=session.execution_id,
@@ -285,9 +315,6 @@ class Starting:
                 for c in session.credentials
             ],
         )
-        self.ctx.forget_parts(execution.id)
-        store.audit(requested_by, "account_created", execution.id,
-                    f"account {session.account_id}, execution {session.execution_id}")
 
     async def _announce(self, execution: Execution, requested_by: str) -> None:
         """After the account exists: supporting data queued, checklist shown, link sent; each once, so a job that

@@ -18,9 +18,17 @@ async def handle_erase_submission(ack: Any, body: dict[str, Any], view: dict[str
         await ack(response_action="update", view=blocks.notice_modal(blocks.NOT_AN_ADMIN))
         return
     try:
-        customer_ref = str(json.loads(view.get("private_metadata") or "{}")["customer_ref"])
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        customer_ref = str(metadata["customer_ref"])
+        shown = {int(i) for i in metadata.get("ids", [])}
+        channel_id = str(metadata.get("channel_id") or "")
     except (ValueError, KeyError, TypeError):
         await ack(response_action="update", view=blocks.stale_form())
+        return
+    # Bound to what the admin saw: a verification started since is not erased unseen (no await until the erase).
+    current = services.journey.erase_plan(customer_ref)
+    if {e.id for e in current.to_erase} - shown:
+        await ack(response_action="update", view=blocks.erase_modal(current, channel_id, changed=True))
         return
     plan = services.journey.erase(customer_ref, user_id)
     if plan.to_erase:
