@@ -103,20 +103,13 @@ class Cleanup:
         if token is None:  # disconnected meanwhile
             self._remind(execution, payload.by, payload.filename)
             return
-        try:
-            async with self._as_agent(token) as client:
-                await client.files_delete(file=payload.file_id)
-        except SlackApiError as exc:
-            code = slack_errors.error_code(exc)
-            if code in _ALREADY_GONE:
-                with store.transaction():
-                    self._mark_deleted(execution.id, payload.file_id)
-                    store.audit("system", "slack_file_deleted", execution.id, "it was gone from Slack already")
-                return
-            if slack_errors.is_transient(code):  # ratelimited, 5xx, …: tried again (counted)
-                raise SlackFailed(code) from None
-            # Any other answer is final (file_deleting_disabled, cant_delete_file, a token gone, …): trying again
-            # for an hour changes nothing, so the reminder goes out now, saying why.
+        code = await self._files_delete(token, payload.file_id)
+        if code in _ALREADY_GONE:
+            with store.transaction():
+                self._mark_deleted(execution.id, payload.file_id)
+                store.audit("system", "slack_file_deleted", execution.id, "it was gone from Slack already")
+            return
+        if code is not None:
             if code in slack_errors.TOKEN_GONE:
                 store.forget_user_token(payload.by)
             self._remind(execution, payload.by, payload.filename,
@@ -127,27 +120,34 @@ class Cleanup:
             store.audit(payload.by, "slack_file_deleted", execution.id, "deleted from Slack as the agent who dropped it")
             self.delivery.say_in_thread_later(execution, blocks.photo_deleted_from_slack(payload.filename))
 
-
     async def _erase_file(self, payload: EraseSlackFile) -> None:
         store = self.ctx.store
         token = store.user_token(payload.by)
         if token is None or payload.file_id is None:
             self._erase_failed(payload, "the agent disconnected their Slack user.")
             return
-        try:
-            async with self._as_agent(token) as client:
-                await client.files_delete(file=payload.file_id)
-        except SlackApiError as exc:
-            code = slack_errors.error_code(exc)
-            if slack_errors.is_transient(code):
-                raise SlackFailed(code) from None
-            if code not in _ALREADY_GONE:
-                self._erase_failed(payload, blocks.slack_refused_deletion(code, reconnect=False))
-                return
+        code = await self._files_delete(token, payload.file_id)
+        if code is not None and code not in _ALREADY_GONE:
+            self._erase_failed(payload, blocks.slack_refused_deletion(code, reconnect=False))
+            return
         with store.transaction():
             store.mark_deleted_from_slack(payload.upload)
             store.audit(payload.by, "slack_file_deleted", payload.execution, "an erased customer's photo, as the "
                                                                               "agent who dropped it")
+
+    async def _files_delete(self, token: str, file_id: str) -> str | None:
+        """files.delete as the agent: None when deleted, else Slack's final answer (gone already, refused). A
+        transient one (ratelimited, 5xx, …) raises SlackFailed: the job tries again. Any other answer is final
+        (file_deleting_disabled, cant_delete_file, a token gone): an hour of retries would change nothing."""
+        try:
+            async with self._as_agent(token) as client:
+                await client.files_delete(file=file_id)
+        except SlackApiError as exc:
+            code = slack_errors.error_code(exc)
+            if slack_errors.is_transient(code):
+                raise SlackFailed(code) from None
+            return code
+        return None
 
     def _mark_deleted(self, execution_id: int, file_id: str) -> None:
         upload = self.ctx.store.upload(execution_id, file_id)

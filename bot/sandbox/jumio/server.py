@@ -49,7 +49,6 @@ from bot.sandbox import read_part, serve_app
 from bot.sandbox.images import image_format
 from bot.sandbox.jumio.answers import (
     account_answer,
-    details_body,
     jumio_problem,
     now_iso,
     too_many_requests,
@@ -59,6 +58,7 @@ from bot.sandbox.jumio.controls import Controls
 from bot.sandbox.jumio.faults import Faults
 from bot.sandbox.jumio.lifecycle import Lifecycle
 from bot.sandbox.jumio.persistence import Persistence
+from bot.sandbox.jumio.retrieval import Retrieval
 from bot.sandbox.jumio.rules import account_body_problem, consent_given, image_problem, prepared_data_problem
 from bot.sandbox.jumio.state import (
     MAX_PART_BYTES,
@@ -77,7 +77,7 @@ from bot.sandbox.jumio.state import (
 from bot.sandbox.jumio.web_client import WebClientPages
 
 
-class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls, Persistence):
+class JumioSandbox(Faults, Lifecycle, Retrieval, WebClientPages, Controls, Persistence):
     """The simulator's state and its aiohttp application (`app`)."""
 
     def __init__(self, config: SandboxConfig | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -357,65 +357,6 @@ class JumioSandbox(Faults, Lifecycle, WebClientPages, Controls, Persistence):
         self._finalize(execution)
         return web.json_response({"timestamp": now_iso(), "account": {"id": execution.account_id},
                                   "workflowExecution": {"id": execution.id}})
-
-    # --- retrieval -----------------------------------------------------------------------------------------
-
-    def _retrieval_refused(self, request: web.Request) -> web.Response | None:
-        """OAuth, then the tenant's retrieval limit: 15 requests a second (D-RL; reference §12), Jumio's 429 body."""
-        if not self._oauth_ok(request):
-            return jumio_problem(401, "Unauthorized")
-        if not self._retrieval_bucket.take():
-            self.retrieval_refusals += 1
-            return too_many_requests()
-        return None
-
-    async def status(self, request: web.Request) -> web.Response:
-        refused = self._retrieval_refused(request)
-        if refused is not None:
-            return refused
-        execution = self._execution_for(request)
-        if execution is None:
-            return jumio_problem(404, "Workflow execution not found")
-        origin = str(request.url.origin())
-        return web.json_response({
-            "account": {"id": execution.account_id, "href": f"{origin}/api/v1/accounts/{execution.account_id}"},
-            "workflowExecution": {"id": execution.id, "href": f"{origin}/api/v1/workflow-executions/{execution.id}",
-                                  "definitionKey": str(execution.workflow_key), "status": execution.status},
-        })
-
-    async def details(self, request: web.Request) -> web.Response:
-        refused = self._retrieval_refused(request)
-        if refused is not None:
-            return refused
-        execution = self._execution_for(request)
-        if execution is None:
-            return jumio_problem(404, "Workflow execution not found")
-        # D-RETR: "Make sure the transaction is complete before retrieving the detail data", and for SESSION_EXPIRED
-        # or TOKEN_EXPIRED "details will not be available". That Jumio answers 404 then is UNCONFIRMED (the strict
-        # reading, reference §12); the status endpoint still says where the execution stands.
-        if execution.status != "PROCESSED":
-            return jumio_problem(404, f"Workflow execution details are not available ({execution.status})")
-        return web.json_response(details_body(execution, str(request.url.origin())))
-
-    async def delete_account(self, request: web.Request) -> web.Response:
-        if not self._oauth_ok(request):
-            return jumio_problem(401, "Unauthorized")
-        executions = self.accounts.pop(request.match_info["account"], None)
-        if executions is None:
-            return jumio_problem(404, "Account not found")
-        for execution_id in executions:
-            self.executions[execution_id].deleted = True
-        return web.json_response({})
-
-    async def delete_execution(self, request: web.Request) -> web.Response:
-        if not self._oauth_ok(request):
-            return jumio_problem(401, "Unauthorized")
-        execution = self._execution_for(request)
-        if execution is None:
-            return jumio_problem(404, "Workflow execution not found")
-        execution.deleted = True
-        return web.json_response({})
-
 
 
 async def serve(sandbox: JumioSandbox, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
