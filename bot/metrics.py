@@ -54,7 +54,7 @@ def operation(method: str, path: str) -> str:
 class Metrics:
     """One registry per bot (tests run several in a process)."""
 
-    def __init__(self, store: Store | None = None) -> None:
+    def __init__(self, store: Store | None = None, *, socket_mode: bool = False) -> None:
         self.registry = CollectorRegistry()
         self.started = Counter("idv_verifications_started", "Verifications started", registry=self.registry)
         self.decisions = Counter("idv_decisions", "Jumio's outcomes stored", ["decision"], registry=self.registry)
@@ -62,8 +62,9 @@ class Metrics:
                                        "photo", buckets=RELAY_BUCKETS, registry=self.registry)
         self.jumio_requests = Counter("idv_jumio_requests", "Calls to Jumio", ["operation", "status"],
                                       registry=self.registry)
+        # Only in Socket Mode: in HTTP mode there is no socket, and a gauge stuck at 0 would fire its alert for ever.
         self.socket = Gauge("idv_slack_socket_connected", "Socket Mode: 1 while the socket is up",
-                            registry=self.registry)
+                            registry=self.registry) if socket_mode else None
         if store is not None:
             self.registry.register(_FromTheStore(store))
 

@@ -213,7 +213,7 @@ class Bot:
             user_agent=settings.jumio_user_agent, retry_budget=self.options.jumio_retry_budget,
             backoff_base=self.options.jumio_backoff_base, account_creation_rate=self.options.jumio_account_rate,
         )
-        metrics = Metrics(self.store)
+        metrics = Metrics(self.store, socket_mode=settings.socket_mode)
         self._jumio.observe = metrics.jumio_answered
         callback_url = settings.jumio_callback_url
         public_url = settings.public_url

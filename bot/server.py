@@ -126,7 +126,7 @@ def web_app(*, store: Store, journey: Journey, bolt: AsyncApp | None, socket_con
 
     async def metrics_page(_request: web.Request) -> web.Response:
         assert metrics is not None
-        if socket_connected is not None:
+        if socket_connected is not None and metrics.socket is not None:
             metrics.socket.set(1 if await socket_connected() else 0)
         body, content_type = metrics.render()
         return web.Response(body=body, headers={"Content-Type": content_type})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.metrics import operation
@@ -50,6 +51,14 @@ async def test_a_dead_job_shows_in_the_gauge(world: World) -> None:
         db.execute("UPDATE jobs SET state = 'dead' WHERE id = ?", (job_id,))
     _, samples = await _scrape(world)
     assert samples[("idv_jobs", (("state", "dead"),))] == 1
+
+
+@pytest.mark.parametrize("slack_mode", ["http", "socket"], indirect=True)
+async def test_the_socket_gauge_exists_only_in_socket_mode(world: World, slack_mode: str) -> None:
+    """In HTTP mode there is no socket: a gauge at 0 would fire README's alert for ever (security round 2)."""
+    _, samples = await _scrape(world)
+    socket = samples.get(("idv_slack_socket_connected", ()))
+    assert socket == (1 if slack_mode == "socket" else None)
 
 
 def test_operations_are_named_from_jumios_paths() -> None:
