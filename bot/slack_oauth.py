@@ -55,24 +55,41 @@ class NotAllowed(BoltError):
 class UserTokens(AsyncInstallationStore):
     """Bolt's installation store over `user_tokens`: only the installing agent's user token is kept, sealed."""
 
-    def __init__(self, store: Store, access: AccessPolicy) -> None:
+    def __init__(self, store: Store, access: AccessPolicy, slack_api_url: str) -> None:
         self.store = store
         self.access = access
+        self.slack_api_url = slack_api_url
 
     @property
     def logger(self) -> logging.Logger:
         return log
 
     async def async_save(self, installation: Installation) -> None:
+        """Keep the agent's token only if it grants exactly what was asked (deleting their own files) and they may
+        use the bot; otherwise it is revoked at once. A token the agent had before is revoked once replaced."""
         user_id, token = installation.user_id, installation.user_token
         scopes = set(installation.user_scopes or ())
-        if not token or not set(USER_SCOPES) <= scopes:
-            raise NotAllowed("Slack gave the bot less than it asked for (deleting your own files); nothing was kept.")
+        if not token:
+            raise NotAllowed("Slack gave the bot no token for your user; nothing was kept.")
+        if scopes != set(USER_SCOPES):
+            await self._revoke(token)
+            raise NotAllowed("Slack gave the bot other permissions than deleting your own files; nothing was kept.")
         if not self.access.allows_team(installation.team_id, installation.enterprise_id) \
                 or not self.access.allows(user_id):
+            await self._revoke(token)
             raise NotAllowed("Your Slack user may not use this bot, so nothing was kept.")
+        previous = self.store.user_token(user_id)
         self.store.keep_user_token(installation.team_id or "", user_id, token, ",".join(sorted(scopes)))
         self.store.audit(user_id, "slack_user_connected", None, "user scope files:write")
+        if previous is not None and previous != token:
+            await self._revoke(previous)
+
+    async def _revoke(self, token: str) -> None:
+        """auth.revoke, best effort: a token the bot will not keep should not live on at Slack either."""
+        try:
+            await AsyncWebClient(token=token, base_url=self.slack_api_url).auth_revoke()
+        except Exception as exc:  # noqa: BLE001 - forgotten here whatever Slack says
+            log.info("auth.revoke of a user token the bot does not keep failed: %s", type(exc).__name__)
 
     async def async_find_installation(self, **_kwargs: Any) -> Installation | None:
         return None  # the bot's own token comes from SLACK_BOT_TOKEN; Bolt never looks installations up here
@@ -109,8 +126,8 @@ async def _connected(_args: AsyncSuccessArgs) -> BoltResponse:
 async def _not_connected(args: AsyncFailureArgs) -> BoltResponse:
     reason = str(args.error) if isinstance(args.error, NotAllowed) else _FAILURES.get(
         args.reason, "Something went wrong on the way back from Slack: press Connect in the bot's Home tab again.")
-    return _page(args.suggested_status_code if args.suggested_status_code >= 400 else 400, "Not connected",
-                 reason, False)
+    status = 403 if isinstance(args.error, NotAllowed) else max(args.suggested_status_code, 400)
+    return _page(status, "Not connected", reason, False)
 
 
 def oauth_flow(*, client_id: str, client_secret: str, public_url: str, slack_api_url: str, store: Store,
@@ -124,7 +141,7 @@ def oauth_flow(*, client_id: str, client_secret: str, public_url: str, slack_api
         client_id=client_id, client_secret=client_secret, scopes=[], user_scopes=list(USER_SCOPES),
         redirect_uri=f"{public_url}{REDIRECT_PATH}", install_path=INSTALL_PATH, redirect_uri_path=REDIRECT_PATH,
         install_page_rendering_enabled=False, authorization_url=authorize_url,
-        installation_store=UserTokens(store, access), state_store=States(store),
+        installation_store=UserTokens(store, access, slack_api_url), state_store=States(store),
         state_expiration_seconds=STATE_SECONDS,
         callback_options=AsyncCallbackOptions(success=_connected, failure=_not_connected),
         logger=log,

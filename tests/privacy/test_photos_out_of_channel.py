@@ -103,7 +103,10 @@ async def test_a_connected_agent_has_their_dropped_photos_deleted_after_relay(wo
     page = await _connect(world)
     assert page.status_code == 200 and "Connected" in page.text
     assert world.store.user_token("UAGENT1") is not None
+    first = world.store.user_token("UAGENT1") or ""
+    assert (await _connect(world)).status_code == 200  # connecting again: the older token is revoked at Slack
     token = world.store.user_token("UAGENT1") or ""
+    assert token != first and first not in world.slack.oauth.user_tokens and token in world.slack.oauth.user_tokens
     assert token.startswith("xoxp-UAGENT1-")  # sealed with IDV_ENCRYPTION_KEY: tests/privacy/test_sealing.py
     _, root = await world.start("CUST-DELETE-1")
     files = await world.share(root, ("front.png", sample_photo("front")))
@@ -126,8 +129,9 @@ async def test_a_connected_agent_has_their_dropped_photos_deleted_after_relay(wo
 @pytest.mark.parametrize("bot_env_extra", [{**OAUTH, "IDV_ALLOWED_USERS": "UAGENT2"}])
 async def test_connecting_is_refused_for_who_may_not_use_the_bot_and_on_cancel(world: World) -> None:
     page = await _connect(world)
-    assert page.status_code >= 400 and "may not use this bot" in page.text
+    assert page.status_code == 403 and "may not use this bot" in page.text  # refused, not a server error
     assert world.store.user_token("UAGENT1") is None
+    assert world.slack.oauth.user_tokens == {}  # the token Slack gave is revoked, not left alive
     world.slack.oauth.denies = True
     cancelled = await _connect(world)
     assert "You cancelled" in cancelled.text and world.store.user_token("UAGENT1") is None
