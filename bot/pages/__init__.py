@@ -18,7 +18,9 @@ STYLESHEET = (HERE / "static" / "consent.css").read_bytes()
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                                 "base-uri 'none'; frame-ancestors 'none'"),
-    "Referrer-Policy": "no-referrer",
+    # same-origin: nothing (the link with its token) leaves for other sites, and the form's own POST carries its
+    # Origin, which the consent page checks (with no-referrer browsers send "Origin: null")
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Sequence
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
@@ -76,6 +76,27 @@ def client_ip(request: web.Request, trusted: Sequence[Network]) -> str | None:
     return str(peer)
 
 
+def from_its_own_page(request: web.Request) -> bool:
+    """Whether the form was sent from this site: a browser names the page's origin in `Origin` (or `Referer`), and a
+    cross-site POST (another site submitting a customer's consent in their browser) names another one. Neither header:
+    taken (some privacy settings drop both; the token is still the customer's own)."""
+    for header in ("Origin", "Referer"):
+        value = request.headers.get(header)
+        if value:
+            return value != "null" and urlsplit(value).netloc == request.host
+    return True
+
+
+async def read_capped(request: web.Request, limit: int) -> bytes | None:
+    """The whole body, or None past `limit`: chunked bodies too (one read may return less than is coming)."""
+    body = bytearray()
+    while chunk := await request.content.read(limit + 1 - len(body)):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 def form_problems(fields: dict[str, str]) -> list[str]:
     """What is wrong with a submitted form, in the customer's words (empty: nothing)."""
     problems = []
@@ -104,12 +125,16 @@ def routes(journey: Journey, trusted_proxies: Sequence[Network]) -> list[web.Rou
         link, _ = journey.consent_link_state(token)
         if link is not LinkState.VALID:
             return _message(*_LINK_PAGES[link])
+        if not from_its_own_page(request):
+            log.info("refused a consent form sent from another site")
+            return _message(403, "Not sent from this page", ["Open the link you were given and tick the box there: "
+                                                             "nothing was recorded."])
         if request.content_type != "application/x-www-form-urlencoded":
             return _form(400, ["The form could not be read. Please fill it in again."])
         if request.content_length is not None and request.content_length > MAX_FORM_BODY:
             return _form(413, ["The form was too large to read. Please fill it in again."])
-        raw = await request.content.read(MAX_FORM_BODY + 1)
-        if len(raw) > MAX_FORM_BODY:
+        raw = await read_capped(request, MAX_FORM_BODY)
+        if raw is None:
             return _form(413, ["The form was too large to read. Please fill it in again."])
         try:
             parsed = parse_qs(raw.decode("utf-8"), max_num_fields=10)

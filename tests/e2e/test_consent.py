@@ -82,7 +82,7 @@ async def test_the_consent_page_shows_jumios_sentence_and_an_unticked_box(world:
     assert '<option value="USA">United States</option>' in page.text and 'value="IL"' in page.text
     assert "<script" not in page.text and 'name="viewport"' in page.text
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
-    assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "same-origin" and page.headers["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize(
@@ -213,3 +213,27 @@ async def test_photos_dropped_while_jumio_makes_the_consented_execution_are_not_
     decided = await world.decided("CUST-WINDOW", timeout=15)
     assert decided.decision_type == "PASSED"
     assert not any(m.text.startswith("The customer's consent is needed") for m in world.slack.ephemerals("UAGENT2"))
+
+
+async def test_a_cross_site_post_and_an_oversized_chunked_form_record_nothing(world: World) -> None:
+    """Security round 2: another site cannot submit a customer's consent in their browser (Origin or Referer not
+    this page's), and the 4 KB cap holds for a chunked body (no Content-Length)."""
+    href = await _consent_url(world, "CUST-CROSS-SITE")
+    form = {"consent": "yes", "country": "USA", "state": "IL"}
+    async with httpx.AsyncClient() as browser:
+        for headers in ({"Origin": "https://evil.example"}, {"Origin": "null"},
+                        {"Referer": "https://evil.example/page"}):
+            answer = await browser.post(href, data=form, headers=headers)
+            assert answer.status_code == 403 and "Not sent from this page" in answer.text, headers
+
+        async def chunks():
+            yield b"consent=yes&country=USA&state=IL&x="
+            for _ in range(10):
+                yield b"a" * 1024
+
+        big = await browser.post(href, content=chunks(),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert big.status_code == 413
+        assert world.store.db["consents"].count == 0
+        own = await browser.post(href, data=form, headers={"Origin": href.split("/consent/")[0]})
+        assert own.status_code == 200 and "Thank you" in own.text
