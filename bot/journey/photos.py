@@ -32,7 +32,7 @@ REQUIRED_FOR_SUBMIT = ("FRONT", "FACE")
 class Relay:
     execution: int
     upload: int
-    file: dict[str, Any]  # FILE_FIELDS of the Slack file
+    file: dict[str, Any] | None  # FILE_FIELDS of the Slack file; blanked when the job ends (its private URL)
     round: int = 0  # 1: the relay of a photo held until the customer consented
 
 
@@ -43,7 +43,7 @@ class Finalize:
 
 
 RELAY_PHOTO = JobKind("relay_photo", Relay, title="Sending the photo to Jumio",
-                      dedupe=lambda p: f"relay:{p.upload}:{p.round}", retry=JUMIO_RETRIES)
+                      dedupe=lambda p: f"relay:{p.upload}:{p.round}", retry=JUMIO_RETRIES, erase=("file",))
 FINALIZE = JobKind("finalize", Finalize, title="Submitting to Jumio", dedupe=lambda p: f"finalize:{p.execution}",
                    retry=JUMIO_RETRIES)
 
@@ -160,7 +160,8 @@ class Photos:
         if upload is None:
             return
         execution = store.execution(upload.execution)
-        filename = payload.file.get("name") or "the file"
+        file = payload.file or {"id": upload.slack_file_id}  # blanked by an ended job (retried): Slack says the rest
+        filename = file.get("name") or "the file"
         if upload.state == UploadState.SENDING:
             # The process died while these bytes were on their way to Jumio: whether Jumio has them is unknown.
             store.record_upload_rejected(upload.id, blocks.RESTARTED_WHILE_SENDING, state=UploadState.UNCERTAIN)
@@ -189,9 +190,9 @@ class Photos:
             await self._reject(execution, upload.id, filename, blocks.part_not_taken(part))
             return
         if path is PhotoPath.NEEDS_CONSENT:
-            await self._check_and_hold(execution, upload, payload.file, filename)
+            await self._check_and_hold(execution, upload, file, filename)
             return
-        source = await self._source(execution, upload, payload.file)
+        source = await self._source(execution, upload, file)
         if source is None:
             return
         file, filename = source

@@ -44,11 +44,12 @@ class NewLink:
 
 # A burst of /verify (each start posts a root message) must not hold up photos and decisions of verifications already
 # under way: starts yield to them, and take at most two workers.
+# A response_url is a bearer webhook for 30 minutes: it leaves the job's payload once the job ends.
 START = JobKind("start", Start, title="Starting the verification", dedupe=lambda p: f"start:{p.execution}",
-                retry=JUMIO_RETRIES, priority=-1, concurrency=2)
+                retry=JUMIO_RETRIES, priority=-1, concurrency=2, erase=("response_url",))
 CREATE_ACCOUNT = JobKind("create_account", Start, title="Creating the Jumio account",
                          dedupe=lambda p: f"create_account:{p.execution}", retry=JUMIO_RETRIES,
-                         pacing=JUMIO_ACCOUNTS)
+                         pacing=JUMIO_ACCOUNTS, erase=("response_url",))
 NEW_LINK = JobKind("new_link", NewLink, title="Creating a new link", dedupe=lambda p: f"new_link:{p.execution}",
                    retry=JUMIO_RETRIES, pacing=JUMIO_ACCOUNTS)
 # A replaced execution (taken over, or replaced by the one made with the customer's consent) is closed at Jumio so
