@@ -91,7 +91,12 @@ def test_compose_has_a_socket_profile_and_an_http_one_behind_caddy() -> None:
         assert bot["env_file"] == ".env" and "idv-data:/data" in bot["volumes"] and bot["read_only"] is True
         assert bot["cap_drop"] == ["ALL"]
         assert not any(re.search(r"TOKEN|SECRET|KEY", key) for key in (bot.get("environment") or {}))
+    # The callback allowlist fails closed: compose will not start Caddy without it, nor trust all of its network.
+    assert ":?" in services["caddy"]["environment"]["JUMIO_CALLBACK_IPS"]
+    caddy_address = services["caddy"]["networks"]["edge"]["ipv4_address"]
+    assert services["bot-http"]["environment"]["IDV_TRUSTED_PROXIES"] == caddy_address
     caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "0.0.0.0/0" not in caddyfile
     assert "reverse_proxy bot-http:3000" in caddyfile and "/metrics" not in caddyfile.split("@public", 1)[1]
     assert "/slack/events" in caddyfile and "/jumio/callback" in caddyfile and "/consent/*" in caddyfile
 
