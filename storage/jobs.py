@@ -210,6 +210,11 @@ class JobQueue(Connection):
             )
             return cursor.rowcount == 1
 
+    def job_by_dedupe_key(self, dedupe_key: str) -> Job | None:
+        for row in self.db.query("SELECT * FROM jobs WHERE dedupe_key = ?", (dedupe_key,)):
+            return Job.from_row(row)
+        return None
+
     def requeue_dead_job(self, job_id: int, *, extra_attempts: int = 3, pace: Pace | None = None) -> bool:
         """Give a dead-lettered job more attempts (the agent pressed Retry)."""
         now = self.clock()

@@ -132,7 +132,11 @@ class Privacy(Connection):
         rows = self.db.query("SELECT * FROM executions WHERE customer_ref = ? ORDER BY id", (customer_ref,))
         executions = [Execution.from_row(row) for row in rows]
         to_erase = [e for e in executions if e.erased_by is None]
-        accounts = sorted({e.account_id for e in to_erase if e.account_id})
+        undeleted = {row[0] for row in self.db.execute(
+            "SELECT account_id FROM accounts WHERE customer_ref = ? AND deleted_at IS NULL", (customer_ref,))}
+        # The accounts of what is erased now, and any of the customer's Jumio has not confirmed deleted.
+        accounts = sorted({e.account_id for e in to_erase if e.account_id}
+                          | {e.account_id for e in executions if e.account_id in undeleted})
         return ErasePlan(customer_ref, to_erase, accounts, [e for e in executions if e.erased_by is not None],
                          self._photos_in_slack([e.id for e in executions]))
 
@@ -147,6 +151,11 @@ class Privacy(Connection):
             f"WHERE u.execution IN ({marks}) AND u.in_channel = 1 AND u.slack_deleted = 0 "
             f"AND u.slack_file_id NOT LIKE '{ERASED_FILE_PREFIX}%' ORDER BY u.id", tuple(executions)).fetchall()
         return [SlackPhoto(*row[:7], connected=bool(row[7])) for row in rows]
+
+    def mark_account_deleted(self, account_id: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE accounts SET deleted_at = coalesce(deleted_at, ?) WHERE account_id = ?",
+                       (self.clock(), account_id))
 
     def mark_deleted_from_slack(self, upload_id: int) -> None:
         with self._write() as db:

@@ -221,6 +221,10 @@ def _v7(db: sqlite_utils.Database) -> None:
     # older rows have theirs removed when their verification is reduced (storage.privacy).
     if "slack_deleted" not in db["uploads"].columns_dict:
         db["uploads"].add_column("slack_deleted", int, not_null_default=0)
+    # An erase deletes each Jumio account by a job; when Jumio confirmed it is kept, so a later erase (of the same
+    # customer) deletes again any account whose deletion never went through, or that turned up after the first.
+    if "deleted_at" not in db["accounts"].columns_dict:
+        db["accounts"].add_column("deleted_at", float)
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]

@@ -20,7 +20,7 @@ from bot.journey.cleanup import Cleanup
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution
 from bot.journey.delivery import REDRAW_ROOT, Delivery
 from bot.jumio import NotFound
-from storage import ErasePlan, Execution
+from storage import DEAD, ErasePlan, Execution
 
 log = logging.getLogger("bot.journey")
 
@@ -67,7 +67,7 @@ class Erasing:
         store = self.ctx.store
         with store.transaction():
             plan = store.erase_plan(customer_ref)
-            if not plan.to_erase:
+            if not plan.to_erase and not plan.accounts:
                 return plan
             store.reduce_to_tombstones([e.id for e in plan.to_erase], erased_by=by)
             self.cleanup.erase_photos(plan.slack_photos)  # after the reduce, which drops the executions' jobs
@@ -75,8 +75,8 @@ class Erasing:
                 store.audit(by, "erased", execution.id, f"erased by {by}" + (" while in progress"
                                                                               if execution.is_open else ""))
             for account_id in plan.accounts:
-                newest = max(e.id for e in plan.to_erase if e.account_id == account_id)
-                self.ctx.queue.add(DELETE_ACCOUNT, DeleteAccount(account_id, newest, by))
+                newest = max(e.id for e in plan.to_erase + plan.erased_before if e.account_id == account_id)
+                self._delete_account_at_jumio(DeleteAccount(account_id, newest, by))
             for execution in self._one_per_thread(plan.to_erase):
                 pending = any(e.account_id for e in plan.to_erase if e.thread_ts == execution.thread_ts)
                 by_hand = [p for p in plan.photos_by_hand if p.thread_ts == execution.thread_ts]
@@ -85,6 +85,15 @@ class Erasing:
                     photos_by_hand=len(by_hand)))
                 self.ctx.queue.add(REDRAW_ROOT, OfExecution(execution.id))
         return plan
+
+    def _delete_account_at_jumio(self, payload: DeleteAccount) -> None:
+        """Queue the account's deletion; one whose earlier deletion gave up is tried again (a second erase)."""
+        earlier = self.ctx.store.job_by_dedupe_key(DELETE_ACCOUNT.dedupe_key(payload) or "")
+        if earlier is None:
+            self.ctx.queue.add(DELETE_ACCOUNT, payload)
+        elif earlier.state == DEAD:
+            self.ctx.store.requeue_dead_job(earlier.id)
+            self.ctx.store.after_commit(self.ctx.queue.wake)
 
     def enqueue_retention(self) -> None:
         """Queue today's retention run (once a day: the dedupe key names the day)."""
@@ -102,6 +111,7 @@ class Erasing:
             detail = f"account {payload.account_id} was already gone at Jumio"
         execution = store.execution(payload.execution)
         with store.transaction():
+            store.mark_account_deleted(payload.account_id)
             store.audit("jumio", "account_deleted", execution.id, detail)
             self.delivery.say_in_thread_later(execution, blocks.deleted_at_jumio(payload.by))
 

@@ -24,9 +24,10 @@ async def _decided_and_open(world: World, reference: str) -> tuple[list[int], ob
 
 
 async def _erase(world: World, reference: str, user: str = "UADMIN") -> tuple[dict, tuple[int, dict]]:
+    before = len(world.slack.views_for(user))  # the confirmation this command opens, not an earlier one
     answer = await world.slack.command(f"erase {reference}", user=user)
     assert answer == {} or not answer.get("text"), answer
-    view = await wait_until(lambda: next((v for v in world.slack.views_for(user)
+    view = await wait_until(lambda: next((v for v in world.slack.views_for(user)[before:]
                                           if v.get("callback_id") == "erase_customer"), None))
     return view, await world.slack.submit_view(view, {}, user=user)
 
@@ -146,3 +147,21 @@ async def test_erase_forgets_the_photos_slack_pointers_and_deletes_what_it_can(w
     assert "1 photo dropped in this thread is still in Slack: delete it by hand" in world.thread_text(root)
     world.store.flush_forgotten()
     assert on_disk(world, *ids, "cust_front_1962", "cust_back_1962") == set()
+
+
+@pytest.mark.parametrize("bot_env_extra", [ADMINS])
+async def test_a_later_erase_deletes_an_account_jumio_never_confirmed_deleted(world: World) -> None:
+    """The first erase's deletion gave up (Jumio down for good): a second erase of the customer tries it again."""
+    execution, _root = await world.start("CUST-ERASE-AGAIN", consent=False)
+    world.jumio.add_fault(Fault(path_contains="/api/v1/accounts/", method="DELETE", status=503, count=10_000))
+    await _erase(world, "CUST-ERASE-AGAIN")
+    await wait_until(lambda: [j.state for j in world.store.jobs(kind="delete_account")] == ["dead"], timeout=30)
+    assert not all(x.deleted for x in world.jumio.executions.values() if x.account_id == execution.account_id)
+    world.jumio.faults.clear()
+    view, (status, _answer) = await _erase(world, "CUST-ERASE-AGAIN")
+    assert "0 verifications and 1 Jumio account" in str(view) and status == 200
+    await wait_until(lambda: all(x.deleted for x in world.jumio.executions.values()
+                                 if x.account_id == execution.account_id), timeout=15)
+    await world.bot.runner.run_until_idle()
+    third = await world.slack.command("erase CUST-ERASE-AGAIN", user="UADMIN")
+    assert "already erased" in third["text"]  # now Jumio confirmed it: nothing is left

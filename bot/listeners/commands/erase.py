@@ -26,7 +26,7 @@ async def erase_command(ack: Any, services: Services, client: AsyncWebClient, co
         await ack(text=blocks.erase_usage(blocks.escape(error.message)), response_type="ephemeral")
         return
     plan = services.journey.erase_plan(reference)
-    if not plan.to_erase:
+    if not plan.to_erase and not plan.accounts:  # (an account Jumio has not confirmed deleted is erased again)
         await ack(text=blocks.nothing_left_to_erase(plan), response_type="ephemeral")
         return
     await ack()

@@ -31,7 +31,7 @@ async def handle_erase_submission(ack: Any, body: dict[str, Any], view: dict[str
         await ack(response_action="update", view=blocks.erase_modal(current, channel_id, changed=True))
         return
     plan = services.journey.erase(customer_ref, user_id)
-    if plan.to_erase:
+    if plan.to_erase or plan.accounts:
         await ack(response_action="update", view=blocks.erase_done_modal(plan))
     else:  # erased meanwhile (a second admin, a second tab)
         await ack(response_action="update", view=blocks.notice_modal(blocks.nothing_left_to_erase(plan)))
