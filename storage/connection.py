@@ -6,8 +6,10 @@ transaction, so two processes on the same file cannot both win.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +22,8 @@ from storage.schema import DatabaseUnusable, migrate
 from storage.sealing import Sealer
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 15000
+log = logging.getLogger("storage")
 
 
 def _create_private_file(path: str) -> None:
@@ -50,8 +54,74 @@ def _open(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA secure_delete=ON")  # forgotten tokens and supporting data are overwritten, not left
-    conn.execute("PRAGMA busy_timeout=15000")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     return conn
+
+
+def checkpoint_now(conn: sqlite3.Connection) -> bool:
+    """Empty the write-ahead log into the database file without waiting: False when another connection's reader
+    (an operator's sqlite3 shell, a backup) still needs it, so it cannot be emptied yet."""
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return busy == 0
+
+
+class Checkpointer:
+    """Retries, on its own thread and its own connection, a checkpoint another reader held up, until it succeeds:
+    forgotten data leaves the write-ahead log as soon as that reader lets go, and nobody waits for it meanwhile."""
+
+    def __init__(self, path: str, first_wait: float = 0.2, longest_wait: float = 5.0) -> None:
+        self.path = path
+        self.first_wait, self.longest_wait = first_wait, longest_wait
+        self.wanted = threading.Event()
+        self.done = threading.Event()
+        self.done.set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def request(self) -> None:
+        self.done.clear()
+        self.wanted.set()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wanted.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+        try:
+            while not self._stop.is_set():
+                self.wanted.wait()
+                self.wanted.clear()
+                self._until_done(conn)
+        finally:
+            conn.close()
+
+    def _until_done(self, conn: sqlite3.Connection) -> None:
+        wait, tries = self.first_wait, 0
+        while not self._stop.is_set():
+            tries += 1
+            try:
+                if checkpoint_now(conn):
+                    if tries > 1:
+                        log.info("forgotten data left the write-ahead log after %d tries (a reader held it)", tries)
+                    self.done.set()
+                    return
+            except sqlite3.Error as error:
+                log.warning("checkpoint failed (%s); trying again", error)
+            if tries == 1:
+                log.warning("another reader holds the database: forgotten data stays in the write-ahead log until "
+                            "it lets go; trying again in the background")
+            self._stop.wait(wait)
+            wait = min(wait * 2, self.longest_wait)
 
 
 class Connection:
@@ -63,6 +133,7 @@ class Connection:
         self.sealer = sealer or Sealer()
         self._flush_pending = False
         self._after_commit: list[Callable[[], None]] = []
+        self.checkpointer = Checkpointer(path)
         try:
             self.db = sqlite_utils.Database(_open(path))
             migrate(self.db)
@@ -71,6 +142,7 @@ class Connection:
             raise DatabaseUnusable(f"{path} cannot be used as the database: {reason}") from None
 
     def close(self) -> None:
+        self.checkpointer.stop()
         self.db.close()
 
     def is_healthy(self) -> bool:
@@ -118,9 +190,16 @@ class Connection:
 
     def flush_forgotten(self) -> None:
         """Push forgotten data out of the write-ahead log, so no old copy of it stays on disk (inside a
-        transaction: once it commits)."""
+        transaction: once it commits). Never waits: when another reader holds the log, the checkpointer retries in
+        the background (the event loop that calls this must not stall on someone's sqlite3 shell)."""
         if self.db.conn.in_transaction:
             self._flush_pending = True
             return
         self._flush_pending = False
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if self.path == ":memory:" or checkpoint_now(self.db.conn):
+            return
+        self.checkpointer.request()
+
+    def wait_flushed(self, timeout: float = 10.0) -> bool:
+        """Whether the background checkpoint (if any) finished within `timeout` seconds."""
+        return self.checkpointer.done.wait(timeout)
