@@ -107,7 +107,9 @@ async def play(reference: str, out=sys.stdout) -> int:
                                       and e[0].api_consent is not None and e[0], timeout=30)
             await wait_until(lambda: any(m.text.startswith("Jumio decision") for m in slack.thread(root.ts)))
             _say_thread(slack.thread(root.ts), shown, say)
-            final_root = next(m for m in slack.root_messages() if m.ts == root.ts)
+            # The root message is redrawn with the decision just after the thread hears it: print it once it shows.
+            final_root = await wait_until(lambda: next((m for m in slack.root_messages() if m.ts == root.ts
+                                                        and f"{latest.decision_type} (" in m.all_text()), None))
             say(_indent(f"root message, updated {final_root.edits} times:\n"
                         + _indent(render(final_root.text, final_root.blocks))))
 
