@@ -76,6 +76,13 @@ class Executions(Connection):
             return execution
         return self.latest_execution_in_thread(execution.channel_id, execution.thread_ts) or execution
 
+    def first_in_its_thread(self, execution: Execution) -> Execution:
+        """The thread's first execution (whoever started the verification), or this one."""
+        if not execution.thread_ts:
+            return execution
+        return self._first("channel_id = ? AND thread_ts = ?", (execution.channel_id, execution.thread_ts),
+                           order_by="id") or execution
+
     def open_execution_for_customer(self, customer_ref: str) -> Execution | None:
         return self._first(f"customer_ref = ? AND status IN ({_OPEN})", (customer_ref,))
 

@@ -64,9 +64,9 @@ class World:
         assert href is not None
         return href
 
-    async def complete_on_web(self, reference: str) -> httpx.Response:
-        """Play the customer: open the newest link for this customer and submit the sample photos there."""
-        href = self.web_href(reference)
+    async def complete_on_web(self, reference: str, *, user: str = "UAGENT1") -> httpx.Response:
+        """Play the customer: open the newest link `user` sent for this customer and submit the sample photos."""
+        href = self.web_href(reference, user=user)
         token = href.split("authorizationToken=")[1].split("&")[0]
         async with httpx.AsyncClient() as customer:
             return await customer.post(href.split("?")[0], data={"authorizationToken": token, "sample": "1"})

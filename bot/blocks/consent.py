@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.blocks.kit import PART_LABELS, Message, context, escape, section, slack_date
 from bot.blocks.links import copyable, ready_to_send
-from bot.blocks.thread import notice
+from bot.blocks.thread import mention, notice
 
 # Reasons a photo cannot go to Jumio now, in the agent's words.
 PHOTO_PATH_CLOSED = ("photos cannot go to Jumio from this workspace: the customer's consent page needs the bot's "
@@ -41,6 +43,8 @@ def photo_held(part: str, filename: str) -> Message:
                   "consented.")
 
 
-def jumio_forgot(customer_ref: str) -> Message:
+def jumio_forgot(customer_ref: str, notify: Sequence[str | None] = ()) -> Message:
+    people = mention(notify)
     return notice(f":warning: Jumio no longer has this verification (it may have been deleted in Jumio's portal), so "
-                  f"it cannot be finished. Start again with `/verify {escape(customer_ref)}`.")
+                  f"it cannot be finished. Start again with `/verify {escape(customer_ref)}`."
+                  + (f"  ·  {people}" if people else ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from bot.blocks import decisions
@@ -119,18 +120,35 @@ def submitted(user_id: str | None) -> Message:
     return text, [section(text)]
 
 
-def result_message(execution: Execution) -> Message:
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
+def mention(user_ids: Sequence[str | None]) -> str:
+    """The people a message is for, each once, as Slack mentions (so Slack notifies them): user IDs only, never a
+    channel-wide mention. Empty when there is nobody."""
+    seen = dict.fromkeys(u for u in user_ids if u and _USER_ID.fullmatch(u))
+    return " ".join(f"<@{user}>" for user in seen)
+
+
+def _for(people: str, text: str) -> str:
+    """`text` for these people: their mentions after it, where a notification's preview still shows the news."""
+    return f"{text}  ·  {people}" if people else text
+
+
+def result_message(execution: Execution, notify: Sequence[str | None] = ()) -> Message:
     """The decision in the agent's words with the next step, the risk score explained, and Jumio's own words
-    beneath (decision type and capability labels as Jumio names them); no extracted data."""
+    beneath (decision type and capability labels as Jumio names them); no extracted data. `notify`: who is
+    mentioned (the agent who started it, the link's holder)."""
     decision = execution.decision_type or "NOT_EXECUTED"
     label = execution.decision_label
     reference = escape(execution.customer_ref)
     jumio_says = decision + (f" ({label})" if label and label != decision else "")
-    text = f"Jumio decision for {reference}: {decision} ({decisions.meaning(decision).words})"
+    people = mention(notify)
+    text = _for(people, f"Jumio decision for {reference}: {decision} ({decisions.meaning(decision).words})")
     steps = decisions.next_steps(decision, label, execution.capabilities)
     blocks: Blocks = [
-        section(f"{DECISION_MARKS.get(decision, ':white_circle:')} *{reference}: "
-                f"{decisions.meaning(decision).words}*  ·  Jumio's decision: *{jumio_says}*"),
+        section(_for(people, f"{DECISION_MARKS.get(decision, ':white_circle:')} *{reference}: "
+                             f"{decisions.meaning(decision).words}*  ·  Jumio's decision: *{jumio_says}*")),
         *sections([f"*Next:* {steps[0]}", *(f"*Also:* {step}" for step in steps[1:])]),
     ]
     risk = decisions.risk_words(execution.risk_score)
@@ -142,10 +160,11 @@ def result_message(execution: Execution) -> Message:
     return fit(text, blocks)
 
 
-def expired_message(execution: Execution) -> Message:
+def expired_message(execution: Execution, notify: Sequence[str | None] = ()) -> Message:
     words = ("The link expired before the customer used it" if execution.status == "TOKEN_EXPIRED"
              else "The customer's session expired before it was finished")
-    text = f":alarm_clock: {words} ({execution.status}). A new link starts a new attempt for the same customer."
+    text = _for(mention(notify), f":alarm_clock: {words} ({execution.status}). A new link starts a new attempt for "
+                                 "the same customer.")
     return text, [section(text), *actions(button("New link", ACTION_NEW_LINK, str(execution.id), style="primary"))]
 
 

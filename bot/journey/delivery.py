@@ -33,6 +33,8 @@ class Post:
     post: dict[str, Any]  # chat.postMessage's arguments: channel, thread_ts, text, blocks
 
 
+MEMBERS_PER_PAGE = 200  # conversations.members, paged (reference §13: channels:read / groups:read)
+MEMBER_PAGES = 50
 POST_MESSAGE = JobKind("post_message", Post, title="Posting in the thread", retry=SLACK_RETRIES, tell_when_dead=False)
 REDRAW_ROOT = JobKind("redraw_root", OfExecution, title="Updating the verification's message", retry=SLACK_RETRIES,
                       tell_when_dead=False)
@@ -111,6 +113,31 @@ class Delivery:
             await self.slack("chat_postMessage", channel=user_id, text=text, blocks=body)
         except (Abandon, SlackFailed, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("could not message the agent directly either (%s)", plain_reason(exc))
+
+    async def tell_those_not_in_the_channel(self, execution: Execution, user_ids: list[str], message: blocks.Message
+                                            ) -> None:
+        """A mention reaches only members of the channel: whoever of `user_ids` left it gets the same words in the
+        app's Messages tab. When Slack cannot say who is in the channel, the mention stands alone."""
+        try:
+            members = await self._members(execution.channel_id)
+        except (Abandon, SlackFailed, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("execution %s: the channel's members are unknown (%s)", execution.id, plain_reason(exc))
+            return
+        for user_id in dict.fromkeys(user_ids):
+            if user_id not in members:
+                await self.tell_directly(user_id, message)
+
+    async def _members(self, channel_id: str) -> set[str]:
+        members: set[str] = set()
+        cursor = None
+        for _page in range(MEMBER_PAGES):
+            answer = await self.slack("conversations_members", channel=channel_id, limit=MEMBERS_PER_PAGE,
+                                      cursor=cursor)
+            members.update(answer.get("members") or [])
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return members
 
     async def tell_privately(self, execution: Execution, user_id: str, message: blocks.Message) -> None:
         """An ephemeral in the verification's channel; where Slack will never show one (the agent left the channel,

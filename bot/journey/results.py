@@ -145,7 +145,10 @@ class Results:
             if gone:
                 store.audit("jumio", "not_found", execution.id, "Jumio answered 404; the verification ended")
         if gone:
-            await self.delivery.say_in_thread(execution, blocks.jumio_forgot(execution.customer_ref))
+            holder = [execution.started_by]  # the link's holder hears that it is dead
+            message = blocks.jumio_forgot(execution.customer_ref, holder)
+            await self.delivery.say_in_thread(execution, message)
+            await self.delivery.tell_those_not_in_the_channel(execution, holder, message)
             await self.delivery.redraw_root(execution)
 
     async def _ask_status(self, execution: Execution) -> Status | None:
@@ -248,8 +251,14 @@ class Results:
     async def _report_result(self, payload: OfExecution) -> None:
         """The decision, or the expiry with a New link button, in the thread; the root message shows it too."""
         execution = self.ctx.store.execution(payload.execution)
+        # Mentioned, so Slack notifies them: for a decision the agent who started the verification and the link's
+        # holder (if another); for an expiry the holder, who sends the customer a new link.
         if execution.status == Status.PROCESSED:
-            await self.delivery.say_in_thread(execution, blocks.result_message(execution))
+            notify = [self.ctx.store.first_in_its_thread(execution).started_by, execution.started_by]
+            message = blocks.result_message(execution, notify)
         else:
-            await self.delivery.say_in_thread(execution, blocks.expired_message(execution))
+            notify = [execution.started_by]
+            message = blocks.expired_message(execution, notify)
+        await self.delivery.say_in_thread(execution, message)
+        await self.delivery.tell_those_not_in_the_channel(execution, notify, message)
         await self.delivery.redraw_root(execution)

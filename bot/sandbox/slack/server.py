@@ -253,6 +253,14 @@ class SlackStandIn(Driver, OAuthStandIn):
                                         "is_private": channel in self.private_channels,
                                         "is_member": channel in self.member_of, "is_archived": False}}
 
+    def m_conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel"))
+        if channel not in self.known_channels or (channel in self.private_channels and channel not in self.member_of):
+            return {"ok": False, "error": "channel_not_found"}
+        members = sorted(self.channel_members.get(channel, set()) | ({self.bot_user_id} if channel in self.member_of
+                                                                      else set()))
+        return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
+
     def m_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user = str(params.get("user"))
         return {"ok": True, "user": {"id": user, "team_id": self.team_of(user), "name": user.lower()}}
