@@ -78,6 +78,18 @@ class World:
         assert status == 200
         return files
 
+    async def verified_through_the_thread(self, reference: str) -> tuple[Execution, Posted]:
+        """The photo path start to end: /verify, the customer's consent, front, back and selfie in the thread,
+        Jumio's decision, every job settled. Returns the decided execution and the root message."""
+        from bot.sandbox.images import sample_photo
+
+        _execution, root = await self.start(reference)
+        await self.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
+                         ("selfie.png", sample_photo("face")))
+        decided = await self.decided(reference)
+        await self.bot.runner.run_until_idle()
+        return decided, root
+
     async def decided(self, reference: str, timeout: float = 10.0) -> Execution:
         return await wait_until(lambda: (e := self.execution(reference)).is_final and e, timeout=timeout)
 

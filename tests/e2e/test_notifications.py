@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-from bot.sandbox.images import sample_photo
 from tests.conftest import wait_until
 from tests.world import World
 
@@ -49,11 +48,7 @@ async def test_the_decision_mentions_the_starter_and_the_holder_and_reaches_a_le
 
 
 async def test_a_replayed_report_mentions_nobody_twice(world: World) -> None:
-    execution, root = await world.start("CUST-NOTIFY-ONCE")
-    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                      ("selfie.png", sample_photo("face")))
-    await world.decided("CUST-NOTIFY-ONCE")
-    await world.bot.runner.run_until_idle()
+    execution, root = await world.verified_through_the_thread("CUST-NOTIFY-ONCE")
     from bot.journey.context import OfExecution
     from bot.journey.results import REPORT_RESULT
 

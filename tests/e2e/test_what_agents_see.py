@@ -9,7 +9,6 @@ import httpx
 
 from bot import blocks
 from bot.local import copyable_links, wait_until, web_client_href
-from bot.sandbox.images import sample_photo
 from bot.sandbox.slack import ApiFault
 from tests.world import World
 
@@ -101,11 +100,7 @@ async def test_the_web_client_path_says_when_the_customer_submitted(world: World
 
 
 async def test_status_shows_the_whole_history_in_plain_words_newest_first(world: World) -> None:
-    _execution, root = await world.start("CUST-HISTORY")
-    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                      ("selfie.png", sample_photo("face")))
-    await world.decided("CUST-HISTORY")
-    await world.bot.runner.run_until_idle()
+    await world.verified_through_the_thread("CUST-HISTORY")
     await world.slack.command("status CUST-HISTORY")
     answer = await wait_until(lambda: world.slack.state.responses and world.slack.state.responses[-1])
     text = json.dumps(answer, ensure_ascii=False)

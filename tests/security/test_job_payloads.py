@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import json
 
-from bot.sandbox.images import sample_photo
 from tests.world import World
 
 
 async def test_no_response_url_or_private_file_url_stays_in_a_finished_job(world: World) -> None:
-    _execution, root = await world.start("CUST-PAYLOADS")
-    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                      ("selfie.png", sample_photo("face")))
-    await world.decided("CUST-PAYLOADS")
-    await world.bot.runner.run_until_idle()
+    await world.verified_through_the_thread("CUST-PAYLOADS")
     jobs = world.store.jobs()
     assert {"start", "create_account", "relay_photo"} <= {job.kind for job in jobs}
     stored = json.dumps([job.payload for job in jobs])
