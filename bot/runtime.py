@@ -28,7 +28,7 @@ from bot.jumio import JumioClient
 from bot.metrics import Metrics
 from bot.sandbox.jumio import JumioSandbox, SandboxConfig
 from bot.sandbox.jumio import serve as serve_jumio_sandbox
-from bot.server import web_app
+from bot.server import KEEPALIVE_SECONDS, web_app
 from bot.services import AccessPolicy, Services
 from bot.slack_errors import error_code, is_transient
 from bot.slack_files import origin
@@ -272,7 +272,7 @@ class Bot:
         else:
             app = web_app(store=self.store, journey=self.journey, bolt=bolt, trusted_proxies=settings.trusted_proxies,
                           more_routes=more_routes, metrics=metrics)
-        web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+        web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0, keepalive_timeout=KEEPALIVE_SECONDS)
         await web_runner.setup()
         site = web.TCPSite(web_runner, host, port)
         try:
