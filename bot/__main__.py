@@ -127,14 +127,11 @@ def _print_config_error(error: Exception) -> None:
 
 
 def _manifest(args: argparse.Namespace) -> int:
-    from dotenv import dotenv_values
-
+    from bot.config import setting_values
     from bot.manifest import ManifestError, dump, render_for
 
-    environ = {k: v for k, v in (dotenv_values(".env") if os.path.isfile(".env") else {}).items() if v is not None}
-    environ.update(os.environ)
     try:
-        manifest = render_for(environ, mode=args.mode)
+        manifest = render_for(setting_values(), mode=args.mode)
     except ManifestError as error:
         print(f"idv-bot: {error}", file=sys.stderr)
         return 2
@@ -144,10 +141,9 @@ def _manifest(args: argparse.Namespace) -> int:
 
 def _setting(name: str) -> str | None:
     """One setting as the bot reads it (the environment over .env; empty is unset), for the operator commands."""
-    from dotenv import dotenv_values
+    from bot.config import setting_values
 
-    from_file = dotenv_values(".env") if os.path.isfile(".env") else {}
-    return (os.environ.get(name) or "").strip() or (from_file.get(name) or "").strip() or None
+    return setting_values().get(name, "").strip() or None
 
 
 def _database(given: str | None) -> str:

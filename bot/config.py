@@ -114,11 +114,17 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     """Read settings from `environ` (default: the process environment) over the values of `env_file`. An empty value
     is unset wherever it comes from: an empty variable in the environment (compose's `env_file` and systemd's
     `EnvironmentFile` pass every line of the file, empty ones too) leaves the file's value, or the default."""
+    return _Reader(setting_values(environ, env_file)).settings()
+
+
+def setting_values(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> dict[str, str]:
+    """Every setting's raw value: `environ` (default: the process environment) over `env_file`, an empty value
+    counting as unset (so the file's value, or the default, applies)."""
     values: dict[str, str] = {}
     if env_file is not None and Path(env_file).is_file():
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None and v.strip()})
     values.update({k: v for k, v in (os.environ if environ is None else environ).items() if v.strip()})
-    return _Reader(values).settings()
+    return values
 
 
 class _Reader(Reader):

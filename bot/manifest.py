@@ -83,12 +83,6 @@ def render_for(environ: Mapping[str, str], *, mode: str | None = None) -> dict[s
                   oauth=setting("SLACK_CLIENT_ID") is not None)
 
 
-def granted_scopes(manifest: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
-    """The bot scopes and the user scopes a workspace installing `manifest` grants."""
-    scopes = manifest.get("oauth_config", {}).get("scopes", {})
-    return frozenset(scopes.get("bot", [])), frozenset(scopes.get("user", []))
-
-
 def dump(manifest: Mapping[str, Any], output_format: str = "json") -> str:
     if output_format == "yaml":
         return str(yaml.safe_dump(dict(manifest), sort_keys=False, allow_unicode=True))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from bot.jobs.kinds import JobKind
-from storage import Pace, Store
+from bot.jobs.kinds import KINDS, JobKind
+from storage import Job, Pace, Store
 
 P = TypeVar("P")
 
@@ -26,6 +26,14 @@ class Queue:
                                     max_attempts=kind.retry.attempts, pace=self.pace(kind), priority=kind.priority)
         self.store.after_commit(self.wake)
         return job_id
+
+    def add_again(self, job: Job) -> bool:
+        """A dead job queued again with more attempts (a paced one in its next slot); False when it was not dead."""
+        kind = KINDS.get(job.kind)
+        if not self.store.requeue_dead_job(job.id, pace=None if kind is None else self.pace(kind)):
+            return False
+        self.store.after_commit(self.wake)
+        return True
 
     def pace(self, kind: JobKind[P]) -> Pace | None:
         if kind.pacing is None:

@@ -25,7 +25,7 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
-from bot.jobs import KINDS, Handler, JobKind, Queue
+from bot.jobs import Handler, JobKind, Queue
 from bot.journey.cleanup import Cleanup
 from bot.journey.consent import ConsentStep, LinkState
 from bot.journey.context import Context, JourneyOptions, PhotoPath
@@ -48,13 +48,11 @@ def retry_dead(store: Store, queue: Queue, job: Job, by: str) -> bool:
     if job.state != DEAD:
         return False
     execution_id = job.payload.get("execution")
-    kind = KINDS.get(job.kind)
     with store.transaction():
         if isinstance(execution_id, int) and store.execution(execution_id).status == FAILED:
             store.reopen_failed(execution_id)
-        store.requeue_dead_job(job.id, pace=None if kind is None else queue.pace(kind))
+        queue.add_again(job)
         store.audit(by, "retry", execution_id if isinstance(execution_id, int) else None, job.kind)
-        store.after_commit(queue.wake)
     return True
 
 

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.jobs import Queue, RetryPolicy
 from bot.jumio import JumioClient, WorkflowStatus
 from bot.metrics import Metrics
-from storage import Execution, Status, Store
+from storage import Execution, Status, Store, StoredCredential
 
 IMAGE_PARTS = ("FRONT", "BACK", "FACE")
 
@@ -93,11 +93,15 @@ class Context:
             return PhotoPath.OPEN
         return PhotoPath.NEEDS_CONSENT if self.options.public_url else PhotoPath.CLOSED
 
+    def prepared_data_credential(self, execution_id: int) -> StoredCredential | None:
+        """The credential that takes this execution's supporting data (its workflow's DATA), if any."""
+        return next((c for c in self.store.credentials(execution_id) if "prepared_data" in c.parts), None)
+
     def supporting_data_unsent(self, execution: Execution) -> bool:
         """Whether supporting data kept for this execution has yet to reach Jumio: a submit waits for it (Jumio
         decides a workflow that requires it NOT_EXECUTED without it)."""
         return self.store.supporting_data(execution.id) is not None \
-            and any("prepared_data" in c.parts for c in self.store.credentials(execution.id))
+            and self.prepared_data_credential(execution.id) is not None
 
     def forget_parts(self, execution_id: int) -> None:
         self._accepted_parts.pop(execution_id, None)

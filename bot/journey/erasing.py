@@ -20,7 +20,7 @@ from bot.journey.cleanup import Cleanup
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution
 from bot.journey.delivery import REDRAW_ROOT, Delivery
 from bot.jumio import NotFound
-from storage import DEAD, ErasePlan, Execution
+from storage import ErasePlan, Execution
 
 log = logging.getLogger("bot.journey")
 
@@ -91,9 +91,8 @@ class Erasing:
         earlier = self.ctx.store.job_by_dedupe_key(DELETE_ACCOUNT.dedupe_key(payload) or "")
         if earlier is None:
             self.ctx.queue.add(DELETE_ACCOUNT, payload)
-        elif earlier.state == DEAD:
-            self.ctx.store.requeue_dead_job(earlier.id)
-            self.ctx.store.after_commit(self.ctx.queue.wake)
+        else:  # queued or running: nothing to add; dead: tried again
+            self.ctx.queue.add_again(earlier)
 
     def enqueue_retention(self) -> None:
         """Queue today's retention run (once a day: the dedupe key names the day)."""

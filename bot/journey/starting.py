@@ -169,11 +169,11 @@ class Starting:
 
     async def _create_account(self, payload: Start) -> None:
         execution = self.ctx.store.execution(payload.execution)
-        if execution.workflow_execution_id is None and execution.status != Status.PENDING:
-            return  # erased (or ended) before its turn: nothing is made at Jumio
         if execution.workflow_execution_id is None:
+            if execution.status != Status.PENDING:
+                return  # erased (or ended) before its turn: nothing is made at Jumio
             self.record_session(execution, await self._open_session(execution), payload.requested_by)
-        await self._announce(execution, payload.requested_by)
+        await self._announce(execution, payload.requested_by)  # (an erase meanwhile: it announces nothing)
 
     async def _new_link(self, payload: NewLink) -> None:
         store = self.ctx.store
@@ -185,9 +185,9 @@ class Starting:
                 started_by=payload.by, user_ref=previous.user_ref, locale=previous.locale, team_id=previous.team_id,
                 thread_ts=previous.thread_ts, replaces=previous.id,
             )
-        if execution.status != Status.PENDING and execution.workflow_execution_id is None:
-            return  # erased before its turn: nothing is made at Jumio
         if execution.workflow_execution_id is None:
+            if execution.status != Status.PENDING:
+                return  # erased before its turn: nothing is made at Jumio
             if not payload.takes_over:
                 await self.delivery.say_in_thread(execution, blocks.new_link_started(payload.by))
             if not self.record_session(execution, await self._open_session(execution), payload.by):
@@ -222,7 +222,7 @@ class Starting:
         store = self.ctx.store
         execution = store.execution(payload.execution)
         data = store.supporting_data(execution.id)
-        credential = next((c for c in store.credentials(execution.id) if "prepared_data" in c.parts), None)
+        credential = self.ctx.prepared_data_credential(execution.id)
         if credential is None or credential.api_token is None:  # the workflow takes none
             store.forget_supporting_data(execution.id)
             return
@@ -337,7 +337,7 @@ class Starting:
         store = self.ctx.store
         if store.supporting_data(execution.id) is None:
             return True
-        if any("prepared_data" in c.parts for c in store.credentials(execution.id)):
+        if self.ctx.prepared_data_credential(execution.id) is not None:
             self.ctx.queue.add(UPLOAD_PREPARED_DATA, OfExecution(execution.id))
             return True
         store.forget_supporting_data(execution.id)
