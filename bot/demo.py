@@ -2,14 +2,16 @@
 
 It starts the Jumio sandbox and the Slack stand-in on loopback, runs the bot in HTTP mode as in production, and
 plays an agent: `/verify DEMO-1`, sample photos (generated placeholders, not documents) in the thread, the customer's
-consent on the consent page, the decision. Then it prints what SQLite holds. No account is needed; it exits 0 in a
-few seconds when the journey reached Jumio's decision.
+consent on the consent page, the decision; then a Workflow Builder workflow runs the "Verify identity" step for
+another customer and gets Jumio's decision as the step's outputs. Then it prints what SQLite holds. No account is
+needed; it exits 0 in a few seconds when the journey reached Jumio's decision.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import re
 import sys
@@ -17,9 +19,22 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from bot import blocks
-from bot.local import LocalOptions, LocalWorld, consent_href, give_consent, link_message_for, render, wait_until
+from bot.journey.steps import CALLBACK_ID
+from bot.local import (
+    LocalOptions,
+    LocalWorld,
+    consent_href,
+    give_consent,
+    link_message_for,
+    render,
+    wait_until,
+    web_client_href,
+)
 from bot.logs import configure_logging
 from bot.sandbox.images import sample_photo
 from bot.sandbox.slack import Posted
@@ -119,6 +134,8 @@ async def play(reference: str, out=sys.stdout) -> int:
             status = await wait_until(lambda: len(slack.state.responses) > answered and slack.state.responses[-1])
             say(_indent("bot, only to you:\n" + _indent(render(status["text"], status.get("blocks") or []))))
 
+            outputs = await _from_a_workflow(world, f"{reference}-WF", say)
+
             stored = store.execution(latest.id)
             say("\nWhat SQLite keeps (a temporary database for the demo, deleted when it ends):")
             say(f"    execution #{stored.id}: customer {stored.customer_ref}, started by {stored.started_by}")
@@ -134,11 +151,31 @@ async def play(reference: str, out=sys.stdout) -> int:
             for entry in store.audit_trail(stored.id):
                 say(f"      {time.strftime('%H:%M:%S', time.localtime(entry.at))} {entry.actor:<8} "
                     f"{entry.action:<16} {entry.detail or ''}")
-            ok = stored.status == "PROCESSED" and stored.decision_type is not None
+            ok = stored.status == "PROCESSED" and stored.decision_type is not None and outputs is not None
             decision = stored.decision_type
     say(f"\nDemo finished in {time.monotonic() - started:.1f} s: "
         f"{f'the whole journey ran; Jumio decided {decision}' if ok else 'the journey did not reach a decision'}.")
     return 0 if ok else 1
+
+
+async def _from_a_workflow(world: LocalWorld, reference: str, say: Callable[[str], None]) -> dict[str, Any] | None:
+    """A team's workflow reaches its "Verify identity" step for the other agent; the customer finishes on Jumio's
+    page; the step completes with Jumio's decision as its outputs (what the workflow's next steps read)."""
+    slack = world.slack
+    inputs = {"customer_reference": reference, "channel": "CVERIFY", "requested_by": OTHER_AGENT}
+    say(f"\nA Workflow Builder workflow reaches its step \"Verify identity\" with {inputs}")
+    run = await slack.run_step(CALLBACK_ID, inputs)
+    link = await wait_until(lambda: link_message_for(slack, reference, OTHER_AGENT), timeout=20)
+    say(_indent(f"bot, only to <@{OTHER_AGENT}>: {link.text} (the link itself is never a step output)"))
+    href = web_client_href(link.all_text())
+    assert href is not None, "no Web Client link was given"
+    async with httpx.AsyncClient() as customer:  # the customer finishes on Jumio's page (the sandbox's sample photos)
+        token = href.split("authorizationToken=")[1].split("&")[0]
+        await customer.post(href.split("?")[0], data={"authorizationToken": token, "sample": "1"})
+    say("the customer opens the link and finishes on Jumio's page")
+    await wait_until(lambda: run.state != "running", timeout=30)
+    say(_indent(f"the step {run.state}: " + (json.dumps(run.outputs) if run.outputs is not None else str(run.error))))
+    return run.outputs
 
 
 def _say_thread(messages: list[Posted], already: int, say: Callable[[str], None]) -> int:

@@ -1,7 +1,7 @@
 """SQLite storage for idv-slack-bot (sqlite-utils): schema, migrations and the journey's queries, by table group."""
 
 from storage.jobs import Pace
-from storage.models import AuditEntry, Consent, ConsentRequest, Execution, Job, StoredCredential, Upload
+from storage.models import AuditEntry, Consent, ConsentRequest, Execution, Job, StoredCredential, Upload, WorkflowStep
 from storage.privacy import ErasePlan, SlackPhoto
 from storage.schema import SCHEMA_VERSION, DatabaseUnusable, migrate, schema_version
 from storage.sealing import SealedWithoutKey, Sealer
@@ -23,6 +23,7 @@ __all__ = [
     "SCHEMA_VERSION", "SENDING", "SESSION_EXPIRED", "SUPERSEDED", "TOKEN_EXPIRED", "UNCERTAIN", "UPLOADED",
     "AuditEntry", "Consent", "ConsentRequest", "DatabaseUnusable", "ErasePlan", "Execution", "Job", "JobState",
     "Pace", "SealedWithoutKey", "Sealer", "SlackPhoto", "Status", "Store", "StoredCredential", "Upload", "UploadState",
+    "WorkflowStep",
     "migrate",
     "schema_version",
 ]

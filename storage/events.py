@@ -1,4 +1,4 @@
-"""Slack event ids already seen, and the audit trail of who did what."""
+"""Slack event ids already seen, agents' visits to App Home, and the audit trail of who did what."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ SEEN_EVENT_RETENTION = 24 * 3600
 
 
 class EventsAndAudit(Connection):
-    """The `seen_events` and `audit` tables."""
+    """The `seen_events`, `home_visits` and `audit` tables."""
 
     def first_sighting_of_event(self, event_id: str) -> bool:
         """True the first time an event id is seen (Slack redelivers); `forget_old_events` prunes."""
@@ -23,6 +23,14 @@ class EventsAndAudit(Connection):
         with self._write() as db:
             return db.execute("DELETE FROM seen_events WHERE seen_at < ?",
                               (self.clock() - SEEN_EVENT_RETENTION,)).rowcount
+
+    def looked_at_home(self, user_id: str) -> float | None:
+        """Note that `user_id` opens App Home now; returns when they last did (None: never)."""
+        with self._write() as db:
+            row = db.execute("SELECT looked_at FROM home_visits WHERE user_id = ?", (user_id,)).fetchone()
+            db.execute("INSERT INTO home_visits (user_id, looked_at) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE "
+                       "SET looked_at = excluded.looked_at", (user_id, self.clock()))
+        return None if row is None else float(row[0])
 
     def audit(self, actor: str, action: str, execution: int | None = None, detail: str | None = None) -> None:
         """One row of who did what; `detail` must hold no personal data."""

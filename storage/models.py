@@ -155,3 +155,21 @@ class AuditEntry:
     action: str
     execution: int | None
     detail: str | None
+
+
+@dataclass(frozen=True)
+class WorkflowStep:
+    """A "Verify identity" step a Slack workflow runs (its token is read separately, opened)."""
+
+    function_execution_id: str
+    execution: int | None  # the verification it started; None when it was refused at once
+    channel_id: str | None
+    requested_by: str | None
+    refusal: str | None  # why it was refused at once, in a workflow author's words
+    created_at: float
+    completed_at: float | None  # when Slack took the completion (or said the step no longer runs)
+    completion: str | None  # what was sent: the outputs (JSON) or the error
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> WorkflowStep:
+        return cls(**{name: row.get(name) for name in cls.__dataclass_fields__})

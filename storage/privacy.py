@@ -22,7 +22,8 @@ ERASED_FILE_PREFIX = "erased:"  # what a reduced upload keeps instead of its Sla
 _SLACK_FILE_ID = re.compile(r"Slack file F[A-Z0-9]+")
 _ERASABLE = (*OPEN_STATUSES, Status.FAILED)  # an erase ends these as ERASED
 SEALED_COLUMNS = (("executions", "id", "web_href"), ("credentials", "credential_id", "api_token"),
-                  ("supporting_data", "execution", "data"), ("user_tokens", "rowid", "user_token"))
+                  ("supporting_data", "execution", "data"), ("user_tokens", "rowid", "user_token"),
+                  ("workflow_steps", "function_execution_id", "token"))
 
 
 @dataclass(frozen=True)

@@ -227,7 +227,24 @@ def _v7(db: sqlite_utils.Database) -> None:
         db["accounts"].add_column("deleted_at", float)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+def _v8(db: sqlite_utils.Database) -> None:
+    # A "Verify identity" step a Slack workflow runs: Slack's function execution id (a second delivery starts nothing),
+    # the verification it started, the function's token (sealed; forgotten once Slack has the completion), a
+    # refusal decided at once, and when Slack took the completion and what it said.
+    db["workflow_steps"].create(
+        {"function_execution_id": str, "execution": int, "channel_id": str, "requested_by": str, "token": str,
+         "refusal": str, "created_at": float, "completed_at": float, "completion": str},
+        pk="function_execution_id", not_null={"created_at"}, foreign_keys=[("execution", "executions", "id")],
+        if_not_exists=True,
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_workflow_steps_running ON workflow_steps (execution) "
+               "WHERE completed_at IS NULL")
+    # When each agent last opened App Home: what was decided since comes first there.
+    db["home_visits"].create({"user_id": str, "looked_at": float}, pk="user_id", not_null={"looked_at"},
+                             if_not_exists=True)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -90,12 +90,18 @@ def status_message(reference: str, history: Sequence[tuple[Execution, Sequence[A
 
 
 def home_view(mine: Iterable[Execution], others_open: Sequence[Execution] = (), now: float | None = None,
-              connection: tuple[str, bool] | None = None) -> dict[str, Any]:
-    """App Home: the agent's recent verifications (open first), then the open ones in their channels that others
-    started, the longest untouched first (a team lead takes those over); each with status and age. With
-    `connection` (the connect URL, and whether this agent is connected): connecting their Slack user."""
+              connection: tuple[str, bool] | None = None, last_looked: float | None = None) -> dict[str, Any]:
+    """App Home: the agent's recent verifications (those decided since they `last_looked` first, then open ones),
+    then the open ones in their channels that others started, the longest untouched first (a team lead takes those
+    over); each with status and age. With `connection` (the connect URL, and whether this agent is connected):
+    connecting their Slack user."""
     now = now or time.time()
-    ordered = sorted(mine, key=lambda e: (not e.is_open, -e.created_at))
+
+    def news(execution: Execution) -> bool:
+        return last_looked is not None and execution.is_final and (execution.completed_at or 0) > last_looked
+
+    ordered = sorted(mine, key=lambda e: (not news(e), not e.is_open, -e.created_at))
+    fresh = sum(1 for execution in ordered[:HOME_ROWS] if news(execution))
     blocks: Blocks = [
         header("Your identity verifications"),
         *actions(button("Start a verification", ACTION_OPEN_START_MODAL, "home", style="primary")),
@@ -104,7 +110,9 @@ def home_view(mine: Iterable[Execution], others_open: Sequence[Execution] = (), 
     ]
     if not ordered:
         blocks.append(section("You have not started any verifications yet."))
-    blocks += [_home_row(execution, now) for execution in ordered[:HOME_ROWS]]
+    if fresh:
+        blocks.append(context(f":bell: {fresh} decided since you last looked, first below."))
+    blocks += [_home_row(execution, now, new=news(execution)) for execution in ordered[:HOME_ROWS]]
     if len(ordered) > HOME_ROWS:
         blocks.append(context(f"…and {len(ordered) - HOME_ROWS} older ones: `/verify status <reference>` finds any."))
     blocks += [{"type": "divider"}, header("Open in your channels"),
@@ -135,10 +143,11 @@ def _connection(connection: tuple[str, bool] | None) -> Blocks:
 HOME_ROWS = 44
 
 
-def _home_row(execution: Execution, now: float, who: bool = False) -> dict[str, Any]:
+def _home_row(execution: Execution, now: float, who: bool = False, new: bool = False) -> dict[str, Any]:
     started = f" · <@{execution.started_by}>" if who else ""
     touched = f"untouched {age(now - execution.updated_at)}" if who else age(now - execution.created_at)
-    return section(f"*{escape(execution.customer_ref)}* · {describe_status(execution)}{started} · {touched} · "
+    mark = ":new: " if new else ""
+    return section(f"{mark}*{escape(execution.customer_ref)}* · {describe_status(execution)}{started} · {touched} · "
                    f"<#{execution.channel_id}>")
 
 

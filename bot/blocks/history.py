@@ -39,6 +39,10 @@ def step_words(entry: AuditEntry) -> str:
     who = _who(entry.actor)
     words = {
         "start": f"started by {who}",
+        "step_started": f"started by a workflow for {who} (Workflow Builder step)",
+        "step_refused": f"a workflow's step for {who} was refused: {escape(detail)}",
+        "step_completed": "the workflow's step was given Jumio's decision" if detail == "completed"
+        else "the workflow's step was told it failed",
         "account_created": "Jumio account and link made",
         "link_sent": f"customer link sent privately to {who}",
         "link_shown": f"customer link shown to {who}",

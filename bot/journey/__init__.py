@@ -10,11 +10,12 @@
 | erase and retention | `erasing` | delete_account, retention |
 | photos out of the channel | `cleanup` | delete_slack_file, erase_slack_file |
 | transactions Jumio made for a lost answer | `strays` | delete_stray |
+| the Workflow Builder step | `steps` | finish_step |
 
 Listeners call the intents of `Journey` (`start`, `photos_shared`, `choose_part`, `submit`, `new_link`,
-`link_view`, `take_over`, `retry`, `callback`, `erase_plan`, `erase`); every handler is idempotent. A job that dies
-after its outside step (Jumio answered) but before the steps that follow finishes those on its next attempt: each such
-step is queued in the same transaction, or re-checked when the job runs again.
+`link_view`, `take_over`, `retry`, `callback`, `erase_plan`, `erase`, `begin_step`); every handler is idempotent. A
+job that dies after its outside step (Jumio answered) but before the steps that follow finishes those on its next
+attempt: each such step is queued in the same transaction, or re-checked when the job runs again.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from bot.journey.erasing import Erasing
 from bot.journey.photos import Photos, submit_refusal
 from bot.journey.results import Results
 from bot.journey.starting import Starting
+from bot.journey.steps import Steps, step_may_end
 from bot.journey.strays import Strays
 from bot.jumio import JumioClient
 from bot.metrics import Metrics
@@ -76,6 +78,7 @@ class Journey:
         self.erasing = Erasing(self.ctx, self.delivery, self.cleanup)
         self.results.with_each_sweep.append(self.erasing.enqueue_retention)
         self.strays = Strays(self.ctx)
+        self.steps = Steps(self.ctx, self.starting.start)
         self.stray_turned_up = self.strays.turned_up
         self.photos.relayed_from_thread = lambda execution, upload, filename: self.cleanup.relayed(
             execution, upload.slack_file_id, upload.uploaded_by, filename)
@@ -95,6 +98,7 @@ class Journey:
         self.sweep_forever = self.results.sweep_forever
         self.erase_plan = self.erasing.erase_plan
         self.erase = self.erasing.erase
+        self.begin_step = self.steps.begin
         self.enqueue_retention = self.erasing.enqueue_retention
 
     @property
@@ -117,7 +121,8 @@ class Journey:
     def handlers(self) -> dict[JobKind[Any], Handler]:
         return {**self.delivery.handlers(), **self.starting.handlers(), **self.photos.handlers(),
                 **self.results.handlers(), **self.consent.handlers(),
-                **self.erasing.handlers(), **self.cleanup.handlers(), **self.strays.handlers()}
+                **self.erasing.handlers(), **self.cleanup.handlers(), **self.strays.handlers(),
+                **self.steps.handlers()}
 
     def photos_shared(self, execution: Execution, user_id: str, files: list[dict[str, Any]], text: str | None
                       ) -> None:
@@ -167,6 +172,8 @@ class Journey:
         store = self.ctx.store
         execution = store.execution(execution_id)
         await self.starting.failed(kind, payload, execution, reason)
+        with store.transaction():
+            step_may_end(self.ctx, execution)  # a start that gave up ends a workflow step waiting on it
         self.cleanup.gave_up(kind, payload)
         store.audit("system", "job_failed", execution.id, f"{kind.name}: {reason}")
         if not kind.tell_when_dead or execution.erased_by is not None:  # an erased thread hears nothing more

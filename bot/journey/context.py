@@ -46,6 +46,8 @@ class JourneyOptions:
     retention_days: int = 90  # IDV_RETENTION_DAYS
     slack_api_url: str = "https://slack.com/api/"  # SLACK_API_URL: where agents' user tokens are used
     users_can_connect: bool = False  # SLACK_CLIENT_ID/SECRET and IDV_PUBLIC_URL: agents may connect their user
+    # A workflow step whose customer's link expired fails only if nobody sent a new link within this time.
+    step_waits_for_new_link: float = 24 * 3600.0
 
 
 class PhotoPath(Enum):

@@ -19,6 +19,7 @@ from bot.jobs import Handler, JobKind, RetryPolicy
 from bot.journey.cleanup import Cleanup
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution
 from bot.journey.delivery import REDRAW_ROOT, Delivery
+from bot.journey.steps import step_may_end
 from bot.jumio import NotFound
 from storage import ErasePlan, Execution
 
@@ -74,6 +75,7 @@ class Erasing:
             for execution in plan.to_erase:
                 store.audit(by, "erased", execution.id, f"erased by {by}" + (" while in progress"
                                                                               if execution.is_open else ""))
+                step_may_end(self.ctx, execution)
             for account_id in plan.accounts:
                 newest = max(e.id for e in plan.to_erase + plan.erased_before if e.account_id == account_id)
                 self._delete_account_at_jumio(DeleteAccount(account_id, newest, by))

@@ -22,6 +22,7 @@ from bot import blocks
 from bot.jobs import Handler, JobKind, RetryPolicy
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, local_status
 from bot.journey.delivery import Delivery
+from bot.journey.steps import step_may_end
 from bot.jumio import ExecutionDetails, NotFound
 from storage import JUMIO_FINAL_STATUSES, Execution, Status
 
@@ -144,6 +145,7 @@ class Results:
             store.forget_supporting_data(execution.id)
             if gone:
                 store.audit("jumio", "not_found", execution.id, "Jumio answered 404; the verification ended")
+                step_may_end(self.ctx, execution)
         if gone:
             holder = [execution.started_by]  # the link's holder hears that it is dead
             message = blocks.jumio_forgot(execution.customer_ref, holder)
@@ -247,6 +249,7 @@ class Results:
                             f"{status} {decision_type or ''} {(details.decision_label if details else '') or ''}"
                             .strip())
                 self.ctx.queue.add(REPORT_RESULT, OfExecution(execution.id))
+                step_may_end(self.ctx, execution)
 
     async def _report_result(self, payload: OfExecution) -> None:
         """The decision, or the expiry with a New link button, in the thread; the root message shows it too."""

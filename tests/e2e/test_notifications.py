@@ -57,3 +57,25 @@ async def test_a_replayed_report_mentions_nobody_twice(world: World) -> None:
     results = [m for m in world.slack.thread(root.ts) if "Jumio decision" in m.text]
     assert len(results) == 1 and _mentions(results[0].text) == ["<@UAGENT1>"]
     assert execution.id
+
+
+async def test_app_home_puts_what_was_decided_since_the_last_look_first(world: World) -> None:
+    """UAGENT1 has an older open verification and one that Jumio decides after they last opened App Home: that one
+    comes first, marked; on the next look nothing is new."""
+    await world.start("CUST-HOME-DECIDED", consent=False)
+    await world.start("CUST-HOME-OPEN", consent=False)
+    await world.slack.open_home("UAGENT1")
+    first = await wait_until(lambda: world.slack.state.home_views.get("UAGENT1"))
+    assert "since you last looked" not in str(first)
+    world.slack.state.home_views.clear()
+    assert (await world.complete_on_web("CUST-HOME-DECIDED")).status_code == 200
+    await world.decided("CUST-HOME-DECIDED")
+    await world.slack.open_home("UAGENT1")
+    home = await wait_until(lambda: world.slack.state.home_views.get("UAGENT1"))
+    rows = [b["text"]["text"] for b in home["blocks"] if b["type"] == "section" and "CUST-HOME" in b["text"]["text"]]
+    assert rows[0].startswith(":new: *CUST-HOME-DECIDED*") and not rows[1].startswith(":new:")
+    assert "1 decided since you last looked" in str(home)
+    world.slack.state.home_views.clear()
+    await world.slack.open_home("UAGENT1")
+    again = await wait_until(lambda: world.slack.state.home_views.get("UAGENT1"))
+    assert ":new:" not in str(again) and "since you last looked" not in str(again)

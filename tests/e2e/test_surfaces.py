@@ -173,7 +173,7 @@ def test_manifest_installs_in_socket_mode_with_the_fewest_scopes() -> None:
     assert "user" not in manifest["oauth_config"]["scopes"] and "redirect_urls" not in manifest["oauth_config"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True  # direct messages to an agent
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_home_opened", "message.channels",
-                                                                              "message.groups"}
+                                                                              "message.groups", "function_executed"}
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
 
 

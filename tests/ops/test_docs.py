@@ -21,6 +21,7 @@ _PLACEHOLDERS = [
     (re.compile(r"\b\d{2}:\d{2}:\d{2}\b"), "<clock>"),
     (re.compile(r"updated \d+ times"), "updated <n> times"),
     (re.compile(r"finished in [\d.]+ s"), "finished in <n> s"),
+    (re.compile(r"/p\d{16}"), "/p<ts>"),
 ]
 
 

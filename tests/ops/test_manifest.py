@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
+from bot.listeners.start_request import SUPPORTING_FIELDS
 from bot.manifest import render_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,3 +93,23 @@ def test_settings_come_from_dot_env_too(tmp_path: Path) -> None:
     manifest = json.loads(_cli(cwd=tmp_path).stdout)
     assert manifest["settings"]["socket_mode_enabled"] is False
     assert manifest["oauth_config"]["redirect_urls"] == [PUBLIC + "/slack/oauth_redirect"]
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_variant_offers_the_verify_identity_step(variant: str) -> None:
+    """The custom step as Slack requires it (an org-ready app, function_executed subscribed), with the inputs the
+    listener reads and exactly the outputs the step completes with."""
+    manifest = render_for(VARIANTS[variant])
+    settings = manifest["settings"]
+    assert settings["org_deploy_enabled"] is True and settings["function_runtime"] == "remote"
+    assert "function_executed" in settings["event_subscriptions"]["bot_events"]
+    step = manifest["functions"]["verify_identity"]
+    inputs, outputs = step["input_parameters"], step["output_parameters"]
+    assert {n for n, p in inputs.items() if p.get("is_required")} == {"customer_reference", "channel"}
+    assert inputs["channel"]["type"] == "slack#/types/channel_id"
+    assert inputs["requested_by"]["type"] == "slack#/types/user_id"
+    assert set(SUPPORTING_FIELDS) <= set(inputs)
+    assert {n: p["type"] for n, p in outputs.items()} == {"decision": "string", "verified": "boolean",
+                                                          "verification_url": "string", "execution_id": "string"}
+    assert all(p.get("is_required") and p["name"] == n for n, p in outputs.items())
+    assert all(p["name"] == n for n, p in inputs.items())

@@ -125,3 +125,23 @@ async def test_a_sealed_database_does_not_start_without_its_key(tmp_path: Path) 
         assert await asyncio.wait_for(process.process.wait(), 20) == 2
         await wait_until(lambda: process.lines and "IDV_ENCRYPTION_KEY" in process.lines[-1])
         assert process.lines[-1].startswith("idv-bot: IDV_ENCRYPTION_KEY: the database holds secrets sealed")
+
+
+@pytest.mark.parametrize("bot_env_extra", [{"IDV_ENCRYPTION_KEY": KEY}])
+async def test_a_workflow_steps_token_is_sealed_and_forgotten_once_slack_has_the_completion(world: World) -> None:
+    from bot.journey.steps import CALLBACK_ID
+
+    run = await world.slack.run_step(CALLBACK_ID, {"customer_reference": "CUST-SEALED-STEP", "channel": "CVERIFY",
+                                                   "requested_by": "UAGENT1"})
+    await wait_until(lambda: world.links("CUST-SEALED-STEP"))
+
+    def on_disk() -> bytes:
+        return b"".join(p.read_bytes() for p in (Path(world.store.path), Path(world.store.path + "-wal"))
+                        if p.exists())
+
+    stored = world.store.db.execute("SELECT token FROM workflow_steps").fetchone()[0]
+    assert stored.startswith("fernet:") and run.token.encode() not in on_disk()
+    assert world.store.step_token(run.function_execution_id) == run.token
+    assert (await world.complete_on_web("CUST-SEALED-STEP")).status_code == 200
+    await wait_until(lambda: run.state == "completed")
+    await wait_until(lambda: world.store.db.execute("SELECT token FROM workflow_steps").fetchone()[0] is None)

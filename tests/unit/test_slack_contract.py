@@ -116,7 +116,9 @@ async def test_an_event_the_manifest_does_not_subscribe_to_never_arrives(slack: 
     slack.install(_manifest(without_bot_scopes=["channels:history"]))  # subscribed, but without its scope
     status, _ = await slack.share([slack.add_file("front.png", b"x")], thread_ts="1.1")
     assert status == 0 and slack.state.undelivered_events[-1] == "message.channels"
-    assert (await slack.event({"type": "function_executed"}))[0] == 0  # not in this manifest at all
+    assert (await slack.event({"type": "member_joined_channel"}))[0] == 0  # not in this manifest at all
+    slack.install(_manifest(without_events=["function_executed"]))
+    assert (await slack.event({"type": "function_executed"}))[0] == 0
 
 
 @pytest.mark.parametrize(("query", "refusal"), [

@@ -24,7 +24,9 @@ async def publish_home(services: Services, client: AsyncWebClient, user_id: str)
                                                         limit=blocks.HOME_ROWS + 1)
     connection = None if services.connect_url is None else (services.connect_url,
                                                             services.store.user_token(user_id) is not None)
-    await client.views_publish(user_id=user_id, view=blocks.home_view(mine, others, connection=connection))
+    last_looked = services.store.looked_at_home(user_id)
+    await client.views_publish(user_id=user_id, view=blocks.home_view(mine, others, connection=connection,
+                                                                      last_looked=last_looked))
 
 
 async def _of_an_allowed_team(services: Services, client: AsyncWebClient, user_id: str) -> bool:

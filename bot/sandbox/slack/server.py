@@ -48,15 +48,19 @@ from bot.sandbox.slack.contract import (
 from bot.sandbox.slack.driver import Driver
 from bot.sandbox.slack.oauth import OAuthStandIn
 from bot.sandbox.slack.state import LOGIN_PAGE, ApiFault, Posted, SlackState
+from bot.sandbox.slack.workflows import StepRun, WorkflowBuilder
 
 
-class SlackStandIn(Driver, OAuthStandIn):
+class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
     """The stand-in's state, its aiohttp app (`app`) and the driver methods."""
 
     def __init__(self, *, bot_token: str, signing_secret: str, manifest: Mapping[str, Any],
                  app_token: str | None = None, team_id: str = "T0IDV", bot_user_id: str = "UBOTIDV",
                  channels: tuple[str, ...] = ("CVERIFY",)) -> None:
         self.grant = Grant.of(manifest)  # what installing the bot's manifest grants: nothing more
+        self.manifest = manifest
+        self.runs: dict[str, StepRun] = {}  # Workflow Builder's runs of the app's custom steps
+        self._run_ids = itertools.count(1)
         self.bot_token = bot_token
         self.signing_secret = signing_secret
         self.app_token = app_token
@@ -85,6 +89,7 @@ class SlackStandIn(Driver, OAuthStandIn):
     def install(self, manifest: Mapping[str, Any]) -> None:
         """(Re)install the app with this manifest: from now on the stand-in grants what it grants."""
         self.grant = Grant.of(manifest)
+        self.manifest = manifest
 
     # --- server ----------------------------------------------------------------------------------------------
 
@@ -144,6 +149,11 @@ class SlackStandIn(Driver, OAuthStandIn):
             return web.json_response(self._refusal(method, params, self.grant.user_scopes)
                                      or self.user_call(method, token, params)
                                      or {"ok": False, "error": "not_allowed_token_type"})
+        if method in ("functions.completeSuccess", "functions.completeError"):
+            return web.json_response(self.complete(method, token, params))
+        run = self.run_of_token(token)
+        if run is not None and run.state == "running":
+            token = self.bot_token  # a step's token acts as the app while the step runs (with the same grant)
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
         if token != expected:
             return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -204,6 +214,13 @@ class SlackStandIn(Driver, OAuthStandIn):
         self.state.messages.append(message)
         return {"ok": True, "channel": channel, "ts": message.ts,
                 "message": {"text": message.text, "ts": message.ts, "bot_id": "BIDV"}}
+
+    def m_chat_getPermalink(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(params.get("channel")), str(params.get("message_ts"))
+        if not any(m.channel == channel and m.ts == ts and not m.ephemeral_to for m in self.state.messages):
+            return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": channel,
+                "permalink": f"https://idv-test.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
 
     def m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         for message in self.state.messages:
