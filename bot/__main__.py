@@ -30,36 +30,62 @@ def _version() -> str:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
-        prog="idv-bot", description="Jumio identity verifications from Slack. Settings come from the environment and "
-        ".env (see .env.example and docs/operating.md, Settings).")
+        prog="idv-bot",
+        description="Jumio identity verifications from Slack. Settings come from the environment and "
+        ".env (see .env.example and docs/operating.md, Settings).",
+    )
     top.add_argument("--version", action="version", version=f"idv-bot {_version()}")
     commands = top.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="serve the bot", description="Serve the bot: Socket Mode with SLACK_APP_TOKEN, "
-                        "HTTP mode (/slack/events) otherwise. SIGTERM stops it within 10 s.")
-    manifest = commands.add_parser("manifest", help="print the Slack app manifest for the current settings",
-                                   description="Print the Slack app manifest (manifest.yml) for the current settings: "
-                                   "Socket Mode with SLACK_APP_TOKEN, HTTP mode with request URLs on IDV_PUBLIC_URL "
-                                   "otherwise; the user scope and redirect URL only when SLACK_CLIENT_ID is set. Paste "
-                                   "it into Create New App, From a manifest.")
+    commands.add_parser(
+        "run",
+        help="serve the bot",
+        description="Serve the bot: Socket Mode with SLACK_APP_TOKEN, "
+        "HTTP mode (/slack/events) otherwise. SIGTERM stops it within 10 s.",
+    )
+    manifest = commands.add_parser(
+        "manifest",
+        help="print the Slack app manifest for the current settings",
+        description="Print the Slack app manifest (manifest.yml) for the current settings: "
+        "Socket Mode with SLACK_APP_TOKEN, HTTP mode with request URLs on IDV_PUBLIC_URL "
+        "otherwise; the user scope and redirect URL only when SLACK_CLIENT_ID is set. Paste "
+        "it into Create New App, From a manifest.",
+    )
     manifest.add_argument("--format", choices=["json", "yaml"], default="json", help="json (default) or yaml")
-    manifest.add_argument("--mode", choices=["socket", "http"],
-                          help="Socket Mode or HTTP mode regardless of SLACK_APP_TOKEN (a new app has none yet)")
+    manifest.add_argument(
+        "--mode",
+        choices=["socket", "http"],
+        help="Socket Mode or HTTP mode regardless of SLACK_APP_TOKEN (a new app has none yet)",
+    )
     for name, text in FORWARDED.items():
         commands.add_parser(name, help=text, add_help=False)
-    commands.add_parser("healthcheck", help="exit 0 when this machine's bot answers /healthz with 200",
-                        description="Ask this machine's bot (127.0.0.1:PORT/healthz) whether it is healthy: exit 0 "
-                        "on 200, 1 otherwise with the reason on stderr (the container's HEALTHCHECK).")
-    backup = commands.add_parser("backup", help="copy the database while the bot runs (SQLite's online backup)",
-                                 description="Copy the database consistently while the bot runs, to a new file "
-                                 "(mode 0600). Restore: stop the bot, put the copy in IDV_DATABASE's place, start.")
+    commands.add_parser(
+        "healthcheck",
+        help="exit 0 when this machine's bot answers /healthz with 200",
+        description="Ask this machine's bot (127.0.0.1:PORT/healthz) whether it is healthy: exit 0 "
+        "on 200, 1 otherwise with the reason on stderr (the container's HEALTHCHECK).",
+    )
+    backup = commands.add_parser(
+        "backup",
+        help="copy the database while the bot runs (SQLite's online backup)",
+        description="Copy the database consistently while the bot runs, to a new file "
+        "(mode 0600). Restore: stop the bot, put the copy in IDV_DATABASE's place, start.",
+    )
     backup.add_argument("path", nargs="?", help="the new file (default: next to the database, named by the time)")
     backup.add_argument("--database", help="the database to copy (default: IDV_DATABASE)")
-    backup.add_argument("--keep", type=int, default=None, metavar="N",
-                        help="keep the newest N time-named copies of this database in the new file's folder and remove "
-                        "the rest (default 7); copies older than IDV_RETENTION_DAYS go whatever N is")
-    jobs = commands.add_parser("jobs", help="list the jobs that gave up, or retry one",
-                               description="List the jobs that gave up, with their reasons (no payloads, no secrets); "
-                               "`jobs retry ID` queues one again with more attempts.")
+    backup.add_argument(
+        "--keep",
+        type=int,
+        default=None,
+        metavar="N",
+        help="keep the newest N time-named copies of this database in the new file's folder and remove "
+        "the rest (default 7); copies older than IDV_RETENTION_DAYS go whatever N is",
+    )
+    jobs = commands.add_parser(
+        "jobs",
+        help="list the jobs that gave up, or retry one",
+        description="List the jobs that gave up, with their reasons (no payloads, no secrets); "
+        "`jobs retry ID` queues one again with more attempts.",
+    )
     jobs.add_argument("action", nargs="?", choices=["retry"], help="retry: queue the job ID again")
     jobs.add_argument("job_id", nargs="?", type=int, help="the job's id, from the list")
     jobs.add_argument("--database", help="the database (default: IDV_DATABASE)")
@@ -170,8 +196,7 @@ def _admin(args: argparse.Namespace) -> int:
             target = args.path or default_backup_name(database)
             size = backup(database, target)
             print(f"backed up {database} to {target} ({size:,} bytes)")
-            removed = prune_backups(database, Path(target).resolve().parent, keep=keep,
-                                    max_age_days=_retention_days())
+            removed = prune_backups(database, Path(target).resolve().parent, keep=keep, max_age_days=_retention_days())
             for path in removed:
                 print(f"removed the older copy {path}")
             return 0
@@ -223,8 +248,10 @@ def _main(args: list[str]) -> int:
     top = parser()
     known = {"run", "manifest", "healthcheck", "backup", "jobs", *FORWARDED}
     if args and not args[0].startswith("-") and args[0] not in known:
-        print(f"idv-bot: unknown command {args[0]!r}; the commands are: {', '.join(sorted(known))} "
-              "(idv-bot --help)", file=sys.stderr)
+        print(
+            f"idv-bot: unknown command {args[0]!r}; the commands are: {', '.join(sorted(known))} (idv-bot --help)",
+            file=sys.stderr,
+        )
         return 2
     parsed = top.parse_args(args)
     if parsed.command is None:

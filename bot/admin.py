@@ -70,9 +70,16 @@ def dead_jobs(store: Store) -> list[DeadJob]:
     for job in store.jobs(state=DEAD):
         kind = KINDS.get(job.kind)
         execution = job.payload.get("execution")
-        found.append(DeadJob(job.id, job.kind, kind.title if kind else job.kind, job.attempts,
-                             execution if isinstance(execution, int) else None,
-                             escape_controls(redact(job.last_error or "no reason recorded"))))
+        found.append(
+            DeadJob(
+                job.id,
+                job.kind,
+                kind.title if kind else job.kind,
+                job.attempts,
+                execution if isinstance(execution, int) else None,
+                escape_controls(redact(job.last_error or "no reason recorded")),
+            )
+        )
     return found
 
 
@@ -80,8 +87,10 @@ def jobs_table(jobs: list[DeadJob]) -> str:
     if not jobs:
         return "No dead jobs."
     lines = ["id     kind                   attempts  verification  reason"]
-    lines += [f"{j.id:<6} {j.kind:<22} {j.attempts:<9} {'#' + str(j.execution) if j.execution else '-':<13} "
-              f"{j.reason[:200]}" for j in jobs]
+    lines += [
+        f"{j.id:<6} {j.kind:<22} {j.attempts:<9} {'#' + str(j.execution) if j.execution else '-':<13} {j.reason[:200]}"
+        for j in jobs
+    ]
     lines.append(f"\n{len(jobs)} dead job(s). `idv-bot jobs retry ID` queues one again.")
     return "\n".join(lines)
 
@@ -95,8 +104,7 @@ def default_backup_name(database: str) -> str:
     return f"{Path(database).with_suffix('')}-{stamp}.sqlite3"
 
 
-def prune_backups(database: str, folder: Path, *, keep: int, max_age_days: int, now: float | None = None
-                  ) -> list[Path]:
+def prune_backups(database: str, folder: Path, *, keep: int, max_age_days: int, now: float | None = None) -> list[Path]:
     """Remove this database's own older copies in `folder` (named `<name>-<UTC stamp>.sqlite3`): all but the newest
     `keep`, and any older than `max_age_days`. Returns what it removed, oldest first."""
     pattern = re.compile(re.escape(Path(database).stem) + r"-(\d{8}T\d{6}Z)\.sqlite3")

@@ -41,9 +41,18 @@ def slack_client(token: str, base_url: str) -> AsyncWebClient:
 # SLACK_CLIENT_SECRET present, even empty (as compose's env_file and systemd's EnvironmentFile pass them), it turns on
 # its own OAuth flow and drops the bot token, and every request then reads "please reinstall" (reference §13). The
 # bot's settings are read once, by bot.config; Bolt gets them as arguments and never sees these.
-BOLT_ENVIRONMENT = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
-                    "SLACK_VERIFICATION_TOKEN", "SLACK_INSTALLATION_STORE", "SLACK_STATE_STORE",
-                    "SLACK_SCOPES", "SLACK_USER_SCOPES", "SLACK_REDIRECT_URI")
+BOLT_ENVIRONMENT = (
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_VERIFICATION_TOKEN",
+    "SLACK_INSTALLATION_STORE",
+    "SLACK_STATE_STORE",
+    "SLACK_SCOPES",
+    "SLACK_USER_SCOPES",
+    "SLACK_REDIRECT_URI",
+)
 
 
 @contextlib.contextmanager
@@ -56,8 +65,7 @@ def _hidden_from_bolt() -> Iterator[None]:
         os.environ.update(saved)
 
 
-def build_app(services: Services, client: AsyncWebClient, *, signing_secret: str | None, socket_mode: bool
-              ) -> AsyncApp:
+def build_app(services: Services, client: AsyncWebClient, *, signing_secret: str | None, socket_mode: bool) -> AsyncApp:
     # Bolt's loggers copy this one's level: at WARNING, Bolt never prints an unsigned request's body (it does at
     # INFO), nor any listener payload (DEBUG).
     bolt_logger = logging.getLogger("bot.slack")
@@ -79,13 +87,17 @@ def _services_and_redelivery_filter(services: Services) -> Any:
     """One global middleware (each costs Bolt an argument injection per request): hand listeners the services
     through `context`, and drop an event Slack delivers again (same `event_id`) before any listener sees it."""
 
-    async def services_and_redelivery_filter(body: dict[str, Any], context: dict[str, Any], next: Any
-                                             ) -> BoltResponse | None:
+    async def services_and_redelivery_filter(
+        body: dict[str, Any], context: dict[str, Any], next: Any
+    ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         # Photos are not filtered here: their claims make a redelivery harmless, and marking the event seen before
         # the claims are written would let a crash in between turn Slack's redelivery into a lost photo.
-        if (event_id and (body.get("event") or {}).get("subtype") != "file_share"
-                and not services.store.first_sighting_of_event(str(event_id))):
+        if (
+            event_id
+            and (body.get("event") or {}).get("subtype") != "file_share"
+            and not services.store.first_sighting_of_event(str(event_id))
+        ):
             log.info("dropped a redelivery of event %s", event_id)
             return BoltResponse(status=200, body="")
         team_id, enterprise_id = acting_team(body)
@@ -115,8 +127,11 @@ def acting_team(body: dict[str, Any]) -> tuple[str | None, str | None]:
 def _refuse_other_team(services: Services, body: dict[str, Any], team_id: str | None) -> BoltResponse:
     """Someone of a team that may not use the bot: refused like a user who is not allowed, nothing recorded but the
     refusal."""
-    user = body["user"].get("id") if isinstance(body.get("user"), dict) else (
-        body.get("user_id") or (body.get("event") or {}).get("user"))
+    user = (
+        body["user"].get("id")
+        if isinstance(body.get("user"), dict)
+        else (body.get("user_id") or (body.get("event") or {}).get("user"))
+    )
     services.store.audit(str(user or "unknown"), "refused", None, f"a user of team {team_id}, which may not use the bot")
     text = blocks.refusal()[0]
     if body.get("command"):

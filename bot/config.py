@@ -146,19 +146,26 @@ class _Reader(Reader):
         warnings: list[str] = []
         sandbox = self.attempt(lambda: self.flag("JUMIO_SANDBOX", False), False)
         app_token = self.attempt(lambda: self.token("SLACK_APP_TOKEN", "", "xapp-", required=False), None)
-        bot_token = self.attempt(lambda: self.token("SLACK_BOT_TOKEN", "the bot token (xoxb-…) from OAuth & "
-                                                    "Permissions", "xoxb-"), Secret(""))
-        signing_secret = self.attempt(lambda: self.secret(
-            "SLACK_SIGNING_SECRET", "HTTP mode (no SLACK_APP_TOKEN) needs the signing secret from Basic Information",
-            required=app_token is None), None)
+        bot_token = self.attempt(
+            lambda: self.token("SLACK_BOT_TOKEN", "the bot token (xoxb-…) from OAuth & Permissions", "xoxb-"), Secret("")
+        )
+        signing_secret = self.attempt(
+            lambda: self.secret(
+                "SLACK_SIGNING_SECRET",
+                "HTTP mode (no SLACK_APP_TOKEN) needs the signing secret from Basic Information",
+                required=app_token is None,
+            ),
+            None,
+        )
         api_url = self.attempt(lambda: self.url("SLACK_API_URL", "https://slack.com/api/") or "", "")
         if api_url and not api_url.endswith("/"):
             api_url += "/"
         port = self.attempt(lambda: self.port("PORT", 3000), 3000)
         region = self.attempt(lambda: self.choice("JUMIO_REGION", REGIONS, "amer-1"), "amer-1")
         endpoints = self.attempt(lambda: self.jumio_endpoints(region), endpoints_for_region(region))
-        client_id, client_secret, user_agent = self.attempt(lambda: self.jumio_client(sandbox),
-                                                            ("", Secret(""), SANDBOX_USER_AGENT))
+        client_id, client_secret, user_agent = self.attempt(
+            lambda: self.jumio_client(sandbox), ("", Secret(""), SANDBOX_USER_AGENT)
+        )
         # Keys are tenant-configured; which one a tenant has for API-channel ID + selfie is UNCONFIRMED (reference §11.1).
         workflow_key = self.attempt(lambda: self.number("JUMIO_WORKFLOW_KEY", 10011, "a number such as 10011"), 10011)
         lifetime = self.attempt(self.token_lifetime, "1d")
@@ -166,8 +173,10 @@ class _Reader(Reader):
         consent = self.attempt(lambda: self.choice("JUMIO_CONSENT", CONSENT_MODES, "customer"), "customer")
         public_url = self.attempt(lambda: self.public_url(warnings), None)
         if consent == "customer" and public_url is None and not sandbox:  # the sandbox serves it on loopback
-            warnings.append("JUMIO_CONSENT=customer without IDV_PUBLIC_URL: photos dropped in threads cannot reach "
-                            "Jumio (the customer's consent page has no public address); the Web Client link works")
+            warnings.append(
+                "JUMIO_CONSENT=customer without IDV_PUBLIC_URL: photos dropped in threads cannot reach "
+                "Jumio (the customer's consent page has no public address); the Web Client link works"
+            )
         client = self.attempt(self.slack_client, (None, None))
         settings = Settings(
             slack_bot_token=bot_token,
@@ -243,8 +252,9 @@ class _Reader(Reader):
                 "JUMIO_USER_AGENT", "Jumio requires a User-Agent naming your company, such as 'Acme SupportDesk/1.0'"
             )
         if len(user_agent) < 3 or user_agent.lower().startswith(("python-httpx", "python-requests", "curl/")):
-            raise ConfigError(f"JUMIO_USER_AGENT must name your company and app, such as 'Acme SupportDesk/1.0' "
-                              f"(got {user_agent!r})")
+            raise ConfigError(
+                f"JUMIO_USER_AGENT must name your company and app, such as 'Acme SupportDesk/1.0' (got {user_agent!r})"
+            )
         return client_id, client_secret, user_agent
 
     def token_lifetime(self) -> str:
@@ -279,28 +289,36 @@ class _Reader(Reader):
         raw = self.text("IDV_ENCRYPTION_KEY", "") or ""
         keys = tuple(Secret(part.strip()) for part in raw.split(",") if part.strip())
         if not keys:
-            warnings.append("IDV_ENCRYPTION_KEY is not set: api.tokens, live links, agents' user tokens and "
-                            "supporting data are stored in clear in the database (docs/privacy.md says how to make "
-                            "a key)")
+            warnings.append(
+                "IDV_ENCRYPTION_KEY is not set: api.tokens, live links, agents' user tokens and "
+                "supporting data are stored in clear in the database (docs/privacy.md says how to make "
+                "a key)"
+            )
         for number, key in enumerate(keys, 1):
             if not valid_key(key.reveal()):
-                raise ConfigError(f"IDV_ENCRYPTION_KEY's key number {number} is not a Fernet key (32 bytes in URL-safe "
-                                  "base64, 44 characters); docs/privacy.md says how to make one")
+                raise ConfigError(
+                    f"IDV_ENCRYPTION_KEY's key number {number} is not a Fernet key (32 bytes in URL-safe "
+                    "base64, 44 characters); docs/privacy.md says how to make one"
+                )
         return keys
 
     def slack_client(self) -> tuple[str | None, Secret | None]:
         client_id = self.text("SLACK_CLIENT_ID")
         secret = self.secret("SLACK_CLIENT_SECRET", "", required=False)
         if (client_id is None) != (secret is None):
-            raise ConfigError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together (Basic Information, App "
-                              "Credentials): set both, or neither to leave agents' photo deletion off")
+            raise ConfigError(
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together (Basic Information, App "
+                "Credentials): set both, or neither to leave agents' photo deletion off"
+            )
         return client_id, secret
 
     def access_warnings(self) -> list[str]:
         if self.text("IDV_ALLOWED_USERS") or self.text("IDV_ALLOWED_CHANNELS"):
             return []
-        return ["IDV_ALLOWED_USERS and IDV_ALLOWED_CHANNELS are both empty: every member of the workspace may start "
-                "verifications (each a paid Jumio check) and see who started which; list your agents or channels"]
+        return [
+            "IDV_ALLOWED_USERS and IDV_ALLOWED_CHANNELS are both empty: every member of the workspace may start "
+            "verifications (each a paid Jumio check) and see who started which; list your agents or channels"
+        ]
 
     def poll_schedule(self) -> tuple[float, ...]:
         raw = self.text("IDV_POLL_SCHEDULE")
@@ -311,6 +329,7 @@ class _Reader(Reader):
         except ValueError:
             schedule = ()
         if not schedule or any(delay <= 0 for delay in schedule):
-            raise ConfigError(f"IDV_POLL_SCHEDULE must be positive seconds separated by commas, such as 40,60,100 "
-                              f"(got {raw!r})")
+            raise ConfigError(
+                f"IDV_POLL_SCHEDULE must be positive seconds separated by commas, such as 40,60,100 (got {raw!r})"
+            )
         return schedule

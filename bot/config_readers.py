@@ -112,8 +112,9 @@ class Reader:
             ipaddress.ip_address(host)
         except ValueError:
             if not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host):
-                raise ConfigError(f"HOST must be an address to listen on, such as 127.0.0.1 or 0.0.0.0 (got {host!r})"
-                                  ) from None
+                raise ConfigError(
+                    f"HOST must be an address to listen on, such as 127.0.0.1 or 0.0.0.0 (got {host!r})"
+                ) from None
         return host
 
     def networks(self, name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -125,9 +126,12 @@ class Reader:
             try:
                 networks.append(ipaddress.ip_network(part, strict=False))
             except ValueError:
-                raise ConfigError(f"{name} must list IP addresses or CIDRs such as 10.0.0.1 or 10.0.0.0/8, separated by "
-                                  f"commas (got {part!r})") from None
+                raise ConfigError(
+                    f"{name} must list IP addresses or CIDRs such as 10.0.0.1 or 10.0.0.0/8, separated by "
+                    f"commas (got {part!r})"
+                ) from None
         return tuple(networks)
+
 
 def is_loopback(host: str) -> bool:
     try:
@@ -153,5 +157,7 @@ def callback_url_warnings(url: str) -> list[str]:
         problems.append("it has a #fragment")
     if not problems:
         return []
-    return [f"JUMIO_CALLBACK_URL would be refused by Jumio ({'; '.join(problems)}); callbacks will not arrive "
-            "from the real service, only polling will find results"]
+    return [
+        f"JUMIO_CALLBACK_URL would be refused by Jumio ({'; '.join(problems)}); callbacks will not arrive "
+        "from the real service, only polling will find results"
+    ]

@@ -57,16 +57,22 @@ def _indent(text: str, prefix: str = "    ") -> str:
 async def _link_modals(world: LocalWorld, root: Posted, reference: str, say: Callable[[str], None]) -> None:
     """The root message's Customer link button, pressed by the agent who holds the link and by another."""
     slack = world.slack
-    button = next(e for b in root.blocks if b["type"] == "actions" for e in b["elements"]
-                  if e["action_id"] == blocks.ACTION_SHOW_LINK)
+    button = next(
+        e for b in root.blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == blocks.ACTION_SHOW_LINK
+    )
     for agent in (AGENT, OTHER_AGENT):
         say(f"\n<@{agent}> presses [{button['text']['text']}] on the message")
         before = len(slack.views_for(agent))
         await slack.click(blocks.ACTION_SHOW_LINK, button["value"], user=agent, message=root)
-        view = await wait_until(lambda agent=agent, before=before: len(slack.views_for(agent)) > before
-                                and slack.views_for(agent)[-1])
-        say(_indent(f"a window only <@{agent}> sees, \"{view['title']['text']}\":\n"
-                    + _indent(render("", view["blocks"], _hide_link))))
+        view = await wait_until(
+            lambda agent=agent, before=before: len(slack.views_for(agent)) > before and slack.views_for(agent)[-1]
+        )
+        say(
+            _indent(
+                f'a window only <@{agent}> sees, "{view["title"]["text"]}":\n'
+                + _indent(render("", view["blocks"], _hide_link))
+            )
+        )
 
 
 async def play(reference: str, out=sys.stdout) -> int:
@@ -78,8 +84,10 @@ async def play(reference: str, out=sys.stdout) -> int:
         async with LocalWorld(Path(folder), LocalOptions(processing_delay=0.4)) as world:
             assert world.bot is not None and world.bot.store is not None
             store, slack = world.bot.store, world.slack
-            say(f"Jumio sandbox at {world.jumio_url}, Slack stand-in at {slack.base_url}, "
-                f"bot (HTTP mode) at {slack.bot_events_url}\n")
+            say(
+                f"Jumio sandbox at {world.jumio_url}, Slack stand-in at {slack.base_url}, "
+                f"bot (HTTP mode) at {slack.bot_events_url}\n"
+            )
 
             say(f"<@{AGENT}> in #verify:  /verify {reference}")
             answer = await slack.command(reference, user=AGENT)
@@ -87,13 +95,23 @@ async def play(reference: str, out=sys.stdout) -> int:
             if not store.executions_for_customer(reference):  # refused: nothing was started, nothing to play
                 say(f"\nDemo stopped: the bot refused {reference!r} (see its answer above); try another reference.")
                 return 1
-            execution = await wait_until(lambda: (e := store.executions_for_customer(reference))
-                                         and e[0].status == "INITIATED" and e[0], timeout=20)
-            root = await wait_until(lambda: next((m for m in slack.root_messages() if m.ts == execution.thread_ts
-                                                  and "Waiting for the customer" in m.all_text()), None))
+            execution = await wait_until(
+                lambda: (e := store.executions_for_customer(reference)) and e[0].status == "INITIATED" and e[0], timeout=20
+            )
+            root = await wait_until(
+                lambda: next(
+                    (
+                        m
+                        for m in slack.root_messages()
+                        if m.ts == execution.thread_ts and "Waiting for the customer" in m.all_text()
+                    ),
+                    None,
+                )
+            )
             say(_indent("bot in #verify:\n" + _indent(render(root.text, root.blocks))))
-            link = await wait_until(lambda: next((m for m in slack.ephemerals(AGENT)
-                                                  if "Only you" in m.text + str(m.blocks)), None))
+            link = await wait_until(
+                lambda: next((m for m in slack.ephemerals(AGENT) if "Only you" in m.text + str(m.blocks)), None)
+            )
             say(_indent("bot, only to you:\n" + _indent(render(link.text, link.blocks, _hide_link))))
             await _link_modals(world, root, reference, say)
 
@@ -105,28 +123,51 @@ async def play(reference: str, out=sys.stdout) -> int:
             files = [slack.add_file(names[part], sample_photo(part), user=AGENT) for part in ("front", "back", "face")]
             say(f"\n<@{AGENT}> drops {', '.join(names.values())} into the thread")
             await slack.share(files, thread_ts=root.ts, user=AGENT)
-            asked = await wait_until(lambda: next((m for m in slack.ephemerals(AGENT)
-                                                   if m.text.startswith("The customer's consent is needed")), None)
-                                     or link_message_for(slack, reference, AGENT), timeout=20)
+            asked = await wait_until(
+                lambda: (
+                    next((m for m in slack.ephemerals(AGENT) if m.text.startswith("The customer's consent is needed")), None)
+                    or link_message_for(slack, reference, AGENT)
+                ),
+                timeout=20,
+            )
             if asked.text.startswith("The customer's consent"):
                 say(_indent("bot, only to you:\n" + _indent(render(asked.text, asked.blocks, _hide_link))))
             # What the thread says before the customer consents (the photos held), in the order it happens.
-            await wait_until(lambda: len([m for m in slack.thread(root.ts) if "once the customer has consented"
-                                          in m.text]) == len(files), timeout=20)
+            await wait_until(
+                lambda: len([m for m in slack.thread(root.ts) if "once the customer has consented" in m.text]) == len(files),
+                timeout=20,
+            )
             shown = _say_thread(slack.thread(root.ts), 0, say)
             href = consent_href(asked.all_text()) or consent_href(link.all_text())
             assert href is not None, "no consent link was given"
-            say(f"\nthe customer opens the consent page, ticks Jumio's sentence, chooses United States / Illinois, "
-                f"submits: {await give_consent(href)}")
-            latest = await wait_until(lambda: (e := store.executions_for_customer(reference)) and e[0].is_final
-                                      and e[0].api_consent is not None and e[0], timeout=30)
+            say(
+                f"\nthe customer opens the consent page, ticks Jumio's sentence, chooses United States / Illinois, "
+                f"submits: {await give_consent(href)}"
+            )
+            latest = await wait_until(
+                lambda: (
+                    (e := store.executions_for_customer(reference))
+                    and e[0].is_final
+                    and e[0].api_consent is not None
+                    and e[0]
+                ),
+                timeout=30,
+            )
             await wait_until(lambda: any(m.text.startswith("Jumio decision") for m in slack.thread(root.ts)))
             _say_thread(slack.thread(root.ts), shown, say)
             # The root message is redrawn with the decision just after the thread hears it: print it once it shows.
-            final_root = await wait_until(lambda: next((m for m in slack.root_messages() if m.ts == root.ts
-                                                        and f"{latest.decision_type} (" in m.all_text()), None))
-            say(_indent(f"root message, updated {final_root.edits} times:\n"
-                        + _indent(render(final_root.text, final_root.blocks))))
+            final_root = await wait_until(
+                lambda: next(
+                    (m for m in slack.root_messages() if m.ts == root.ts and f"{latest.decision_type} (" in m.all_text()),
+                    None,
+                )
+            )
+            say(
+                _indent(
+                    f"root message, updated {final_root.edits} times:\n"
+                    + _indent(render(final_root.text, final_root.blocks))
+                )
+            )
 
             say(f"\n<@{AGENT}> in #verify:  /verify status {reference}")
             answered = len(slack.state.responses)
@@ -141,20 +182,28 @@ async def play(reference: str, out=sys.stdout) -> int:
             say(f"    execution #{stored.id}: customer {stored.customer_ref}, started by {stored.started_by}")
             say(f"    Jumio account     {stored.account_id}")
             say(f"    workflow execution {stored.workflow_execution_id}")
-            say(f"    status {stored.status}, decision {stored.decision_type} ({stored.decision_label}), "
-                f"risk score {stored.risk_score:g}")
+            say(
+                f"    status {stored.status}, decision {stored.decision_type} ({stored.decision_label}), "
+                f"risk score {stored.risk_score:g}"
+            )
             for upload in store.uploads_for(stored.id):
-                say(f"    upload {upload.part:<5} Slack file {upload.slack_file_id}, {upload.size} bytes, "
-                    f"sha256 {(upload.sha256 or '')[:16]}…, {upload.state}")
+                say(
+                    f"    upload {upload.part:<5} Slack file {upload.slack_file_id}, {upload.size} bytes, "
+                    f"sha256 {(upload.sha256 or '')[:16]}…, {upload.state}"
+                )
             say(f"    Web Client link and api.tokens kept: {'yes' if store.web_href(stored.id) else 'no (forgotten)'}")
             say("    audit trail:")
             for entry in store.audit_trail(stored.id):
-                say(f"      {time.strftime('%H:%M:%S', time.localtime(entry.at))} {entry.actor:<8} "
-                    f"{entry.action:<16} {entry.detail or ''}")
+                say(
+                    f"      {time.strftime('%H:%M:%S', time.localtime(entry.at))} {entry.actor:<8} "
+                    f"{entry.action:<16} {entry.detail or ''}"
+                )
             ok = stored.status == "PROCESSED" and stored.decision_type is not None and outputs is not None
             decision = stored.decision_type
-    say(f"\nDemo finished in {time.monotonic() - started:.1f} s: "
-        f"{f'the whole journey ran; Jumio decided {decision}' if ok else 'the journey did not reach a decision'}.")
+    say(
+        f"\nDemo finished in {time.monotonic() - started:.1f} s: "
+        f"{f'the whole journey ran; Jumio decided {decision}' if ok else 'the journey did not reach a decision'}."
+    )
     return 0 if ok else 1
 
 
@@ -163,7 +212,7 @@ async def _from_a_workflow(world: LocalWorld, reference: str, say: Callable[[str
     page; the step completes with Jumio's decision as its outputs (what the workflow's next steps read)."""
     slack = world.slack
     inputs = {"customer_reference": reference, "channel": "CVERIFY", "requested_by": OTHER_AGENT}
-    say(f"\nA Workflow Builder workflow reaches its step \"Verify identity\" with {inputs}")
+    say(f'\nA Workflow Builder workflow reaches its step "Verify identity" with {inputs}')
     run = await slack.run_step(CALLBACK_ID, inputs)
     link = await wait_until(lambda: link_message_for(slack, reference, OTHER_AGENT), timeout=20)
     say(_indent(f"bot, only to <@{OTHER_AGENT}>: {link.text} (the link itself is never a step output)"))

@@ -58,11 +58,11 @@ def image_size(data: bytes) -> tuple[int, int] | None:
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
             i += 2
             continue
-        length = struct.unpack(">H", data[i + 2:i + 4])[0]
+        length = struct.unpack(">H", data[i + 2 : i + 4])[0]
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
             if i + 9 > len(data):
                 return None
-            height, width = struct.unpack(">HH", data[i + 5:i + 9])
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
             return width, height
         i += 2 + length
     return None
@@ -73,8 +73,10 @@ def not_a_photo(data: bytes) -> str:
     if not data:
         return "the file is empty."
     if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc", b"ftypheif"):
-        return ("it is a HEIC photo; Jumio takes JPEG or PNG. On an iPhone, set Camera > Formats to Most Compatible, "
-                "or take a screenshot of the photo.")
+        return (
+            "it is a HEIC photo; Jumio takes JPEG or PNG. On an iPhone, set Camera > Formats to Most Compatible, "
+            "or take a screenshot of the photo."
+        )
     if data[:5] == b"%PDF-":
         return "it is a PDF; Jumio takes photos (JPEG or PNG) of the ID."
     if data[:6] in (b"GIF87a", b"GIF89a") or data[:4] == b"RIFF":

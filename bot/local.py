@@ -63,8 +63,9 @@ class LocalOptions:
     processing_delay: float = 0.05
     poll_schedule: str = "0.3,0.3,0.5"
     env: dict[str, str] = field(default_factory=dict)
-    runner: RunnerOptions = field(default_factory=lambda: RunnerOptions(concurrency=4, idle_wait=0.05,
-                                                                        time_scale=0.025, backoff_cap=0.2))
+    runner: RunnerOptions = field(
+        default_factory=lambda: RunnerOptions(concurrency=4, idle_wait=0.05, time_scale=0.025, backoff_cap=0.2)
+    )
     start_bot: bool = True
     account_rate: float = 50.0  # the sandbox's limit and the bot's pacing (Jumio's real one is 1 per second)
 
@@ -75,12 +76,20 @@ class LocalWorld:
     def __init__(self, folder: Path, options: LocalOptions | None = None) -> None:
         self.folder = folder
         self.options = options or LocalOptions()
-        self.slack = SlackStandIn(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
-                                  manifest=render_for({}),  # installed again with the world's settings on entry
-                                  app_token=APP_TOKEN if self.options.socket_mode else None)
-        self.jumio = JumioSandbox(SandboxConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-                                                processing_delay=self.options.processing_delay,
-                                                account_rate=self.options.account_rate))
+        self.slack = SlackStandIn(
+            bot_token=BOT_TOKEN,
+            signing_secret=SIGNING_SECRET,
+            manifest=render_for({}),  # installed again with the world's settings on entry
+            app_token=APP_TOKEN if self.options.socket_mode else None,
+        )
+        self.jumio = JumioSandbox(
+            SandboxConfig(
+                client_id=CLIENT_ID,
+                client_secret=CLIENT_SECRET,
+                processing_delay=self.options.processing_delay,
+                account_rate=self.options.account_rate,
+            )
+        )
         self.bot: Bot | None = None
         self.env: dict[str, str] = {}
         self.jumio_url = ""
@@ -121,10 +130,18 @@ class LocalWorld:
     async def start_bot(self) -> Bot:
         settings = load_settings(self.env, env_file=None)
         in_process_sandbox = SandboxConfig(processing_delay=self.options.processing_delay)
-        self.bot = Bot(settings, RuntimeOptions(host="127.0.0.1", runner=self.options.runner, jumio_retry_budget=5.0,
-                                                sandbox=in_process_sandbox,
-                                                jumio_backoff_base=0.02, jumio_account_rate=self.options.account_rate,
-                                                sweep=False))
+        self.bot = Bot(
+            settings,
+            RuntimeOptions(
+                host="127.0.0.1",
+                runner=self.options.runner,
+                jumio_retry_budget=5.0,
+                sandbox=in_process_sandbox,
+                jumio_backoff_base=0.02,
+                jumio_account_rate=self.options.account_rate,
+                sweep=False,
+            ),
+        )
         await self.bot.start()
         if self.options.socket_mode:
             await self.slack.wait_for_socket()
@@ -162,19 +179,28 @@ def link_message_for(slack: SlackStandIn, reference: str, user: str = "UAGENT1")
     return next((m for m in reversed(slack.ephemerals(user)) if m.text == wanted), None)
 
 
-async def consent_for(slack: SlackStandIn, store: Store, reference: str, *, user: str = "UAGENT1",
-                      timeout: float = 15.0) -> Execution:
+async def consent_for(
+    slack: SlackStandIn, store: Store, reference: str, *, user: str = "UAGENT1", timeout: float = 15.0
+) -> Execution:
     """Play the customer's consent from the link `user` was given at the start; returns the execution that takes
     the photos once it exists at Jumio."""
-    message = await wait_until(lambda: (m := link_message_for(slack, reference, user)) and consent_href(m.all_text())
-                               and m, timeout)
+    message = await wait_until(
+        lambda: (m := link_message_for(slack, reference, user)) and consent_href(m.all_text()) and m, timeout
+    )
     href = consent_href(message.all_text())
     assert href is not None
     status = await give_consent(href)
     if status != 200:
         raise RuntimeError(f"the consent page answered {status}")
-    api = await wait_until(lambda: (e := store.executions_for_customer(reference)) and e[0].api_consent is not None
-                           and e[0].status == "INITIATED" and e[0], timeout)
+    api = await wait_until(
+        lambda: (
+            (e := store.executions_for_customer(reference))
+            and e[0].api_consent is not None
+            and e[0].status == "INITIATED"
+            and e[0]
+        ),
+        timeout,
+    )
     assert api.replaces is not None  # the execution the consent replaced is closed at Jumio: settled before going on
     await wait_until(lambda: store.has_audit(api.replaces or 0, "execution_deleted"), timeout)
     return api
@@ -200,8 +226,13 @@ class BotProcess:
 
     async def start(self, timeout: float = 20.0) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, *self.args, cwd=self.cwd, env=self.env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            sys.executable,
+            *self.args,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         self._reader = asyncio.create_task(self._read())
         deadline = time.monotonic() + timeout
         while not any("idv-bot ready" in line for line in self.lines):

@@ -45,8 +45,10 @@ def redact(text: str) -> str:
 def escape_controls(text: str) -> str:
     """Control characters as visible escapes (`\\n`, `\\x1b`), so logged text stays on its own line."""
     named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-    return _CONTROL.sub(lambda m: named.get(m.group(), f"\\x{ord(m.group()):02x}"
-                                            if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}"), text)
+    return _CONTROL.sub(
+        lambda m: named.get(m.group(), f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}"),
+        text,
+    )
 
 
 def without_payload(name: str, message: str) -> str:
@@ -94,8 +96,10 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def json_formatter() -> logging.Formatter:
     from pythonjsonlogger.json import JsonFormatter
 
-    return JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
-                         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
+    return JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+    )
 
 
 def configure_logging(level: int = logging.INFO, log_format: str = "text") -> None:

@@ -38,8 +38,9 @@ def base_manifest() -> dict[str, Any]:
     return loaded
 
 
-def render(*, socket_mode: bool, public_url: str | None, oauth: bool,
-           base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def render(
+    *, socket_mode: bool, public_url: str | None, oauth: bool, base: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The manifest for these settings; ManifestError when they cannot make one."""
     manifest = copy.deepcopy(dict(base if base is not None else base_manifest()))
     public = public_url.rstrip("/") if public_url else None
@@ -48,8 +49,10 @@ def render(*, socket_mode: bool, public_url: str | None, oauth: bool,
         settings["socket_mode_enabled"] = True
     else:
         if not public:
-            raise ManifestError("HTTP mode (no SLACK_APP_TOKEN) needs IDV_PUBLIC_URL: Slack sends every request to "
-                                f"IDV_PUBLIC_URL{EVENTS_PATH}")
+            raise ManifestError(
+                "HTTP mode (no SLACK_APP_TOKEN) needs IDV_PUBLIC_URL: Slack sends every request to "
+                f"IDV_PUBLIC_URL{EVENTS_PATH}"
+            )
         settings["socket_mode_enabled"] = False
         settings.setdefault("event_subscriptions", {})["request_url"] = public + EVENTS_PATH
         settings.setdefault("interactivity", {})["request_url"] = public + EVENTS_PATH
@@ -58,8 +61,10 @@ def render(*, socket_mode: bool, public_url: str | None, oauth: bool,
     oauth_config = manifest.setdefault("oauth_config", {})
     if oauth:
         if not public:
-            raise ManifestError("SLACK_CLIENT_ID needs IDV_PUBLIC_URL: Slack sends agents who connect their user back "
-                                f"to IDV_PUBLIC_URL{OAUTH_REDIRECT_PATH}")
+            raise ManifestError(
+                "SLACK_CLIENT_ID needs IDV_PUBLIC_URL: Slack sends agents who connect their user back "
+                f"to IDV_PUBLIC_URL{OAUTH_REDIRECT_PATH}"
+            )
         oauth_config.setdefault("scopes", {})["user"] = list(USER_SCOPES)
         oauth_config["redirect_urls"] = [public + OAUTH_REDIRECT_PATH]
     else:
@@ -72,6 +77,7 @@ def render_for(environ: Mapping[str, str], *, mode: str | None = None) -> dict[s
     """The manifest for settings as the bot reads them (an empty value is unset). `mode` (socket or http) overrides
     the settings; without it, Socket Mode with SLACK_APP_TOKEN, HTTP mode with IDV_PUBLIC_URL alone, and Socket Mode
     when neither is set (a new app: its app-level token is made after the app exists)."""
+
     def setting(name: str) -> str | None:
         return (environ.get(name) or "").strip() or None
 
@@ -79,8 +85,9 @@ def render_for(environ: Mapping[str, str], *, mode: str | None = None) -> dict[s
         socket_mode = setting("SLACK_APP_TOKEN") is not None or setting("IDV_PUBLIC_URL") is None
     else:
         socket_mode = mode == "socket"
-    return render(socket_mode=socket_mode, public_url=setting("IDV_PUBLIC_URL"),
-                  oauth=setting("SLACK_CLIENT_ID") is not None)
+    return render(
+        socket_mode=socket_mode, public_url=setting("IDV_PUBLIC_URL"), oauth=setting("SLACK_CLIENT_ID") is not None
+    )
 
 
 def dump(manifest: Mapping[str, Any], output_format: str = "json") -> str:

@@ -58,13 +58,21 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.started = Counter("idv_verifications_started", "Verifications started", registry=self.registry)
         self.decisions = Counter("idv_decisions", "Jumio's outcomes stored", ["decision"], registry=self.registry)
-        self.relay_seconds = Histogram("idv_photo_relay_seconds", "From the relay job's start to Jumio holding the "
-                                       "photo", buckets=RELAY_BUCKETS, registry=self.registry)
-        self.jumio_requests = Counter("idv_jumio_requests", "Calls to Jumio", ["operation", "status"],
-                                      registry=self.registry)
+        self.relay_seconds = Histogram(
+            "idv_photo_relay_seconds",
+            "From the relay job's start to Jumio holding the photo",
+            buckets=RELAY_BUCKETS,
+            registry=self.registry,
+        )
+        self.jumio_requests = Counter(
+            "idv_jumio_requests", "Calls to Jumio", ["operation", "status"], registry=self.registry
+        )
         # Only in Socket Mode: in HTTP mode there is no socket, and a gauge stuck at 0 would fire its alert for ever.
-        self.socket = Gauge("idv_slack_socket_connected", "Socket Mode: 1 while the socket is up",
-                            registry=self.registry) if socket_mode else None
+        self.socket = (
+            Gauge("idv_slack_socket_connected", "Socket Mode: 1 while the socket is up", registry=self.registry)
+            if socket_mode
+            else None
+        )
         if store is not None:
             self.registry.register(_FromTheStore(store))
 
@@ -85,8 +93,9 @@ class _FromTheStore(Collector):
         for state in JobState:
             jobs.add_metric([state.value], counts.get(state.value, 0))
         yield jobs
-        yield GaugeMetricFamily("idv_oldest_due_job_seconds", "How long the oldest due job has waited",
-                                value=self.store.oldest_due_job_age())
+        yield GaugeMetricFamily(
+            "idv_oldest_due_job_seconds", "How long the oldest due job has waited", value=self.store.oldest_due_job_age()
+        )
         open_ = GaugeMetricFamily("idv_open_verifications", "Verifications still open", labels=["status"])
         by_status = self.store.open_execution_counts()
         for status in OPEN_STATUSES:

@@ -68,21 +68,32 @@ async def _header(body: SlackBody) -> tuple[PhotoHeader, bytearray]:
 
 def _framing(part: str, header: PhotoHeader) -> tuple[str, bytes, bytes]:
     boundary = secrets.token_hex(16)
-    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{part.lower()}.'
-            f'{header.extension}"\r\nContent-Type: {header.content_type}\r\n\r\n').encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{part.lower()}.'
+        f'{header.extension}"\r\nContent-Type: {header.content_type}\r\n\r\n'
+    ).encode()
     return boundary, head, f"\r\n--{boundary}--\r\n".encode()
 
 
-async def relay(http: httpx.AsyncClient, jumio: JumioClient, source: Source, *, part: str, part_url: str,
-                api_token: str, before_sending: Callable[[], bool] = lambda: True) -> Relayed:
+async def relay(
+    http: httpx.AsyncClient,
+    jumio: JumioClient,
+    source: Source,
+    *,
+    part: str,
+    part_url: str,
+    api_token: str,
+    before_sending: Callable[[], bool] = lambda: True,
+) -> Relayed:
     """Stream the photo at `source` to Jumio's `part_url`. FileRejected (nothing reached Jumio, or the download was
     not the photo it claimed), DownloadFailed (a passing problem; the upload was aborted), Withdrawn, or Jumio's
     errors. `before_sending` runs once the bytes passed their check, right before the first goes to Jumio (the
     caller records "sending" there: a crash after it leaves the part uncertain, one before it does not)."""
     try:
         async with asyncio.timeout(deadline_for(source.declared_size)):
-            async with opened(http, source.url, source.token, extra_origins=source.extra_origins,
-                              declared_size=source.declared_size) as body:
+            async with opened(
+                http, source.url, source.token, extra_origins=source.extra_origins, declared_size=source.declared_size
+            ) as body:
                 header, prefix = await _header(body)
                 size = body.length if body.length is not None else source.declared_size
                 if not before_sending():
@@ -94,8 +105,16 @@ async def relay(http: httpx.AsyncClient, jumio: JumioClient, source: Source, *, 
         raise DownloadFailed("Slack sent the file too slowly; the bot stopped waiting") from None
 
 
-async def _relay_framed(jumio: JumioClient, body: SlackBody, header: PhotoHeader, prefix: bytearray, size: int,
-                        part: str, part_url: str, api_token: str) -> Relayed:
+async def _relay_framed(
+    jumio: JumioClient,
+    body: SlackBody,
+    header: PhotoHeader,
+    prefix: bytearray,
+    size: int,
+    part: str,
+    part_url: str,
+    api_token: str,
+) -> Relayed:
     boundary, head, tail = _framing(part, header)
     digest = hashlib.sha256()
     sent = 0
@@ -119,21 +138,24 @@ async def _relay_framed(jumio: JumioClient, body: SlackBody, header: PhotoHeader
             raise DownloadFailed("the download from Slack ended early")
         yield tail
 
-    answer = await jumio.upload_part_streamed(part_url, api_token, feed(), boundary=boundary,
-                                              content_length=len(head) + size + len(tail))
+    answer = await jumio.upload_part_streamed(
+        part_url, api_token, feed(), boundary=boundary, content_length=len(head) + size + len(tail)
+    )
     return Relayed(header, digest.hexdigest(), sent, answer)
 
 
-async def _relay_unframed(jumio: JumioClient, body: SlackBody, header: PhotoHeader, prefix: bytearray, part: str,
-                          part_url: str, api_token: str) -> Relayed:
+async def _relay_unframed(
+    jumio: JumioClient, body: SlackBody, header: PhotoHeader, prefix: bytearray, part: str, part_url: str, api_token: str
+) -> Relayed:
     """No length anywhere: the bytes are counted in (at most 15 MB), then sent as one body."""
     content = prefix
     async for chunk in body.chunks:
         content += chunk
         if len(content) > MAX_PHOTO_BYTES:
             raise FileRejected("it is larger than 15 MB, the most Jumio takes.")
-    answer = await jumio.upload_part(part_url, api_token, content, filename=f"{part.lower()}.{header.extension}",
-                                     content_type=header.content_type)
+    answer = await jumio.upload_part(
+        part_url, api_token, content, filename=f"{part.lower()}.{header.extension}", content_type=header.content_type
+    )
     return Relayed(header, hashlib.sha256(content).hexdigest(), len(content), answer)
 
 
@@ -142,8 +164,9 @@ async def inspect(http: httpx.AsyncClient, source: Source) -> Relayed:
     until the customer consents)."""
     try:
         async with asyncio.timeout(deadline_for(source.declared_size)):
-            async with opened(http, source.url, source.token, extra_origins=source.extra_origins,
-                              declared_size=source.declared_size) as body:
+            async with opened(
+                http, source.url, source.token, extra_origins=source.extra_origins, declared_size=source.declared_size
+            ) as body:
                 header, prefix = await _header(body)
                 digest = hashlib.sha256(prefix)
                 size = len(prefix)

@@ -60,8 +60,16 @@ class Identity:
 
 
 # Slack's answers to a token that will never work; anything else (a network error, a 5xx) is not about the token.
-REFUSED_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
-                        "no_permission", "missing_scope", "not_allowed_token_type"}
+REFUSED_TOKEN_ERRORS = {
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "no_permission",
+    "missing_scope",
+    "not_allowed_token_type",
+}
 
 
 class ServiceUnreachable(RuntimeError):
@@ -78,14 +86,17 @@ async def check_tokens(slack: AsyncWebClient, settings: Settings) -> Identity:
     except SlackApiError as exc:
         code = error_code(exc)
         if code in REFUSED_TOKEN_ERRORS:
-            raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({code}): copy the Bot User OAuth Token from "
-                              "OAuth & Permissions again") from None
+            raise ConfigError(
+                f"SLACK_BOT_TOKEN was refused by Slack ({code}): copy the Bot User OAuth Token from "
+                "OAuth & Permissions again"
+            ) from None
         if is_transient(code):
             raise ServiceUnreachable(f"Slack could not check SLACK_BOT_TOKEN now (it answered {code})") from None
         raise ConfigError(f"SLACK_BOT_TOKEN could not be checked: Slack answered {code}") from None
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        raise ServiceUnreachable(f"SLACK_API_URL {settings.slack_api_url} cannot be reached to check SLACK_BOT_TOKEN "
-                                 f"({type(exc).__name__})") from None
+        raise ServiceUnreachable(
+            f"SLACK_API_URL {settings.slack_api_url} cannot be reached to check SLACK_BOT_TOKEN ({type(exc).__name__})"
+        ) from None
     if settings.slack_app_token is not None:
         try:
             await slack.apps_connections_open(app_token=settings.slack_app_token.reveal())
@@ -93,13 +104,17 @@ async def check_tokens(slack: AsyncWebClient, settings: Settings) -> Identity:
             code = error_code(exc)
             if is_transient(code):
                 raise ServiceUnreachable(f"Slack could not check SLACK_APP_TOKEN now (it answered {code})") from None
-            raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack ({code}): generate an app-level token with "
-                              "connections:write under Basic Information") from None
+            raise ConfigError(
+                f"SLACK_APP_TOKEN was refused by Slack ({code}): generate an app-level token with "
+                "connections:write under Basic Information"
+            ) from None
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise ServiceUnreachable(f"Slack cannot be reached to check SLACK_APP_TOKEN ({type(exc).__name__})"
-                                     ) from None
-    return Identity(team_id=str(answer.get("team_id") or ""), enterprise_id=answer.get("enterprise_id") or None,
-                    user=str(answer.get("user") or "the bot"))
+            raise ServiceUnreachable(f"Slack cannot be reached to check SLACK_APP_TOKEN ({type(exc).__name__})") from None
+    return Identity(
+        team_id=str(answer.get("team_id") or ""),
+        enterprise_id=answer.get("enterprise_id") or None,
+        user=str(answer.get("user") or "the bot"),
+    )
 
 
 def probe_port(host: str, port: int) -> None:
@@ -120,20 +135,33 @@ def sandbox_state_path(database: str) -> str:
     return str(path.with_name(f"{path.stem}-jumio-sandbox{path.suffix or '.sqlite3'}"))
 
 
-def startup_summary(settings: Settings, identity: Identity, *, jumio: str | None, callback_url: str | None,
-                    public_url: str | None, users_can_connect: bool) -> str:
+def startup_summary(
+    settings: Settings,
+    identity: Identity,
+    *,
+    jumio: str | None,
+    callback_url: str | None,
+    public_url: str | None,
+    users_can_connect: bool,
+) -> str:
     """One line of what this start is: where Slack, Jumio and the database are, and which protections are on."""
-    allowlists = [f"{name} {len(ids)}" for name, ids in (("users", settings.allowed_users),
-                                                          ("channels", settings.allowed_channels),
-                                                          ("other teams", settings.allowed_teams)) if ids]
+    allowlists = [
+        f"{name} {len(ids)}"
+        for name, ids in (
+            ("users", settings.allowed_users),
+            ("channels", settings.allowed_channels),
+            ("other teams", settings.allowed_teams),
+        )
+        if ids
+    ]
     parts = [
         "Socket Mode" if settings.socket_mode else "HTTP mode (/slack/events)",
         f"as @{identity.user} of team {identity.team_id}",
         f"database {os.path.abspath(settings.database)}",
         f"the Jumio sandbox at {jumio}" if jumio else f"Jumio {settings.jumio_region}",
         f"callbacks to {callback_url}" if callback_url else "callbacks off (polling)",
-        f"consent {settings.consent}" + (f" (page at {public_url}/consent/…)" if settings.consent == "customer"
-                                         and public_url else ""),
+        f"consent {settings.consent}"
+        + (f" (page at {public_url}/consent/…)" if settings.consent == "customer" and public_url else ""),
         f"allowlists: {', '.join(allowlists)}" if allowlists else "allowlists: none (everyone in the team)",
         f"admins {len(settings.admins)}",
         "secrets sealed" if settings.encryption_keys else "secrets in clear",
@@ -163,8 +191,9 @@ class Bot:
     async def start(self) -> None:
         """Start everything, or (a setting or a token refused, a service unreachable) close what was started, remove
         the database files this start created, and raise."""
-        created = [path for path in (self.settings.database, sandbox_state_path(self.settings.database))
-                   if not os.path.exists(path)]
+        created = [
+            path for path in (self.settings.database, sandbox_state_path(self.settings.database)) if not os.path.exists(path)
+        ]
         try:
             await self._start()
         except BaseException:
@@ -178,11 +207,16 @@ class Bot:
     async def _start(self) -> None:
         settings = self.settings
         logs.install_redaction()
-        logs.add_secrets([settings.slack_bot_token.reveal(), settings.jumio_client_secret.reveal(),
-                          settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
-                          settings.slack_app_token.reveal() if settings.slack_app_token else None,
-                          *(key.reveal() for key in settings.encryption_keys),
-                          settings.slack_client_secret.reveal() if settings.slack_client_secret else None])
+        logs.add_secrets(
+            [
+                settings.slack_bot_token.reveal(),
+                settings.jumio_client_secret.reveal(),
+                settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
+                settings.slack_app_token.reveal() if settings.slack_app_token else None,
+                *(key.reveal() for key in settings.encryption_keys),
+                settings.slack_client_secret.reveal() if settings.slack_client_secret else None,
+            ]
+        )
         try:
             self.store = Store(settings.database, sealer=Sealer([key.reveal() for key in settings.encryption_keys]))
         except DatabaseUnusable as error:
@@ -208,10 +242,15 @@ class Bot:
             endpoints = type(endpoints)(token_url=f"{base}/oauth2/token", account_url=base, retrieval_url=base)
             log.info("JUMIO_SANDBOX=true: using the bundled Jumio simulator at %s", base)
         self._jumio = JumioClient(
-            client_id=settings.jumio_client_id, client_secret=settings.jumio_client_secret.reveal(),
-            token_url=endpoints.token_url, account_url=endpoints.account_url, retrieval_url=endpoints.retrieval_url,
-            user_agent=settings.jumio_user_agent, retry_budget=self.options.jumio_retry_budget,
-            backoff_base=self.options.jumio_backoff_base, account_creation_rate=self.options.jumio_account_rate,
+            client_id=settings.jumio_client_id,
+            client_secret=settings.jumio_client_secret.reveal(),
+            token_url=endpoints.token_url,
+            account_url=endpoints.account_url,
+            retrieval_url=endpoints.retrieval_url,
+            user_agent=settings.jumio_user_agent,
+            retry_budget=self.options.jumio_retry_budget,
+            backoff_base=self.options.jumio_backoff_base,
+            account_creation_rate=self.options.jumio_account_rate,
         )
         metrics = Metrics(self.store, socket_mode=settings.socket_mode)
         self._jumio.observe = metrics.jumio_answered
@@ -227,38 +266,63 @@ class Bot:
         identity = await check_tokens(slack, settings)
         queue = Queue(self.store, rates={JUMIO_ACCOUNTS.bucket: self.options.jumio_account_rate})
         self.journey = Journey(
-            self.store, self._jumio, slack,
-            JourneyOptions(workflow_key=settings.jumio_workflow_key, token_lifetime=settings.jumio_token_lifetime,
-                           token_lifetime_seconds=settings.token_lifetime_seconds, callback_url=callback_url,
-                           poll_schedule=settings.poll_schedule, bot_token=settings.slack_bot_token.reveal(),
-                           slack_origins=frozenset({origin(settings.slack_api_url)}),
-                           consent_required=settings.consent == "customer", public_url=public_url,
-                           limits=Limits(starts_per_minute=settings.starts_per_minute,
-                                         starts_per_day=settings.starts_per_day,
-                                         photos_per_verification=settings.max_photos),
-                           retention_days=settings.retention_days, slack_api_url=settings.slack_api_url,
-                           users_can_connect=bool(settings.slack_client_id and public_url)),
-            queue=queue, metrics=metrics,
+            self.store,
+            self._jumio,
+            slack,
+            JourneyOptions(
+                workflow_key=settings.jumio_workflow_key,
+                token_lifetime=settings.jumio_token_lifetime,
+                token_lifetime_seconds=settings.token_lifetime_seconds,
+                callback_url=callback_url,
+                poll_schedule=settings.poll_schedule,
+                bot_token=settings.slack_bot_token.reveal(),
+                slack_origins=frozenset({origin(settings.slack_api_url)}),
+                consent_required=settings.consent == "customer",
+                public_url=public_url,
+                limits=Limits(
+                    starts_per_minute=settings.starts_per_minute,
+                    starts_per_day=settings.starts_per_day,
+                    photos_per_verification=settings.max_photos,
+                ),
+                retention_days=settings.retention_days,
+                slack_api_url=settings.slack_api_url,
+                users_can_connect=bool(settings.slack_client_id and public_url),
+            ),
+            queue=queue,
+            metrics=metrics,
         )
-        self.runner = JobRunner(self.store, self.journey.handlers, queue=queue, on_dead=self.journey.on_dead,
-                                options=self.options.runner)
+        self.runner = JobRunner(
+            self.store, self.journey.handlers, queue=queue, on_dead=self.journey.on_dead, options=self.options.runner
+        )
         queue.wake = self.runner.wake
-        access = AccessPolicy(users=settings.allowed_users, channels=settings.allowed_channels,
-                              teams=frozenset({identity.team_id, *settings.allowed_teams}),
-                              enterprise=identity.enterprise_id, admins=settings.admins)
+        access = AccessPolicy(
+            users=settings.allowed_users,
+            channels=settings.allowed_channels,
+            teams=frozenset({identity.team_id, *settings.allowed_teams}),
+            enterprise=identity.enterprise_id,
+            admins=settings.admins,
+        )
         more_routes: list[web.RouteDef] = []  # every page besides the bot's own, mounted together
         if self.jumio_sandbox is not None and settings.public_url:
             more_routes += self.jumio_sandbox.web_client_routes()
         connect_url = None
         if settings.slack_client_id and settings.slack_client_secret and public_url:
-            flow = oauth_flow(client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.reveal(),
-                              public_url=public_url, slack_api_url=settings.slack_api_url, store=self.store,
-                              access=access)
+            flow = oauth_flow(
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret.reveal(),
+                public_url=public_url,
+                slack_api_url=settings.slack_api_url,
+                store=self.store,
+                access=access,
+            )
             more_routes += slack_oauth.routes(flow)
             connect_url = f"{public_url}{slack_oauth.INSTALL_PATH}"
-        self.bolt = bolt = build_app(Services(self.store, self.journey, access, connect_url), slack,
-                         signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
-                         socket_mode=settings.socket_mode)
+        self.bolt = bolt = build_app(
+            Services(self.store, self.journey, access, connect_url),
+            slack,
+            signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
+            socket_mode=settings.socket_mode,
+        )
         if settings.socket_mode:
             assert settings.slack_app_token is not None
             self._socket = AsyncSocketModeHandler(bolt, settings.slack_app_token.reveal(), web_client=slack)
@@ -267,11 +331,24 @@ class Bot:
             async def connected() -> bool:
                 return await socket.client.is_connected()
 
-            app = web_app(store=self.store, journey=self.journey, bolt=None, socket_connected=connected,
-                          trusted_proxies=settings.trusted_proxies, more_routes=more_routes, metrics=metrics)
+            app = web_app(
+                store=self.store,
+                journey=self.journey,
+                bolt=None,
+                socket_connected=connected,
+                trusted_proxies=settings.trusted_proxies,
+                more_routes=more_routes,
+                metrics=metrics,
+            )
         else:
-            app = web_app(store=self.store, journey=self.journey, bolt=bolt, trusted_proxies=settings.trusted_proxies,
-                          more_routes=more_routes, metrics=metrics)
+            app = web_app(
+                store=self.store,
+                journey=self.journey,
+                bolt=bolt,
+                trusted_proxies=settings.trusted_proxies,
+                more_routes=more_routes,
+                metrics=metrics,
+            )
         web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0, keepalive_timeout=KEEPALIVE_SECONDS)
         await web_runner.setup()
         site = web.TCPSite(web_runner, host, port)
@@ -290,9 +367,14 @@ class Bot:
         self.runner.start()
         if self.options.sweep:
             self._sweep = asyncio.create_task(self.journey.sweep_forever())
-        self.summary = startup_summary(settings, identity, jumio=None if self.jumio_sandbox is None else
-                                       endpoints.account_url, callback_url=callback_url, public_url=public_url,
-                                       users_can_connect=connect_url is not None)
+        self.summary = startup_summary(
+            settings,
+            identity,
+            jumio=None if self.jumio_sandbox is None else endpoints.account_url,
+            callback_url=callback_url,
+            public_url=public_url,
+            users_can_connect=connect_url is not None,
+        )
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking new work, let running jobs finish within `grace` (or hand them back), close everything."""

@@ -23,8 +23,9 @@ KEEPALIVE_SECONDS = 60.0
 
 
 @web.middleware
-async def _client_gone(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                       ) -> web.StreamResponse:
+async def _client_gone(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     """A client that drops its connection mid-body is one INFO line (it used to be an 18-line traceback per drop,
     which lets anyone fill the log)."""
     try:
@@ -32,6 +33,7 @@ async def _client_gone(request: web.Request, handler: Callable[[web.Request], Aw
     except (ConnectionResetError, ClientPayloadError) as exc:
         log.info("a client left mid-request (%s %s: %s)", request.method, request.path, type(exc).__name__)
         return web.Response(status=400)  # nobody is there to read it
+
 
 # The largest request Slack sends, measured (tests/security/test_logs.py): a view submission of a 100-block modal of
 # 3,000-character sections is 305 KB form-encoded; a click on a 50-block message 168 KB; the /verify form with every
@@ -83,9 +85,16 @@ async def _read_capped(request: web.Request, limit: int) -> bytes | None:
     return bytes(body)
 
 
-def web_app(*, store: Store, journey: Journey, bolt: AsyncApp | None, socket_connected: Callable[[], Awaitable[bool]]
-            | None = None, trusted_proxies: Sequence[Network] = (), more_routes: Sequence[web.RouteDef] = (),
-            metrics: Metrics | None = None) -> web.Application:
+def web_app(
+    *,
+    store: Store,
+    journey: Journey,
+    bolt: AsyncApp | None,
+    socket_connected: Callable[[], Awaitable[bool]] | None = None,
+    trusted_proxies: Sequence[Network] = (),
+    more_routes: Sequence[web.RouteDef] = (),
+    metrics: Metrics | None = None,
+) -> web.Application:
     """The aiohttp app. `bolt` is given in HTTP mode; `socket_connected` in Socket Mode (for /healthz);
     `more_routes`: the OAuth flow's, when agents may connect their Slack user."""
 
@@ -95,8 +104,9 @@ def web_app(*, store: Store, journey: Journey, bolt: AsyncApp | None, socket_con
         if body is None:
             return web.json_response({"error": "request body too large"}, status=413)
         try:
-            bolt_request = AsyncBoltRequest(body=body.decode("utf-8", errors="replace"), query=request.query_string,
-                                            headers=request.headers)  # type: ignore[arg-type]
+            bolt_request = AsyncBoltRequest(
+                body=body.decode("utf-8", errors="replace"), query=request.query_string, headers=request.headers
+            )  # type: ignore[arg-type]
         except (ValueError, TypeError, KeyError, AttributeError):  # a body Bolt cannot parse (not Slack's)
             log.info("refused a Slack request whose body is not a Slack payload")
             return web.json_response({"error": "malformed request"}, status=400)

@@ -21,8 +21,9 @@ PERMANENT = {
     "not_allowed_token_type": "Slack does not take that kind of token for this call",
 }
 # Answers that trying again may fix: Slack's own transient errors, and no JSON at all (a 5xx from a proxy).
-TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
-                       "unknown_error"})
+TRANSIENT = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "unknown_error"}
+)
 
 
 def is_transient(code: str) -> bool:
@@ -30,8 +31,9 @@ def is_transient(code: str) -> bool:
 
 
 # Answers to a user token that no longer works: it is forgotten, and the agent connects again.
-TOKEN_GONE = frozenset({"invalid_auth", "token_revoked", "token_expired", "account_inactive", "not_authed",
-                        "missing_scope", "no_permission"})
+TOKEN_GONE = frozenset(
+    {"invalid_auth", "token_revoked", "token_expired", "account_inactive", "not_authed", "missing_scope", "no_permission"}
+)
 # Ephemeral messages Slack will never show that person in that channel: the app's Messages tab is used instead.
 EPHEMERAL_UNDELIVERABLE = frozenset({"user_not_in_channel", "channel_not_found", "not_in_channel", "is_archived"})
 

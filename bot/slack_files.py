@@ -132,9 +132,16 @@ class SlackBody:
 
 
 @contextlib.asynccontextmanager
-async def opened(http: httpx.AsyncClient, url: str, token: str, *, extra_origins: frozenset[str] = frozenset(),
-                 declared_size: int | None = None, max_bytes: int = MAX_PHOTO_BYTES, timeout: float = 60.0
-                 ) -> AsyncIterator[SlackBody]:
+async def opened(
+    http: httpx.AsyncClient,
+    url: str,
+    token: str,
+    *,
+    extra_origins: frozenset[str] = frozenset(),
+    declared_size: int | None = None,
+    max_bytes: int = MAX_PHOTO_BYTES,
+    timeout: float = 60.0,
+) -> AsyncIterator[SlackBody]:
     """The file opened for reading, after the redirects (by hand) and the answer's checks; `timeout` bounds each
     read, the caller's `deadline_for` the whole."""
     if declared_size is not None and declared_size > max_bytes:
@@ -186,16 +193,17 @@ def _checked_answer(response: httpx.Response, max_bytes: int) -> int | None:
     if status in (404, 410):
         raise FileRejected("the file is no longer in Slack (was it deleted?).")
     if status in (401, 403):
-        raise FileRejected("the bot may not read this file (it needs the files:read permission and to be in the "
-                           "channel).")
+        raise FileRejected("the bot may not read this file (it needs the files:read permission and to be in the channel).")
     if status == 429 or status >= 500:
         raise DownloadFailed(f"Slack answered {status}")
     if status != 200:
         raise FileRejected(f"Slack answered {status} instead of the file.")
     content_type = response.headers.get("Content-Type", "").lower()
     if content_type.startswith("text/html"):
-        raise FileRejected("Slack answered with a web page instead of the file; the bot may be missing the "
-                           "files:read permission, or the file is restricted.")
+        raise FileRejected(
+            "Slack answered with a web page instead of the file; the bot may be missing the "
+            "files:read permission, or the file is restricted."
+        )
     encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ("", "identity"):
         raise FileRejected(f"Slack sent the file compressed ({encoding[:20]}), which a photo download never is.")
@@ -237,8 +245,15 @@ async def download(
     """The whole file in one buffer (its SHA-256 computed on the way), or FileRejected / DownloadFailed."""
     try:
         async with asyncio.timeout(deadline_for(declared_size, max_bytes)):
-            async with opened(http, url, token, extra_origins=extra_origins, declared_size=declared_size,
-                              max_bytes=max_bytes, timeout=timeout) as body:
+            async with opened(
+                http,
+                url,
+                token,
+                extra_origins=extra_origins,
+                declared_size=declared_size,
+                max_bytes=max_bytes,
+                timeout=timeout,
+            ) as body:
                 return await _read_all(body)
     except TimeoutError:
         raise DownloadFailed("Slack sent the file too slowly; the bot stopped waiting") from None
@@ -253,7 +268,7 @@ async def _read_all(body: SlackBody) -> Downloaded:
         if body.length is None:
             buffer += chunk
         else:
-            buffer[size:size + len(chunk)] = chunk
+            buffer[size : size + len(chunk)] = chunk
         digest.update(chunk)
         size += len(chunk)
     return Downloaded(buffer, digest.hexdigest())

@@ -74,8 +74,7 @@ class UserTokens(AsyncInstallationStore):
         if scopes != set(USER_SCOPES):
             await self._revoke(token)
             raise NotAllowed("Slack gave the bot other permissions than deleting your own files; nothing was kept.")
-        if not self.access.allows_team(installation.team_id, installation.enterprise_id) \
-                or not self.access.allows(user_id):
+        if not self.access.allows_team(installation.team_id, installation.enterprise_id) or not self.access.allows(user_id):
             await self._revoke(token)
             raise NotAllowed("Your Slack user may not use this bot, so nothing was kept.")
         previous = self.store.user_token(user_id)
@@ -114,34 +113,54 @@ class States(AsyncOAuthStateStore):
 
 def _page(status: int, heading: str, line: str, done: bool) -> BoltResponse:
     body = render("message.html", title=heading, heading=heading, lines=[line], done=done)
-    return BoltResponse(status=status, body=body, headers={"Content-Type": "text/html; charset=utf-8",
-                                                           **SECURITY_HEADERS})
+    return BoltResponse(status=status, body=body, headers={"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS})
 
 
 async def _connected(_args: AsyncSuccessArgs) -> BoltResponse:
-    return _page(200, "Connected", "From now on the bot deletes the photos you drop in verification threads once "
-                 "Jumio has them. You can close this tab.", True)
+    return _page(
+        200,
+        "Connected",
+        "From now on the bot deletes the photos you drop in verification threads once "
+        "Jumio has them. You can close this tab.",
+        True,
+    )
 
 
 async def _not_connected(args: AsyncFailureArgs) -> BoltResponse:
-    reason = str(args.error) if isinstance(args.error, NotAllowed) else _FAILURES.get(
-        args.reason, "Something went wrong on the way back from Slack: press Connect in the bot's Home tab again.")
+    reason = (
+        str(args.error)
+        if isinstance(args.error, NotAllowed)
+        else _FAILURES.get(
+            args.reason, "Something went wrong on the way back from Slack: press Connect in the bot's Home tab again."
+        )
+    )
     status = 403 if isinstance(args.error, NotAllowed) else max(args.suggested_status_code, 400)
     return _page(status, "Not connected", reason, False)
 
 
-def oauth_flow(*, client_id: str, client_secret: str, public_url: str, slack_api_url: str, store: Store,
-               access: AccessPolicy) -> AsyncOAuthFlow:
+def oauth_flow(
+    *, client_id: str, client_secret: str, public_url: str, slack_api_url: str, store: Store, access: AccessPolicy
+) -> AsyncOAuthFlow:
     """Bolt's OAuth flow for user tokens only (no bot scopes: the bot's own token is SLACK_BOT_TOKEN)."""
     # Slack's own consent screen; for SLACK_API_URL elsewhere (the stand-in), the same path on that host.
     parts = urlsplit(slack_api_url)
-    authorize_url = (SLACK_AUTHORIZE_URL if origin(slack_api_url) == origin(SLACK_AUTHORIZE_URL)
-                     else f"{parts.scheme}://{parts.netloc}/oauth/v2/authorize")
+    authorize_url = (
+        SLACK_AUTHORIZE_URL
+        if origin(slack_api_url) == origin(SLACK_AUTHORIZE_URL)
+        else f"{parts.scheme}://{parts.netloc}/oauth/v2/authorize"
+    )
     settings = AsyncOAuthSettings(
-        client_id=client_id, client_secret=client_secret, scopes=[], user_scopes=list(USER_SCOPES),
-        redirect_uri=f"{public_url}{REDIRECT_PATH}", install_path=INSTALL_PATH, redirect_uri_path=REDIRECT_PATH,
-        install_page_rendering_enabled=False, authorization_url=authorize_url,
-        installation_store=UserTokens(store, access, slack_api_url), state_store=States(store),
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=[],
+        user_scopes=list(USER_SCOPES),
+        redirect_uri=f"{public_url}{REDIRECT_PATH}",
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        install_page_rendering_enabled=False,
+        authorization_url=authorize_url,
+        installation_store=UserTokens(store, access, slack_api_url),
+        state_store=States(store),
         state_expiration_seconds=STATE_SECONDS,
         callback_options=AsyncCallbackOptions(success=_connected, failure=_not_connected),
         logger=log,

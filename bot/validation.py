@@ -60,8 +60,9 @@ def personal_data_kind(text: str) -> str | None:
     if _CARD_DIGITS.match(text) and _luhn(digits):
         return "a card number"
     # A phone number: + and 8–15 digits, or 10–15 digits written with separators ("(503) 123-4567", "0151 2345 6789").
-    if _PHONE.match(text) and ((text.startswith("+") and 8 <= len(digits) <= 15)
-                               or (10 <= len(digits) <= 15 and re.search(r"[().\- ]", text))):
+    if _PHONE.match(text) and (
+        (text.startswith("+") and 8 <= len(digits) <= 15) or (10 <= len(digits) <= 15 and re.search(r"[().\- ]", text))
+    ):
         return "a phone number"
     return None
 
@@ -92,19 +93,26 @@ def _reference(value: str | None, field: str, label: str, *, required: bool) -> 
             raise ValidationError(field, f"The {label} is empty: give the customer's reference, such as CUST-42.")
         return None
     if len(text) > MAX_REFERENCE_LENGTH:
-        raise ValidationError(field, f"The {label} is {len(text)} characters long; Jumio accepts at most "
-                                     f"{MAX_REFERENCE_LENGTH}.")
+        raise ValidationError(
+            field, f"The {label} is {len(text)} characters long; Jumio accepts at most {MAX_REFERENCE_LENGTH}."
+        )
     bad = sorted({ch for ch in text if ch in FORBIDDEN_REFERENCE_CHARACTERS})
     if bad:
         shown = " ".join(bad)
-        raise ValidationError(field, f"The {label} contains {shown}, which Jumio does not accept "
-                                     f"(not allowed: {' '.join(FORBIDDEN_REFERENCE_CHARACTERS)}).")
+        raise ValidationError(
+            field,
+            f"The {label} contains {shown}, which Jumio does not accept "
+            f"(not allowed: {' '.join(FORBIDDEN_REFERENCE_CHARACTERS)}).",
+        )
     if any(unicodedata.category(ch) == "Cc" for ch in text):
         raise ValidationError(field, f"The {label} contains a control character; type it again as plain text.")
     kind = personal_data_kind(text)
     if kind:
-        raise ValidationError(field, f"The {label} looks like {kind}. Jumio's reference must not contain personal "
-                                     "data: use your own customer ID, such as CUST-42.")
+        raise ValidationError(
+            field,
+            f"The {label} looks like {kind}. Jumio's reference must not contain personal "
+            "data: use your own customer ID, such as CUST-42.",
+        )
     problem = character_problem(text)
     if problem:
         raise ValidationError(field, f"The {label} contains {problem}; type it again with plain letters and digits.")
@@ -141,12 +149,17 @@ def command_reference(text: str) -> str:
     words = text.split()
     if words and (nearest := near_subcommand(words[0])):
         typed = " ".join([nearest, *words[1:]])
-        raise ValidationError("customer_reference", f"Did you mean `/verify {typed}`? Nothing was started. (To verify "
-                                                    f"a customer whose reference is {words[0]}, use the form: "
-                                                    "`/verify` alone.)")
+        raise ValidationError(
+            "customer_reference",
+            f"Did you mean `/verify {typed}`? Nothing was started. (To verify "
+            f"a customer whose reference is {words[0]}, use the form: "
+            "`/verify` alone.)",
+        )
     if len(words) > 1:
-        raise ValidationError("customer_reference", f"A customer reference is one word, such as CUST-42; you typed "
-                                                    f"{len(words)} words. Nothing was started.")
+        raise ValidationError(
+            "customer_reference",
+            f"A customer reference is one word, such as CUST-42; you typed {len(words)} words. Nothing was started.",
+        )
     return customer_reference(text)
 
 
@@ -264,8 +277,9 @@ def phone_number(value: str | None) -> str | None:
     if not text:
         return None
     if not _E164.match(text):
-        raise ValidationError("phone_number", "The phone number must be in international form with the country code, "
-                                              "such as +15031234567.")
+        raise ValidationError(
+            "phone_number", "The phone number must be in international form with the country code, such as +15031234567."
+        )
     return text
 
 
@@ -278,8 +292,9 @@ def date_of_birth(value: str | None, today: dt.date | None = None) -> str | None
             raise ValueError
         born = dt.date.fromisoformat(text)
     except ValueError:
-        raise ValidationError("date_of_birth", f"The date of birth {text!r} is not a date in the form YYYY-MM-DD, "
-                                               "such as 1972-11-16.") from None
+        raise ValidationError(
+            "date_of_birth", f"The date of birth {text!r} is not a date in the form YYYY-MM-DD, such as 1972-11-16."
+        ) from None
     today = today or dt.date.today()
     if born > today or born.year < 1900:
         raise ValidationError("date_of_birth", "The date of birth must be between 1900 and today.")

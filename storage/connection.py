@@ -31,8 +31,9 @@ def _create_private_file(path: str) -> None:
     if path == ":memory:":
         return
     if not Path(path).parent.is_dir():  # a mistyped path is named, not silently created
-        raise DatabaseUnusable(f"{path} cannot be used as the database: the folder {Path(path).parent} does not "
-                               "exist (create it first)")
+        raise DatabaseUnusable(
+            f"{path} cannot be used as the database: the folder {Path(path).parent} does not exist (create it first)"
+        )
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     try:
         header = os.read(fd, len(SQLITE_HEADER))
@@ -118,8 +119,10 @@ class Checkpointer:
             except sqlite3.Error as error:
                 log.warning("checkpoint failed (%s); trying again", error)
             if tries == 1:
-                log.warning("another reader holds the database: forgotten data stays in the write-ahead log until "
-                            "it lets go; trying again in the background")
+                log.warning(
+                    "another reader holds the database: forgotten data stays in the write-ahead log until "
+                    "it lets go; trying again in the background"
+                )
             self._stop.wait(wait)
             wait = min(wait * 2, self.longest_wait)
 

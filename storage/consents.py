@@ -20,7 +20,9 @@ class Consents(Connection):
         with self._write() as db:
             cursor = db.execute(
                 "INSERT INTO consent_requests (execution, token_hash, requested_by, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?, ?)", (execution, token_hash, requested_by, self.clock(), expires_at))
+                "VALUES (?, ?, ?, ?, ?)",
+                (execution, token_hash, requested_by, self.clock(), expires_at),
+            )
             return int(cursor.lastrowid or 0)
 
     def consent_request(self, token_hash: str) -> ConsentRequest | None:
@@ -30,23 +32,32 @@ class Consents(Connection):
 
     def has_open_consent_request(self, execution: int, requested_by: str) -> bool:
         """Whether this agent already holds a live consent link for the verification."""
-        return self.db.execute(
-            "SELECT 1 FROM consent_requests WHERE execution = ? AND requested_by = ? AND used_at IS NULL "
-            "AND expires_at > ? LIMIT 1", (execution, requested_by, self.clock())).fetchone() is not None
+        return (
+            self.db.execute(
+                "SELECT 1 FROM consent_requests WHERE execution = ? AND requested_by = ? AND used_at IS NULL "
+                "AND expires_at > ? LIMIT 1",
+                (execution, requested_by, self.clock()),
+            ).fetchone()
+            is not None
+        )
 
-    def record_consent(self, request: ConsentRequest, *, user_ip: str | None, country: str, state: str | None,
-                       obtained_at: str) -> Consent | None:
+    def record_consent(
+        self, request: ConsentRequest, *, user_ip: str | None, country: str, state: str | None, obtained_at: str
+    ) -> Consent | None:
         """The customer consented through `request`: kept once, and every link of the verification is used up.
         None when a link of this verification was used before (a replay, or a second tab)."""
         now = self.clock()
         with self._write() as db:
-            cursor = db.execute("UPDATE consent_requests SET used_at = ? WHERE execution = ? AND used_at IS NULL",
-                                (now, request.execution))
+            cursor = db.execute(
+                "UPDATE consent_requests SET used_at = ? WHERE execution = ? AND used_at IS NULL", (now, request.execution)
+            )
             if cursor.rowcount == 0 or self.consent_for(request.execution) is not None:
                 return None
             cursor = db.execute(
                 "INSERT INTO consents (execution, user_ip, country, state, obtained_at, recorded_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)", (request.execution, user_ip, country, state, obtained_at, now))
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (request.execution, user_ip, country, state, obtained_at, now),
+            )
             consent_id = int(cursor.lastrowid or 0)
         return self.consent(consent_id)
 
@@ -68,7 +79,8 @@ class Consents(Connection):
             cursor = db.execute(
                 "UPDATE executions SET status = ?, web_href = NULL, completed_at = ?, updated_at = ? "
                 "WHERE id = ? AND status IN (?, ?)",
-                (Status.SUPERSEDED.value, now, now, execution, Status.PENDING.value, Status.INITIATED.value))
+                (Status.SUPERSEDED.value, now, now, execution, Status.PENDING.value, Status.INITIATED.value),
+            )
             db.execute("UPDATE credentials SET api_token = NULL WHERE execution = ?", (execution,))
         self.flush_forgotten()
         return cursor.rowcount == 1
@@ -79,14 +91,17 @@ class Consents(Connection):
         waiting = (UploadState.HELD.value, UploadState.CLAIMED.value)
         with self._write() as db:
             rows = list(db["uploads"].rows_where("execution = ? AND state IN (?, ?)", (source, *waiting)))
-            db.execute("UPDATE uploads SET execution = ?, state = ?, updated_at = ? WHERE execution = ? "
-                       "AND state IN (?, ?)", (target, UploadState.CLAIMED.value, self.clock(), source, *waiting))
+            db.execute(
+                "UPDATE uploads SET execution = ?, state = ?, updated_at = ? WHERE execution = ? AND state IN (?, ?)",
+                (target, UploadState.CLAIMED.value, self.clock(), source, *waiting),
+            )
         return [Upload.from_row({**row, "execution": target, "state": UploadState.CLAIMED.value}) for row in rows]
 
     def mark_upload_held(self, upload: int, execution: int) -> bool:
         """claimed → held once its bytes passed the check; False if it moved on (or to another execution) meanwhile."""
         with self._write() as db:
-            cursor = db.execute("UPDATE uploads SET state = ?, updated_at = ? WHERE id = ? AND execution = ? "
-                                "AND state = ?", (UploadState.HELD.value, self.clock(), upload, execution,
-                                                  UploadState.CLAIMED.value))
+            cursor = db.execute(
+                "UPDATE uploads SET state = ?, updated_at = ? WHERE id = ? AND execution = ? AND state = ?",
+                (UploadState.HELD.value, self.clock(), upload, execution, UploadState.CLAIMED.value),
+            )
             return cursor.rowcount == 1

@@ -14,48 +14,68 @@ class EventsAndAudit(Connection):
     def first_sighting_of_event(self, event_id: str) -> bool:
         """True the first time an event id is seen (Slack redelivers); `forget_old_events` prunes."""
         with self._write() as db:
-            cursor = db.execute("INSERT OR IGNORE INTO seen_events (event_id, seen_at) VALUES (?, ?)",
-                                (event_id, self.clock()))
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO seen_events (event_id, seen_at) VALUES (?, ?)", (event_id, self.clock())
+            )
             return cursor.rowcount == 1
 
     def forget_old_events(self) -> int:
         """Drop event ids older than a day (Slack redelivers within minutes); run now and then, not per event."""
         with self._write() as db:
-            return db.execute("DELETE FROM seen_events WHERE seen_at < ?",
-                              (self.clock() - SEEN_EVENT_RETENTION,)).rowcount
+            return db.execute("DELETE FROM seen_events WHERE seen_at < ?", (self.clock() - SEEN_EVENT_RETENTION,)).rowcount
 
     def looked_at_home(self, user_id: str) -> float | None:
         """Note that `user_id` opens App Home now; returns when they last did (None: never)."""
         with self._write() as db:
             row = db.execute("SELECT looked_at FROM home_visits WHERE user_id = ?", (user_id,)).fetchone()
-            db.execute("INSERT INTO home_visits (user_id, looked_at) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE "
-                       "SET looked_at = excluded.looked_at", (user_id, self.clock()))
+            db.execute(
+                "INSERT INTO home_visits (user_id, looked_at) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE "
+                "SET looked_at = excluded.looked_at",
+                (user_id, self.clock()),
+            )
         return None if row is None else float(row[0])
 
     def audit(self, actor: str, action: str, execution: int | None = None, detail: str | None = None) -> None:
         """One row of who did what; `detail` must hold no personal data."""
         with self._write() as db:
-            db.execute("INSERT INTO audit (at, actor, action, execution, detail) VALUES (?, ?, ?, ?, ?)",
-                       (self.clock(), actor, action, execution, detail))
+            db.execute(
+                "INSERT INTO audit (at, actor, action, execution, detail) VALUES (?, ?, ?, ?, ?)",
+                (self.clock(), actor, action, execution, detail),
+            )
 
     def has_audit(self, execution: int, action: str) -> bool:
-        return self.db.execute("SELECT 1 FROM audit WHERE execution = ? AND action = ? LIMIT 1",
-                               (execution, action)).fetchone() is not None
+        return (
+            self.db.execute("SELECT 1 FROM audit WHERE execution = ? AND action = ? LIMIT 1", (execution, action)).fetchone()
+            is not None
+        )
 
     def actions_since(self, actor: str, action: str, since: float) -> int:
         """How many audit rows of `action` by `actor` since `since` (how many verifications an agent started)."""
-        return int(self.db.execute("SELECT count(*) FROM audit WHERE actor = ? AND action = ? AND at >= ?",
-                                   (actor, action, since)).fetchone()[0])
+        return int(
+            self.db.execute(
+                "SELECT count(*) FROM audit WHERE actor = ? AND action = ? AND at >= ?", (actor, action, since)
+            ).fetchone()[0]
+        )
 
     def has_audit_detail(self, execution: int, action: str, detail_prefix: str) -> bool:
         """Whether this execution has an audit row of `action` whose detail starts with `detail_prefix`."""
-        return self.db.execute("SELECT 1 FROM audit WHERE execution = ? AND action = ? AND substr(detail, 1, ?) = ? "
-                               "LIMIT 1", (execution, action, len(detail_prefix), detail_prefix)).fetchone() is not None
+        return (
+            self.db.execute(
+                "SELECT 1 FROM audit WHERE execution = ? AND action = ? AND substr(detail, 1, ?) = ? LIMIT 1",
+                (execution, action, len(detail_prefix), detail_prefix),
+            ).fetchone()
+            is not None
+        )
 
     def audited_since(self, execution: int, action: str, detail: str | None, since: float) -> bool:
         """Whether this execution has an audit row of `action` with `detail` at or after `since`."""
-        return self.db.execute("SELECT 1 FROM audit WHERE execution = ? AND action = ? AND detail IS ? AND at >= ? "
-                               "LIMIT 1", (execution, action, detail, since)).fetchone() is not None
+        return (
+            self.db.execute(
+                "SELECT 1 FROM audit WHERE execution = ? AND action = ? AND detail IS ? AND at >= ? LIMIT 1",
+                (execution, action, detail, since),
+            ).fetchone()
+            is not None
+        )
 
     def audit_trail(self, execution: int | None = None) -> list[AuditEntry]:
         where = None if execution is None else "execution = ?"

@@ -34,9 +34,18 @@ class Executions(Connection):
         """A new verification, before Jumio knows of it (status PENDING)."""
         now = self.clock()
         values = {
-            "customer_ref": customer_ref, "user_ref": user_ref, "workflow_key": workflow_key, "locale": locale,
-            "team_id": team_id, "channel_id": channel_id, "thread_ts": thread_ts, "started_by": started_by,
-            "status": Status.PENDING.value, "replaces": replaces, "created_at": now, "updated_at": now,
+            "customer_ref": customer_ref,
+            "user_ref": user_ref,
+            "workflow_key": workflow_key,
+            "locale": locale,
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "thread_ts": thread_ts,
+            "started_by": started_by,
+            "status": Status.PENDING.value,
+            "replaces": replaces,
+            "created_at": now,
+            "updated_at": now,
         }
         # A plain INSERT: sqlite-utils' `insert` introspects the table first, and this is the /verify hot path.
         with self._write() as db:
@@ -80,8 +89,10 @@ class Executions(Connection):
         """The thread's first execution (whoever started the verification), or this one."""
         if not execution.thread_ts:
             return execution
-        return self._first("channel_id = ? AND thread_ts = ?", (execution.channel_id, execution.thread_ts),
-                           order_by="id") or execution
+        return (
+            self._first("channel_id = ? AND thread_ts = ?", (execution.channel_id, execution.thread_ts), order_by="id")
+            or execution
+        )
 
     def open_execution_for_customer(self, customer_ref: str) -> Execution | None:
         return self._first(f"customer_ref = ? AND status IN ({_OPEN})", (customer_ref,))
@@ -107,26 +118,39 @@ class Executions(Connection):
             history.append((execution, [AuditEntry(**row) for row in rows]))
         return history
 
-    def open_executions_in_channels(self, channels: list[str], *, not_started_by: str, limit: int = 50
-                                    ) -> list[Execution]:
+    def open_executions_in_channels(self, channels: list[str], *, not_started_by: str, limit: int = 50) -> list[Execution]:
         """Open verifications in these channels that someone else started, the longest untouched first."""
         if not channels:
             return []
         marks = ", ".join("?" for _ in channels)
         rows = self.db.execute(
             f"SELECT * FROM executions WHERE status IN ({_OPEN}) AND channel_id IN ({marks}) AND started_by != ? "
-            "ORDER BY updated_at LIMIT ?", (*channels, not_started_by, limit))
+            "ORDER BY updated_at LIMIT ?",
+            (*channels, not_started_by, limit),
+        )
         columns = [c[0] for c in rows.description]
         return [Execution.from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
 
     def open_execution_counts(self) -> dict[str, int]:
         """How many verifications are open, by status (for /metrics)."""
-        return {status: count for status, count in self.db.execute(
-            f"SELECT status, count(*) FROM executions WHERE status IN ({_OPEN}) GROUP BY status")}
+        return {
+            status: count
+            for status, count in self.db.execute(
+                f"SELECT status, count(*) FROM executions WHERE status IN ({_OPEN}) GROUP BY status"
+            )
+        }
 
-    def claim_status_checks(self, *, shortest: float, longest: float, polled_for: float, limit: int,
-                            callbacks: bool = False, give_up_after: float = 3 * 86400, slowest: float = 6 * 3600
-                            ) -> list[Execution]:
+    def claim_status_checks(
+        self,
+        *,
+        shortest: float,
+        longest: float,
+        polled_for: float,
+        limit: int,
+        callbacks: bool = False,
+        give_up_after: float = 3 * 86400,
+        slowest: float = 6 * 3600,
+    ) -> list[Execution]:
         """Executions waiting for Jumio whose turn for a status check has come, marked as checked now, the longest
         unchecked first.
 
@@ -148,8 +172,16 @@ class Executions(Connection):
                 "       AND :now - max(coalesce(swept_at, 0), coalesce(finalized_at, updated_at)) "
                 "            >= max(:longest, min(:slowest, (:now - coalesce(finalized_at, updated_at)) / 4.0)))) "
                 "ORDER BY coalesce(swept_at, 0), id LIMIT :limit",
-                {"now": now, "shortest": shortest, "longest": longest, "polled_for": polled_for, "limit": limit,
-                 "callbacks": int(callbacks), "give_up_after": give_up_after, "slowest": slowest},
+                {
+                    "now": now,
+                    "shortest": shortest,
+                    "longest": longest,
+                    "polled_for": polled_for,
+                    "limit": limit,
+                    "callbacks": int(callbacks),
+                    "give_up_after": give_up_after,
+                    "slowest": slowest,
+                },
             )
             db.conn.executemany("UPDATE executions SET swept_at = ? WHERE id = ?", [(now, row["id"]) for row in rows])
         return [Execution.from_row(row) for row in rows]
@@ -162,18 +194,23 @@ class Executions(Connection):
             rows = self._rows(
                 "SELECT * FROM executions e WHERE status = 'ACQUIRED' AND coalesce(finalized_at, updated_at) <= ? "
                 "AND NOT EXISTS (SELECT 1 FROM audit a WHERE a.execution = e.id AND a.action = 'sweep_gave_up')",
-                (now - give_up_after,))
-            db.conn.executemany("INSERT INTO audit (at, actor, action, execution, detail) VALUES (?, ?, ?, ?, ?)",
-                                [(now, "system", "sweep_gave_up", row["id"], f"no decision after {give_up_after:.0f} s")
-                                 for row in rows])
+                (now - give_up_after,),
+            )
+            db.conn.executemany(
+                "INSERT INTO audit (at, actor, action, execution, detail) VALUES (?, ?, ?, ?, ?)",
+                [(now, "system", "sweep_gave_up", row["id"], f"no decision after {give_up_after:.0f} s") for row in rows],
+            )
         return [Execution.from_row(row) for row in rows]
 
     def record_gone(self, execution: int) -> bool:
         """Jumio answered 404 for an open execution: final (GONE), its secrets forgotten; False if it was final."""
         now = self.clock()
         with self._write() as db:
-            cursor = db.execute(f"UPDATE executions SET status = ?, completed_at = ?, updated_at = ?, web_href = NULL "
-                                f"WHERE id = ? AND status IN ({_OPEN})", (Status.GONE.value, now, now, execution))
+            cursor = db.execute(
+                f"UPDATE executions SET status = ?, completed_at = ?, updated_at = ?, web_href = NULL "
+                f"WHERE id = ? AND status IN ({_OPEN})",
+                (Status.GONE.value, now, now, execution),
+            )
             self._forget_secrets(db, execution)
         self.flush_forgotten()
         return cursor.rowcount == 1
@@ -207,15 +244,30 @@ class Executions(Connection):
                 {"account_id": account_id, "customer_ref": customer_ref, "created_by": created_by, "created_at": now},
                 ignore=True,
             )
-            taken = db.execute(
-                "UPDATE executions SET account_id = ?, workflow_execution_id = ?, status = ?, web_href = ?, "
-                "web_expires_at = ?, last_error = NULL, updated_at = ?, api_consent = ? WHERE id = ? AND status = ?",
-                (account_id, workflow_execution_id, Status.INITIATED.value, self.sealer.seal(web_href),
-                 web_expires_at, now, api_consent, execution, Status.PENDING.value)).rowcount == 1
+            taken = (
+                db.execute(
+                    "UPDATE executions SET account_id = ?, workflow_execution_id = ?, status = ?, web_href = ?, "
+                    "web_expires_at = ?, last_error = NULL, updated_at = ?, api_consent = ? WHERE id = ? AND status = ?",
+                    (
+                        account_id,
+                        workflow_execution_id,
+                        Status.INITIATED.value,
+                        self.sealer.seal(web_href),
+                        web_expires_at,
+                        now,
+                        api_consent,
+                        execution,
+                        Status.PENDING.value,
+                    ),
+                ).rowcount
+                == 1
+            )
             if not taken:
-                db.execute("UPDATE executions SET account_id = coalesce(account_id, ?), workflow_execution_id = "
-                           "coalesce(workflow_execution_id, ?), updated_at = ? WHERE id = ?",
-                           (account_id, workflow_execution_id, now, execution))
+                db.execute(
+                    "UPDATE executions SET account_id = coalesce(account_id, ?), workflow_execution_id = "
+                    "coalesce(workflow_execution_id, ?), updated_at = ? WHERE id = ?",
+                    (account_id, workflow_execution_id, now, execution),
+                )
                 return False
             for credential in credentials:
                 db["credentials"].upsert(
@@ -236,14 +288,17 @@ class Executions(Connection):
         row = self.db.execute("SELECT web_href FROM executions WHERE id = ?", (execution,)).fetchone()
         return self.sealer.open(row[0]) if row else None
 
-    def refresh_credential(self, credential_id: str, *, api_token: str | None, finalize_url: str | None,
-                           parts: dict[str, str]) -> None:
+    def refresh_credential(
+        self, credential_id: str, *, api_token: str | None, finalize_url: str | None, parts: dict[str, str]
+    ) -> None:
         """Keep the token and URLs Jumio answered last for a credential (what it gives is what the next call uses)."""
         with self._write() as db:
-            db.execute("UPDATE credentials SET api_token = coalesce(?, api_token), "
-                       "finalize_url = coalesce(?, finalize_url), parts = CASE WHEN ? = '{}' THEN parts ELSE ? END "
-                       "WHERE credential_id = ? AND api_token IS NOT NULL",
-                       (self.sealer.seal(api_token), finalize_url, json.dumps(parts), json.dumps(parts), credential_id))
+            db.execute(
+                "UPDATE credentials SET api_token = coalesce(?, api_token), "
+                "finalize_url = coalesce(?, finalize_url), parts = CASE WHEN ? = '{}' THEN parts ELSE ? END "
+                "WHERE credential_id = ? AND api_token IS NOT NULL",
+                (self.sealer.seal(api_token), finalize_url, json.dumps(parts), json.dumps(parts), credential_id),
+            )
 
     def credentials(self, execution: int) -> list[StoredCredential]:
         rows = self.db["credentials"].rows_where("execution = ?", (execution,), order_by="rowid")
@@ -307,11 +362,12 @@ class Executions(Connection):
     def record_failure(self, execution: int, error: str, *, give_up: bool) -> None:
         """Note what went wrong in plain words; `give_up` marks a PENDING execution FAILED."""
         with self._write() as db:
-            db.execute("UPDATE executions SET last_error = ?, updated_at = ? WHERE id = ?",
-                       (error, self.clock(), execution))
+            db.execute("UPDATE executions SET last_error = ?, updated_at = ? WHERE id = ?", (error, self.clock(), execution))
             if give_up:
-                db.execute("UPDATE executions SET status = ? WHERE id = ? AND status = ?",
-                           (Status.FAILED.value, execution, Status.PENDING.value))
+                db.execute(
+                    "UPDATE executions SET status = ? WHERE id = ? AND status = ?",
+                    (Status.FAILED.value, execution, Status.PENDING.value),
+                )
 
     def reopen_failed(self, execution: int) -> bool:
         """FAILED → PENDING for a retry; False when it was not FAILED."""

@@ -33,14 +33,19 @@ class JobQueue(Connection):
 
     def has_queued_job(self, kind: str, execution: int) -> bool:
         """Whether a job of `kind` about `execution` waits to run (not one already running)."""
-        return self.db.execute("SELECT 1 FROM jobs WHERE kind = ? AND state = ? AND "
-                               "json_extract(payload, '$.execution') = ? LIMIT 1",
-                               (kind, QUEUED, execution)).fetchone() is not None
+        return (
+            self.db.execute(
+                "SELECT 1 FROM jobs WHERE kind = ? AND state = ? AND json_extract(payload, '$.execution') = ? LIMIT 1",
+                (kind, QUEUED, execution),
+            ).fetchone()
+            is not None
+        )
 
     def last_job_added(self, kind: str, execution: int) -> float | None:
         """When the newest job of `kind` about `execution` was added (whatever became of it), if any is kept."""
-        row = self.db.execute("SELECT max(created_at) FROM jobs WHERE kind = ? AND "
-                              "json_extract(payload, '$.execution') = ?", (kind, execution)).fetchone()
+        row = self.db.execute(
+            "SELECT max(created_at) FROM jobs WHERE kind = ? AND json_extract(payload, '$.execution') = ?", (kind, execution)
+        ).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
     def enqueue(
@@ -66,8 +71,17 @@ class JobQueue(Connection):
             cursor = db.execute(
                 "INSERT OR IGNORE INTO jobs (kind, payload, state, attempts, max_attempts, run_after, dedupe_key, "
                 "priority, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
-                (kind, json.dumps(payload), QUEUED, max_attempts, self._slot(pace, now + delay), dedupe_key, priority,
-                 now, now),
+                (
+                    kind,
+                    json.dumps(payload),
+                    QUEUED,
+                    max_attempts,
+                    self._slot(pace, now + delay),
+                    dedupe_key,
+                    priority,
+                    now,
+                    now,
+                ),
             )
             if cursor.rowcount == 1:
                 return int(cursor.lastrowid or 0)
@@ -79,9 +93,11 @@ class JobQueue(Connection):
             return not_before
         row = self.db.execute("SELECT next_slot FROM pacing WHERE bucket = ?", (pace.bucket,)).fetchone()
         slot = max(not_before, row[0] if row else 0.0)
-        self.db.execute("INSERT INTO pacing (bucket, next_slot) VALUES (?, ?) "
-                        "ON CONFLICT (bucket) DO UPDATE SET next_slot = excluded.next_slot",
-                        (pace.bucket, slot + pace.interval))
+        self.db.execute(
+            "INSERT INTO pacing (bucket, next_slot) VALUES (?, ?) "
+            "ON CONFLICT (bucket) DO UPDATE SET next_slot = excluded.next_slot",
+            (pace.bucket, slot + pace.interval),
+        )
         return slot
 
     def claim_next_job(self, owner: str, lease_seconds: float, kinds: tuple[str, ...] | None = None) -> Job | None:
@@ -140,8 +156,10 @@ class JobQueue(Connection):
         with self._write() as db:
             for job_id, owner in db.execute("SELECT id, lease_owner FROM jobs WHERE state = ?", (RUNNING,)).fetchall():
                 if owner and owners_gone(owner):
-                    db.execute("UPDATE jobs SET state = ?, lease_owner = NULL, lease_expires = NULL, run_after = ? "
-                               "WHERE id = ?", (QUEUED, self.clock(), job_id))
+                    db.execute(
+                        "UPDATE jobs SET state = ?, lease_owner = NULL, lease_expires = NULL, run_after = ? WHERE id = ?",
+                        (QUEUED, self.clock(), job_id),
+                    )
                     released += 1
         return released
 
@@ -175,8 +193,17 @@ class JobQueue(Connection):
                 self.flush_forgotten()
         return ended
 
-    def retry_job(self, job_id: int, owner: str, error: str, delay: float, *, count_attempt: bool = True,
-                  pace: Pace | None = None, payload_if_dead: dict[str, Any] | None = None) -> str | None:
+    def retry_job(
+        self,
+        job_id: int,
+        owner: str,
+        error: str,
+        delay: float,
+        *,
+        count_attempt: bool = True,
+        pace: Pace | None = None,
+        payload_if_dead: dict[str, Any] | None = None,
+    ) -> str | None:
         """Put a failed job back for later (a paced one in its bucket's next slot), or dead-letter it after its last
         attempt; returns the new state. With `count_attempt=False` (the job only waits for a precondition) the
         attempt is not counted."""
@@ -221,8 +248,10 @@ class JobQueue(Connection):
         with self._write() as db:
             if db.execute("SELECT 1 FROM jobs WHERE id = ? AND state = ?", (job_id, DEAD)).fetchone() is None:
                 return False
-            db.execute("UPDATE jobs SET state = ?, max_attempts = attempts + ?, run_after = ?, updated_at = ? "
-                       "WHERE id = ?", (QUEUED, extra_attempts, self._slot(pace, now), now, job_id))
+            db.execute(
+                "UPDATE jobs SET state = ?, max_attempts = attempts + ?, run_after = ?, updated_at = ? WHERE id = ?",
+                (QUEUED, extra_attempts, self._slot(pace, now), now, job_id),
+            )
             return True
 
     def job_counts(self) -> dict[str, int]:
@@ -231,12 +260,14 @@ class JobQueue(Connection):
 
     def oldest_due_job_age(self) -> float:
         """Seconds the oldest queued job that is due has waited (0 when none waits)."""
-        row = self.db.execute("SELECT min(run_after) FROM jobs WHERE state = ? AND run_after <= ?",
-                              (QUEUED, self.clock())).fetchone()
+        row = self.db.execute(
+            "SELECT min(run_after) FROM jobs WHERE state = ? AND run_after <= ?", (QUEUED, self.clock())
+        ).fetchone()
         return 0.0 if row is None or row[0] is None else max(0.0, self.clock() - float(row[0]))
 
     def forget_old_jobs(self) -> int:
         """Drop jobs done more than a week ago (what they did is in the audit trail); dead ones stay for a human."""
         with self._write() as db:
-            return db.execute("DELETE FROM jobs WHERE state = ? AND updated_at < ?",
-                              (DONE, self.clock() - DONE_JOB_RETENTION)).rowcount
+            return db.execute(
+                "DELETE FROM jobs WHERE state = ? AND updated_at < ?", (DONE, self.clock() - DONE_JOB_RETENTION)
+            ).rowcount

@@ -21,9 +21,13 @@ from storage.statuses import OPEN_STATUSES, JobState, Status
 ERASED_FILE_PREFIX = "erased:"  # what a reduced upload keeps instead of its Slack file ID
 _SLACK_FILE_ID = re.compile(r"Slack file F[A-Z0-9]+")
 _ERASABLE = (*OPEN_STATUSES, Status.FAILED)  # an erase ends these as ERASED
-SEALED_COLUMNS = (("executions", "id", "web_href"), ("credentials", "credential_id", "api_token"),
-                  ("supporting_data", "execution", "data"), ("user_tokens", "rowid", "user_token"),
-                  ("workflow_steps", "function_execution_id", "token"))
+SEALED_COLUMNS = (
+    ("executions", "id", "web_href"),
+    ("credentials", "credential_id", "api_token"),
+    ("supporting_data", "execution", "data"),
+    ("user_tokens", "rowid", "user_token"),
+    ("workflow_steps", "function_execution_id", "token"),
+)
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,10 @@ class Privacy(Connection):
 
     def keep_supporting_data(self, execution: int, data: dict[str, Any]) -> None:
         with self._write() as db:
-            db.execute("INSERT OR REPLACE INTO supporting_data (execution, data, created_at) VALUES (?, ?, ?)",
-                       (execution, self.sealer.seal(json.dumps(data)), self.clock()))
+            db.execute(
+                "INSERT OR REPLACE INTO supporting_data (execution, data, created_at) VALUES (?, ?, ?)",
+                (execution, self.sealer.seal(json.dumps(data)), self.clock()),
+            )
 
     def supporting_data(self, execution: int) -> dict[str, Any] | None:
         row = self.db.execute("SELECT data FROM supporting_data WHERE execution = ?", (execution,)).fetchone()
@@ -83,8 +89,12 @@ class Privacy(Connection):
     def move_supporting_data(self, from_execution: int, to_execution: int) -> bool:
         """The supporting data kept for one execution now kept for its replacement; False when none was kept."""
         with self._write() as db:
-            return db.execute("UPDATE OR REPLACE supporting_data SET execution = ? WHERE execution = ?",
-                              (to_execution, from_execution)).rowcount == 1
+            return (
+                db.execute(
+                    "UPDATE OR REPLACE supporting_data SET execution = ? WHERE execution = ?", (to_execution, from_execution)
+                ).rowcount
+                == 1
+            )
 
     def forget_supporting_data_of_ended(self, ended_before: float) -> int:
         """Supporting data still kept for executions that ended before `ended_before` (an expiry nobody renewed)."""
@@ -92,7 +102,9 @@ class Privacy(Connection):
         with self._write() as db:
             forgotten = db.execute(
                 "DELETE FROM supporting_data WHERE execution IN (SELECT id FROM executions WHERE "
-                f"status NOT IN ({marks}) AND coalesce(completed_at, updated_at) < ?)", (ended_before,)).rowcount
+                f"status NOT IN ({marks}) AND coalesce(completed_at, updated_at) < ?)",
+                (ended_before,),
+            ).rowcount
         if forgotten:
             self.flush_forgotten()
         return forgotten
@@ -101,13 +113,17 @@ class Privacy(Connection):
 
     def keep_user_token(self, team_id: str, user_id: str, token: str, scopes: str) -> None:
         with self._write() as db:
-            db.execute("INSERT OR REPLACE INTO user_tokens (team_id, user_id, user_token, scopes, connected_at) "
-                       "VALUES (?, ?, ?, ?, ?)", (team_id, user_id, self.sealer.seal(token), scopes, self.clock()))
+            db.execute(
+                "INSERT OR REPLACE INTO user_tokens (team_id, user_id, user_token, scopes, connected_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (team_id, user_id, self.sealer.seal(token), scopes, self.clock()),
+            )
 
     def user_token(self, user_id: str) -> str | None:
         """The user token the agent connected last, if any."""
-        row = self.db.execute("SELECT user_token FROM user_tokens WHERE user_id = ? ORDER BY connected_at DESC "
-                              "LIMIT 1", (user_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT user_token FROM user_tokens WHERE user_id = ? ORDER BY connected_at DESC LIMIT 1", (user_id,)
+        ).fetchone()
         return None if row is None else self.sealer.open(row[0])
 
     def forget_user_token(self, user_id: str) -> bool:
@@ -124,8 +140,10 @@ class Privacy(Connection):
     def consume_oauth_state(self, state: str) -> bool:
         """True once for a state issued and not expired."""
         with self._write() as db:
-            return db.execute("DELETE FROM oauth_states WHERE state = ? AND expires_at >= ?",
-                              (state, self.clock())).rowcount == 1
+            return (
+                db.execute("DELETE FROM oauth_states WHERE state = ? AND expires_at >= ?", (state, self.clock())).rowcount
+                == 1
+            )
 
     # --- erase and retention -----------------------------------------------------------------------------------
 
@@ -133,13 +151,24 @@ class Privacy(Connection):
         rows = self.db.query("SELECT * FROM executions WHERE customer_ref = ? ORDER BY id", (customer_ref,))
         executions = [Execution.from_row(row) for row in rows]
         to_erase = [e for e in executions if e.erased_by is None]
-        undeleted = {row[0] for row in self.db.execute(
-            "SELECT account_id FROM accounts WHERE customer_ref = ? AND deleted_at IS NULL", (customer_ref,))}
+        undeleted = {
+            row[0]
+            for row in self.db.execute(
+                "SELECT account_id FROM accounts WHERE customer_ref = ? AND deleted_at IS NULL", (customer_ref,)
+            )
+        }
         # The accounts of what is erased now, and any of the customer's Jumio has not confirmed deleted.
-        accounts = sorted({e.account_id for e in to_erase if e.account_id}
-                          | {e.account_id for e in executions if e.account_id in undeleted})
-        return ErasePlan(customer_ref, to_erase, accounts, [e for e in executions if e.erased_by is not None],
-                         self._photos_in_slack([e.id for e in executions]))
+        accounts = sorted(
+            {e.account_id for e in to_erase if e.account_id}
+            | {e.account_id for e in executions if e.account_id in undeleted}
+        )
+        return ErasePlan(
+            customer_ref,
+            to_erase,
+            accounts,
+            [e for e in executions if e.erased_by is not None],
+            self._photos_in_slack([e.id for e in executions]),
+        )
 
     def _photos_in_slack(self, executions: list[int]) -> list[SlackPhoto]:
         if not executions:
@@ -150,13 +179,16 @@ class Privacy(Connection):
             "EXISTS (SELECT 1 FROM user_tokens t WHERE t.user_id = u.uploaded_by) FROM uploads u "
             "JOIN executions e ON e.id = u.execution "
             f"WHERE u.execution IN ({marks}) AND u.in_channel = 1 AND u.slack_deleted = 0 "
-            f"AND u.slack_file_id NOT LIKE '{ERASED_FILE_PREFIX}%' ORDER BY u.id", tuple(executions)).fetchall()
+            f"AND u.slack_file_id NOT LIKE '{ERASED_FILE_PREFIX}%' ORDER BY u.id",
+            tuple(executions),
+        ).fetchall()
         return [SlackPhoto(*row[:7], connected=bool(row[7])) for row in rows]
 
     def mark_account_deleted(self, account_id: str) -> None:
         with self._write() as db:
-            db.execute("UPDATE accounts SET deleted_at = coalesce(deleted_at, ?) WHERE account_id = ?",
-                       (self.clock(), account_id))
+            db.execute(
+                "UPDATE accounts SET deleted_at = coalesce(deleted_at, ?) WHERE account_id = ?", (self.clock(), account_id)
+            )
 
     def mark_deleted_from_slack(self, upload_id: int) -> None:
         with self._write() as db:
@@ -167,7 +199,9 @@ class Privacy(Connection):
         marks = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
         rows = self.db.execute(
             f"SELECT id FROM executions WHERE reduced_at IS NULL AND status NOT IN ({marks}) "
-            "AND coalesce(completed_at, updated_at) < ? ORDER BY id LIMIT ?", (ended_before, limit))
+            "AND coalesce(completed_at, updated_at) < ? ORDER BY id LIMIT ?",
+            (ended_before, limit),
+        )
         return [row[0] for row in rows.fetchall()]
 
     def reduce_to_tombstones(self, executions: list[int], *, erased_by: str | None = None) -> None:
@@ -186,22 +220,33 @@ class Privacy(Connection):
                 f"status = CASE WHEN :by IS NOT NULL AND status IN ({erasable}) THEN '{Status.ERASED}' ELSE status END, "
                 "completed_at = coalesce(completed_at, CASE WHEN :by IS NOT NULL THEN :now END) "
                 f"WHERE id IN ({', '.join(f':id{i}' for i in range(len(ids)))})",
-                {"now": now, "by": erased_by, **{f"id{i}": value for i, value in enumerate(ids)}})
+                {"now": now, "by": erased_by, **{f"id{i}": value for i, value in enumerate(ids)}},
+            )
             db.execute(f"DELETE FROM credentials WHERE execution IN ({marks})", ids)
             db.execute(f"DELETE FROM consent_requests WHERE execution IN ({marks})", ids)
             db.execute(f"DELETE FROM supporting_data WHERE execution IN ({marks})", ids)
-            db.execute("UPDATE consents SET user_ip = NULL, country = NULL, state = NULL "  # asked by one, used by another
-                       f"WHERE execution IN ({marks}) OR id IN (SELECT api_consent FROM executions WHERE id IN ({marks}))",
-                       ids + ids)
+            db.execute(
+                "UPDATE consents SET user_ip = NULL, country = NULL, state = NULL "  # asked by one, used by another
+                f"WHERE execution IN ({marks}) OR id IN (SELECT api_consent FROM executions WHERE id IN ({marks}))",
+                ids + ids,
+            )
             # No pointer to the customer's photos in Slack stays: file IDs go from uploads and from older audit rows.
-            db.execute(f"UPDATE uploads SET sha256 = NULL, size = NULL, error = NULL, slack_file_id = "
-                       f"'{ERASED_FILE_PREFIX}' || id WHERE execution IN ({marks})", ids)
-            for audit_id, detail in db.execute(f"SELECT id, detail FROM audit WHERE execution IN ({marks}) AND "
-                                               "detail LIKE '%Slack file F%'", ids).fetchall():
-                db.execute("UPDATE audit SET detail = ? WHERE id = ?",
-                           (_SLACK_FILE_ID.sub("a Slack file", detail), audit_id))
-            db.execute(f"DELETE FROM jobs WHERE state != '{JobState.RUNNING}' "
-                       f"AND json_extract(payload, '$.execution') IN ({marks})", ids)
+            db.execute(
+                f"UPDATE uploads SET sha256 = NULL, size = NULL, error = NULL, slack_file_id = "
+                f"'{ERASED_FILE_PREFIX}' || id WHERE execution IN ({marks})",
+                ids,
+            )
+            for audit_id, detail in db.execute(
+                f"SELECT id, detail FROM audit WHERE execution IN ({marks}) AND detail LIKE '%Slack file F%'", ids
+            ).fetchall():
+                db.execute(
+                    "UPDATE audit SET detail = ? WHERE id = ?", (_SLACK_FILE_ID.sub("a Slack file", detail), audit_id)
+                )
+            db.execute(
+                f"DELETE FROM jobs WHERE state != '{JobState.RUNNING}' "
+                f"AND json_extract(payload, '$.execution') IN ({marks})",
+                ids,
+            )
             self.flush_forgotten()
 
     # --- sealing -----------------------------------------------------------------------------------------------

@@ -56,12 +56,16 @@ def _v1(db: sqlite_utils.Database) -> None:
     executions.create_index(["started_by", "id"], if_not_exists=True)
     # Partial indexes: a new row (no Jumio ids, no thread, PENDING) touches none of them, which keeps the
     # write behind each /verify small; the queries that use them name the same condition.
-    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_executions_workflow_execution_id ON executions "
-               "(workflow_execution_id) WHERE workflow_execution_id IS NOT NULL")
-    db.execute("CREATE INDEX IF NOT EXISTS idx_executions_thread ON executions (channel_id, thread_ts) "
-               "WHERE thread_ts IS NOT NULL")
-    db.execute("CREATE INDEX IF NOT EXISTS idx_executions_awaiting ON executions (status) "
-               "WHERE status IN ('INITIATED', 'ACQUIRED')")
+    db.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS idx_executions_workflow_execution_id ON executions "
+        "(workflow_execution_id) WHERE workflow_execution_id IS NOT NULL"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_executions_thread ON executions (channel_id, thread_ts) WHERE thread_ts IS NOT NULL"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_executions_awaiting ON executions (status) WHERE status IN ('INITIATED', 'ACQUIRED')"
+    )
 
     db["credentials"].create(
         {
@@ -155,18 +159,36 @@ def _v4(db: sqlite_utils.Database) -> None:
     # The customer's consent for the API channel: the links asked for (token hashes only) and what was given. The
     # consent row is personal data (IP, location); the execution made with it points at it.
     db["consent_requests"].create(
-        {"id": int, "execution": int, "token_hash": str, "requested_by": str, "created_at": float,
-         "expires_at": float, "used_at": float},
-        pk="id", not_null={"execution", "token_hash", "requested_by", "created_at", "expires_at"},
-        foreign_keys=[("execution", "executions", "id")], if_not_exists=True,
+        {
+            "id": int,
+            "execution": int,
+            "token_hash": str,
+            "requested_by": str,
+            "created_at": float,
+            "expires_at": float,
+            "used_at": float,
+        },
+        pk="id",
+        not_null={"execution", "token_hash", "requested_by", "created_at", "expires_at"},
+        foreign_keys=[("execution", "executions", "id")],
+        if_not_exists=True,
     )
     db["consent_requests"].create_index(["token_hash"], unique=True, if_not_exists=True)
     db["consent_requests"].create_index(["execution"], if_not_exists=True)
     db["consents"].create(
-        {"id": int, "execution": int, "user_ip": str, "country": str, "state": str, "obtained_at": str,
-         "recorded_at": float},
-        pk="id", not_null={"execution", "obtained_at", "recorded_at"},
-        foreign_keys=[("execution", "executions", "id")], if_not_exists=True,
+        {
+            "id": int,
+            "execution": int,
+            "user_ip": str,
+            "country": str,
+            "state": str,
+            "obtained_at": str,
+            "recorded_at": float,
+        },
+        pk="id",
+        not_null={"execution", "obtained_at", "recorded_at"},
+        foreign_keys=[("execution", "executions", "id")],
+        if_not_exists=True,
     )
     db["consents"].create_index(["execution"], unique=True, if_not_exists=True)
     if "api_consent" not in db["executions"].columns_dict:
@@ -188,28 +210,34 @@ def _v6(db: sqlite_utils.Database) -> None:
         db["executions"].add_column("reduced_at", float)
     if "erased_by" not in columns:
         db["executions"].add_column("erased_by", str)
-    db.execute("CREATE INDEX IF NOT EXISTS idx_executions_unreduced ON executions (completed_at) "
-               "WHERE reduced_at IS NULL")
-    db["supporting_data"].create({"execution": int, "data": str, "created_at": float}, pk="execution",
-                                 not_null={"data", "created_at"}, foreign_keys=[("execution", "executions", "id")],
-                                 if_not_exists=True)
+    db.execute("CREATE INDEX IF NOT EXISTS idx_executions_unreduced ON executions (completed_at) WHERE reduced_at IS NULL")
+    db["supporting_data"].create(
+        {"execution": int, "data": str, "created_at": float},
+        pk="execution",
+        not_null={"data", "created_at"},
+        foreign_keys=[("execution", "executions", "id")],
+        if_not_exists=True,
+    )
     db["user_tokens"].create(
         {"team_id": str, "user_id": str, "user_token": str, "scopes": str, "connected_at": float},
-        pk=("team_id", "user_id"), not_null={"user_token", "connected_at"}, if_not_exists=True,
+        pk=("team_id", "user_id"),
+        not_null={"user_token", "connected_at"},
+        if_not_exists=True,
     )
     if "in_channel" not in db["uploads"].columns_dict:  # 0: given in the private photos modal, not in the channel
         db["uploads"].add_column("in_channel", int, not_null_default=1)
-    db["oauth_states"].create({"state": str, "expires_at": float}, pk="state", not_null={"expires_at"},
-                              if_not_exists=True)
+    db["oauth_states"].create({"state": str, "expires_at": float}, pk="state", not_null={"expires_at"}, if_not_exists=True)
     # Jobs queued by an older bot carried supporting data in their payload: it moves to its table.
     for job_id, kind, payload in db.execute(
-            "SELECT id, kind, payload FROM jobs WHERE kind IN ('start', 'create_account', 'upload_prepared_data')"
+        "SELECT id, kind, payload FROM jobs WHERE kind IN ('start', 'create_account', 'upload_prepared_data')"
     ).fetchall():
         data = json.loads(payload)
         field = "data" if kind == "upload_prepared_data" else "supporting_data"
         if data.get(field):
-            db.execute("INSERT OR IGNORE INTO supporting_data (execution, data, created_at) VALUES (?, ?, ?)",
-                       (data["execution"], json.dumps(data[field]), time.time()))
+            db.execute(
+                "INSERT OR IGNORE INTO supporting_data (execution, data, created_at) VALUES (?, ?, ?)",
+                (data["execution"], json.dumps(data[field]), time.time()),
+            )
         if field in data:
             del data[field]
             db.execute("UPDATE jobs SET payload = ? WHERE id = ?", (json.dumps(data), job_id))
@@ -232,16 +260,27 @@ def _v8(db: sqlite_utils.Database) -> None:
     # the verification it started, the function's token (sealed; forgotten once Slack has the completion), a
     # refusal decided at once, and when Slack took the completion and what it said.
     db["workflow_steps"].create(
-        {"function_execution_id": str, "execution": int, "channel_id": str, "requested_by": str, "token": str,
-         "refusal": str, "created_at": float, "completed_at": float, "completion": str},
-        pk="function_execution_id", not_null={"created_at"}, foreign_keys=[("execution", "executions", "id")],
+        {
+            "function_execution_id": str,
+            "execution": int,
+            "channel_id": str,
+            "requested_by": str,
+            "token": str,
+            "refusal": str,
+            "created_at": float,
+            "completed_at": float,
+            "completion": str,
+        },
+        pk="function_execution_id",
+        not_null={"created_at"},
+        foreign_keys=[("execution", "executions", "id")],
         if_not_exists=True,
     )
-    db.execute("CREATE INDEX IF NOT EXISTS idx_workflow_steps_running ON workflow_steps (execution) "
-               "WHERE completed_at IS NULL")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_workflow_steps_running ON workflow_steps (execution) WHERE completed_at IS NULL"
+    )
     # When each agent last opened App Home: what was decided since comes first there.
-    db["home_visits"].create({"user_id": str, "looked_at": float}, pk="user_id", not_null={"looked_at"},
-                             if_not_exists=True)
+    db["home_visits"].create({"user_id": str, "looked_at": float}, pk="user_id", not_null={"looked_at"}, if_not_exists=True)
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
@@ -260,8 +299,9 @@ def migrate(db: sqlite_utils.Database) -> int:
     """Bring the schema up to `SCHEMA_VERSION`; returns the version it started from."""
     start = schema_version(db)
     if start > SCHEMA_VERSION:
-        raise DatabaseUnusable(f"the database has schema version {start}, newer than this bot's {SCHEMA_VERSION}; "
-                               "upgrade the bot")
+        raise DatabaseUnusable(
+            f"the database has schema version {start}, newer than this bot's {SCHEMA_VERSION}; upgrade the bot"
+        )
     for version in range(start, SCHEMA_VERSION):
         db.execute("BEGIN IMMEDIATE")
         try:

@@ -54,10 +54,12 @@ class Sealer:
         if self._fernet is None:
             raise SealedWithoutKey("the database holds secrets sealed with IDV_ENCRYPTION_KEY; set the key")
         try:
-            return self._fernet.decrypt(value[len(PREFIX):].encode()).decode()
+            return self._fernet.decrypt(value[len(PREFIX) :].encode()).decode()
         except InvalidToken:
-            raise SealedWithoutKey("IDV_ENCRYPTION_KEY does not open the secrets in the database; give the key "
-                                   "they were sealed with (after a new one, comma-separated)") from None
+            raise SealedWithoutKey(
+                "IDV_ENCRYPTION_KEY does not open the secrets in the database; give the key "
+                "they were sealed with (after a new one, comma-separated)"
+            ) from None
 
     def reseal(self, value: str | None) -> str | None:
         """The value sealed under the first key (clear ones sealed, old keys' ones rotated); None if unchanged."""
@@ -65,7 +67,7 @@ class Sealer:
             return None
         if not value.startswith(PREFIX):
             return self.seal(value)
-        token = value[len(PREFIX):].encode()
+        token = value[len(PREFIX) :].encode()
         try:
             Fernet(self._keys[0].encode()).decrypt(token)
             return None
@@ -74,5 +76,7 @@ class Sealer:
         try:
             return PREFIX + self._fernet.rotate(token).decode()
         except InvalidToken:
-            raise SealedWithoutKey("IDV_ENCRYPTION_KEY does not open the secrets in the database; give the key "
-                                   "they were sealed with (after a new one, comma-separated)") from None
+            raise SealedWithoutKey(
+                "IDV_ENCRYPTION_KEY does not open the secrets in the database; give the key "
+                "they were sealed with (after a new one, comma-separated)"
+            ) from None

@@ -24,8 +24,14 @@ class Status(StrEnum):
 
 
 OPEN_STATUSES = (Status.PENDING, Status.INITIATED, Status.ACQUIRED)
-FINAL_STATUSES = (Status.PROCESSED, Status.TOKEN_EXPIRED, Status.SESSION_EXPIRED, Status.SUPERSEDED, Status.GONE,
-                  Status.ERASED)
+FINAL_STATUSES = (
+    Status.PROCESSED,
+    Status.TOKEN_EXPIRED,
+    Status.SESSION_EXPIRED,
+    Status.SUPERSEDED,
+    Status.GONE,
+    Status.ERASED,
+)
 # Final statuses that carry Jumio's own outcome (a result to fetch and report).
 JUMIO_FINAL_STATUSES = (Status.PROCESSED, Status.TOKEN_EXPIRED, Status.SESSION_EXPIRED)
 

@@ -12,8 +12,9 @@ CLAIMED, SENDING, UPLOADED = UploadState.CLAIMED.value, UploadState.SENDING.valu
 class Uploads(Connection):
     """The `uploads` table."""
 
-    def claim_upload(self, execution: int, slack_file_id: str, uploaded_by: str, part: str | None, *,
-                     in_channel: bool = True) -> Upload | None:
+    def claim_upload(
+        self, execution: int, slack_file_id: str, uploaded_by: str, part: str | None, *, in_channel: bool = True
+    ) -> Upload | None:
         """Claim a Slack file for an execution once; None when it was claimed before (by this execution, or by
         another of the same thread: the one a consent or a new link replaced). `in_channel` False: given in the
         private photos modal, never shared into the channel."""
@@ -23,7 +24,8 @@ class Uploads(Connection):
                 "SELECT 1 FROM uploads u JOIN executions other ON other.id = u.execution "
                 "JOIN executions this ON this.id = ? WHERE u.slack_file_id = ? AND u.execution != this.id "
                 "AND other.channel_id = this.channel_id AND other.thread_ts = this.thread_ts LIMIT 1",
-                (execution, slack_file_id)).fetchone()
+                (execution, slack_file_id),
+            ).fetchone()
             if elsewhere:
                 return None
             cursor = db.execute(
@@ -71,8 +73,10 @@ class Uploads(Connection):
             execution = db.execute("SELECT execution FROM uploads WHERE id = ?", (upload,)).fetchone()[0]
             same_part = ("execution = ? AND part = ? AND state = ? AND id != ?", (execution, part, UPLOADED, upload))
             replaced = [Upload.from_row(row) for row in db["uploads"].rows_where(*same_part)]
-            db.execute(f"UPDATE uploads SET state = ?, updated_at = ? WHERE {same_part[0]}",
-                       (UploadState.REPLACED.value, now, *same_part[1]))
+            db.execute(
+                f"UPDATE uploads SET state = ?, updated_at = ? WHERE {same_part[0]}",
+                (UploadState.REPLACED.value, now, *same_part[1]),
+            )
             db.execute(
                 "UPDATE uploads SET state = ?, part = ?, sha256 = ?, size = ?, error = NULL, updated_at = ? WHERE id = ?",
                 (UPLOADED, part, sha256, size, now, upload),
@@ -89,19 +93,26 @@ class Uploads(Connection):
 
     def _move_upload(self, upload: int, was: str, becomes: str) -> bool:
         with self._write() as db:
-            cursor = db.execute("UPDATE uploads SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
-                                (becomes, self.clock(), upload, was))
+            cursor = db.execute(
+                "UPDATE uploads SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+                (becomes, self.clock(), upload, was),
+            )
             return cursor.rowcount == 1
 
     def record_upload_rejected(self, upload: int, reason: str, *, state: UploadState = UploadState.REJECTED) -> None:
         with self._write() as db:
-            db.execute("UPDATE uploads SET state = ?, error = ?, updated_at = ? WHERE id = ?",
-                       (state.value, reason, self.clock(), upload))
+            db.execute(
+                "UPDATE uploads SET state = ?, error = ?, updated_at = ? WHERE id = ?",
+                (state.value, reason, self.clock(), upload),
+            )
 
     def uploads_counted(self, execution: int) -> int:
         """How many photos this execution took (refused ones left out): what its cap counts."""
-        return int(self.db.execute("SELECT count(*) FROM uploads WHERE execution = ? AND state != ?",
-                                   (execution, UploadState.REJECTED.value)).fetchone()[0])
+        return int(
+            self.db.execute(
+                "SELECT count(*) FROM uploads WHERE execution = ? AND state != ?", (execution, UploadState.REJECTED.value)
+            ).fetchone()[0]
+        )
 
     def uploaded_parts(self, execution: int) -> set[str]:
         rows = self.db.execute(

@@ -54,8 +54,9 @@ class Sandbox:
 
 @pytest.fixture
 def sandbox_config() -> SandboxConfig:
-    return SandboxConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, processing_delay=0.05, account_rate=50.0,
-                         account_burst=1.0)
+    return SandboxConfig(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, processing_delay=0.05, account_rate=50.0, account_burst=1.0
+    )
 
 
 @pytest.fixture
@@ -120,7 +121,6 @@ def store(tmp_path: Any) -> Store:
     s = Store(str(tmp_path / "idv.sqlite3"))
     yield s
     s.close()
-
 
 
 @pytest.fixture(params=["http"])

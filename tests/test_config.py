@@ -138,9 +138,11 @@ def test_the_consent_settings() -> None:
     controller = _load(JUMIO_CONSENT="not-required")
     assert controller.photo_path_open and controller.warnings == ()
     assert "not https" in _load(IDV_PUBLIC_URL="http://idv.example.com").warnings[0]
-    for name, value, words in (("JUMIO_CONSENT", "maybe", "customer or not-required"),
-                               ("IDV_PUBLIC_URL", "https://idv.example.com/?a=1", "base URL"),
-                               ("IDV_TRUSTED_PROXIES", "10.0.0.x", "CIDR")):
+    for name, value, words in (
+        ("JUMIO_CONSENT", "maybe", "customer or not-required"),
+        ("IDV_PUBLIC_URL", "https://idv.example.com/?a=1", "base URL"),
+        ("IDV_TRUSTED_PROXIES", "10.0.0.x", "CIDR"),
+    ):
         with pytest.raises(ConfigError, match=words):
             _load(**{name: value})
 
@@ -168,24 +170,41 @@ def test_the_env_example_placeholders_are_refused_by_value(name: str) -> None:
 
 
 def test_host_log_format_limits_and_teams() -> None:
-    settings = _load(HOST="127.0.0.1", IDV_LOG_FORMAT="JSON", IDV_STARTS_PER_MINUTE="2", IDV_STARTS_PER_DAY="9",
-                     IDV_MAX_PHOTOS="4", IDV_ALLOWED_TEAMS="T0PARTNER,T0OTHER")
-    assert (settings.host, settings.log_format, settings.starts_per_minute, settings.starts_per_day,
-            settings.max_photos) == ("127.0.0.1", "json", 2, 9, 4)
+    settings = _load(
+        HOST="127.0.0.1",
+        IDV_LOG_FORMAT="JSON",
+        IDV_STARTS_PER_MINUTE="2",
+        IDV_STARTS_PER_DAY="9",
+        IDV_MAX_PHOTOS="4",
+        IDV_ALLOWED_TEAMS="T0PARTNER,T0OTHER",
+    )
+    assert (
+        settings.host,
+        settings.log_format,
+        settings.starts_per_minute,
+        settings.starts_per_day,
+        settings.max_photos,
+    ) == ("127.0.0.1", "json", 2, 9, 4)
     assert settings.allowed_teams == {"T0PARTNER", "T0OTHER"}
     assert _load().host == "0.0.0.0" and _load().log_format == "text" and _load().starts_per_minute == 5
-    for bad, words in ((dict(HOST="not a host!"), "HOST must be an address"),
-                       (dict(IDV_LOG_FORMAT="xml"), "IDV_LOG_FORMAT must be text or json"),
-                       (dict(IDV_STARTS_PER_MINUTE="0"), "IDV_STARTS_PER_MINUTE must be a whole number"),
-                       (dict(IDV_ALLOWED_TEAMS="acme"), "IDV_ALLOWED_TEAMS must list Slack IDs")):
+    for bad, words in (
+        (dict(HOST="not a host!"), "HOST must be an address"),
+        (dict(IDV_LOG_FORMAT="xml"), "IDV_LOG_FORMAT must be text or json"),
+        (dict(IDV_STARTS_PER_MINUTE="0"), "IDV_STARTS_PER_MINUTE must be a whole number"),
+        (dict(IDV_ALLOWED_TEAMS="acme"), "IDV_ALLOWED_TEAMS must list Slack IDs"),
+    ):
         with pytest.raises(ConfigError, match=words):
             _load(**bad)
 
 
 def test_privacy_settings() -> None:
-    settings = _load(IDV_ADMINS="UADMIN1, UADMIN2", IDV_RETENTION_DAYS="30",
-                     IDV_ENCRYPTION_KEY=f"{BASE['IDV_ENCRYPTION_KEY']},{BASE['IDV_ENCRYPTION_KEY']}",
-                     SLACK_CLIENT_ID="123.456", SLACK_CLIENT_SECRET="oauth-secret-1")
+    settings = _load(
+        IDV_ADMINS="UADMIN1, UADMIN2",
+        IDV_RETENTION_DAYS="30",
+        IDV_ENCRYPTION_KEY=f"{BASE['IDV_ENCRYPTION_KEY']},{BASE['IDV_ENCRYPTION_KEY']}",
+        SLACK_CLIENT_ID="123.456",
+        SLACK_CLIENT_SECRET="oauth-secret-1",
+    )
     assert settings.admins == {"UADMIN1", "UADMIN2"} and settings.retention_days == 30
     assert len(settings.encryption_keys) == 2 and "Bw" not in repr(settings)
     assert settings.slack_client_id == "123.456" and "oauth-secret-1" not in repr(settings)
@@ -195,13 +214,16 @@ def test_privacy_settings() -> None:
     assert "IDV_ENCRYPTION_KEY is not set" in warning and "in clear" in warning
 
 
-@pytest.mark.parametrize(("changes", "words"), [
-    ({"IDV_ENCRYPTION_KEY": "not-a-key"}, "key number 1 is not a Fernet key"),
-    ({"IDV_ENCRYPTION_KEY": f"{BASE['IDV_ENCRYPTION_KEY']},short"}, "key number 2 is not a Fernet key"),
-    ({"IDV_RETENTION_DAYS": "0"}, "IDV_RETENTION_DAYS must be a whole number of at least 1"),
-    ({"IDV_ADMINS": "admin@example.com"}, "IDV_ADMINS must list Slack IDs"),
-    ({"SLACK_CLIENT_ID": "123.456"}, "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together"),
-])
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"IDV_ENCRYPTION_KEY": "not-a-key"}, "key number 1 is not a Fernet key"),
+        ({"IDV_ENCRYPTION_KEY": f"{BASE['IDV_ENCRYPTION_KEY']},short"}, "key number 2 is not a Fernet key"),
+        ({"IDV_RETENTION_DAYS": "0"}, "IDV_RETENTION_DAYS must be a whole number of at least 1"),
+        ({"IDV_ADMINS": "admin@example.com"}, "IDV_ADMINS must list Slack IDs"),
+        ({"SLACK_CLIENT_ID": "123.456"}, "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together"),
+    ],
+)
 def test_bad_privacy_settings_are_named(changes: dict[str, str], words: str) -> None:
     with pytest.raises(ConfigError) as raised:
         _load(**changes)

@@ -10,27 +10,45 @@ from bot import validation
 from bot.validation import ValidationError
 
 
-@pytest.mark.parametrize("value", ["CUST-42", "  CUST-42 ", "a", "x" * 100, "Müller&Söhne#7", "42", "Иван-42",
-                                   "ORD-2024-000123", "12345678", "HELP-1"])
+@pytest.mark.parametrize(
+    "value",
+    ["CUST-42", "  CUST-42 ", "a", "x" * 100, "Müller&Söhne#7", "42", "Иван-42", "ORD-2024-000123", "12345678", "HELP-1"],
+)
 def test_good_customer_references(value: str) -> None:
     assert validation.customer_reference(value) == value.strip()
 
 
-@pytest.mark.parametrize(("value", "words"), [
-    ("jane.doe@example.com", "looks like an email address"),
-    ("+15031234567", "looks like a phone number"),
-    ("(503)123-4567", "looks like a phone number"),
-    ("0151-2345-6789", "looks like a phone number"),
-    ("4111111111111111", "looks like a card number"),
-    ("4111-1111-1111-1111", "looks like a card number"),
-    ("\u3164", "invisible character"),
-    ("CUST\u200b42", "invisible character"),
-    ("\u0421UST-42", "different alphabets (Cyrillic, Latin)"),
-    ("e" + "\u0301" * 99, "combining accent"),
-    ("\uff23\uff35\uff33\uff34", "special form"),
-    ("CUST 42", "a space"),
-], ids=["email", "phone-e164", "phone-us", "phone-national", "card", "card-dashes", "hangul-filler", "zero-width",
-        "cyrillic-c", "combining", "full-width", "space"])
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("jane.doe@example.com", "looks like an email address"),
+        ("+15031234567", "looks like a phone number"),
+        ("(503)123-4567", "looks like a phone number"),
+        ("0151-2345-6789", "looks like a phone number"),
+        ("4111111111111111", "looks like a card number"),
+        ("4111-1111-1111-1111", "looks like a card number"),
+        ("\u3164", "invisible character"),
+        ("CUST\u200b42", "invisible character"),
+        ("\u0421UST-42", "different alphabets (Cyrillic, Latin)"),
+        ("e" + "\u0301" * 99, "combining accent"),
+        ("\uff23\uff35\uff33\uff34", "special form"),
+        ("CUST 42", "a space"),
+    ],
+    ids=[
+        "email",
+        "phone-e164",
+        "phone-us",
+        "phone-national",
+        "card",
+        "card-dashes",
+        "hangul-filler",
+        "zero-width",
+        "cyrillic-c",
+        "combining",
+        "full-width",
+        "space",
+    ],
+)
 def test_references_that_are_personal_data_or_look_like_others_are_refused(value: str, words: str) -> None:
     with pytest.raises(ValidationError) as refused:
         validation.customer_reference(value)
@@ -41,8 +59,9 @@ def test_a_number_that_fails_luhn_is_no_card() -> None:
     assert validation.personal_data_kind("4111111111111112") is None
 
 
-@pytest.mark.parametrize(("text", "nearest"), [("stauts CUST-42", "status"), ("stat CUST-42", "status"),
-                                               ("hepl", "help"), ("STATSU", "status")])
+@pytest.mark.parametrize(
+    ("text", "nearest"), [("stauts CUST-42", "status"), ("stat CUST-42", "status"), ("hepl", "help"), ("STATSU", "status")]
+)
 def test_a_typo_of_a_subcommand_starts_nothing(text: str, nearest: str) -> None:
     with pytest.raises(ValidationError) as refused:
         validation.command_reference(text)
@@ -135,11 +154,23 @@ def test_locale() -> None:
 
 
 def test_supporting_data_to_prepared_data() -> None:
-    data = validation.supporting_data({"first_name": "John", "last_name": "Smith", "phone_number": "+15031234567",
-                                       "date_of_birth": "1972-11-16", "email": "", "line1": "1 Main St",
-                                       "city": "Any Town", "country": "usa"})
+    data = validation.supporting_data(
+        {
+            "first_name": "John",
+            "last_name": "Smith",
+            "phone_number": "+15031234567",
+            "date_of_birth": "1972-11-16",
+            "email": "",
+            "line1": "1 Main St",
+            "city": "Any Town",
+            "country": "usa",
+        }
+    )
     assert data.to_prepared_data() == {
-        "firstName": "John", "lastName": "Smith", "phoneNumber": "+15031234567", "dateOfBirth": "1972-11-16",
+        "firstName": "John",
+        "lastName": "Smith",
+        "phoneNumber": "+15031234567",
+        "dateOfBirth": "1972-11-16",
         "address": {"line1": "1 Main St", "city": "Any Town", "country": "USA"},
     }
     assert "John" not in repr(data)

@@ -38,10 +38,10 @@ class World:
         `consent`, the customer then consents and the execution that takes photos is returned."""
         answer = await self.slack.command(reference, user=user)
         assert "Starting a verification" in answer.get("text", ""), answer
-        execution = await wait_until(lambda: (e := self.store.executions_for_customer(reference))
-                                     and e[0].status == "INITIATED" and e[0])
-        root = await wait_until(lambda: next((m for m in self.slack.root_messages() if m.ts == execution.thread_ts),
-                                             None))
+        execution = await wait_until(
+            lambda: (e := self.store.executions_for_customer(reference)) and e[0].status == "INITIATED" and e[0]
+        )
+        root = await wait_until(lambda: next((m for m in self.slack.root_messages() if m.ts == execution.thread_ts), None))
         await wait_until(lambda: self.links(reference, user=user))
         if consent:
             execution = await consent_for(self.slack, self.store, reference, user=user)
@@ -71,8 +71,14 @@ class World:
         async with httpx.AsyncClient() as customer:
             return await customer.post(href.split("?")[0], data={"authorizationToken": token, "sample": "1"})
 
-    async def share(self, root: Posted, *names_and_bytes: tuple[str, bytes], text: str = "", user: str = "UAGENT1",
-                    mimetype: str = "image/png") -> list[Any]:
+    async def share(
+        self,
+        root: Posted,
+        *names_and_bytes: tuple[str, bytes],
+        text: str = "",
+        user: str = "UAGENT1",
+        mimetype: str = "image/png",
+    ) -> list[Any]:
         files = [self.slack.add_file(name, content, mimetype=mimetype, user=user) for name, content in names_and_bytes]
         status, _ = await self.slack.share(files, thread_ts=root.ts, text=text, user=user)
         assert status == 200
@@ -84,8 +90,12 @@ class World:
         from bot.sandbox.images import sample_photo
 
         _execution, root = await self.start(reference)
-        await self.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                         ("selfie.png", sample_photo("face")))
+        await self.share(
+            root,
+            ("front.png", sample_photo("front")),
+            ("back.png", sample_photo("back")),
+            ("selfie.png", sample_photo("face")),
+        )
         decided = await self.decided(reference)
         await self.bot.runner.run_until_idle()
         return decided, root

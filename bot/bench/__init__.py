@@ -29,9 +29,18 @@ from bot.sandbox.images import png
 
 async def _load(world: LocalWorld, count: int, prefix: str) -> list[float]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.bench.load", "--url", world.slack.bot_events_url, "--count", str(count),
-        "--prefix", prefix, env={**os.environ, "SLACK_SIGNING_SECRET": world.env["SLACK_SIGNING_SECRET"]},
-        stdout=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot.bench.load",
+        "--url",
+        world.slack.bot_events_url,
+        "--count",
+        str(count),
+        "--prefix",
+        prefix,
+        env={**os.environ, "SLACK_SIGNING_SECRET": world.env["SLACK_SIGNING_SECRET"]},
+        stdout=asyncio.subprocess.PIPE,
+    )
     out, _ = await process.communicate()
     if process.returncode != 0:
         raise RuntimeError("the load generator failed")
@@ -49,9 +58,14 @@ async def measure_ack(folder: Path, sizes: Sizes, baseline: bool) -> list[float]
         try:
             await _load(world, 3, "WARM")
             if not baseline:  # let the warm-up verifications start fully: every code path loaded once
-                await wait_until(lambda: sum(m.text.startswith("Identity verification") for m in world.slack.root_messages())
-                             >= 3 and world.jumio.account_created_at and len(world.jumio.account_created_at) >= 3,
-                             timeout=30)
+                await wait_until(
+                    lambda: (
+                        sum(m.text.startswith("Identity verification") for m in world.slack.root_messages()) >= 3
+                        and world.jumio.account_created_at
+                        and len(world.jumio.account_created_at) >= 3
+                    ),
+                    timeout=30,
+                )
             await asyncio.sleep(0.5)
             return await _load(world, sizes.commands, "BASE" if baseline else "CUST")
         finally:
@@ -63,13 +77,23 @@ async def measure_accounts(folder: Path, sizes: Sizes, figures: Figures) -> None
     async with bot_world(folder, LocalOptions(start_bot=False, account_rate=1.0)) as (world, _process, store):
         await asyncio.gather(*(world.slack.command(f"CUST-RATE-{i}") for i in range(sizes.accounts)))
         with contextlib.suppress(TimeoutError):
-            await wait_until(lambda: sum(1 for i in range(sizes.accounts)
-                                     if (e := store.executions_for_customer(f"CUST-RATE-{i}"))
-                                     and e[0].status == "INITIATED") == sizes.accounts,
-                         timeout=sizes.accounts * 3 + 30)
+            await wait_until(
+                lambda: (
+                    sum(
+                        1
+                        for i in range(sizes.accounts)
+                        if (e := store.executions_for_customer(f"CUST-RATE-{i}")) and e[0].status == "INITIATED"
+                    )
+                    == sizes.accounts
+                ),
+                timeout=sizes.accounts * 3 + 30,
+            )
         created = world.jumio.account_created_at
-        initiated = sum(1 for i in range(sizes.accounts) if (e := store.executions_for_customer(f"CUST-RATE-{i}"))
-                        and e[0].status == "INITIATED")
+        initiated = sum(
+            1
+            for i in range(sizes.accounts)
+            if (e := store.executions_for_customer(f"CUST-RATE-{i}")) and e[0].status == "INITIATED"
+        )
         figures.account_lost.append(sizes.accounts - initiated)
         figures.account_429.append(world.jumio.account_answers.count(429))
         figures.account_rate.append((len(created) - 1) / (created[-1] - created[0]) if len(created) > 1 else 0.0)
@@ -104,8 +128,10 @@ async def measure_burst(folder: Path, sizes: Sizes, figures: Figures) -> None:
         figures.burst_relay.append(statistics.median(during))
         figures.burst_relay_first.append(during[0])
         figures.burst_relay_baseline.append(statistics.median(quiet))
-        await wait_until(lambda: all((e := store.executions_for_customer(r)) and e[0].status == "INITIATED"
-                                     for r in burst), timeout=sizes.accounts * 3 + 30)
+        await wait_until(
+            lambda: all((e := store.executions_for_customer(r)) and e[0].status == "INITIATED" for r in burst),
+            timeout=sizes.accounts * 3 + 30,
+        )
 
 
 def _spread(values: list[float], unit: str, digits: int = 0) -> str:
@@ -130,8 +156,7 @@ def table(figures: Figures, sizes: Sizes) -> tuple[str, bool]:
 
     bot_p50, bot_p99, bot_max = ack_summary(figures.ack)
     base_p50, base_p99, base_max = ack_summary(figures.ack_baseline)
-    p99_ratios = [percentile(b, 0.99) / percentile(a, 0.99) for b, a in zip(figures.ack, figures.ack_baseline,
-                                                                            strict=True)]
+    p99_ratios = [percentile(b, 0.99) / percentile(a, 0.99) for b, a in zip(figures.ack, figures.ack_baseline, strict=True)]
     relay_ratios = [b / a for b, a in zip(figures.relay, figures.relay_baseline, strict=True)]
     p99_ratio, relay_ratio = statistics.median(p99_ratios), statistics.median(relay_ratios)
     throttled_ratios = [b / a for b, a in zip(figures.relay_throttled, figures.relay_throttled_baseline, strict=True)]
@@ -155,7 +180,7 @@ def table(figures: Figures, sizes: Sizes) -> tuple[str, bool]:
     def verdict(key: str) -> str:
         return "met" if checks[key] else "**missed**"
 
-    mb = sizes.photo_side ** 2 * 3 / 1024 / 1024
+    mb = sizes.photo_side**2 * 3 / 1024 / 1024
     lines = [
         "| figure | how | result | target |",
         "|---|---|---|---|",
@@ -187,7 +212,7 @@ def table(figures: Figures, sizes: Sizes) -> tuple[str, bool]:
         f"| sustained account creation | {sizes.accounts} `/verify` at once, sandbox limit 1/s | "
         f"{_spread(figures.account_rate, '/s', 3)}; lost {lost}; 429 answers {too_many} | ≥ 0.95/s, 0 lost, ≤ 1 × 429: "
         f"{verdict('accounts')} |",
-        f"| photo relay during an account burst, {sizes.burst_photo_side ** 2 * 3 / 1024 / 1024:.0f} MB PNG | "
+        f"| photo relay during an account burst, {sizes.burst_photo_side**2 * 3 / 1024 / 1024:.0f} MB PNG | "
         f"{BURST_PHOTOS} photos in an open thread from right after {sizes.accounts} `/verify` (sandbox limit 1/s), "
         f"median | {_spread([t * 1000 for t in figures.burst_relay], 'ms')}; {burst_ratio:.2f} × baseline "
         f"({min(burst_ratios):.2f}–{max(burst_ratios):.2f}); the first "
@@ -213,11 +238,18 @@ async def run(sizes: Sizes) -> tuple[Figures, float]:
                 folder = root / f"ack-{index}-{baseline}"
                 folder.mkdir()
                 (figures.ack_baseline if baseline else figures.ack).append(await measure_ack(folder, sizes, baseline))
-            print(f"run {index + 1} of {sizes.runs}: relay, memory, account creation, relay in a burst", file=sys.stderr,
-                  flush=True)
-            for name, measure in (("relay", measure_relay), ("relay-throttled", measure_throttled_relay),
-                                  ("memory", measure_memory),
-                                  ("accounts", measure_accounts), ("burst", measure_burst)):
+            print(
+                f"run {index + 1} of {sizes.runs}: relay, memory, account creation, relay in a burst",
+                file=sys.stderr,
+                flush=True,
+            )
+            for name, measure in (
+                ("relay", measure_relay),
+                ("relay-throttled", measure_throttled_relay),
+                ("memory", measure_memory),
+                ("accounts", measure_accounts),
+                ("burst", measure_burst),
+            ):
                 folder = root / f"{name}-{index}"
                 folder.mkdir()
                 await measure(folder, sizes, figures)
@@ -239,8 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     figures, elapsed = asyncio.run(run(sizes))
     text, all_met = table(figures, sizes)
     print(text)
-    print(f"\n{sizes.runs} run(s) in {elapsed:.0f} s on this machine"
-          f"{' (quick sizes: figures are not comparable with the targets)' if args.quick else ''}.")
+    print(
+        f"\n{sizes.runs} run(s) in {elapsed:.0f} s on this machine"
+        f"{' (quick sizes: figures are not comparable with the targets)' if args.quick else ''}."
+    )
     if args.json:
         args.json.write_text(json.dumps(figures.__dict__, indent=1))
     return 0 if all_met or args.quick else 1

@@ -26,8 +26,7 @@ def build() -> web.Application:
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        bolt_request = AsyncBoltRequest(body=body.decode(), query=request.query_string,
-                                        headers=request.headers)  # type: ignore[arg-type]
+        bolt_request = AsyncBoltRequest(body=body.decode(), query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
         return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     app = web.Application()

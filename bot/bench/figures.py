@@ -18,10 +18,19 @@ class Sizes:
     burst_photo_side: int = 600  # the photo dropped during the burst: 1 MB
 
 
-FULL = Sizes(commands=100, jumio_latency=0.3, photo_side=1870, relays=3, concurrent_relays=10, accounts=30,
-             executions=1_000_000, runs=3)
-QUICK = Sizes(commands=10, jumio_latency=0.3, photo_side=600, relays=1, concurrent_relays=2, accounts=4,
-              executions=20_000, runs=1)
+FULL = Sizes(
+    commands=100,
+    jumio_latency=0.3,
+    photo_side=1870,
+    relays=3,
+    concurrent_relays=10,
+    accounts=30,
+    executions=1_000_000,
+    runs=3,
+)
+QUICK = Sizes(
+    commands=10, jumio_latency=0.3, photo_side=600, relays=1, concurrent_relays=2, accounts=4, executions=20_000, runs=1
+)
 
 
 @dataclass

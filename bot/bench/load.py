@@ -18,13 +18,25 @@ import aiohttp
 
 
 def signed_command(secret: str, reference: str) -> tuple[bytes, dict[str, str]]:
-    body = urlencode({"command": "/verify", "text": reference, "user_id": "UAGENT1", "channel_id": "CVERIFY",
-                      "team_id": "T0IDV", "trigger_id": f"1.{uuid.uuid4().hex}", "api_app_id": "AIDV",
-                      "response_url": "http://127.0.0.1:9/unused"})
+    body = urlencode(
+        {
+            "command": "/verify",
+            "text": reference,
+            "user_id": "UAGENT1",
+            "channel_id": "CVERIFY",
+            "team_id": "T0IDV",
+            "trigger_id": f"1.{uuid.uuid4().hex}",
+            "api_app_id": "AIDV",
+            "response_url": "http://127.0.0.1:9/unused",
+        }
+    )
     stamp = str(int(time.time()))
     signature = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-    return body.encode(), {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
-                           "X-Slack-Signature": f"v0={signature}"}
+    return body.encode(), {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": f"v0={signature}",
+    }
 
 
 async def fire(url: str, secret: str, count: int, prefix: str) -> list[float]:

@@ -18,14 +18,20 @@ def measure_status_lookup(folder: Path, sizes: Sizes, figures: Figures) -> None:
     db = store.db
     for start in range(0, sizes.executions, batch):
         db.execute("BEGIN")
-        rows = [(f"CUST-{i % customers}", 10011, "CVERIFY", f"{now}.{i}", "UAGENT1", "PROCESSED", now, now)
-                for i in range(start, min(start + batch, sizes.executions))]
-        db.conn.executemany("INSERT INTO executions (customer_ref, workflow_key, channel_id, thread_ts, started_by, "
-                            "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        rows = [
+            (f"CUST-{i % customers}", 10011, "CVERIFY", f"{now}.{i}", "UAGENT1", "PROCESSED", now, now)
+            for i in range(start, min(start + batch, sizes.executions))
+        ]
+        db.conn.executemany(
+            "INSERT INTO executions (customer_ref, workflow_key, channel_id, thread_ts, started_by, "
+            "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
         first = db.execute("SELECT max(id) FROM executions").fetchone()[0] - len(rows) + 1
-        db.conn.executemany("INSERT INTO audit (at, actor, action, execution, detail) VALUES (?, ?, ?, ?, ?)",
-                            [(now, "UAGENT1", action, first + j, "")
-                             for j in range(len(rows)) for action in ("start", "result")])
+        db.conn.executemany(
+            "INSERT INTO audit (at, actor, action, execution, detail) VALUES (?, ?, ?, ?, ?)",
+            [(now, "UAGENT1", action, first + j, "") for j in range(len(rows)) for action in ("start", "result")],
+        )
         db.execute("COMMIT")
     target = "CUST-7"
     for _ in range(5):

@@ -33,14 +33,18 @@ from storage import AuditEntry, Execution
 
 
 def already_open(execution: Execution, reference: str) -> Message:
-    text = (f"{escape(reference)} already has an open verification, started by <@{execution.started_by}> "
-            f"{slack_date(execution.created_at)} in <#{execution.channel_id}> ({describe_status(execution)}).")
+    text = (
+        f"{escape(reference)} already has an open verification, started by <@{execution.started_by}> "
+        f"{slack_date(execution.created_at)} in <#{execution.channel_id}> ({describe_status(execution)})."
+    )
     return text, [section(text), *actions(button("Start another anyway", ACTION_START_ANYWAY, reference))]
 
 
 def refusal() -> Message:
-    text = ("Sorry, you can't use identity verification here. Ask your team lead to add you (or this channel) to "
-            "the bot's allowed list.")
+    text = (
+        "Sorry, you can't use identity verification here. Ask your team lead to add you (or this channel) to "
+        "the bot's allowed list."
+    )
     return text, [section(f":no_entry_sign: {text}")]
 
 
@@ -51,13 +55,11 @@ def help_message() -> Message:
         " and you get a private link for the customer.",
         "• Or drop the customer's ID *front*, *back* and *selfie* (JPEG or PNG, up to 15 MB) in that message's"
         " thread; name each file (or say in the message) which one it is.",
-        "• It is submitted to Jumio once all three are in; for a passport, press *Submit* after the front and"
-        " selfie.",
+        "• It is submitted to Jumio once all three are in; for a passport, press *Submit* after the front and selfie.",
         "• The decision (PASSED, WARNING, REJECTED or NOT_EXECUTED) appears in the thread.",
         "• `/verify` alone opens a form with optional supporting data; `/verify status CUST-42` shows a customer's"
         " verifications.",
-        "• `/verify erase CUST-42` (admins only) deletes the customer's data at Jumio and here, after a"
-        " confirmation.",
+        "• `/verify erase CUST-42` (admins only) deletes the customer's data at Jumio and here, after a confirmation.",
     ]
     return "How to use /verify", [section("\n".join(lines))]
 
@@ -65,8 +67,13 @@ def help_message() -> Message:
 STATUS_LINES_PER_PAGE = 40
 
 
-def status_message(reference: str, history: Sequence[tuple[Execution, Sequence[AuditEntry]]], *, page: int = 0,
-                   where: Callable[[str], str] = lambda channel: f"<#{channel}>") -> Message:
+def status_message(
+    reference: str,
+    history: Sequence[tuple[Execution, Sequence[AuditEntry]]],
+    *,
+    page: int = 0,
+    where: Callable[[str], str] = lambda channel: f"<#{channel}>",
+) -> Message:
     """A customer's verifications, newest first, each with its whole history in plain words, newest first; paged
     (Newer / Older buttons). `where` names a channel (a private one only to its members)."""
     if not history:
@@ -74,12 +81,14 @@ def status_message(reference: str, history: Sequence[tuple[Execution, Sequence[A
         return text, [section(text)]
     lines: list[str] = []
     for execution, entries in history:
-        lines.append(f"*#{execution.id}* {describe_status(execution)} · started by <@{execution.started_by}> "
-                     f"{slack_date(execution.created_at)} in {where(execution.channel_id)}")
+        lines.append(
+            f"*#{execution.id}* {describe_status(execution)} · started by <@{execution.started_by}> "
+            f"{slack_date(execution.created_at)} in {where(execution.channel_id)}"
+        )
         lines += [f"      {step_words(entry)}" for entry in entries]
     pages = max(1, -(-len(lines) // STATUS_LINES_PER_PAGE))
     page = min(max(page, 0), pages - 1)
-    shown = lines[page * STATUS_LINES_PER_PAGE:(page + 1) * STATUS_LINES_PER_PAGE]
+    shown = lines[page * STATUS_LINES_PER_PAGE : (page + 1) * STATUS_LINES_PER_PAGE]
     title = f"*Verifications for {escape(reference)}*" + (f"  (page {page + 1} of {pages})" if pages > 1 else "")
     blocks: Blocks = [section(title), *sections(shown)]
     blocks += actions(
@@ -89,8 +98,13 @@ def status_message(reference: str, history: Sequence[tuple[Execution, Sequence[A
     return fit(f"Verifications for {escape(reference)}", blocks)
 
 
-def home_view(mine: Iterable[Execution], others_open: Sequence[Execution] = (), now: float | None = None,
-              connection: tuple[str, bool] | None = None, last_looked: float | None = None) -> dict[str, Any]:
+def home_view(
+    mine: Iterable[Execution],
+    others_open: Sequence[Execution] = (),
+    now: float | None = None,
+    connection: tuple[str, bool] | None = None,
+    last_looked: float | None = None,
+) -> dict[str, Any]:
     """App Home: the agent's recent verifications (those decided since they `last_looked` first, then open ones),
     then the open ones in their channels that others started, the longest untouched first (a team lead takes those
     over); each with status and age. With `connection` (the connect URL, and whether this agent is connected):
@@ -115,8 +129,11 @@ def home_view(mine: Iterable[Execution], others_open: Sequence[Execution] = (), 
     blocks += [_home_row(execution, now, new=news(execution)) for execution in ordered[:HOME_ROWS]]
     if len(ordered) > HOME_ROWS:
         blocks.append(context(f"…and {len(ordered) - HOME_ROWS} older ones: `/verify status <reference>` finds any."))
-    blocks += [{"type": "divider"}, header("Open in your channels"),
-               context("Verifications others started that are still open, the longest untouched first.")]
+    blocks += [
+        {"type": "divider"},
+        header("Open in your channels"),
+        context("Verifications others started that are still open, the longest untouched first."),
+    ]
     if not others_open:
         blocks.append(section("Nothing open in your channels."))
     blocks += [_home_row(execution, now, who=True) for execution in others_open[:HOME_ROWS]]
@@ -130,13 +147,27 @@ def _connection(connection: tuple[str, bool] | None) -> Blocks:
         return []
     url, connected = connection
     if connected:
-        return [context(":white_check_mark: Your Slack user is connected: the bot deletes the photos you drop in "
-                        "verification threads once Jumio has them."),
-                *actions(button("Disconnect", ACTION_DISCONNECT, "home"))]
-    return [context("Photos you drop in a thread stay in the channel until you delete them. Connect your Slack user "
-                    "once and the bot deletes them for you after Jumio has them (it asks only to delete your files)."),
-            *actions({"type": "button", "action_id": "connect_slack_user", "url": url,
-                      "text": text_obj("plain_text", "Connect my Slack user")})]
+        return [
+            context(
+                ":white_check_mark: Your Slack user is connected: the bot deletes the photos you drop in "
+                "verification threads once Jumio has them."
+            ),
+            *actions(button("Disconnect", ACTION_DISCONNECT, "home")),
+        ]
+    return [
+        context(
+            "Photos you drop in a thread stay in the channel until you delete them. Connect your Slack user "
+            "once and the bot deletes them for you after Jumio has them (it asks only to delete your files)."
+        ),
+        *actions(
+            {
+                "type": "button",
+                "action_id": "connect_slack_user",
+                "url": url,
+                "text": text_obj("plain_text", "Connect my Slack user"),
+            }
+        ),
+    ]
 
 
 # Two sections of rows, their headings and notes, within the 100 blocks of a Home tab.
@@ -147,16 +178,19 @@ def _home_row(execution: Execution, now: float, who: bool = False, new: bool = F
     started = f" · <@{execution.started_by}>" if who else ""
     touched = f"untouched {age(now - execution.updated_at)}" if who else age(now - execution.created_at)
     mark = ":new: " if new else ""
-    return section(f"{mark}*{escape(execution.customer_ref)}* · {describe_status(execution)}{started} · {touched} · "
-                   f"<#{execution.channel_id}>")
+    return section(
+        f"{mark}*{escape(execution.customer_ref)}* · {describe_status(execution)}{started} · {touched} · "
+        f"<#{execution.channel_id}>"
+    )
 
 
-NOT_IN_CHANNEL = ("I am not in that channel, so I could not post the verification there. Add me first (in the channel: "
-                  "/invite and the app's name, or the channel's details → Integrations → Add apps), then press Start "
-                  "again.")
+NOT_IN_CHANNEL = (
+    "I am not in that channel, so I could not post the verification there. Add me first (in the channel: "
+    "/invite and the app's name, or the channel's details → Integrations → Add apps), then press Start "
+    "again."
+)
 UPLOAD_REFUSED = ":no_entry_sign: Only verification agents can send photos to Jumio; your file was not sent."
-STALE_BUTTON = (":grey_question: That button belongs to something that no longer exists or has moved on; nothing "
-                "was done.")
+STALE_BUTTON = ":grey_question: That button belongs to something that no longer exists or has moved on; nothing was done."
 
 
 def status_usage(problem: str) -> str:
@@ -171,7 +205,8 @@ def starting(reference: str) -> str:
     return f":hourglass_flowing_sand: Starting a verification for {escape(reference)}…"
 
 
-
 def too_many_starts(limit: int, period: str) -> str:
-    return (f":no_entry_sign: You started {limit} verifications in the last {period}, the most one agent may (each is "
-            f"a paid Jumio check). Nothing was started; try again later, or ask an admin to raise the limit.")
+    return (
+        f":no_entry_sign: You started {limit} verifications in the last {period}, the most one agent may (each is "
+        f"a paid Jumio check). Nothing was started; try again later, or ask an admin to raise the limit."
+    )

@@ -19,24 +19,30 @@ class Meaning:
 
 MEANINGS = {
     "PASSED": Meaning("verified", "Nothing more to do: the customer's identity is verified."),
-    "WARNING": Meaning("needs a person's look",
-                       "Open the transaction in Jumio's portal and decide yourself before you go on."),
-    "REJECTED": Meaning("not verified",
-                        "Do not treat the customer as verified. If the reason below can be fixed, start a new "
-                        "verification with new photos."),
-    "NOT_EXECUTED": Meaning("Jumio could not check",
-                            "Nothing was decided. Start a new verification; if it happens again, ask Jumio support."),
+    "WARNING": Meaning(
+        "needs a person's look", "Open the transaction in Jumio's portal and decide yourself before you go on."
+    ),
+    "REJECTED": Meaning(
+        "not verified",
+        "Do not treat the customer as verified. If the reason below can be fixed, start a new verification with new photos.",
+    ),
+    "NOT_EXECUTED": Meaning(
+        "Jumio could not check", "Nothing was decided. Start a new verification; if it happens again, ask Jumio support."
+    ),
 }
 
 _SHARPER_ID = "Ask the customer for a sharper, well-lit photo of the whole ID (no glare, nothing covered), then start again."
-_ORIGINAL_ID = ("Ask for a photo of the original document itself, not a copy, scan or screen; if it happens again, "
-                "treat it as possible fraud and escalate.")
+_ORIGINAL_ID = (
+    "Ask for a photo of the original document itself, not a copy, scan or screen; if it happens again, "
+    "treat it as possible fraud and escalate."
+)
 _ESCALATE = "Possible fraud: do not verify the customer; escalate to your fraud or compliance team."
-_NEW_SELFIE = ("Ask the customer for a new selfie: their face alone, fully visible, in good light, taken live "
-               "(not a photo of a photo), then start again.")
+_NEW_SELFIE = (
+    "Ask the customer for a new selfie: their face alone, fully visible, in good light, taken live "
+    "(not a photo of a photo), then start again."
+)
 _OTHER_ID = "Ask the customer to use another ID document that Jumio supports (passport, ID card or driving licence)."
 _LOOK = "Look at the photos in Jumio's portal and decide yourself."
-
 
 
 def _because(reason: str, step: str) -> str:
@@ -78,10 +84,13 @@ NEXT_STEPS: dict[tuple[str | None, str], str] = {
     ("dataChecks", "MISMATCHING_DATA_REPEATED_FACE"): _ESCALATE,
     ("dataChecks", "NFC_CERTIFICATE"): _ESCALATE,
     ("dataChecks", "SUPERIMPOSED_TEXT"): _ESCALATE,
-    ("similarity", "NO_MATCH"): ("The selfie does not match the ID photo: ask the customer for a new selfie of "
-                                 "themselves; if it fails again, do not verify them."),
-    ("similarity", "NOT_POSSIBLE"): ("Jumio could not compare the selfie with the ID photo: ask for a clearer "
-                                     "selfie and ID front, then start again."),
+    ("similarity", "NO_MATCH"): (
+        "The selfie does not match the ID photo: ask the customer for a new selfie of "
+        "themselves; if it fails again, do not verify them."
+    ),
+    ("similarity", "NOT_POSSIBLE"): (
+        "Jumio could not compare the selfie with the ID photo: ask for a clearer selfie and ID front, then start again."
+    ),
     ("similarity", "PRECONDITION_NOT_FULFILLED"): "A photo was not usable, so the faces were not compared; see above.",
     ("liveness", "ID_USED_AS_SELFIE"): _NEW_SELFIE,
     ("liveness", "MULTIPLE_PEOPLE"): _NEW_SELFIE,
@@ -139,8 +148,10 @@ def risk_words(score: float | None) -> str | None:
     if score < 0:
         return "Risk score: not scored (Jumio shows -1 when it did not check)."
     band = "low" if score <= 30 else "medium" if score <= 70 else "high"
-    return (f"Risk score {score:g} of 100: {band}. In Jumio's default bands 0–30 passes, 31–70 warns and 71–100 "
-            "rejects; your Jumio account may use others.")
+    return (
+        f"Risk score {score:g} of 100: {band}. In Jumio's default bands 0–30 passes, 31–70 warns and 71–100 "
+        "rejects; your Jumio account may use others."
+    )
 
 
 def jumio_words(capabilities: Sequence[dict[str, Any]]) -> list[str]:
@@ -149,6 +160,5 @@ def jumio_words(capabilities: Sequence[dict[str, Any]]) -> list[str]:
     for capability in capabilities:
         credentials = ", ".join(capability.get("credentials") or [])
         suffix = f" [{credentials}]" if credentials else ""
-        lines.append(f"• {capability.get('name')}{suffix}: {capability.get('decision')} / "
-                     f"{capability.get('label') or '—'}")
+        lines.append(f"• {capability.get('name')}{suffix}: {capability.get('decision')} / {capability.get('label') or '—'}")
     return lines

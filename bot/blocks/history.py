@@ -41,7 +41,8 @@ def step_words(entry: AuditEntry) -> str:
         "start": f"started by {who}",
         "step_started": f"started by a workflow for {who} (Workflow Builder step)",
         "step_refused": f"a workflow's step for {who} was refused: {escape(detail)}",
-        "step_completed": "the workflow's step was given Jumio's decision" if detail == "completed"
+        "step_completed": "the workflow's step was given Jumio's decision"
+        if detail == "completed"
         else "the workflow's step was told it failed",
         "account_created": "Jumio account and link made",
         "link_sent": f"customer link sent privately to {who}",
@@ -56,7 +57,8 @@ def step_words(entry: AuditEntry) -> str:
         "photo_rejected": f"a photo from {who} was not sent: {escape(detail)}",
         "consent_link_sent": f"consent link sent privately to {who}",
         "consent_given": "the customer consented on the consent page",
-        "submitted": f"submitted to Jumio by {who}" if entry.actor.startswith(("U", "W"))
+        "submitted": f"submitted to Jumio by {who}"
+        if entry.actor.startswith(("U", "W"))
         else "submitted to Jumio (all photos in)",
         "submitted_on_web": "the customer submitted on Jumio's page",
         "prepared_data_sent": "supporting data sent to Jumio",
@@ -66,8 +68,7 @@ def step_words(entry: AuditEntry) -> str:
         "execution_deleted": "closed at Jumio (replaced)",
         "photo_not_sent": f"a photo was not sent: {escape(detail.partition(': ')[2] or detail)}",
         "erase_refused": f"{who} asked to erase the customer's data and was refused (not an admin)",
-        "slack_file_deleted": "a photo deleted from Slack" + (f" by {who}" if entry.actor.startswith(("U", "W"))
-                                                              else ""),
+        "slack_file_deleted": "a photo deleted from Slack" + (f" by {who}" if entry.actor.startswith(("U", "W")) else ""),
         "slack_file_reminder": "the thread was asked to delete a photo from Slack by hand",
         "slack_user_connected": f"{who} connected their Slack user",
         "slack_user_disconnected": f"{who} disconnected their Slack user",

@@ -99,13 +99,16 @@ def context(*texts: str) -> dict[str, Any]:
     return {"type": "context", "elements": [text_obj("mrkdwn", t) for t in texts[:10]]}
 
 
-def button(label: str, action_id: str, value: str, style: str | None = None, confirm: dict | None = None
-            ) -> dict[str, Any]:
+def button(label: str, action_id: str, value: str, style: str | None = None, confirm: dict | None = None) -> dict[str, Any]:
     """A button; its value is what the handler reads, so a value over Slack's limit is a bug, not something to cut."""
     if len(value) > MAX_BUTTON_VALUE or len(action_id) > MAX_ACTION_ID:
         raise ValueError(f"button {action_id!r}: value or action_id over Slack's limit")
-    button: dict[str, Any] = {"type": "button", "text": text_obj("plain_text", label, MAX_BUTTON_TEXT),
-                              "action_id": action_id, "value": value}
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": text_obj("plain_text", label, MAX_BUTTON_TEXT),
+        "action_id": action_id,
+        "value": value,
+    }
     if style:
         button["style"] = style
     if confirm:
@@ -125,8 +128,12 @@ def actions(*elements: dict[str, Any] | None, block_id: str | None = None) -> Bl
 
 
 def confirm_dialog(title: str, text: str, yes: str, no: str) -> dict[str, Any]:
-    return {"title": text_obj("plain_text", title, 100), "text": text_obj("plain_text", text, 300),
-            "confirm": text_obj("plain_text", yes, 30), "deny": text_obj("plain_text", no, 30)}
+    return {
+        "title": text_obj("plain_text", title, 100),
+        "text": text_obj("plain_text", text, 300),
+        "confirm": text_obj("plain_text", yes, 30),
+        "deny": text_obj("plain_text", no, 30),
+    }
 
 
 def fit(text: str, blocks: Blocks, limit: int = MAX_MESSAGE_BLOCKS) -> Message:
@@ -166,7 +173,7 @@ def describe_status(execution: Execution) -> str:
     erased = " · erased" if execution.erased_by and execution.status != "ERASED" else ""
     if execution.status == "PROCESSED" and execution.decision_type:
         words = decisions.meaning(execution.decision_type).words
-        mark = DECISION_MARKS.get(execution.decision_type, ':white_circle:')
+        mark = DECISION_MARKS.get(execution.decision_type, ":white_circle:")
         return f"{mark} {execution.decision_type} ({words}){erased}"
     emoji, words = STATUS_WORDS.get(execution.status, (":grey_question:", execution.status))
     return f"{emoji} {words}{erased}"

@@ -10,8 +10,9 @@ from storage import ErasePlan, SlackPhoto
 
 VIEW_ERASE = "erase_customer"
 
-NOT_AN_ADMIN = (":no_entry_sign: Only the admins listed in IDV_ADMINS may erase a customer's data. Nothing was "
-                "erased; ask one of them.")
+NOT_AN_ADMIN = (
+    ":no_entry_sign: Only the admins listed in IDV_ADMINS may erase a customer's data. Nothing was erased; ask one of them."
+)
 
 
 def erase_usage(problem: str) -> str:
@@ -19,21 +20,27 @@ def erase_usage(problem: str) -> str:
 
 
 def nothing_to_erase(customer_ref: str) -> str:
-    return (f"No verification of {escape(customer_ref)} is stored here, so there is nothing to erase. Check the "
-            "reference (`/verify status` finds a customer's verifications).")
+    return (
+        f"No verification of {escape(customer_ref)} is stored here, so there is nothing to erase. Check the "
+        "reference (`/verify status` finds a customer's verifications)."
+    )
 
 
 def erased_before(plan: ErasePlan) -> str:
     last = max(plan.erased_before, key=lambda e: e.reduced_at or 0)
-    return (f"{escape(plan.customer_ref)}'s data was already erased by <@{last.erased_by}> on "
-            f"{slack_date(last.reduced_at or last.updated_at)}; nothing is left to erase.")
+    return (
+        f"{escape(plan.customer_ref)}'s data was already erased by <@{last.erased_by}> on "
+        f"{slack_date(last.reduced_at or last.updated_at)}; nothing is left to erase."
+    )
 
 
 def _counts(plan: ErasePlan) -> str:
     verifications = len(plan.to_erase)
     accounts = len(plan.accounts)
-    return (f"{verifications} verification{'s' if verifications != 1 else ''} and "
-            f"{accounts} Jumio account{'s' if accounts != 1 else ''}")
+    return (
+        f"{verifications} verification{'s' if verifications != 1 else ''} and "
+        f"{accounts} Jumio account{'s' if accounts != 1 else ''}"
+    )
 
 
 def nothing_left_to_erase(plan: ErasePlan) -> str:
@@ -47,37 +54,58 @@ def erase_modal(plan: ErasePlan, channel_id: str, *, changed: bool = False) -> d
     the customer's verifications changed since it was opened."""
     lines = [f"*Erase {escape(plan.customer_ref)}?*  This deletes {_counts(plan)}."]
     if changed:
-        lines.insert(0, ":warning: *The customer's verifications changed since you opened this* (one was started): "
-                        "check what goes, then press Erase again.")
+        lines.insert(
+            0,
+            ":warning: *The customer's verifications changed since you opened this* (one was started): "
+            "check what goes, then press Erase again.",
+        )
     if plan.accounts:
-        lines.append("• At Jumio: each account with all its images and extracted data (Jumio cannot investigate "
-                     "them afterwards).")
+        lines.append(
+            "• At Jumio: each account with all its images and extracted data (Jumio cannot investigate them afterwards)."
+        )
     lines.append("• Here: everything but a tombstone (IDs, dates, the decision and the audit trail).")
     if plan.in_progress:
         count = len(plan.in_progress)
-        lines.append(f"• {count} still in progress: {'it stops' if count == 1 else 'they stop'} now, the customer's "
-                     "link dies, and photos dropped later are not sent.")
+        lines.append(
+            f"• {count} still in progress: {'it stops' if count == 1 else 'they stop'} now, the customer's "
+            "link dies, and photos dropped later are not sent."
+        )
     connected = [p for p in plan.slack_photos if p.connected]
     if connected:
-        lines.append(f"• In Slack: {len(connected)} photo{'s' if len(connected) != 1 else ''} dropped in the threads "
-                     "by agents who connected their Slack user: deleted for them.")
+        lines.append(
+            f"• In Slack: {len(connected)} photo{'s' if len(connected) != 1 else ''} dropped in the threads "
+            "by agents who connected their Slack user: deleted for them."
+        )
     by_hand = plan.photos_by_hand
     if by_hand:
-        lines.append(f"• In Slack, *delete by hand* (the file's ⋯ menu → Delete file): {len(by_hand)} photo"
-                     f"{'s' if len(by_hand) != 1 else ''} whose agents did not connect their Slack user:")
-        lines += [f"    – {PART_LABELS.get(p.part or '', 'a photo')} dropped by "
-                  f"{f'<@{p.uploaded_by}>' if p.uploaded_by else 'someone'} in {_thread_link(p)}"
-                  for p in by_hand[:MAX_PHOTOS_LISTED]]
+        lines.append(
+            f"• In Slack, *delete by hand* (the file's ⋯ menu → Delete file): {len(by_hand)} photo"
+            f"{'s' if len(by_hand) != 1 else ''} whose agents did not connect their Slack user:"
+        )
+        lines += [
+            f"    – {PART_LABELS.get(p.part or '', 'a photo')} dropped by "
+            f"{f'<@{p.uploaded_by}>' if p.uploaded_by else 'someone'} in {_thread_link(p)}"
+            for p in by_hand[:MAX_PHOTOS_LISTED]
+        ]
         if len(by_hand) > MAX_PHOTOS_LISTED:
             lines.append(f"    – and {len(by_hand) - MAX_PHOTOS_LISTED} more in the same threads")
-    blocks = [section("\n".join(lines)),
-              context("This cannot be undone. Erasing forgets which Slack files they were: note the photos to delete "
-                      "by hand first.")]
-    return {"type": "modal", "callback_id": VIEW_ERASE, "title": text_obj("plain_text", "Erase customer data",
-                                                                         MAX_MODAL_TITLE),
-            "submit": text_obj("plain_text", "Erase"), "close": text_obj("plain_text", "Cancel"), "blocks": blocks,
-            "private_metadata": json.dumps({"customer_ref": plan.customer_ref, "channel_id": channel_id,
-                                            "ids": [e.id for e in plan.to_erase]})}
+    blocks = [
+        section("\n".join(lines)),
+        context(
+            "This cannot be undone. Erasing forgets which Slack files they were: note the photos to delete by hand first."
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": VIEW_ERASE,
+        "title": text_obj("plain_text", "Erase customer data", MAX_MODAL_TITLE),
+        "submit": text_obj("plain_text", "Erase"),
+        "close": text_obj("plain_text", "Cancel"),
+        "blocks": blocks,
+        "private_metadata": json.dumps(
+            {"customer_ref": plan.customer_ref, "channel_id": channel_id, "ids": [e.id for e in plan.to_erase]}
+        ),
+    }
 
 
 MAX_PHOTOS_LISTED = 20
@@ -87,20 +115,26 @@ def _thread_link(photo: SlackPhoto) -> str:
     """The photo's thread, as a link Slack opens for members (`/archives/C…/p…`)."""
     if not photo.thread_ts:
         return f"<#{photo.channel_id}>"
-    return f"<https://slack.com/archives/{photo.channel_id}/p{photo.thread_ts.replace('.', '')}|this thread> in " \
-           f"<#{photo.channel_id}>"
+    return (
+        f"<https://slack.com/archives/{photo.channel_id}/p{photo.thread_ts.replace('.', '')}|this thread> in "
+        f"<#{photo.channel_id}>"
+    )
 
 
 def erase_done_modal(plan: ErasePlan) -> dict[str, Any]:
     return notice_modal(
         f":wastebasket: Erased {_counts(plan)} of {escape(plan.customer_ref)} here."
-        + (" Jumio is deleting the accounts now; each verification's thread says when it is done." if plan.accounts
-           else ""))
+        + (" Jumio is deleting the accounts now; each verification's thread says when it is done." if plan.accounts else "")
+    )
 
 
 def notice_modal(text: str, title: str = "Erase customer data") -> dict[str, Any]:
-    return {"type": "modal", "title": text_obj("plain_text", title, MAX_MODAL_TITLE),
-            "close": text_obj("plain_text", "Close"), "blocks": [section(text)]}
+    return {
+        "type": "modal",
+        "title": text_obj("plain_text", title, MAX_MODAL_TITLE),
+        "close": text_obj("plain_text", "Close"),
+        "blocks": [section(text)],
+    }
 
 
 def erased_in_thread(by: str, pending: bool, was_open: bool, *, photos_by_hand: int = 0) -> Message:
@@ -110,15 +144,16 @@ def erased_in_thread(by: str, pending: bool, was_open: bool, *, photos_by_hand: 
     if pending:
         text += " Deleting it at Jumio is pending; this thread says when Jumio has done it."
     if photos_by_hand:
-        text += (f" {photos_by_hand} photo{'s' if photos_by_hand != 1 else ''} dropped in this thread "
-                 f"{'are' if photos_by_hand != 1 else 'is'} still in Slack: delete {'them' if photos_by_hand != 1 else 'it'}"
-                 " by hand.")
+        text += (
+            f" {photos_by_hand} photo{'s' if photos_by_hand != 1 else ''} dropped in this thread "
+            f"{'are' if photos_by_hand != 1 else 'is'} still in Slack: delete {'them' if photos_by_hand != 1 else 'it'}"
+            " by hand."
+        )
     return text, [section(text)]
 
 
 def deleted_at_jumio(by: str) -> Message:
-    text = (f":white_check_mark: Jumio deleted the customer's account with its images and extracted data (erased "
-            f"by <@{by}>).")
+    text = f":white_check_mark: Jumio deleted the customer's account with its images and extracted data (erased by <@{by}>)."
     return text, [section(text)]
 
 
@@ -133,23 +168,36 @@ PHOTO_BLOCKS = {"FRONT": "photo_front", "BACK": "photo_back", "FACE": "photo_fac
 MODAL_FILE_BYTES = 10 * 1024 * 1024
 
 
-def photos_modal(customer_ref: str, execution_id: int, accepted_parts: list[str] | tuple[str, ...], channel_id: str
-                 ) -> dict[str, Any]:
+def photos_modal(
+    customer_ref: str, execution_id: int, accepted_parts: list[str] | tuple[str, ...], channel_id: str
+) -> dict[str, Any]:
     """ID front, back and selfie as file inputs: files given here are never shared into the channel."""
     labels = {"FRONT": "ID front", "BACK": "ID back", "FACE": "Selfie"}
     blocks: list[dict[str, Any]] = [
-        section(f"Photos for *{escape(customer_ref)}*. Files you add here go to Jumio without being shared in the "
-                "channel. JPEG or PNG, up to 10 MB each (Slack's limit here; drop larger ones in the thread)."),
+        section(
+            f"Photos for *{escape(customer_ref)}*. Files you add here go to Jumio without being shared in the "
+            "channel. JPEG or PNG, up to 10 MB each (Slack's limit here; drop larger ones in the thread)."
+        ),
     ]
     for part in accepted_parts:
-        blocks.append({"type": "input", "block_id": PHOTO_BLOCKS[part], "optional": True,
-                       "label": text_obj("plain_text", labels[part]),
-                       "element": {"type": "file_input", "action_id": "file", "filetypes": PHOTO_FILETYPES,
-                                   "max_files": 1}})
-    return {"type": "modal", "callback_id": VIEW_PHOTOS, "title": text_obj("plain_text", "Customer photos",
-                                                                          MAX_MODAL_TITLE),
-            "submit": text_obj("plain_text", "Send to Jumio"), "close": text_obj("plain_text", "Cancel"),
-            "blocks": blocks, "private_metadata": json.dumps({"execution": execution_id, "channel_id": channel_id})}
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": PHOTO_BLOCKS[part],
+                "optional": True,
+                "label": text_obj("plain_text", labels[part]),
+                "element": {"type": "file_input", "action_id": "file", "filetypes": PHOTO_FILETYPES, "max_files": 1},
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": VIEW_PHOTOS,
+        "title": text_obj("plain_text", "Customer photos", MAX_MODAL_TITLE),
+        "submit": text_obj("plain_text", "Send to Jumio"),
+        "close": text_obj("plain_text", "Cancel"),
+        "blocks": blocks,
+        "private_metadata": json.dumps({"execution": execution_id, "channel_id": channel_id}),
+    }
 
 
 NO_PHOTO_GIVEN = "Add at least one photo, or press Cancel."
@@ -157,8 +205,10 @@ NO_PHOTO_GIVEN = "Add at least one photo, or press Cancel."
 
 def delete_your_photo(filename: str, by: str | None, *, can_connect: bool, why: str | None = None) -> Message:
     who = f"<@{by}>, " if by else ""
-    text = (f":wastebasket: {who}Jumio has {escape(filename)}: delete it from this thread now (the file's ⋯ menu → "
-            "Delete file), since everyone in the channel can see it.")
+    text = (
+        f":wastebasket: {who}Jumio has {escape(filename)}: delete it from this thread now (the file's ⋯ menu → "
+        "Delete file), since everyone in the channel can see it."
+    )
     if why:
         text += f" The bot could not delete it for you: {why}"
     if can_connect:
@@ -179,8 +229,10 @@ def slack_refused_deletion(code: str, *, reconnect: bool) -> str:
 
 
 def erased_photo_left(by: str, why: str) -> Message:
-    text = (f":wastebasket: A photo <@{by}> dropped in this thread is still in Slack and could not be deleted for the "
-            f"erase: {why} Delete it from this thread by hand (the file's ⋯ menu → Delete file).")
+    text = (
+        f":wastebasket: A photo <@{by}> dropped in this thread is still in Slack and could not be deleted for the "
+        f"erase: {why} Delete it from this thread by hand (the file's ⋯ menu → Delete file)."
+    )
     return text, [section(text)]
 
 

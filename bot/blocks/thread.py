@@ -67,9 +67,17 @@ def root_message(execution: Execution, uploaded: set[str], accepted_parts: Seque
         blocks += actions(
             button("Customer link", ACTION_SHOW_LINK, str(execution.id)) if has_link else None,
             button("Add photos privately", ACTION_PRIVATE_PHOTOS, str(execution.id)) if accepted_parts else None,
-            button("Submit", ACTION_SUBMIT, str(execution.id), style="primary", confirm=confirm_dialog(
-                "Submit to Jumio?", "Photos can no longer be added once submitted.", "Submit", "Not yet"))
-            if {"FRONT", "FACE"} <= uploaded else None,
+            button(
+                "Submit",
+                ACTION_SUBMIT,
+                str(execution.id),
+                style="primary",
+                confirm=confirm_dialog(
+                    "Submit to Jumio?", "Photos can no longer be added once submitted.", "Submit", "Not yet"
+                ),
+            )
+            if {"FRONT", "FACE"} <= uploaded
+            else None,
         )
     else:
         blocks.append(context(f"Started {slack_date(execution.created_at)}"))
@@ -94,11 +102,20 @@ def ask_part(upload_id: int, filename: str, accepted_parts: Sequence[str]) -> Me
     """Which part a photo is, with a button per part the workflow takes (the caller asks only when it takes one)."""
     text = f"Which photo is {escape(filename)}?"
     # The value carries what the handler needs: the upload, the part, and the file's name for the answer.
-    buttons = [button(PART_LABELS[p], ACTION_CHOOSE_PART + f"_{p.lower()}", f"{upload_id}:{p}:{filename[:200]}")
-               for p in PART_ORDER if p in accepted_parts]
-    return fit(text, [section(f":question: Which photo is *{escape(filename)}*? (Name files *front*, *back* or "
-                              "*selfie* and I will know.)"),
-                      *actions(*buttons, block_id=f"choose_part_{upload_id}")])
+    buttons = [
+        button(PART_LABELS[p], ACTION_CHOOSE_PART + f"_{p.lower()}", f"{upload_id}:{p}:{filename[:200]}")
+        for p in PART_ORDER
+        if p in accepted_parts
+    ]
+    return fit(
+        text,
+        [
+            section(
+                f":question: Which photo is *{escape(filename)}*? (Name files *front*, *back* or *selfie* and I will know.)"
+            ),
+            *actions(*buttons, block_id=f"choose_part_{upload_id}"),
+        ],
+    )
 
 
 def part_chosen(filename: str, part: str, user_id: str) -> Message:
@@ -108,9 +125,11 @@ def part_chosen(filename: str, part: str, user_id: str) -> Message:
 
 def session_clock(now: float, minutes: int) -> Message:
     """Once the first photo is at Jumio: its session ends after `minutes` without a new one (reference §8)."""
-    text = (f":stopwatch: Jumio now has the first photo and ends this session after {minutes} minutes without a new "
-            f"one (at {slack_date(now + minutes * 60)} if nothing else comes). Add the rest, or press *Submit*, "
-            "before then; after that the customer needs a New link.")
+    text = (
+        f":stopwatch: Jumio now has the first photo and ends this session after {minutes} minutes without a new "
+        f"one (at {slack_date(now + minutes * 60)} if nothing else comes). Add the rest, or press *Submit*, "
+        "before then; after that the customer needs a New link."
+    )
     return text, [section(text)]
 
 
@@ -147,8 +166,13 @@ def result_message(execution: Execution, notify: Sequence[str | None] = ()) -> M
     text = _for(people, f"Jumio decision for {reference}: {decision} ({decisions.meaning(decision).words})")
     steps = decisions.next_steps(decision, label, execution.capabilities)
     blocks: Blocks = [
-        section(_for(people, f"{DECISION_MARKS.get(decision, ':white_circle:')} *{reference}: "
-                             f"{decisions.meaning(decision).words}*  ·  Jumio's decision: *{jumio_says}*")),
+        section(
+            _for(
+                people,
+                f"{DECISION_MARKS.get(decision, ':white_circle:')} *{reference}: "
+                f"{decisions.meaning(decision).words}*  ·  Jumio's decision: *{jumio_says}*",
+            )
+        ),
         *sections([f"*Next:* {steps[0]}", *(f"*Also:* {step}" for step in steps[1:])]),
     ]
     risk = decisions.risk_words(execution.risk_score)
@@ -161,17 +185,24 @@ def result_message(execution: Execution, notify: Sequence[str | None] = ()) -> M
 
 
 def expired_message(execution: Execution, notify: Sequence[str | None] = ()) -> Message:
-    words = ("The link expired before the customer used it" if execution.status == "TOKEN_EXPIRED"
-             else "The customer's session expired before it was finished")
-    text = _for(mention(notify), f":alarm_clock: {words} ({execution.status}). A new link starts a new attempt for "
-                                 "the same customer.")
+    words = (
+        "The link expired before the customer used it"
+        if execution.status == "TOKEN_EXPIRED"
+        else "The customer's session expired before it was finished"
+    )
+    text = _for(
+        mention(notify),
+        f":alarm_clock: {words} ({execution.status}). A new link starts a new attempt for the same customer.",
+    )
     return text, [section(text), *actions(button("New link", ACTION_NEW_LINK, str(execution.id), style="primary"))]
 
 
 def submitted_on_web(at: float | None) -> Message:
     when = f" {slack_date(at)}" if at else ""
-    return notice(f":inbox_tray: The customer submitted their photos on Jumio's page{when}; Jumio is checking. The "
-                  "decision will appear here.")
+    return notice(
+        f":inbox_tray: The customer submitted their photos on Jumio's page{when}; Jumio is checking. The "
+        "decision will appear here."
+    )
 
 
 def new_link_started(user_id: str) -> Message:
@@ -189,8 +220,9 @@ def notice(text: str) -> Message:
 
 
 def supporting_data_not_taken(workflow_key: int) -> Message:
-    return notice(f"Workflow {workflow_key} takes no supporting data, so what you typed was not sent to Jumio (and "
-                  "was not kept).")
+    return notice(
+        f"Workflow {workflow_key} takes no supporting data, so what you typed was not sent to Jumio (and was not kept)."
+    )
 
 
 def not_sent_yet(filename: str, reason: str) -> Message:
@@ -202,15 +234,19 @@ def drop_again(filename: str, reason: str) -> Message:
 
 
 def still_undecided(reference: str, *, minutes: int, every: int) -> Message:
-    return notice(f":hourglass: Jumio has not decided after {minutes} minutes. I keep asking about every {every} "
-                  f"minutes and will post the decision here; `/verify status {escape(reference)}` shows where it "
-                  "stands.")
+    return notice(
+        f":hourglass: Jumio has not decided after {minutes} minutes. I keep asking about every {every} "
+        f"minutes and will post the decision here; `/verify status {escape(reference)}` shows where it "
+        "stands."
+    )
 
 
 def thread_closed(reference: str, reason: str, said: str) -> Message:
-    return notice(f":warning: I can no longer post in the thread of {escape(reference)}'s verification ({reason}). "
-                  f"What I meant to say there:\n>{cut(said, 2500)}\nAdd me to the channel again, or start a new "
-                  f"verification with `/verify {escape(reference)}` in a channel I am in.")
+    return notice(
+        f":warning: I can no longer post in the thread of {escape(reference)}'s verification ({reason}). "
+        f"What I meant to say there:\n>{cut(said, 2500)}\nAdd me to the channel again, or start a new "
+        f"verification with `/verify {escape(reference)}` in a channel I am in."
+    )
 
 
 def too_many_in_message(limit: int) -> str:
@@ -218,8 +254,10 @@ def too_many_in_message(limit: int) -> str:
 
 
 def too_many_for_verification(limit: int, reference: str) -> str:
-    return (f"this verification has had {limit} photos, the most one takes; start a new one with "
-            f"`/verify {escape(reference)}` if the customer needs to try again")
+    return (
+        f"this verification has had {limit} photos, the most one takes; start a new one with "
+        f"`/verify {escape(reference)}` if the customer needs to try again"
+    )
 
 
 def files_over_limit(names: Sequence[str], reason: str) -> Message:
@@ -230,10 +268,15 @@ def files_over_limit(names: Sequence[str], reason: str) -> Message:
 def answer_lost(*, new_account: bool) -> str:
     """Why a paid Jumio step was not repeated: its answer was lost after the request went out."""
     made = "the account" if new_account else "the new transaction"
-    after = ("If it did, that one is never used: its link was shown to nobody and it expires on its own."
-             if new_account else "If it did, the bot deletes it at Jumio as soon as Jumio mentions it.")
-    return (f"Jumio's answer was lost on the way, so Jumio may have made {made} anyway (a paid transaction). Nothing "
-            f"was sent to the customer. Press Retry to make it again knowingly. {after}")
+    after = (
+        "If it did, that one is never used: its link was shown to nobody and it expires on its own."
+        if new_account
+        else "If it did, the bot deletes it at Jumio as soon as Jumio mentions it."
+    )
+    return (
+        f"Jumio's answer was lost on the way, so Jumio may have made {made} anyway (a paid transaction). Nothing "
+        f"was sent to the customer. Press Retry to make it again knowingly. {after}"
+    )
 
 
 def job_failed_privately(what: str, reference: str, reason: str) -> Message:
@@ -273,6 +316,8 @@ def closed_reason(execution: Execution) -> str:
 
 
 def stopped_asking(reference: str, days: int) -> Message:
-    return notice(f":hourglass: Jumio has not decided in {days} days, so I stopped asking; a decision Jumio sends "
-                  f"later still appears here. Check the transaction in Jumio's portal, or start again with "
-                  f"`/verify {escape(reference)}`.")
+    return notice(
+        f":hourglass: Jumio has not decided in {days} days, so I stopped asking; a decision Jumio sends "
+        f"later still appears here. Check the transaction in Jumio's portal, or start again with "
+        f"`/verify {escape(reference)}`."
+    )

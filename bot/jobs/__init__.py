@@ -6,6 +6,19 @@ from bot.jobs.queue import Queue
 from bot.jobs.runner import Handler, JobRunner, RunnerOptions, owner_is_gone, worker_name
 
 __all__ = [
-    "KINDS", "Abandon", "Failure", "Handler", "JobKind", "JobRunner", "Pacing", "Queue", "RetryLater", "RetryPolicy",
-    "RunnerOptions", "is_retryable", "owner_is_gone", "plain_reason", "worker_name",
+    "KINDS",
+    "Abandon",
+    "Failure",
+    "Handler",
+    "JobKind",
+    "JobRunner",
+    "Pacing",
+    "Queue",
+    "RetryLater",
+    "RetryPolicy",
+    "RunnerOptions",
+    "is_retryable",
+    "owner_is_gone",
+    "plain_reason",
+    "worker_name",
 ]

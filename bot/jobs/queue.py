@@ -22,8 +22,15 @@ class Queue:
         self.wake: Callable[[], None] = lambda: None
 
     def add(self, kind: JobKind[P], payload: P, *, delay: float = 0.0) -> int:
-        job_id = self.store.enqueue(kind.name, kind.encode(payload), dedupe_key=kind.dedupe_key(payload), delay=delay,
-                                    max_attempts=kind.retry.attempts, pace=self.pace(kind), priority=kind.priority)
+        job_id = self.store.enqueue(
+            kind.name,
+            kind.encode(payload),
+            dedupe_key=kind.dedupe_key(payload),
+            delay=delay,
+            max_attempts=kind.retry.attempts,
+            pace=self.pace(kind),
+            priority=kind.priority,
+        )
         self.store.after_commit(self.wake)
         return job_id
 

@@ -41,8 +41,16 @@ class RunnerOptions:
 class JobRunner:
     """Runs jobs of the kinds in `handlers` with `concurrency` workers until `stop()`."""
 
-    def __init__(self, store: Store, handlers: Mapping[JobKind[Any], Handler], *, queue: Queue | None = None,
-                 on_dead: OnDead | None = None, options: RunnerOptions | None = None, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        handlers: Mapping[JobKind[Any], Handler],
+        *,
+        queue: Queue | None = None,
+        on_dead: OnDead | None = None,
+        options: RunnerOptions | None = None,
+        owner: str | None = None,
+    ) -> None:
         self.store = store
         self.handlers = {kind.name: (kind, handler) for kind, handler in handlers.items()}
         self.queue = queue or Queue(store)
@@ -64,8 +72,7 @@ class JobRunner:
         if released:
             log.warning("took back %d job(s) left running by a process that is gone", released)
         self._stopping = False
-        self._workers = [asyncio.create_task(self._work(i), name=f"job-worker-{i}")
-                         for i in range(self.options.concurrency)]
+        self._workers = [asyncio.create_task(self._work(i), name=f"job-worker-{i}") for i in range(self.options.concurrency)]
 
     def wake(self) -> None:
         """A job was enqueued: let an idle worker look now rather than after its idle wait."""
@@ -105,8 +112,11 @@ class JobRunner:
         running: dict[str, int] = {}
         for name in self._running_kinds.values():
             running[name] = running.get(name, 0) + 1
-        return tuple(name for name, (kind, _) in self.handlers.items()
-                     if kind.concurrency is None or running.get(name, 0) < kind.concurrency)
+        return tuple(
+            name
+            for name, (kind, _) in self.handlers.items()
+            if kind.concurrency is None or running.get(name, 0) < kind.concurrency
+        )
 
     def backoff(self, kind: JobKind[Any], attempt: int) -> float:
         """Seconds before the next attempt, from the kind's policy and the runner's time scale."""
@@ -132,8 +142,12 @@ class JobRunner:
                 if not task.done():
                     raise
             except Exception as exc:  # noqa: BLE001 - a bug in recording a failure must not take the worker down
-                log.error("job %s (%s): recording its outcome failed (%s); its lease runs out and it is retried",
-                          job.id, job.kind, type(exc).__name__)
+                log.error(
+                    "job %s (%s): recording its outcome failed (%s); its lease runs out and it is retried",
+                    job.id,
+                    job.kind,
+                    type(exc).__name__,
+                )
             finally:
                 self._running.pop(job.id, None)
                 self._running_kinds.pop(job.id, None)
@@ -150,8 +164,9 @@ class JobRunner:
         try:
             await handler(payload)
         except RetryLater as later:
-            self.store.retry_job(job.id, self.owner, later.reason, later.delay, count_attempt=False,
-                                 pace=self.queue.pace(kind))
+            self.store.retry_job(
+                job.id, self.owner, later.reason, later.delay, count_attempt=False, pace=self.queue.pace(kind)
+            )
         except Abandon as abandon:
             await self._dead(kind, payload, job, abandon.reason)
         except asyncio.CancelledError:
@@ -161,8 +176,14 @@ class JobRunner:
             if not is_retryable(exc):
                 await self._dead(kind, payload, job, reason)
             else:
-                state = self.store.retry_job(job.id, self.owner, reason, self.backoff(kind, job.attempts),
-                                             pace=self.queue.pace(kind), payload_if_dead=kind.erased(job.payload))
+                state = self.store.retry_job(
+                    job.id,
+                    self.owner,
+                    reason,
+                    self.backoff(kind, job.attempts),
+                    pace=self.queue.pace(kind),
+                    payload_if_dead=kind.erased(job.payload),
+                )
                 log.warning("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts, reason)
                 if state == DEAD:
                     await self._notify_dead(kind, payload, job, reason)

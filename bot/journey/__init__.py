@@ -61,12 +61,26 @@ def retry_dead(store: Store, queue: Queue, job: Job, by: str) -> bool:
 class Journey:
     """The state machine of a verification, driven by jobs; its families share one `Context`."""
 
-    def __init__(self, store: Store, jumio: JumioClient, slack: AsyncWebClient, options: JourneyOptions,
-                 *, queue: Queue | None = None, http: httpx.AsyncClient | None = None,
-                 metrics: Metrics | None = None) -> None:
-        self.ctx = Context(store=store, jumio=jumio, slack=slack, options=options, queue=queue or Queue(store),
-                           http=http or httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0)),
-                           metrics=metrics or Metrics())
+    def __init__(
+        self,
+        store: Store,
+        jumio: JumioClient,
+        slack: AsyncWebClient,
+        options: JourneyOptions,
+        *,
+        queue: Queue | None = None,
+        http: httpx.AsyncClient | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.ctx = Context(
+            store=store,
+            jumio=jumio,
+            slack=slack,
+            options=options,
+            queue=queue or Queue(store),
+            http=http or httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0)),
+            metrics=metrics or Metrics(),
+        )
         self.delivery = Delivery(self.ctx)
         self.starting = Starting(self.ctx, self.delivery)
         self.results = Results(self.ctx, self.delivery)
@@ -81,7 +95,8 @@ class Journey:
         self.steps = Steps(self.ctx, self.starting.start)
         self.stray_turned_up = self.strays.turned_up
         self.photos.relayed_from_thread = lambda execution, upload, filename: self.cleanup.relayed(
-            execution, upload.slack_file_id, upload.uploaded_by, filename)
+            execution, upload.slack_file_id, upload.uploaded_by, filename
+        )
         # The intents listeners call.
         self.start = self.starting.start
         self.start_refusal = self.starting.start_refusal
@@ -119,13 +134,19 @@ class Journey:
 
     @property
     def handlers(self) -> dict[JobKind[Any], Handler]:
-        return {**self.delivery.handlers(), **self.starting.handlers(), **self.photos.handlers(),
-                **self.results.handlers(), **self.consent.handlers(),
-                **self.erasing.handlers(), **self.cleanup.handlers(), **self.strays.handlers(),
-                **self.steps.handlers()}
+        return {
+            **self.delivery.handlers(),
+            **self.starting.handlers(),
+            **self.photos.handlers(),
+            **self.results.handlers(),
+            **self.consent.handlers(),
+            **self.erasing.handlers(),
+            **self.cleanup.handlers(),
+            **self.strays.handlers(),
+            **self.steps.handlers(),
+        }
 
-    def photos_shared(self, execution: Execution, user_id: str, files: list[dict[str, Any]], text: str | None
-                      ) -> None:
+    def photos_shared(self, execution: Execution, user_id: str, files: list[dict[str, Any]], text: str | None) -> None:
         """Photos in a verification's thread: claimed and queued; before the customer's consent, the agent who
         dropped them gets the consent link. One transaction."""
         with self.ctx.store.transaction():
@@ -144,11 +165,11 @@ class Journey:
             reason = blocks.PHOTO_PATH_CLOSED
         if reason is not None:
             return blocks.notice_modal(f"No photos can be added: {reason}", title="Customer photos")
-        return blocks.photos_modal(execution.customer_ref, execution.id, self.ctx.accepted_parts(execution),
-                                   execution.channel_id)
+        return blocks.photos_modal(
+            execution.customer_ref, execution.id, self.ctx.accepted_parts(execution), execution.channel_id
+        )
 
-    def photos_given(self, execution: Execution, user_id: str, files: list[dict[str, Any]], parts: dict[str, str]
-                     ) -> None:
+    def photos_given(self, execution: Execution, user_id: str, files: list[dict[str, Any]], parts: dict[str, str]) -> None:
         """Photos given in the private photos modal: like thread drops, the part known, never in the channel."""
         store = self.ctx.store
         execution = store.newest_in_its_thread(execution)

@@ -43,9 +43,14 @@ class DeleteSlackFile:
     filename: str
 
 
-DELETE_SLACK_FILE = JobKind("delete_slack_file", DeleteSlackFile, title="Deleting the photo from Slack",
-                            dedupe=lambda p: f"delete_slack_file:{p.file_id}", retry=SLACK_RETRIES,
-                            tell_when_dead=False)
+DELETE_SLACK_FILE = JobKind(
+    "delete_slack_file",
+    DeleteSlackFile,
+    title="Deleting the photo from Slack",
+    dedupe=lambda p: f"delete_slack_file:{p.file_id}",
+    retry=SLACK_RETRIES,
+    tell_when_dead=False,
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +61,14 @@ class EraseSlackFile:
     by: str  # the agent who dropped it (and whose user token deletes it)
 
 
-ERASE_SLACK_FILE = JobKind("erase_slack_file", EraseSlackFile, title="Deleting an erased customer's photo from Slack",
-                           retry=SLACK_RETRIES, erase=("file_id",), tell_when_dead=False)
+ERASE_SLACK_FILE = JobKind(
+    "erase_slack_file",
+    EraseSlackFile,
+    title="Deleting an erased customer's photo from Slack",
+    retry=SLACK_RETRIES,
+    erase=("file_id",),
+    tell_when_dead=False,
+)
 
 
 class Cleanup:
@@ -80,21 +91,28 @@ class Cleanup:
         erase's transaction, before its file IDs are forgotten)."""
         for photo in photos:
             if photo.connected and photo.uploaded_by:
-                self.ctx.queue.add(ERASE_SLACK_FILE, EraseSlackFile(photo.execution, photo.upload_id,
-                                                                    photo.slack_file_id, photo.uploaded_by))
+                self.ctx.queue.add(
+                    ERASE_SLACK_FILE,
+                    EraseSlackFile(photo.execution, photo.upload_id, photo.slack_file_id, photo.uploaded_by),
+                )
 
     def gave_up(self, kind: JobKind[Any], payload: Any) -> None:
         """A deletion that ran out of attempts (Slack down for an hour): the agent is reminded after all."""
         if kind is DELETE_SLACK_FILE:
-            self._remind(self.ctx.store.execution(payload.execution), payload.by, payload.filename,
-                         "Slack did not answer for too long.")
+            self._remind(
+                self.ctx.store.execution(payload.execution),
+                payload.by,
+                payload.filename,
+                "Slack did not answer for too long.",
+            )
         if kind is ERASE_SLACK_FILE:
             self._erase_failed(payload, "Slack did not answer for too long.")
 
     def _remind(self, execution: Execution, by: str | None, filename: str, why: str | None = None) -> None:
         self.ctx.store.audit("system", "slack_file_reminder", execution.id, why or "no user token")
-        self.delivery.say_in_thread_later(execution, blocks.delete_your_photo(
-            filename, by, can_connect=self.ctx.options.users_can_connect, why=why))
+        self.delivery.say_in_thread_later(
+            execution, blocks.delete_your_photo(filename, by, can_connect=self.ctx.options.users_can_connect, why=why)
+        )
 
     async def _delete(self, payload: DeleteSlackFile) -> None:
         store = self.ctx.store
@@ -112,8 +130,12 @@ class Cleanup:
         if code is not None:
             if code in slack_errors.TOKEN_GONE:
                 store.forget_user_token(payload.by)
-            self._remind(execution, payload.by, payload.filename,
-                         blocks.slack_refused_deletion(code, reconnect=code in slack_errors.TOKEN_GONE))
+            self._remind(
+                execution,
+                payload.by,
+                payload.filename,
+                blocks.slack_refused_deletion(code, reconnect=code in slack_errors.TOKEN_GONE),
+            )
             return
         with store.transaction():
             self._mark_deleted(execution.id, payload.file_id)
@@ -132,8 +154,12 @@ class Cleanup:
             return
         with store.transaction():
             store.mark_deleted_from_slack(payload.upload)
-            store.audit(payload.by, "slack_file_deleted", payload.execution, "an erased customer's photo, as the "
-                                                                              "agent who dropped it")
+            store.audit(
+                payload.by,
+                "slack_file_deleted",
+                payload.execution,
+                "an erased customer's photo, as the agent who dropped it",
+            )
 
     async def _files_delete(self, token: str, file_id: str) -> str | None:
         """files.delete as the agent: None when deleted, else Slack's final answer (gone already, refused). A
@@ -178,5 +204,3 @@ class Cleanup:
             log.info("auth.revoke of a user token failed: %s", type(exc).__name__)
         self.ctx.store.forget_user_token(user_id)
         self.ctx.store.audit(user_id, "slack_user_disconnected", None, "user token revoked and forgotten")
-
-

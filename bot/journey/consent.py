@@ -25,8 +25,10 @@ from bot.journey.starting import DELETE_EXECUTION, JUMIO_ACCOUNTS, Starting
 from storage import Consent, ConsentRequest, Execution, Status
 
 # Jumio's required wording and notice (reference §5a, D-CONSENT): shown verbatim on the consent page.
-CONSENT_SENTENCE = ("I consent to Jumio collecting, processing, and sharing my personal information, which may "
-                    "include biometric data, as set out in its Privacy Notice.")
+CONSENT_SENTENCE = (
+    "I consent to Jumio collecting, processing, and sharing my personal information, which may "
+    "include biometric data, as set out in its Privacy Notice."
+)
 PRIVACY_NOTICE_URL = "https://www.jumio.com/legal-information/privacy-notices/online-services-notice/"
 TOKEN_BYTES = 24  # 192 random bits
 
@@ -37,11 +39,23 @@ class ConsentLink:
     user: str
 
 
-SEND_CONSENT_LINK = JobKind("send_consent_link", ConsentLink, title="Sending you the customer's consent link",
-                            dedupe=lambda p: f"consent_link:{p.execution}:{p.user}", retry=JUMIO_RETRIES)
-OPEN_API_EXECUTION = JobKind("open_api_execution", OfExecution, title="Preparing Jumio for the photos",
-                             dedupe=lambda p: f"open_api_execution:{p.execution}", retry=JUMIO_RETRIES,
-                             pacing=JUMIO_ACCOUNTS)
+SEND_CONSENT_LINK = JobKind(
+    "send_consent_link",
+    ConsentLink,
+    title="Sending you the customer's consent link",
+    dedupe=lambda p: f"consent_link:{p.execution}:{p.user}",
+    retry=JUMIO_RETRIES,
+)
+OPEN_API_EXECUTION = JobKind(
+    "open_api_execution",
+    OfExecution,
+    title="Preparing Jumio for the photos",
+    dedupe=lambda p: f"open_api_execution:{p.execution}",
+    retry=JUMIO_RETRIES,
+    pacing=JUMIO_ACCOUNTS,
+)
+
+
 class LinkState(Enum):
     VALID = "valid"
     USED = "used"  # consent was given (through this link or another of the verification)
@@ -118,15 +132,22 @@ class ConsentStep:
             if link is not LinkState.VALID or request is None:
                 return link
             now = store.clock()
-            consent = store.record_consent(request, user_ip=user_ip, country=country, state=state,
-                                           obtained_at=obtained_at(now))
+            consent = store.record_consent(
+                request, user_ip=user_ip, country=country, state=state, obtained_at=obtained_at(now)
+            )
             if consent is None:
                 return LinkState.USED
             origin = store.execution(request.execution)
             api = store.record_execution(
-                customer_ref=origin.customer_ref, workflow_key=origin.workflow_key, channel_id=origin.channel_id,
-                started_by=origin.started_by, user_ref=origin.user_ref, locale=origin.locale,
-                team_id=origin.team_id, thread_ts=origin.thread_ts, replaces=origin.id,
+                customer_ref=origin.customer_ref,
+                workflow_key=origin.workflow_key,
+                channel_id=origin.channel_id,
+                started_by=origin.started_by,
+                user_ref=origin.user_ref,
+                locale=origin.locale,
+                team_id=origin.team_id,
+                thread_ts=origin.thread_ts,
+                replaces=origin.id,
             )
             store.mark_api_execution(api.id, consent.id)  # photos dropped while Jumio makes it go to it, unasked
             store.audit("customer", "consent_given", origin.id, f"on the consent page; photos go to #{api.id}")
@@ -144,8 +165,7 @@ class ConsentStep:
         url = self.new_link(execution, payload.user)
         if url is None:
             return
-        await self.delivery.tell_privately(execution, payload.user,
-                                           blocks.consent_link_message(execution.customer_ref, url))
+        await self.delivery.tell_privately(execution, payload.user, blocks.consent_link_message(execution.customer_ref, url))
         store.audit(payload.user, "consent_link_sent", execution.id, "ephemeral to the agent who dropped photos")
 
     async def _open_api_execution(self, payload: OfExecution) -> None:

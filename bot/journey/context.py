@@ -84,8 +84,9 @@ class Context:
         if cached:
             return cached
         credentials = self.store.credentials(execution.id)
-        parts = tuple(part for part in IMAGE_PARTS
-                      if any(part.lower() in c.parts and "API" in c.allowed_channels for c in credentials))
+        parts = tuple(
+            part for part in IMAGE_PARTS if any(part.lower() in c.parts and "API" in c.allowed_channels for c in credentials)
+        )
         if parts:
             self._accepted_parts[execution.id] = parts
         return parts or (IMAGE_PARTS if execution.status == Status.PENDING else ())
@@ -102,8 +103,9 @@ class Context:
     def supporting_data_unsent(self, execution: Execution) -> bool:
         """Whether supporting data kept for this execution has yet to reach Jumio: a submit waits for it (Jumio
         decides a workflow that requires it NOT_EXECUTED without it)."""
-        return self.store.supporting_data(execution.id) is not None \
-            and self.prepared_data_credential(execution.id) is not None
+        return (
+            self.store.supporting_data(execution.id) is not None and self.prepared_data_credential(execution.id) is not None
+        )
 
     def forget_parts(self, execution_id: int) -> None:
         self._accepted_parts.pop(execution_id, None)

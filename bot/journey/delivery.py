@@ -36,8 +36,9 @@ class Post:
 MEMBERS_PER_PAGE = 200  # conversations.members, paged (reference §13: channels:read / groups:read)
 MEMBER_PAGES = 50
 POST_MESSAGE = JobKind("post_message", Post, title="Posting in the thread", retry=SLACK_RETRIES, tell_when_dead=False)
-REDRAW_ROOT = JobKind("redraw_root", OfExecution, title="Updating the verification's message", retry=SLACK_RETRIES,
-                      tell_when_dead=False)
+REDRAW_ROOT = JobKind(
+    "redraw_root", OfExecution, title="Updating the verification's message", retry=SLACK_RETRIES, tell_when_dead=False
+)
 
 
 class Delivery:
@@ -94,16 +95,18 @@ class Delivery:
             if method == "chat_postMessage":
                 await self._thread_closed(self.ctx.store.execution(execution_id), kwargs, never.reason)
         except (SlackFailed, aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("execution %s: Slack did not take %s (%s); a job will try again", execution_id, method,
-                        plain_reason(exc))
+            log.warning(
+                "execution %s: Slack did not take %s (%s); a job will try again", execution_id, method, plain_reason(exc)
+            )
             return False
         return True
 
     async def _thread_closed(self, execution: Execution, post: dict[str, Any], reason: str) -> None:
         """Slack will never take a message in this thread (the bot was removed, the channel archived): the agent who
         started the verification hears it directly instead."""
-        await self.tell_directly(execution.started_by, blocks.thread_closed(execution.customer_ref, reason,
-                                                                            str(post.get("text") or "")))
+        await self.tell_directly(
+            execution.started_by, blocks.thread_closed(execution.customer_ref, reason, str(post.get("text") or ""))
+        )
 
     async def tell_directly(self, user_id: str, message: blocks.Message) -> None:
         """A direct message from the app to one agent (its Messages tab), for when the channel cannot be used; a
@@ -114,8 +117,9 @@ class Delivery:
         except (Abandon, SlackFailed, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("could not message the agent directly either (%s)", plain_reason(exc))
 
-    async def tell_those_not_in_the_channel(self, execution: Execution, user_ids: list[str], message: blocks.Message
-                                            ) -> None:
+    async def tell_those_not_in_the_channel(
+        self, execution: Execution, user_ids: list[str], message: blocks.Message
+    ) -> None:
         """A mention reaches only members of the channel: whoever of `user_ids` left it gets the same words in the
         app's Messages tab. When Slack cannot say who is in the channel, the mention stands alone."""
         try:
@@ -131,8 +135,7 @@ class Delivery:
         members: set[str] = set()
         cursor = None
         for _page in range(MEMBER_PAGES):
-            answer = await self.slack("conversations_members", channel=channel_id, limit=MEMBERS_PER_PAGE,
-                                      cursor=cursor)
+            answer = await self.slack("conversations_members", channel=channel_id, limit=MEMBERS_PER_PAGE, cursor=cursor)
             members.update(answer.get("members") or [])
             cursor = (answer.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
@@ -149,8 +152,7 @@ class Delivery:
         except Abandon as never:
             if never.code not in slack_errors.EPHEMERAL_UNDELIVERABLE:
                 raise
-            log.info("execution %s: an ephemeral Slack refuses (%s) goes to the Messages tab", execution.id,
-                     never.code)
+            log.info("execution %s: an ephemeral Slack refuses (%s) goes to the Messages tab", execution.id, never.code)
             await self.tell_directly(user_id, message)
 
     async def redraw_root(self, execution: Execution, *, now: bool = False) -> None:
@@ -172,8 +174,9 @@ class Delivery:
                 return
             # The thread shows its newest execution (a new link, or the one made with the customer's consent).
             execution = store.newest_in_its_thread(execution)
-            text, body = blocks.root_message(execution, store.uploaded_parts(execution.id),
-                                             self.ctx.accepted_parts(execution))
+            text, body = blocks.root_message(
+                execution, store.uploaded_parts(execution.id), self.ctx.accepted_parts(execution)
+            )
             update = {"channel": execution.channel_id, "ts": execution.thread_ts, "text": text, "blocks": body}
             if now:
                 await self.slack("chat_update", **update)

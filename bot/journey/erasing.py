@@ -38,10 +38,21 @@ class Retention:
     day: str  # the UTC day it runs for: one run a day, however often it is queued
 
 
-DELETE_ACCOUNT = JobKind("delete_account", DeleteAccount, title="Deleting the customer's data at Jumio",
-                         dedupe=lambda p: f"delete_account:{p.account_id}", retry=JUMIO_RETRIES)
-RETENTION = JobKind("retention", Retention, title="Reducing ended verifications to tombstones",
-                    dedupe=lambda p: f"retention:{p.day}", retry=RetryPolicy(attempts=5), tell_when_dead=False)
+DELETE_ACCOUNT = JobKind(
+    "delete_account",
+    DeleteAccount,
+    title="Deleting the customer's data at Jumio",
+    dedupe=lambda p: f"delete_account:{p.account_id}",
+    retry=JUMIO_RETRIES,
+)
+RETENTION = JobKind(
+    "retention",
+    Retention,
+    title="Reducing ended verifications to tombstones",
+    dedupe=lambda p: f"retention:{p.day}",
+    retry=RetryPolicy(attempts=5),
+    tell_when_dead=False,
+)
 RETENTION_BATCH = 200
 
 
@@ -73,8 +84,9 @@ class Erasing:
             store.reduce_to_tombstones([e.id for e in plan.to_erase], erased_by=by)
             self.cleanup.erase_photos(plan.slack_photos)  # after the reduce, which drops the executions' jobs
             for execution in plan.to_erase:
-                store.audit(by, "erased", execution.id, f"erased by {by}" + (" while in progress"
-                                                                              if execution.is_open else ""))
+                store.audit(
+                    by, "erased", execution.id, f"erased by {by}" + (" while in progress" if execution.is_open else "")
+                )
                 step_may_end(self.ctx, execution)
             for account_id in plan.accounts:
                 newest = max(e.id for e in plan.to_erase + plan.erased_before if e.account_id == account_id)
@@ -82,9 +94,15 @@ class Erasing:
             for execution in self._one_per_thread(plan.to_erase):
                 pending = any(e.account_id for e in plan.to_erase if e.thread_ts == execution.thread_ts)
                 by_hand = [p for p in plan.photos_by_hand if p.thread_ts == execution.thread_ts]
-                self.delivery.say_in_thread_later(execution, blocks.erased_in_thread(
-                    by, pending, any(e.is_open for e in plan.to_erase if e.thread_ts == execution.thread_ts),
-                    photos_by_hand=len(by_hand)))
+                self.delivery.say_in_thread_later(
+                    execution,
+                    blocks.erased_in_thread(
+                        by,
+                        pending,
+                        any(e.is_open for e in plan.to_erase if e.thread_ts == execution.thread_ts),
+                        photos_by_hand=len(by_hand),
+                    ),
+                )
                 self.ctx.queue.add(REDRAW_ROOT, OfExecution(execution.id))
         return plan
 
@@ -125,8 +143,12 @@ class Erasing:
             with store.transaction():
                 store.reduce_to_tombstones(ids)
                 for execution_id in ids:
-                    store.audit("system", "retention", execution_id,
-                                f"reduced to a tombstone {self.ctx.options.retention_days} days after it ended")
+                    store.audit(
+                        "system",
+                        "retention",
+                        execution_id,
+                        f"reduced to a tombstone {self.ctx.options.retention_days} days after it ended",
+                    )
             reduced += len(ids)
         if reduced:
             log.info("retention: %d ended verifications reduced to tombstones", reduced)

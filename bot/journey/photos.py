@@ -42,10 +42,17 @@ class Finalize:
     by: str | None  # who pressed Submit; None when every photo was in
 
 
-RELAY_PHOTO = JobKind("relay_photo", Relay, title="Sending the photo to Jumio",
-                      dedupe=lambda p: f"relay:{p.upload}:{p.round}", retry=JUMIO_RETRIES, erase=("file",))
-FINALIZE = JobKind("finalize", Finalize, title="Submitting to Jumio", dedupe=lambda p: f"finalize:{p.execution}",
-                   retry=JUMIO_RETRIES)
+RELAY_PHOTO = JobKind(
+    "relay_photo",
+    Relay,
+    title="Sending the photo to Jumio",
+    dedupe=lambda p: f"relay:{p.upload}:{p.round}",
+    retry=JUMIO_RETRIES,
+    erase=("file",),
+)
+FINALIZE = JobKind(
+    "finalize", Finalize, title="Submitting to Jumio", dedupe=lambda p: f"finalize:{p.execution}", retry=JUMIO_RETRIES
+)
 
 
 def submit_refusal(execution: Execution, uploaded: set[str], accepted: Sequence[str]) -> str | None:
@@ -74,8 +81,16 @@ class Photos:
 
     # --- intents ----------------------------------------------------------------------------------------------
 
-    def photos_shared(self, execution: Execution, user_id: str, files: list[dict[str, Any]], text: str | None,
-                      *, parts: dict[str, str] | None = None, in_channel: bool = True) -> None:
+    def photos_shared(
+        self,
+        execution: Execution,
+        user_id: str,
+        files: list[dict[str, Any]],
+        text: str | None,
+        *,
+        parts: dict[str, str] | None = None,
+        in_channel: bool = True,
+    ) -> None:
         """Claim each file of a message in the verification's thread (or, `in_channel` False, of the private photos
         modal, with `parts` by file id) once and queue what follows (a relay, a question, a rejection), all in one
         transaction."""
@@ -84,8 +99,9 @@ class Photos:
         with store.transaction():
             files = self._within_limits(execution, user_id, files)
             for file in files:
-                part = (parts or {}).get(file["id"]) or part_for_file(file.get("name") or file.get("title"), text,
-                                                                       len(files))
+                part = (parts or {}).get(file["id"]) or part_for_file(
+                    file.get("name") or file.get("title"), text, len(files)
+                )
                 upload = store.claim_upload(execution.id, file["id"], user_id, part, in_channel=in_channel)
                 if upload is None:
                     continue  # this file was already taken (a redelivery, or the same file in two events)
@@ -110,8 +126,7 @@ class Photos:
                 kept = {key: file[key] for key in FILE_FIELDS if key in file}
                 queue.add(RELAY_PHOTO, Relay(execution.id, upload.id, kept))
 
-    def _within_limits(self, execution: Execution, user_id: str, files: list[dict[str, Any]]
-                       ) -> list[dict[str, Any]]:
+    def _within_limits(self, execution: Execution, user_id: str, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The files of a message that fit the caps (per message, per verification). The rest are claimed as
         refused, so a redelivery does not answer again, and get one reply between them (within the caller's
         transaction)."""
@@ -120,8 +135,11 @@ class Photos:
         taken = min(limits.files_per_message, room)
         if len(files) <= taken:
             return files
-        reason = (blocks.too_many_for_verification(limits.photos_per_verification, execution.customer_ref)
-                  if room < limits.files_per_message else blocks.too_many_in_message(limits.files_per_message))
+        reason = (
+            blocks.too_many_for_verification(limits.photos_per_verification, execution.customer_ref)
+            if room < limits.files_per_message
+            else blocks.too_many_in_message(limits.files_per_message)
+        )
         over = []
         for file in files[taken:]:
             upload = store.claim_upload(execution.id, file["id"], user_id, None)
@@ -146,8 +164,7 @@ class Photos:
 
     def submit(self, execution: Execution, user_id: str) -> str | None:
         """Submit pressed: queue the finalize (once, whoever presses), or say why not."""
-        refusal = submit_refusal(execution, self.ctx.store.uploaded_parts(execution.id),
-                                 self.ctx.accepted_parts(execution))
+        refusal = submit_refusal(execution, self.ctx.store.uploaded_parts(execution.id), self.ctx.accepted_parts(execution))
         if refusal is None:
             self.ctx.queue.add(FINALIZE, Finalize(execution.id, user_id))
         return refusal
@@ -198,9 +215,15 @@ class Photos:
         file, filename = source
         started = time.monotonic()
         try:
-            relayed = await relay(self.ctx.http, self.ctx.jumio, file, part=part,
-                                  part_url=credential.parts[part.lower()], api_token=credential.api_token,
-                                  before_sending=lambda: store.mark_upload_sending(upload.id))
+            relayed = await relay(
+                self.ctx.http,
+                self.ctx.jumio,
+                file,
+                part=part,
+                part_url=credential.parts[part.lower()],
+                api_token=credential.api_token,
+                before_sending=lambda: store.mark_upload_sending(upload.id),
+            )
         except Withdrawn:
             return
         except BaseException as exc:
@@ -213,8 +236,11 @@ class Photos:
                 await self._not_sent(execution, upload, filename, exc)
             if not isinstance(exc, InvalidRequest | AuthenticationFailed | Forbidden | NotFound):
                 raise
-            reason = (f"Jumio refused it: {exc.jumio_message or exc.message}" if isinstance(exc, InvalidRequest)
-                      else blocks.NO_MORE_PHOTOS_AT_JUMIO)
+            reason = (
+                f"Jumio refused it: {exc.jumio_message or exc.message}"
+                if isinstance(exc, InvalidRequest)
+                else blocks.NO_MORE_PHOTOS_AT_JUMIO
+            )
             await self._reject(execution, upload.id, filename, reason)
             return
         assert relayed.answer is not None
@@ -225,21 +251,29 @@ class Photos:
             return
         self.ctx.metrics.relay_seconds.observe(time.monotonic() - started)
         answer = relayed.answer
-        store.refresh_credential(credential.credential_id, api_token=answer.api_token, finalize_url=answer.finalize_url,
-                                 parts=answer.parts)
+        store.refresh_credential(
+            credential.credential_id, api_token=answer.api_token, finalize_url=answer.finalize_url, parts=answer.parts
+        )
         replaced = store.record_upload_done(upload.id, part=part, sha256=relayed.sha256, size=relayed.size)
-        store.audit(upload.uploaded_by or "unknown", "photo_uploaded", execution.id,
-                    f"{part} from upload #{upload.id}, {relayed.size} bytes, sha256 "
-                    f"{relayed.sha256[:12]}")
+        store.audit(
+            upload.uploaded_by or "unknown",
+            "photo_uploaded",
+            execution.id,
+            f"{part} from upload #{upload.id}, {relayed.size} bytes, sha256 {relayed.sha256[:12]}",
+        )
         # The first photo in, and no other on its way (photos dropped together need no reminder): checked before any
         # await, so two relays finishing together cannot both be first.
-        first = not replaced and len(uploaded := store.uploaded_parts(execution.id)) == 1 \
-            and not is_complete(uploaded, self.ctx.accepted_parts(execution)) \
+        first = (
+            not replaced
+            and len(uploaded := store.uploaded_parts(execution.id)) == 1
+            and not is_complete(uploaded, self.ctx.accepted_parts(execution))
             and not any(u.state in (UploadState.CLAIMED, UploadState.SENDING) for u in store.uploads_for(execution.id))
+        )
         await self.delivery.say_in_thread(execution, blocks.part_received(part, bool(replaced), filename))
         if first:
-            await self.delivery.say_in_thread(execution, blocks.session_clock(store.clock(),
-                                                                              blocks.SESSION_INACTIVITY_MINUTES))
+            await self.delivery.say_in_thread(
+                execution, blocks.session_clock(store.clock(), blocks.SESSION_INACTIVITY_MINUTES)
+            )
         if upload.in_channel:
             self.relayed_from_thread(execution, upload, filename)
         await self.delivery.redraw_root(execution)
@@ -257,8 +291,9 @@ class Photos:
                 return None
             file = {**file, **info["file"]}
             filename = file.get("name") or filename
-        return Source(file["url_private_download"], self.ctx.options.bot_token, self.ctx.options.slack_origins,
-                      file.get("size")), filename
+        return Source(
+            file["url_private_download"], self.ctx.options.bot_token, self.ctx.options.slack_origins, file.get("size")
+        ), filename
 
     async def _not_sent(self, execution: Execution, upload: Upload, filename: str, failure: DownloadFailed) -> None:
         """The download broke off while it was being relayed: the thread hears once that this photo is not at Jumio
@@ -269,8 +304,7 @@ class Photos:
         self.ctx.store.audit("system", "photo_not_sent", execution.id, detail)
         await self.delivery.say_in_thread(execution, blocks.not_sent_yet(filename, failure.safe_message))
 
-    async def _check_and_hold(self, execution: Execution, upload: Upload, file: dict[str, Any], filename: str
-                              ) -> None:
+    async def _check_and_hold(self, execution: Execution, upload: Upload, file: dict[str, Any], filename: str) -> None:
         """Before the customer's consent: judge the photo now (so the agent hears at once that a PDF will not do),
         drop its bytes, and keep only the claim until the consent opens the path."""
         source = await self._source(execution, upload, file)
@@ -283,8 +317,12 @@ class Photos:
             await self._reject(execution, upload.id, filename, rejected.reason)
             return
         if self.ctx.store.mark_upload_held(upload.id, execution.id):
-            self.ctx.store.audit(upload.uploaded_by or "unknown", "photo_held", execution.id,
-                                 f"{upload.part} from upload #{upload.id}, until the customer consents")
+            self.ctx.store.audit(
+                upload.uploaded_by or "unknown",
+                "photo_held",
+                execution.id,
+                f"{upload.part} from upload #{upload.id}, until the customer consents",
+            )
             await self.delivery.say_in_thread(execution, blocks.photo_held(upload.part or "", filename))
 
     def release_held(self, origin: Execution, api: Execution) -> None:
@@ -337,8 +375,9 @@ class Photos:
         if not store.mark_finalized(execution.id):
             return
         store.forget_supporting_data(execution.id)  # Jumio has it in the execution it now processes
-        store.audit(payload.by or "system", "submitted", execution.id,
-                    "finalized" + ("" if payload.by else " automatically"))
+        store.audit(
+            payload.by or "system", "submitted", execution.id, "finalized" + ("" if payload.by else " automatically")
+        )
         await self.delivery.say_in_thread(execution, blocks.submitted(payload.by))
         await self.delivery.redraw_root(execution)
         self.results.schedule_poll(execution, 0)

@@ -44,15 +44,22 @@ class Poll:
     attempt: int  # the index in IDV_POLL_SCHEDULE
 
 
-POLL = JobKind("poll", Poll, title="Checking Jumio's status", dedupe=lambda p: f"poll:{p.execution}:{p.attempt}",
-               retry=JUMIO_RETRIES)
+POLL = JobKind(
+    "poll", Poll, title="Checking Jumio's status", dedupe=lambda p: f"poll:{p.execution}:{p.attempt}", retry=JUMIO_RETRIES
+)
 # A check by the sweep: the next sweep asks again, so a failure is not worth a message in every open thread.
-CHECK_STATUS = JobKind("check_status", OfExecution, title="Checking Jumio's status", retry=RetryPolicy(attempts=3),
-                       tell_when_dead=False)
+CHECK_STATUS = JobKind(
+    "check_status", OfExecution, title="Checking Jumio's status", retry=RetryPolicy(attempts=3), tell_when_dead=False
+)
 # A callback's job: the status first, the details only once PROCESSED (the kind's name predates that order).
 FETCH_RESULT = JobKind("fetch_result", OfExecution, title="Fetching Jumio's decision", retry=JUMIO_RETRIES)
-REPORT_RESULT = JobKind("report_result", OfExecution, title="Posting Jumio's decision",
-                        dedupe=lambda p: f"report_result:{p.execution}", retry=JUMIO_RETRIES)
+REPORT_RESULT = JobKind(
+    "report_result",
+    OfExecution,
+    title="Posting Jumio's decision",
+    dedupe=lambda p: f"report_result:{p.execution}",
+    retry=JUMIO_RETRIES,
+)
 
 
 class DetailsNotReady(Exception):
@@ -72,8 +79,12 @@ class Results:
         self.with_each_sweep: list[Callable[[], None]] = []  # other periodic work (retention), wired by the journey
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
-        return {POLL: self._poll, CHECK_STATUS: self._check_status, FETCH_RESULT: self._fetch_result,
-                REPORT_RESULT: self._report_result}
+        return {
+            POLL: self._poll,
+            CHECK_STATUS: self._check_status,
+            FETCH_RESULT: self._fetch_result,
+            REPORT_RESULT: self._report_result,
+        }
 
     # --- intents ----------------------------------------------------------------------------------------------
 
@@ -112,14 +123,21 @@ class Results:
         store = self.ctx.store
         give_up_after = SWEEP_GIVES_UP_AFTER_DAYS * 86400.0
         with store.transaction():
-            due = store.claim_status_checks(shortest=schedule[0], longest=schedule[-1], polled_for=sum(schedule),
-                                            limit=limit, callbacks=self.ctx.options.callback_url is not None,
-                                            give_up_after=give_up_after, slowest=max(SLOWEST_SWEEP, schedule[-1]))
+            due = store.claim_status_checks(
+                shortest=schedule[0],
+                longest=schedule[-1],
+                polled_for=sum(schedule),
+                limit=limit,
+                callbacks=self.ctx.options.callback_url is not None,
+                give_up_after=give_up_after,
+                slowest=max(SLOWEST_SWEEP, schedule[-1]),
+            )
             for execution in due:
                 self.ctx.queue.add(CHECK_STATUS, OfExecution(execution.id))
             for execution in store.claim_given_up_checks(give_up_after):
-                self.delivery.say_in_thread_later(execution, blocks.stopped_asking(execution.customer_ref,
-                                                                                   SWEEP_GIVES_UP_AFTER_DAYS))
+                self.delivery.say_in_thread_later(
+                    execution, blocks.stopped_asking(execution.customer_ref, SWEEP_GIVES_UP_AFTER_DAYS)
+                )
         return len(due)
 
     async def sweep_forever(self) -> None:
@@ -195,9 +213,12 @@ class Results:
         if payload.attempt + 1 < len(schedule):
             self.schedule_poll(execution, payload.attempt + 1)
         else:
-            await self.delivery.say_in_thread(execution, blocks.still_undecided(
-                execution.customer_ref, minutes=max(1, round(sum(schedule) / 60)),
-                every=max(1, round(schedule[-1] / 60))))
+            await self.delivery.say_in_thread(
+                execution,
+                blocks.still_undecided(
+                    execution.customer_ref, minutes=max(1, round(sum(schedule) / 60)), every=max(1, round(schedule[-1] / 60))
+                ),
+            )
 
     async def _check_status(self, payload: OfExecution) -> None:
         execution = self.ctx.store.execution(payload.execution)
@@ -219,8 +240,7 @@ class Results:
     async def _fetch_and_report(self, execution: Execution) -> None:
         """The status said PROCESSED: the details, recorded and reported once."""
         try:
-            details = await self.ctx.jumio.get_details(execution.account_id or "",
-                                                       execution.workflow_execution_id or "")
+            details = await self.ctx.jumio.get_details(execution.account_id or "", execution.workflow_execution_id or "")
         except NotFound:
             # Not "gone": the status just said PROCESSED. Details can lag the status (UNCONFIRMED); the job tries
             # again, and a status 404 on that attempt is what ends the verification.
@@ -236,7 +256,9 @@ class Results:
         decision_type = details.decision_type if details else None
         with store.transaction():
             stored = store.record_result(
-                execution.id, status=status, decision_type=decision_type,
+                execution.id,
+                status=status,
+                decision_type=decision_type,
                 decision_label=details.decision_label if details else None,
                 risk_score=details.risk_score if details else None,
                 capabilities=[c.to_json() for c in details.capabilities] if details else [],
@@ -245,9 +267,12 @@ class Results:
                 store.forget_supporting_data(execution.id)  # kept through an expiry only (a New link takes it)
             if stored:
                 store.after_commit(self.ctx.metrics.decisions.labels(decision_type or str(status)).inc)
-                store.audit("jumio", "result", execution.id,
-                            f"{status} {decision_type or ''} {(details.decision_label if details else '') or ''}"
-                            .strip())
+                store.audit(
+                    "jumio",
+                    "result",
+                    execution.id,
+                    f"{status} {decision_type or ''} {(details.decision_label if details else '') or ''}".strip(),
+                )
                 self.ctx.queue.add(REPORT_RESULT, OfExecution(execution.id))
                 step_may_end(self.ctx, execution)
 

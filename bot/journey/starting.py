@@ -45,21 +45,51 @@ class NewLink:
 # A burst of /verify (each start posts a root message) must not hold up photos and decisions of verifications already
 # under way: starts yield to them, and take at most two workers.
 # A response_url is a bearer webhook for 30 minutes: it leaves the job's payload once the job ends.
-START = JobKind("start", Start, title="Starting the verification", dedupe=lambda p: f"start:{p.execution}",
-                retry=JUMIO_RETRIES, priority=-1, concurrency=2, erase=("response_url",))
-CREATE_ACCOUNT = JobKind("create_account", Start, title="Creating the Jumio account",
-                         dedupe=lambda p: f"create_account:{p.execution}", retry=JUMIO_RETRIES,
-                         pacing=JUMIO_ACCOUNTS, erase=("response_url",))
-NEW_LINK = JobKind("new_link", NewLink, title="Creating a new link", dedupe=lambda p: f"new_link:{p.execution}",
-                   retry=JUMIO_RETRIES, pacing=JUMIO_ACCOUNTS)
+START = JobKind(
+    "start",
+    Start,
+    title="Starting the verification",
+    dedupe=lambda p: f"start:{p.execution}",
+    retry=JUMIO_RETRIES,
+    priority=-1,
+    concurrency=2,
+    erase=("response_url",),
+)
+CREATE_ACCOUNT = JobKind(
+    "create_account",
+    Start,
+    title="Creating the Jumio account",
+    dedupe=lambda p: f"create_account:{p.execution}",
+    retry=JUMIO_RETRIES,
+    pacing=JUMIO_ACCOUNTS,
+    erase=("response_url",),
+)
+NEW_LINK = JobKind(
+    "new_link",
+    NewLink,
+    title="Creating a new link",
+    dedupe=lambda p: f"new_link:{p.execution}",
+    retry=JUMIO_RETRIES,
+    pacing=JUMIO_ACCOUNTS,
+)
 # A replaced execution (taken over, or replaced by the one made with the customer's consent) is closed at Jumio so
 # its link dies; the next sweep or its expiry covers a failure, which is audited, not posted.
-DELETE_EXECUTION = JobKind("delete_execution", OfExecution, title="Closing the replaced link at Jumio",
-                           dedupe=lambda p: f"delete_execution:{p.execution}", retry=JUMIO_RETRIES,
-                           tell_when_dead=False)
+DELETE_EXECUTION = JobKind(
+    "delete_execution",
+    OfExecution,
+    title="Closing the replaced link at Jumio",
+    dedupe=lambda p: f"delete_execution:{p.execution}",
+    retry=JUMIO_RETRIES,
+    tell_when_dead=False,
+)
 # The supporting data itself is in its own table (never a job's payload), deleted when this step ends either way.
-UPLOAD_PREPARED_DATA = JobKind("upload_prepared_data", OfExecution, title="Sending the supporting data to Jumio",
-                               dedupe=lambda p: f"prepared_data:{p.execution}", retry=JUMIO_RETRIES)
+UPLOAD_PREPARED_DATA = JobKind(
+    "upload_prepared_data",
+    OfExecution,
+    title="Sending the supporting data to Jumio",
+    dedupe=lambda p: f"prepared_data:{p.execution}",
+    retry=JUMIO_RETRIES,
+)
 
 
 class Starting:
@@ -72,14 +102,29 @@ class Starting:
         self.move_waiting_photos: Callable[[Execution, Execution], None] = lambda _old, _new: None
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
-        return {START: self._start, CREATE_ACCOUNT: self._create_account, NEW_LINK: self._new_link,
-                UPLOAD_PREPARED_DATA: self._upload_prepared_data, DELETE_EXECUTION: self._delete_execution}
+        return {
+            START: self._start,
+            CREATE_ACCOUNT: self._create_account,
+            NEW_LINK: self._new_link,
+            UPLOAD_PREPARED_DATA: self._upload_prepared_data,
+            DELETE_EXECUTION: self._delete_execution,
+        }
 
     # --- intents ----------------------------------------------------------------------------------------------
 
-    def start(self, *, customer_ref: str, channel_id: str, user_id: str, team_id: str | None = None,
-              user_ref: str | None = None, locale: str | None = None, supporting_data: dict[str, Any] | None = None,
-              response_url: str | None = None, once: str | None = None) -> Execution | None:
+    def start(
+        self,
+        *,
+        customer_ref: str,
+        channel_id: str,
+        user_id: str,
+        team_id: str | None = None,
+        user_ref: str | None = None,
+        locale: str | None = None,
+        supporting_data: dict[str, Any] | None = None,
+        response_url: str | None = None,
+        once: str | None = None,
+    ) -> Execution | None:
         """Record a new verification and queue its start, in one transaction. With `once` (a request's unique id) a
         second delivery of the same request does nothing: None."""
         store = self.ctx.store
@@ -87,8 +132,13 @@ class Starting:
             if once is not None and not store.first_sighting_of_event(once):
                 return None
             execution = store.record_execution(
-                customer_ref=customer_ref, workflow_key=self.ctx.options.workflow_key, channel_id=channel_id,
-                started_by=user_id, user_ref=user_ref, locale=locale, team_id=team_id,
+                customer_ref=customer_ref,
+                workflow_key=self.ctx.options.workflow_key,
+                channel_id=channel_id,
+                started_by=user_id,
+                user_ref=user_ref,
+                locale=locale,
+                team_id=team_id,
             )
             store.audit(user_id, "start", execution.id, f"workflow {execution.workflow_key}")
             if supporting_data:
@@ -126,8 +176,9 @@ class Starting:
         if execution.status != Status.INITIATED or execution.api_consent is not None:
             return blocks.no_link_modal(blocks.no_link_reason(execution))
         if execution.started_by != user_id:
-            return blocks.held_by_other_modal(execution.customer_ref, execution.id, execution.started_by,
-                                              execution.updated_at, execution.channel_id)
+            return blocks.held_by_other_modal(
+                execution.customer_ref, execution.id, execution.started_by, execution.updated_at, execution.channel_id
+            )
         web_href = store.web_href(execution.id)
         # A consent link is stored hashed only, so its holder gets a fresh one; all die with the first consent.
         consent_url = self.consent_link(execution, user_id)
@@ -140,8 +191,11 @@ class Starting:
         """Take over pressed (a shift change): queue a new link for `user_id` that replaces the live one, audited.
         Returns why not, in the agent's words, or None."""
         store = self.ctx.store
-        if execution.status != Status.INITIATED or execution.api_consent is not None \
-                or store.consent_for(execution.id) is not None:
+        if (
+            execution.status != Status.INITIATED
+            or execution.api_consent is not None
+            or store.consent_for(execution.id) is not None
+        ):
             return blocks.no_link_reason(execution)
         if execution.started_by == user_id:
             return "You already hold this link: press *Customer link* to see it."
@@ -181,9 +235,15 @@ class Starting:
         execution = store.execution_replacing(previous.id)
         if execution is None:
             execution = store.record_execution(
-                customer_ref=previous.customer_ref, workflow_key=previous.workflow_key, channel_id=previous.channel_id,
-                started_by=payload.by, user_ref=previous.user_ref, locale=previous.locale, team_id=previous.team_id,
-                thread_ts=previous.thread_ts, replaces=previous.id,
+                customer_ref=previous.customer_ref,
+                workflow_key=previous.workflow_key,
+                channel_id=previous.channel_id,
+                started_by=payload.by,
+                user_ref=previous.user_ref,
+                locale=previous.locale,
+                team_id=previous.team_id,
+                thread_ts=previous.thread_ts,
+                replaces=previous.id,
             )
         if execution.workflow_execution_id is None:
             if execution.status != Status.PENDING:
@@ -246,10 +306,15 @@ class Starting:
 
     def account_request(self, execution: Execution, user_consent: dict[str, Any] | None = None) -> AccountRequest:
         options = self.ctx.options
-        return AccountRequest(customer_reference=execution.customer_ref, workflow_key=execution.workflow_key,
-                              user_reference=execution.user_ref, callback_url=options.callback_url,
-                              token_lifetime=options.token_lifetime, locale=execution.locale,
-                              user_consent=user_consent)
+        return AccountRequest(
+            customer_reference=execution.customer_ref,
+            workflow_key=execution.workflow_key,
+            user_reference=execution.user_ref,
+            callback_url=options.callback_url,
+            token_lifetime=options.token_lifetime,
+            locale=execution.locale,
+            user_consent=user_consent,
+        )
 
     async def _open_session(self, execution: Execution) -> AccountSession:
         if execution.replaces is not None:
@@ -258,8 +323,7 @@ class Starting:
             return await self.open_session(execution, previous.account_id, self.account_request(execution))
         return await self.open_session(execution, None, self.account_request(execution))
 
-    async def open_session(self, execution: Execution, account_id: str | None, request: AccountRequest
-                           ) -> AccountSession:
+    async def open_session(self, execution: Execution, account_id: str | None, request: AccountRequest) -> AccountSession:
         """POST /accounts (no `account_id`) or PUT /accounts/{id}: each a paid transaction. Jumio's refusal ends the
         start; an answer lost after the request went out ends this job with words that say a transaction may exist
         and a Retry that makes another knowingly (the client never repeats it on its own)."""
@@ -275,8 +339,9 @@ class Starting:
             self.ctx.store.audit("system", "answer_lost", execution.id, exc.message)
             raise Abandon(blocks.answer_lost(new_account=account_id is None)) from None
 
-    def record_session(self, execution: Execution, session: AccountSession, requested_by: str, *,
-                       consent: Consent | None = None) -> bool:
+    def record_session(
+        self, execution: Execution, session: AccountSession, requested_by: str, *, consent: Consent | None = None
+    ) -> bool:
         """Keep what Jumio answered for a new execution. One made with the customer's consent takes the photos:
         its Web Client link is not kept (one path per execution: mixing them is UNCONFIRMED, reference §2.3).
 
@@ -286,21 +351,30 @@ class Starting:
         with store.transaction():
             if self._record_account(execution, session, requested_by, consent):
                 self.ctx.forget_parts(execution.id)
-                store.audit(requested_by, "account_created", execution.id,
-                            f"account {session.account_id}, execution {session.execution_id}")
+                store.audit(
+                    requested_by,
+                    "account_created",
+                    execution.id,
+                    f"account {session.account_id}, execution {session.execution_id}",
+                )
                 return True
             if execution.replaces is None and consent is None:  # POST /accounts: the account is this one's alone
                 erased_by = store.execution(execution.id).erased_by or requested_by
                 self.ctx.queue.add(DELETE_ACCOUNT, DeleteAccount(session.account_id, execution.id, erased_by))
             else:
                 self.ctx.queue.add(DELETE_EXECUTION, OfExecution(execution.id))
-            store.audit("system", "made_after_end", execution.id,
-                        f"account {session.account_id}, execution {session.execution_id}: Jumio made it while the "
-                        "verification was ended; deleted at Jumio, never shown")
+            store.audit(
+                "system",
+                "made_after_end",
+                execution.id,
+                f"account {session.account_id}, execution {session.execution_id}: Jumio made it while the "
+                "verification was ended; deleted at Jumio, never shown",
+            )
             return False
 
-    def _record_account(self, execution: Execution, session: AccountSession, requested_by: str,
-                        consent: Consent | None) -> bool:
+    def _record_account(
+        self, execution: Execution, session: AccountSession, requested_by: str, consent: Consent | None
+    ) -> bool:
         return self.ctx.store.record_account(
             execution.id,
             account_id=session.account_id,
@@ -311,8 +385,14 @@ class Starting:
             created_by=requested_by,
             customer_ref=execution.customer_ref,
             credentials=[
-                {"credential_id": c.id, "category": c.category, "allowed_channels": list(c.allowed_channels),
-                 "parts": c.parts, "finalize_url": c.finalize_url, "api_token": c.api_token}
+                {
+                    "credential_id": c.id,
+                    "category": c.category,
+                    "allowed_channels": list(c.allowed_channels),
+                    "parts": c.parts,
+                    "finalize_url": c.finalize_url,
+                    "api_token": c.api_token,
+                }
                 for c in session.credentials
             ],
         )
@@ -325,8 +405,9 @@ class Starting:
         if execution.status != Status.INITIATED:
             return
         if not self.send_supporting_data(execution):
-            await self.delivery.tell_privately(execution, requested_by,
-                                               blocks.supporting_data_not_taken(execution.workflow_key))
+            await self.delivery.tell_privately(
+                execution, requested_by, blocks.supporting_data_not_taken(execution.workflow_key)
+            )
         await self.delivery.redraw_root(execution)
         if not store.has_audit(execution.id, "link_sent"):
             await self.send_link(execution, requested_by)
@@ -347,8 +428,13 @@ class Starting:
         web_href = self.ctx.store.web_href(execution.id)
         if not web_href:
             return
-        await self.delivery.tell_privately(execution, user_id, blocks.link_message(
-            execution.customer_ref, web_href, execution.web_expires_at, self.consent_link(execution, user_id)))
+        await self.delivery.tell_privately(
+            execution,
+            user_id,
+            blocks.link_message(
+                execution.customer_ref, web_href, execution.web_expires_at, self.consent_link(execution, user_id)
+            ),
+        )
         self.ctx.store.audit(user_id, "link_sent", execution.id, "ephemeral to the requesting agent")
 
     async def failed(self, kind: JobKind[Any], payload: Any, execution: Execution, reason: str) -> None:

@@ -42,8 +42,13 @@ class OfStep:
     cause: str = ""  # what queued it (execution and status): one job per cause
 
 
-FINISH_STEP = JobKind("finish_step", OfStep, title="Completing the workflow step",
-                      dedupe=lambda p: f"finish_step:{p.step}:{p.cause}" if p.cause else None, retry=SLACK_RETRIES)
+FINISH_STEP = JobKind(
+    "finish_step",
+    OfStep,
+    title="Completing the workflow step",
+    dedupe=lambda p: f"finish_step:{p.step}:{p.cause}" if p.cause else None,
+    retry=SLACK_RETRIES,
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +63,7 @@ def step_may_end(ctx: Context, execution: Execution) -> None:
     current = ctx.store.execution(execution.id)
     delay = ctx.options.step_waits_for_new_link if current.status in EXPIRED else 0.0
     for step in ctx.store.running_steps_of_thread(current):
-        ctx.queue.add(FINISH_STEP, OfStep(step.function_execution_id, f"{current.id}:{current.status}"),
-                      delay=delay)
+        ctx.queue.add(FINISH_STEP, OfStep(step.function_execution_id, f"{current.id}:{current.status}"), delay=delay)
 
 
 class Steps:
@@ -72,8 +76,17 @@ class Steps:
 
     # --- intents ----------------------------------------------------------------------------------------------
 
-    def begin(self, step_id: str, *, token: str | None, channel_id: str | None, requested_by: str | None,
-              team_id: str | None, start: dict[str, Any] | None, refusal: str | None) -> Execution | None:
+    def begin(
+        self,
+        step_id: str,
+        *,
+        token: str | None,
+        channel_id: str | None,
+        requested_by: str | None,
+        team_id: str | None,
+        start: dict[str, Any] | None,
+        refusal: str | None,
+    ) -> Execution | None:
         """A step Slack started: the verification started (`start`: `Journey.start`'s arguments) or the refusal
         kept and sent, in one transaction. None when this step was seen already, or was refused."""
         store = self.ctx.store
@@ -85,8 +98,9 @@ class Steps:
                 store.audit(requested_by or "workflow", "step_refused", None, refusal)
                 self.ctx.queue.add(FINISH_STEP, OfStep(step_id, "refused"))
                 return None
-            execution = self.start(channel_id=channel_id, user_id=requested_by, team_id=team_id,
-                                            once=f"function:{step_id}", **start)
+            execution = self.start(
+                channel_id=channel_id, user_id=requested_by, team_id=team_id, once=f"function:{step_id}", **start
+            )
             assert execution is not None  # the step id is new, so the start is too
             store.step_started(step_id, execution.id)
             store.audit(requested_by, "step_started", execution.id, "by a Workflow Builder step")
@@ -149,18 +163,21 @@ class Steps:
             return None
         if not newest.decision_type:
             return Outcome(error=words.NO_DECISION)
-        return Outcome(outputs={
-            "decision": newest.decision_type,
-            "verified": newest.decision_type == "PASSED",
-            "verification_url": await self._permalink(newest),
-            "execution_id": newest.workflow_execution_id or "",
-        })
+        return Outcome(
+            outputs={
+                "decision": newest.decision_type,
+                "verified": newest.decision_type == "PASSED",
+                "verification_url": await self._permalink(newest),
+                "execution_id": newest.workflow_execution_id or "",
+            }
+        )
 
     async def _permalink(self, execution: Execution) -> str:
         """The root message's permalink (chat.getPermalink needs no scope); Slack failing now is retried."""
         try:
-            answer = await self.ctx.slack.chat_getPermalink(channel=execution.channel_id,
-                                                            message_ts=execution.thread_ts or "")
+            answer = await self.ctx.slack.chat_getPermalink(
+                channel=execution.channel_id, message_ts=execution.thread_ts or ""
+            )
         except SlackApiError as exc:
             code = slack_errors.error_code(exc)
             if slack_errors.is_transient(code):

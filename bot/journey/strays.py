@@ -32,9 +32,14 @@ class Stray:
     workflow_execution_id: str
 
 
-DELETE_STRAY = JobKind("delete_stray", Stray, title="Deleting a transaction Jumio made for a lost answer",
-                       dedupe=lambda p: f"delete_stray:{p.workflow_execution_id}", retry=JUMIO_RETRIES,
-                       tell_when_dead=False)
+DELETE_STRAY = JobKind(
+    "delete_stray",
+    Stray,
+    title="Deleting a transaction Jumio made for a lost answer",
+    dedupe=lambda p: f"delete_stray:{p.workflow_execution_id}",
+    retry=JUMIO_RETRIES,
+    tell_when_dead=False,
+)
 
 
 class Strays:
@@ -68,6 +73,10 @@ class Strays:
             return
         with contextlib.suppress(NotFound):
             await jumio.delete_execution(payload.account_id, payload.workflow_execution_id)
-        store.audit("system", "stray_deleted", payload.execution,
-                    f"execution {payload.workflow_execution_id} ({status.status}), made by Jumio for an answer that "
-                    "was lost, deleted at Jumio")
+        store.audit(
+            "system",
+            "stray_deleted",
+            payload.execution,
+            f"execution {payload.workflow_execution_id} ({status.status}), made by Jumio for an answer that "
+            "was lost, deleted at Jumio",
+        )

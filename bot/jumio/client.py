@@ -79,7 +79,7 @@ class BufferReader:
 
     def read(self, size: int = -1) -> bytes:
         end = len(self._view) if size < 0 else min(len(self._view), self._position + size)
-        chunk = self._view[self._position:end].tobytes()
+        chunk = self._view[self._position : end].tobytes()
         self._position = end
         return chunk
 
@@ -151,39 +151,48 @@ class JumioClient:
 
     async def create_account(self, request: AccountRequest) -> AccountSession:
         """POST /api/v1/accounts: a new account and its first workflow execution (paced at the tenant limit)."""
-        body = await self._call("POST", f"{self.account_url}/api/v1/accounts", json=request.to_json(),
-                                paced=True, idempotent=False)
+        body = await self._call(
+            "POST", f"{self.account_url}/api/v1/accounts", json=request.to_json(), paced=True, idempotent=False
+        )
         return AccountSession.from_json(body)
 
     async def update_account(self, account_id: str, request: AccountRequest) -> AccountSession:
         """PUT /api/v1/accounts/{id}: a new workflow execution for an existing account (a new link)."""
-        body = await self._call("PUT", f"{self.account_url}/api/v1/accounts/{account_id}", json=request.to_json(),
-                                paced=True, idempotent=False)
+        body = await self._call(
+            "PUT", f"{self.account_url}/api/v1/accounts/{account_id}", json=request.to_json(), paced=True, idempotent=False
+        )
         return AccountSession.from_json(body)
 
-    async def upload_part(self, part_url: str, api_token: str, content: bytes | bytearray, *, filename: str,
-                          content_type: str) -> UploadResult:
+    async def upload_part(
+        self, part_url: str, api_token: str, content: bytes | bytearray, *, filename: str, content_type: str
+    ) -> UploadResult:
         """POST an image to a credential part as multipart field `file`, with that credential's `api.token`."""
         # A second POST to the same part is how a photo is replaced: Jumio's "update part" call exists but its
         # method is UNCONFIRMED (reference §3).
         file = content if isinstance(content, bytes) else BufferReader(content)
-        body = await self._call("POST", part_url, token=api_token, files={"file": (filename, file, content_type)},
-                                timeout=self.upload_timeout)
+        body = await self._call(
+            "POST", part_url, token=api_token, files={"file": (filename, file, content_type)}, timeout=self.upload_timeout
+        )
         return UploadResult.from_json(body)
 
-    async def upload_part_streamed(self, part_url: str, api_token: str, body: AsyncIterator[bytes], *,
-                                   content_length: int, boundary: str) -> UploadResult:
+    async def upload_part_streamed(
+        self, part_url: str, api_token: str, body: AsyncIterator[bytes], *, content_length: int, boundary: str
+    ) -> UploadResult:
         """POST a multipart body fed as it arrives (the relay pipes Slack's download into it), with its exact
         Content-Length so no chunked encoding is used: whether Jumio accepts a chunked body is UNCONFIRMED.
 
         One attempt: a consumed body cannot be sent again, so a failure (Jumio's, or the feed's own exception, which
         comes out as it is) goes to the caller, whose job tries again from the download."""
         call = f"POST {urlsplit(part_url).path}"
-        headers = {"Authorization": f"Bearer {api_token}", "Accept": "application/json", "User-Agent": self.user_agent,
-                   "Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(content_length)}
+        headers = {
+            "Authorization": f"Bearer {api_token}",
+            "Accept": "application/json",
+            "User-Agent": self.user_agent,
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Length": str(content_length),
+        }
         try:
-            response = await self._http.request("POST", part_url, headers=headers, content=body,
-                                                timeout=self.upload_timeout)
+            response = await self._http.request("POST", part_url, headers=headers, content=body, timeout=self.upload_timeout)
         except httpx.TimeoutException:
             self.observe("POST", urlsplit(part_url).path, None)
             raise Unreachable("Jumio did not answer in time", call=call) from None
@@ -205,8 +214,9 @@ class JumioClient:
         # Whether Jumio refuses an incomplete set here (Submit without a back side) or accepts it and labels the
         # result is UNCONFIRMED (reference §5); either way the answer reaches the thread. Jumio lists Accept and
         # Content-Type (JSON) as required on this body-less PUT and answers 403 without them (reference §5).
-        await self._call("PUT", finalize_url, token=api_token, content=b"",
-                         extra_headers={"Content-Type": "application/json"})
+        await self._call(
+            "PUT", finalize_url, token=api_token, content=b"", extra_headers={"Content-Type": "application/json"}
+        )
 
     async def get_status(self, account_id: str, execution_id: str) -> ExecutionStatus:
         body = await self._call(
@@ -253,17 +263,32 @@ class JumioClient:
 
     # --- transport -------------------------------------------------------------------------------------------
 
-    async def _call(self, method: str, url: str, *, token: Any = _OAUTH, paced: bool = False,
-                    timeout: float | None = None, extra_headers: dict[str, str] | None = None,
-                    idempotent: bool = True, **kwargs: Any) -> Any:
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        token: Any = _OAUTH,
+        paced: bool = False,
+        timeout: float | None = None,
+        extra_headers: dict[str, str] | None = None,
+        idempotent: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         refreshed = False
         while True:
             bearer = await self._access_token(force=refreshed) if token is _OAUTH else token
             headers = {"Authorization": f"Bearer {bearer}", "Accept": "application/json", **(extra_headers or {})}
             try:
                 return await self._send_with_retries(
-                    method, url, headers=headers, paced=paced, timeout=timeout, idempotent=idempotent,
-                    call=f"{method} {urlsplit(url).path}", **kwargs,
+                    method,
+                    url,
+                    headers=headers,
+                    paced=paced,
+                    timeout=timeout,
+                    idempotent=idempotent,
+                    call=f"{method} {urlsplit(url).path}",
+                    **kwargs,
                 )
             except AuthenticationFailed:
                 if token is not _OAUTH or refreshed:
@@ -271,9 +296,18 @@ class JumioClient:
                 log.info("Jumio refused the OAuth token; fetching a new one and trying once more")
                 refreshed = True
 
-    async def _send_with_retries(self, method: str, url: str, *, call: str, headers: dict[str, str],
-                                 paced: bool = False, timeout: float | None = None, idempotent: bool = True,
-                                 **kwargs: Any) -> Any:
+    async def _send_with_retries(
+        self,
+        method: str,
+        url: str,
+        *,
+        call: str,
+        headers: dict[str, str],
+        paced: bool = False,
+        timeout: float | None = None,
+        idempotent: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         """One call with its retries. Not `idempotent`: retried only after a failure that certainly left Jumio
         untouched (no connection, a 429); any other raises OutcomeUnknown at once."""
         deadline = time.monotonic() + self.retry_budget
@@ -287,16 +321,19 @@ class JumioClient:
             failure: JumioError
             retry_after: float | None = None
             try:
-                response = await self._http.request(method, url, headers=headers,
-                                                    timeout=timeout or self.timeout, **kwargs)
+                response = await self._http.request(method, url, headers=headers, timeout=timeout or self.timeout, **kwargs)
             except httpx.TransportError as exc:
                 self.observe(method, urlsplit(url).path, None)
-                said = ("Jumio did not answer in time" if isinstance(exc, httpx.TimeoutException)
-                        else f"the connection to Jumio failed ({type(exc).__name__})")
+                said = (
+                    "Jumio did not answer in time"
+                    if isinstance(exc, httpx.TimeoutException)
+                    else f"the connection to Jumio failed ({type(exc).__name__})"
+                )
                 if not idempotent and not isinstance(exc, _NOT_SENT):
                     log.warning("Jumio %s: %s after the request was sent; not repeated", call, said)
-                    raise OutcomeUnknown(f"{said} after the request was sent, so Jumio may have done it", call=call
-                                         ) from None
+                    raise OutcomeUnknown(
+                        f"{said} after the request was sent, so Jumio may have done it", call=call
+                    ) from None
                 failure = Unreachable(said, call=call)
             else:
                 self.observe(method, urlsplit(url).path, response.status_code)
@@ -309,8 +346,11 @@ class JumioClient:
                     raise failure
                 if not idempotent and response.status_code != 429:
                     log.warning("Jumio %s answered %s; not repeated", call, response.status_code)
-                    raise OutcomeUnknown(f"Jumio answered {response.status_code}, which does not say whether it did "
-                                         "it", status=response.status_code, call=call)
+                    raise OutcomeUnknown(
+                        f"Jumio answered {response.status_code}, which does not say whether it did it",
+                        status=response.status_code,
+                        call=call,
+                    )
                 retry_after = _retry_after_seconds(response)
                 if paced and response.status_code == 429:
                     self.account_pacer.push_back(retry_after or self.account_pacer.interval)
@@ -318,8 +358,14 @@ class JumioClient:
             if attempt >= self.max_attempts or time.monotonic() + delay > deadline:
                 log.warning("Jumio %s failed after %d attempts: %s", call, attempt, failure.message)
                 raise failure
-            log.info("Jumio %s failed (%s); attempt %d of %d in %.1f s", call, failure.message, attempt + 1,
-                     self.max_attempts, delay)
+            log.info(
+                "Jumio %s failed (%s); attempt %d of %d in %.1f s",
+                call,
+                failure.message,
+                attempt + 1,
+                self.max_attempts,
+                delay,
+            )
             await asyncio.sleep(delay)
 
     def _backoff(self, attempt: int) -> float:
@@ -332,8 +378,9 @@ def _json_body(response: httpx.Response, call: str) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise InvalidResponse("Jumio answered with a body that is not JSON", status=response.status_code,
-                              call=call) from None
+        raise InvalidResponse(
+            "Jumio answered with a body that is not JSON", status=response.status_code, call=call
+        ) from None
 
 
 def _retry_after_seconds(response: httpx.Response) -> float | None:
@@ -377,5 +424,4 @@ def _error_for(response: httpx.Response, call: str) -> JumioError:
         return RateLimited(f"Jumio's rate limit was hit (429){suffix}", status=status, call=call)
     if status >= 500:
         return ServerError(f"Jumio had a server error ({status})", status=status, call=call)
-    return InvalidRequest(f"Jumio refused the request ({status}){suffix}", jumio_message=said, status=status,
-                          call=call)
+    return InvalidRequest(f"Jumio refused the request ({status}){suffix}", jumio_message=said, status=status, call=call)

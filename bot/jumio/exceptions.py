@@ -61,8 +61,9 @@ class Forbidden(JumioError):
 class InvalidRequest(JumioError):
     """Jumio refused the request; `jumio_message` carries its reason."""
 
-    def __init__(self, message: str, *, jumio_message: str | None = None, status: int | None = None,
-                 call: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, jumio_message: str | None = None, status: int | None = None, call: str | None = None
+    ) -> None:
         super().__init__(message, status=status, call=call)
         self.jumio_message = scrub(jumio_message) if jumio_message else None
 

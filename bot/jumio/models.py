@@ -141,10 +141,13 @@ class UploadResult:
     def from_json(cls, body: Any) -> UploadResult:
         try:
             api = body.get("api") or {}
-            return cls(account_id=str(body["account"]["id"]), execution_id=str(body["workflowExecution"]["id"]),
-                       api_token=api.get("token") or None,
-                       parts={str(k).lower(): str(v) for k, v in (api.get("parts") or {}).items()},
-                       finalize_url=api.get("workflowExecution") or None)
+            return cls(
+                account_id=str(body["account"]["id"]),
+                execution_id=str(body["workflowExecution"]["id"]),
+                api_token=api.get("token") or None,
+                parts={str(k).lower(): str(v) for k, v in (api.get("parts") or {}).items()},
+                finalize_url=api.get("workflowExecution") or None,
+            )
         except (KeyError, TypeError, AttributeError) as exc:
             raise InvalidResponse(f"the upload answer lacks {exc}") from None
 
@@ -180,8 +183,12 @@ class CapabilityResult:
     credential_categories: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "decision": self.decision_type, "label": self.label,
-                "credentials": list(self.credential_categories)}
+        return {
+            "name": self.name,
+            "decision": self.decision_type,
+            "label": self.label,
+            "credentials": list(self.credential_categories),
+        }
 
 
 @dataclass(frozen=True)

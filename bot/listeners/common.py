@@ -16,8 +16,9 @@ from bot.slack_errors import EPHEMERAL_UNDELIVERABLE, error_code
 log = logging.getLogger("bot.listeners")
 
 
-async def tell(client: AsyncWebClient, channel_id: str, user_id: str, message: blocks.Message,
-               thread_ts: str | None = None) -> None:
+async def tell(
+    client: AsyncWebClient, channel_id: str, user_id: str, message: blocks.Message, thread_ts: str | None = None
+) -> None:
     """An ephemeral message to one person, or the app's Messages tab where Slack will never show it (they are not in
     the channel); a failure is logged, never raised into Bolt."""
     text, body = message
@@ -62,8 +63,9 @@ async def user_channels(client: AsyncWebClient, user_id: str, types: str) -> lis
     channels: list[str] = []
     cursor = None
     for _page in range(USERS_CONVERSATIONS_PAGES):
-        answer = await client.users_conversations(user=user_id, types=types, exclude_archived=True,
-                                                  limit=USERS_CONVERSATIONS_LIMIT, cursor=cursor)
+        answer = await client.users_conversations(
+            user=user_id, types=types, exclude_archived=True, limit=USERS_CONVERSATIONS_LIMIT, cursor=cursor
+        )
         channels += [channel["id"] for channel in answer.get("channels") or []]
         cursor = (answer.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
@@ -83,8 +85,9 @@ async def channel_namer(client: AsyncWebClient, user_id: str, channel_ids: Itera
     return lambda channel: "a private channel" if channel in private - theirs else f"<#{channel}>"
 
 
-async def status_answer(services: Services, client: AsyncWebClient, user_id: str, reference: str, page: int = 0
-                        ) -> blocks.Message:
+async def status_answer(
+    services: Services, client: AsyncWebClient, user_id: str, reference: str, page: int = 0
+) -> blocks.Message:
     """A customer's verifications with their whole history, one page of it; private channels named only to their
     members."""
     history = services.store.customer_history(reference)

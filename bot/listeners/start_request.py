@@ -16,8 +16,19 @@ from bot import blocks, validation
 from bot.services import Services
 from bot.slack_errors import error_code
 
-SUPPORTING_FIELDS = ("first_name", "last_name", "email", "phone_number", "date_of_birth", "line1", "line2", "city",
-                     "postal_code", "subdivision", "country")
+SUPPORTING_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone_number",
+    "date_of_birth",
+    "line1",
+    "line2",
+    "city",
+    "postal_code",
+    "subdivision",
+    "country",
+)
 # The form must close within Slack's 3 s: a channel check that takes longer lets the form through (the start then
 # tells the agent directly if it cannot post).
 CHANNEL_CHECK_SECONDS = 1.5
@@ -61,9 +72,16 @@ def _checked(errors: dict[str, str], check: Callable[[Any], Any], value: Any) ->
         return None
 
 
-async def check_start(services: Services, client: AsyncWebClient, *, user_id: str, channel_id: str | None,
-                      values: dict[str, Any], another_anyway: bool = False, already_open: Callable[[str, int], str]
-                      ) -> tuple[StartRequest | None, dict[str, str]]:
+async def check_start(
+    services: Services,
+    client: AsyncWebClient,
+    *,
+    user_id: str,
+    channel_id: str | None,
+    values: dict[str, Any],
+    another_anyway: bool = False,
+    already_open: Callable[[str, int], str],
+) -> tuple[StartRequest | None, dict[str, str]]:
     """The start these values ask for, or each problem by field: the reference, the agent's caps, the optional
     fields, a customer with an open verification (unless `another_anyway`; `already_open(reference, id)` words it),
     and a channel the bot cannot post in (asked of Slack only when all else is right). Access is the caller's."""
@@ -89,6 +107,11 @@ async def check_start(services: Services, client: AsyncWebClient, *, user_id: st
             errors["channel"] = problem
     if errors or reference is None or channel_id is None:
         return None, errors
-    return StartRequest(customer_ref=reference, channel_id=channel_id, user_id=user_id, user_ref=user_reference,
-                        locale=locale, supporting_data=supporting.to_prepared_data()
-                        if supporting and not supporting.is_empty() else None), errors
+    return StartRequest(
+        customer_ref=reference,
+        channel_id=channel_id,
+        user_id=user_id,
+        user_ref=user_reference,
+        locale=locale,
+        supporting_data=supporting.to_prepared_data() if supporting and not supporting.is_empty() else None,
+    ), errors

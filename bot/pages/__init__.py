@@ -16,8 +16,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 HERE = Path(__file__).parent
 STYLESHEET = (HERE / "static" / "consent.css").read_bytes()
 SECURITY_HEADERS = {
-    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                                "base-uri 'none'; frame-ancestors 'none'"),
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
     # same-origin: nothing (the link with its token) leaves for other sites, and the form's own POST carries its
     # Origin, which the consent page checks (with no-referrer browsers send "Origin: null")
     "Referrer-Policy": "same-origin",
@@ -28,8 +29,9 @@ SECURITY_HEADERS = {
 # Jumio's userLocation.state takes US, CA and AU state codes (reference §2.1).
 COUNTRIES_WITH_STATES = {"USA": "US", "CAN": "CA", "AUS": "AU"}
 
-_environment = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
-                           trim_blocks=True, lstrip_blocks=True)
+_environment = Environment(
+    loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
+)
 
 
 def render(template: str, **context: object) -> str:
@@ -45,8 +47,11 @@ class Place:
 @functools.cache
 def countries() -> tuple[Place, ...]:
     """ISO 3166-1 alpha-3 codes with their English names, by name (pycountry's copy of the ISO tables)."""
-    return tuple(sorted((Place(c.alpha_3, getattr(c, "common_name", c.name)) for c in pycountry.countries),
-                        key=lambda place: place.name))
+    return tuple(
+        sorted(
+            (Place(c.alpha_3, getattr(c, "common_name", c.name)) for c in pycountry.countries), key=lambda place: place.name
+        )
+    )
 
 
 @functools.cache

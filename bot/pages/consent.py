@@ -23,15 +23,27 @@ log = logging.getLogger("bot.pages")
 MAX_FORM_BODY = 4 * 1024  # three short fields
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _LINK_PAGES = {
-    LinkState.UNKNOWN: (404, "This link does not work",
-                        ["We could not find this consent link. Check that you opened the whole link, or ask the "
-                         "person helping you for a new one."]),
-    LinkState.USED: (200, "You have already given your consent",
-                     ["Thank you. Your consent was recorded, so there is nothing more to do here. You can close "
-                      "this page."]),
-    LinkState.EXPIRED: (410, "This link has expired",
-                        ["This consent link is no longer valid (the identity check it belonged to has ended). Ask the "
-                         "person helping you for a new one."]),
+    LinkState.UNKNOWN: (
+        404,
+        "This link does not work",
+        [
+            "We could not find this consent link. Check that you opened the whole link, or ask the "
+            "person helping you for a new one."
+        ],
+    ),
+    LinkState.USED: (
+        200,
+        "You have already given your consent",
+        ["Thank you. Your consent was recorded, so there is nothing more to do here. You can close this page."],
+    ),
+    LinkState.EXPIRED: (
+        410,
+        "This link has expired",
+        [
+            "This consent link is no longer valid (the identity check it belonged to has ended). Ask the "
+            "person helping you for a new one."
+        ],
+    ),
 }
 
 
@@ -45,16 +57,26 @@ def _message(status: int, heading: str, lines: list[str], *, done: bool = False)
 
 def _form(status: int = 200, errors: Sequence[str] = (), country: str = "", state: str = "") -> web.Response:
     sentence_before_link = CONSENT_SENTENCE.removesuffix("Privacy Notice.")
-    groups = [(name, states(code)) for code, name in (("USA", "United States"), ("CAN", "Canada"),
-                                                       ("AUS", "Australia"))]
-    return _page(status, render("consent.html", title="Your consent for the identity check", errors=errors,
-                                sentence_before_link=sentence_before_link, privacy_notice_url=PRIVACY_NOTICE_URL,
-                                countries=countries(), state_groups=groups, chosen_country=country,
-                                chosen_state=state))
+    groups = [(name, states(code)) for code, name in (("USA", "United States"), ("CAN", "Canada"), ("AUS", "Australia"))]
+    return _page(
+        status,
+        render(
+            "consent.html",
+            title="Your consent for the identity check",
+            errors=errors,
+            sentence_before_link=sentence_before_link,
+            privacy_notice_url=PRIVACY_NOTICE_URL,
+            countries=countries(),
+            state_groups=groups,
+            chosen_country=country,
+            chosen_state=state,
+        ),
+    )
 
 
 def client_ip(request: web.Request, trusted: Sequence[Network]) -> str | None:
     """The customer's address: the peer, unless the peer is a trusted proxy (then from `X-Forwarded-For`)."""
+
     def parse(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         try:
             return ipaddress.ip_address(text.strip())
@@ -106,8 +128,9 @@ def form_problems(fields: dict[str, str]) -> list[str]:
     if country not in {place.code for place in countries()}:
         problems.append("Choose the country you are in from the list.")
     elif state and country not in COUNTRIES_WITH_STATES:
-        problems.append("A state or province applies only in the United States, Canada and Australia; choose "
-                        "'Not applicable'.")
+        problems.append(
+            "A state or province applies only in the United States, Canada and Australia; choose 'Not applicable'."
+        )
     elif state and state not in {place.code for place in states(country)}:
         problems.append("Choose a state or province of the country you chose.")
     return problems
@@ -127,8 +150,11 @@ def routes(journey: Journey, trusted_proxies: Sequence[Network]) -> list[web.Rou
             return _message(*_LINK_PAGES[link])
         if not from_its_own_page(request):
             log.info("refused a consent form sent from another site")
-            return _message(403, "Not sent from this page", ["Open the link you were given and tick the box there: "
-                                                             "nothing was recorded."])
+            return _message(
+                403,
+                "Not sent from this page",
+                ["Open the link you were given and tick the box there: nothing was recorded."],
+            )
         if request.content_type != "application/x-www-form-urlencoded":
             return _form(400, ["The form could not be read. Please fill it in again."])
         if request.content_length is not None and request.content_length > MAX_FORM_BODY:
@@ -144,17 +170,28 @@ def routes(journey: Journey, trusted_proxies: Sequence[Network]) -> list[web.Rou
         problems = form_problems(fields)
         if problems:
             return _form(400, problems, fields.get("country", ""), fields.get("state", ""))
-        outcome = journey.give_consent(token, user_ip=client_ip(request, trusted_proxies), country=fields["country"],
-                                       state=fields.get("state") or None)
+        outcome = journey.give_consent(
+            token, user_ip=client_ip(request, trusted_proxies), country=fields["country"], state=fields.get("state") or None
+        )
         if outcome is not LinkState.VALID:
             return _message(*_LINK_PAGES[outcome])
         log.info("a customer gave their consent on the consent page")
-        return _message(200, "Thank you", ["Your consent was recorded. You can close this page; the person helping "
-                                           "you will take it from here."], done=True)
+        return _message(
+            200,
+            "Thank you",
+            ["Your consent was recorded. You can close this page; the person helping you will take it from here."],
+            done=True,
+        )
 
     async def stylesheet(_request: web.Request) -> web.Response:
-        return web.Response(body=STYLESHEET, content_type="text/css",
-                            headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"})
+        return web.Response(
+            body=STYLESHEET,
+            content_type="text/css",
+            headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
 
-    return [web.get("/consent/{token}", show), web.post("/consent/{token}", submit),
-            web.get("/static/consent.css", stylesheet)]
+    return [
+        web.get("/consent/{token}", show),
+        web.post("/consent/{token}", submit),
+        web.get("/static/consent.css", stylesheet),
+    ]

@@ -48,16 +48,16 @@ def sample_photo(part: str, width: int = 640, height: int = 404) -> bytes:
             row[:] = bytes(band) * width
         elif part == "front" and height // 4 < y < height * 4 // 5:
             left, right = width // 16, width // 3
-            row[left * 3:right * 3] = bytes(accent) * (right - left)
+            row[left * 3 : right * 3] = bytes(accent) * (right - left)
         elif part == "back" and y > height * 2 // 3:
             for x in range(width // 10, width * 9 // 10, 7):
-                row[x * 3:(x + 3) * 3] = bytes(band) * 3
+                row[x * 3 : (x + 3) * 3] = bytes(band) * 3
         elif part == "face":
             cx, cy, r = width // 2, height // 2, min(width, height) // 3
             dy = y - cy
             if dy * dy <= r * r:
                 half = int((r * r - dy * dy) ** 0.5)
-                row[(cx - half) * 3:(cx + half) * 3] = bytes(accent) * (2 * half)
+                row[(cx - half) * 3 : (cx + half) * 3] = bytes(accent) * (2 * half)
         rows.append(bytes(row))
     return png(width, height, rows)
 
@@ -67,5 +67,3 @@ def jpeg_header(width: int, height: int, body: bytes = b"") -> bytes:
     jfif = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
     sof = b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, height, width, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
     return b"\xff\xd8" + jfif + sof + body + b"\xff\xd9"
-
-

@@ -50,8 +50,14 @@ def browser() -> Iterator[Any]:
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--force-device-scale-factor=1", "--lang=en-US"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--force-device-scale-factor=1",
+        "--lang=en-US",
+    ):
         options.add_argument(argument)
     options.binary_location = shutil.which("chromium") or ""
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or ""), options=options)
@@ -91,8 +97,10 @@ def _shows(browser: Any, words: str) -> None:
 
 def _viewport(browser: Any, width: int, height: int) -> None:
     """The page's own viewport at exactly this size (a phone is a mobile viewport)."""
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
-                                                                  "deviceScaleFactor": 1, "mobile": width < 600})
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
 
 
 def _check(browser: Any, name: str, width: int, height: int) -> None:
@@ -113,7 +121,8 @@ def _check(browser: Any, name: str, width: int, height: int) -> None:
     result = browser.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map("
-        "v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))));")
+        "v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))));"
+    )
     serious = [v for v in result if v["impact"] in ("serious", "critical")]
     assert not serious, (name, width, serious)
 
@@ -131,8 +140,10 @@ async def test_the_consent_page_in_a_browser(world: World, browser: Any) -> None
             browser.get(href)
             _check(browser, "consent", width, height)
         # The box unticked: the browser itself refuses; past it (required removed), the page says what to fix.
-        browser.execute_script("document.querySelector('input[name=consent]').removeAttribute('required');"
-                               "document.querySelector('select[name=country]').removeAttribute('required');")
+        browser.execute_script(
+            "document.querySelector('input[name=consent]').removeAttribute('required');"
+            "document.querySelector('select[name=country]').removeAttribute('required');"
+        )
         browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         _shows(browser, "Tick the box")
         _check(browser, "consent-error", *SIZES[0])

@@ -57,30 +57,55 @@ async def test_the_form_with_supporting_data(world: World) -> None:
     answer = await world.slack.command("")
     assert answer == {} or not answer.get("text")
     view = await wait_until(lambda: world.slack.state.views_opened and world.slack.state.views_opened[-1])
-    world.bot.journey.options = type(world.bot.journey.options)(**{**world.bot.journey.options.__dict__,
-                                                                   "workflow_key": 10163})
-    bad = {"customer_reference": "CUST-FORM", "phone_number": "0503 1234", "date_of_birth": "1972-11-16",
-           "email": "not-an-email", "country": "USA"}
+    world.bot.journey.options = type(world.bot.journey.options)(
+        **{**world.bot.journey.options.__dict__, "workflow_key": 10163}
+    )
+    bad = {
+        "customer_reference": "CUST-FORM",
+        "phone_number": "0503 1234",
+        "date_of_birth": "1972-11-16",
+        "email": "not-an-email",
+        "country": "USA",
+    }
     status, answer = await world.slack.submit_view(view, bad)
     assert status == 200 and answer["response_action"] == "errors"
     assert set(answer["errors"]) == {"email", "phone_number"}
     assert "international form" in answer["errors"]["phone_number"]
     assert world.store.executions_for_customer("CUST-FORM") == []
-    good = {"customer_reference": "CUST-FORM", "user_reference": "ticket-991", "locale": "de",
-            "first_name": "John", "last_name": "Smith", "phone_number": "+14155550123", "date_of_birth": "1972-11-16",
-            "email": "john@example.com", "line1": "1 Main St", "city": "Any Town", "country": "USA"}
+    good = {
+        "customer_reference": "CUST-FORM",
+        "user_reference": "ticket-991",
+        "locale": "de",
+        "first_name": "John",
+        "last_name": "Smith",
+        "phone_number": "+14155550123",
+        "date_of_birth": "1972-11-16",
+        "email": "john@example.com",
+        "line1": "1 Main St",
+        "city": "Any Town",
+        "country": "USA",
+    }
     status, answer = await world.slack.submit_view(view, good)
     assert status == 200 and not answer
-    execution = await wait_until(lambda: (e := world.store.executions_for_customer("CUST-FORM"))
-                                 and e[0].status == "INITIATED" and e[0])
+    execution = await wait_until(
+        lambda: (e := world.store.executions_for_customer("CUST-FORM")) and e[0].status == "INITIATED" and e[0]
+    )
     assert execution.channel_id == "CVERIFY" and execution.user_ref == "ticket-991" and execution.locale == "de"
-    held = await wait_until(lambda: (x := world.jumio.executions[execution.workflow_execution_id])
-                            and any(c.prepared_data for c in x.credentials) and x)
+    held = await wait_until(
+        lambda: (
+            (x := world.jumio.executions[execution.workflow_execution_id])
+            and any(c.prepared_data for c in x.credentials)
+            and x
+        )
+    )
     data = next(c.prepared_data for c in held.credentials if c.prepared_data)
     assert data["phoneNumber"] == "+14155550123" and data["address"]["country"] == "USA"
     assert not any("John" in said or "+1415" in said for said in world.slack.everything_said())
-    await wait_until(lambda: all(j.state == "done" for j in world.store.jobs() if j.kind in ("start", "create_account",
-                                                                                           "upload_prepared_data")))
+    await wait_until(
+        lambda: all(
+            j.state == "done" for j in world.store.jobs() if j.kind in ("start", "create_account", "upload_prepared_data")
+        )
+    )
     assert all("Smith" not in str(job.payload) for job in world.store.jobs())
     for suffix in ("", "-wal"):  # kept sealed until the execution Jumio processes has it (tests/privacy)
         with open(world.store.path + suffix, "rb") as database:

@@ -28,8 +28,11 @@ async def test_photos_before_consent_are_checked_held_and_relayed_once_the_custo
     calls = _jumio_calls(world)
     # Another agent drops the photos, and a PDF among them.
     await world.share(root, *THREE, ("licence.pdf", b"%PDF-1.7 not an image"), user="UAGENT2")
-    asked = await wait_until(lambda: next((m for m in world.slack.ephemerals("UAGENT2")
-                                           if m.text.startswith("The customer's consent is needed")), None))
+    asked = await wait_until(
+        lambda: next(
+            (m for m in world.slack.ephemerals("UAGENT2") if m.text.startswith("The customer's consent is needed")), None
+        )
+    )
     assert "Message to send the customer" in asked.all_text() and asked.ephemeral_to == "UAGENT2"
     await wait_until(lambda: [u.state for u in world.store.uploads_for(execution.id)].count("held") == 3)
     messages = [m.text for m in world.slack.thread(root.ts)]
@@ -63,8 +66,9 @@ async def test_photos_before_consent_are_checked_held_and_relayed_once_the_custo
 
 async def _consent_url(world: World, reference: str) -> str:
     await world.start(reference, consent=False)
-    message = await wait_until(lambda: next((m for m in world.slack.ephemerals("UAGENT1")
-                                             if f"Private link for {reference}" in m.text), None))
+    message = await wait_until(
+        lambda: next((m for m in world.slack.ephemerals("UAGENT1") if f"Private link for {reference}" in m.text), None)
+    )
     href = consent_href(message.all_text())
     assert href is not None
     return href
@@ -96,12 +100,19 @@ async def test_the_consent_page_shows_jumios_sentence_and_an_unticked_box(world:
         ({"consent": "yes", "country": "USA", "filler": "x" * 5000}, None, 413, "too large"),
         ({"consent": "yes", "country": "USA"}, "application/json", 400, "could not be read"),
     ],
-    ids=["unticked", "said-no", "unknown-country", "state-without-states", "state-of-another-country", "oversized",
-         "not-a-form"],
+    ids=[
+        "unticked",
+        "said-no",
+        "unknown-country",
+        "state-without-states",
+        "state-of-another-country",
+        "oversized",
+        "not-a-form",
+    ],
 )
-async def test_a_consent_form_that_is_not_right_records_nothing(world: World, form: dict[str, str],
-                                                                content_type: str | None, status: int,
-                                                                words: str) -> None:
+async def test_a_consent_form_that_is_not_right_records_nothing(
+    world: World, form: dict[str, str], content_type: str | None, status: int, words: str
+) -> None:
     href = await _consent_url(world, "CUST-BADFORM")
     async with httpx.AsyncClient() as customer:
         if content_type:
@@ -141,8 +152,11 @@ async def test_replayed_forged_and_dead_consent_links_say_so(world: World) -> No
 async def test_the_customers_address_comes_from_a_trusted_proxy_only(world: World) -> None:
     href = await _consent_url(world, "CUST-PROXY")
     async with httpx.AsyncClient() as customer:
-        done = await customer.post(href, data={"consent": "yes", "country": "CAN", "state": "ON"},
-                                   headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"})
+        done = await customer.post(
+            href,
+            data={"consent": "yes", "country": "CAN", "state": "ON"},
+            headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"},
+        )
     assert done.status_code == 200
     consent = world.store.consent_for(world.store.executions_for_customer("CUST-PROXY")[-1].id)
     assert consent is not None and (consent.user_ip, consent.country, consent.state) == ("203.0.113.9", "CAN", "ON")
@@ -191,8 +205,7 @@ async def test_jumio_forgetting_an_execution_ends_it_with_a_word_in_the_thread(w
     world.jumio.executions[execution.workflow_execution_id].deleted = True  # deleted in Jumio's portal
     gone = await wait_until(lambda: (e := world.store.execution(execution.id)).is_final and e, timeout=10)
     assert gone.status == "GONE"
-    notice = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "no longer has" in m.text),
-                                           None))
+    notice = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "no longer has" in m.text), None))
     assert "/verify CUST-FORGOTTEN" in notice.text
     await world.bot.runner.run_until_idle()
     status_calls = len([c for c in world.jumio.calls if c[1].endswith("/status")])
@@ -201,8 +214,7 @@ async def test_jumio_forgetting_an_execution_ends_it_with_a_word_in_the_thread(w
     assert len([c for c in world.jumio.calls if c[1].endswith("/status")]) == status_calls
 
 
-async def test_photos_dropped_while_jumio_makes_the_consented_execution_are_not_asked_about_again(
-        world: World) -> None:
+async def test_photos_dropped_while_jumio_makes_the_consented_execution_are_not_asked_about_again(world: World) -> None:
     from bot.sandbox.jumio import Fault
 
     href = await _consent_url(world, "CUST-WINDOW")
@@ -221,8 +233,7 @@ async def test_a_cross_site_post_and_an_oversized_chunked_form_record_nothing(wo
     href = await _consent_url(world, "CUST-CROSS-SITE")
     form = {"consent": "yes", "country": "USA", "state": "IL"}
     async with httpx.AsyncClient() as browser:
-        for headers in ({"Origin": "https://evil.example"}, {"Origin": "null"},
-                        {"Referer": "https://evil.example/page"}):
+        for headers in ({"Origin": "https://evil.example"}, {"Origin": "null"}, {"Referer": "https://evil.example/page"}):
             answer = await browser.post(href, data=form, headers=headers)
             assert answer.status_code == 403 and "Not sent from this page" in answer.text, headers
 
@@ -231,8 +242,7 @@ async def test_a_cross_site_post_and_an_oversized_chunked_form_record_nothing(wo
             for _ in range(10):
                 yield b"a" * 1024
 
-        big = await browser.post(href, content=chunks(),
-                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+        big = await browser.post(href, content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert big.status_code == 413
         assert world.store.db["consents"].count == 0
         own = await browser.post(href, data=form, headers={"Origin": href.split("/consent/")[0]})

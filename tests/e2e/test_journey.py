@@ -30,22 +30,30 @@ async def test_api_channel_path(world: World) -> None:
     decided = await world.decided("CUST-42")
     assert (decided.status, decided.decision_type) == ("PROCESSED", "PASSED")
     parts = world.jumio_parts(execution)
-    assert {k: v.sha256 for k, v in parts.items()} == {k.upper(): hashlib.sha256(v).hexdigest()
-                                                       for k, v in photos.items()}
+    assert {k: v.sha256 for k, v in parts.items()} == {k.upper(): hashlib.sha256(v).hexdigest() for k, v in photos.items()}
     assert all(p.uploads == 1 for p in parts.values())
     thread = await wait_until(lambda: "Jumio's decision" in world.thread_text(root) and world.thread_text(root))
     assert "PASSED" in thread and "similarity" in thread and "Risk score" in thread
     # Said at most once (and not at all when every photo arrived together: test_the_session_clock_is_said_once).
     assert len([m for m in world.slack.thread(root.ts) if "ends this session after 15 minutes" in m.text]) <= 1
     assert "SAMPLEPERSON" not in "\n".join(world.slack.everything_said())
-    final_root = await wait_until(lambda: next((m for m in world.slack.root_messages() if m.ts == root.ts
-                                                and "PASSED" in m.all_text()), None))
+    final_root = await wait_until(
+        lambda: next((m for m in world.slack.root_messages() if m.ts == root.ts and "PASSED" in m.all_text()), None)
+    )
     assert final_root.edits >= 3
     first = world.store.execution(execution.replaces or 0)  # the Web Client's execution, closed by the consent
     assert first.status == "SUPERSEDED" and world.jumio.executions[first.workflow_execution_id].deleted
     actions = [e.action for e in world.store.audit_trail(first.id) + world.store.audit_trail(execution.id)]
-    for expected in ("start", "account_created", "link_sent", "consent_given", "execution_deleted", "photo_uploaded",
-                     "submitted", "result"):
+    for expected in (
+        "start",
+        "account_created",
+        "link_sent",
+        "consent_given",
+        "execution_deleted",
+        "photo_uploaded",
+        "submitted",
+        "result",
+    ):
         assert expected in actions
     assert world.store.web_href(execution.id) is None
     assert all(c.api_token is None for c in world.store.credentials(execution.id))
@@ -54,8 +62,11 @@ async def test_api_channel_path(world: World) -> None:
 async def test_passport_path_with_submit(world: World) -> None:
     execution, root = await world.start("CUST-PASSPORT")
     await world.share(root, ("passport front.png", sample_photo("front")), ("selfie.png", sample_photo("face")))
-    updated = await wait_until(lambda: next((m for m in world.slack.root_messages() if m.ts == root.ts
-                                             and "submit_verification" in m.all_text()), None))
+    updated = await wait_until(
+        lambda: next(
+            (m for m in world.slack.root_messages() if m.ts == root.ts and "submit_verification" in m.all_text()), None
+        )
+    )
     assert world.store.execution(execution.id).status == "INITIATED"  # no back: it waits for the agent
     status, _ = await world.slack.click("submit_verification", str(execution.id), message=updated)
     assert status == 200
@@ -79,17 +90,18 @@ async def test_web_client_path(world: World) -> None:
     decided = await world.decided("CUST-WEB")
     assert decided.decision_type == "PASSED"
     assert {p.channel for p in world.jumio_parts(execution).values()} == {"WEB"}
-    assert "PASSED" in await wait_until(lambda: "Jumio's decision" in world.thread_text(root)
-                                        and world.thread_text(root))
+    assert "PASSED" in await wait_until(lambda: "Jumio's decision" in world.thread_text(root) and world.thread_text(root))
 
 
-@pytest.mark.parametrize(("reference", "decision", "label"),
-                         [("CUST-reject-7", "REJECTED", "MANIPULATED_DOCUMENT"), ("CUST-warn-7", "WARNING",
-                                                                                  "NOT_POSSIBLE")])
+@pytest.mark.parametrize(
+    ("reference", "decision", "label"),
+    [("CUST-reject-7", "REJECTED", "MANIPULATED_DOCUMENT"), ("CUST-warn-7", "WARNING", "NOT_POSSIBLE")],
+)
 async def test_rejected_and_warning_decisions(world: World, reference: str, decision: str, label: str) -> None:
     _, root = await world.start(reference)
-    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                      ("face.png", sample_photo("face")))
+    await world.share(
+        root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")), ("face.png", sample_photo("face"))
+    )
     decided = await world.decided(reference)
     assert decided.decision_type == decision
     thread = await wait_until(lambda: "Jumio's decision" in world.thread_text(root) and world.thread_text(root))
@@ -101,23 +113,28 @@ async def test_expiry_and_new_link(world: World) -> None:
     await world.jumio.expire(world.jumio.executions[execution.workflow_execution_id], "TOKEN_EXPIRED")
     expired = await world.decided("CUST-EXPIRE")
     assert expired.status == "TOKEN_EXPIRED"
-    notice = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "new_link" in m.all_text()),
-                                           None))
+    notice = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "new_link" in m.all_text()), None))
     assert "expired" in notice.text
     assert "no longer has" not in world.thread_text(root)  # an expiry is never read as Jumio forgetting it
     links_before = len(world.links("CUST-EXPIRE", user="UAGENT2"))
     await world.slack.click("new_link", str(execution.id), user="UAGENT2", message=notice)
     await world.slack.click("new_link", str(execution.id), user="UAGENT2", message=notice)  # a double click
-    replacement = await wait_until(lambda: (r := world.store.execution_replacing(execution.id))
-                                   and r.status == "INITIATED" and r)
+    replacement = await wait_until(
+        lambda: (r := world.store.execution_replacing(execution.id)) and r.status == "INITIATED" and r
+    )
     assert replacement.account_id == execution.account_id
     assert replacement.workflow_execution_id != execution.workflow_execution_id
     assert replacement.thread_ts == root.ts and replacement.started_by == "UAGENT2"
     await wait_until(lambda: len(world.links("CUST-EXPIRE", user="UAGENT2")) > links_before)
     assert len(world.jumio.accounts[execution.account_id]) == 3  # web link, consented, one new: not two new
     # Photos in the same thread now go to the new execution, once the customer consents again (every journey).
-    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                      ("face.png", sample_photo("face")), user="UAGENT2")
+    await world.share(
+        root,
+        ("front.png", sample_photo("front")),
+        ("back.png", sample_photo("back")),
+        ("face.png", sample_photo("face")),
+        user="UAGENT2",
+    )
     await consent_for(world.slack, world.store, "CUST-EXPIRE", user="UAGENT2")
     decided = await world.decided("CUST-EXPIRE")
     assert decided.replaces == replacement.id and decided.decision_type == "PASSED"
@@ -127,8 +144,7 @@ async def test_expiry_and_new_link(world: World) -> None:
 async def test_photo_without_keyword_asks_with_buttons(world: World) -> None:
     execution, root = await world.start("CUST-ASK")
     await world.share(root, ("IMG_2041.png", sample_photo("front")))
-    question = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Which photo" in m.text),
-                                             None))
+    question = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Which photo" in m.text), None))
     labels = [e["text"]["text"] for b in question.blocks if b["type"] == "actions" for e in b["elements"]]
     assert labels == ["ID front", "ID back", "Selfie"]
     upload = world.store.uploads_for(execution.id)[0]
@@ -153,8 +169,9 @@ async def test_second_photo_for_a_part_replaces_the_first(world: World) -> None:
 async def test_polling_without_callbacks(world: World) -> None:
     world.jumio.config.callbacks_enabled = False
     _execution, root = await world.start("CUST-POLL")
-    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                      ("face.png", sample_photo("face")))
+    await world.share(
+        root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")), ("face.png", sample_photo("face"))
+    )
     decided = await world.decided("CUST-POLL")
     assert decided.decision_type == "PASSED"
     assert world.jumio.callbacks == []
@@ -180,8 +197,9 @@ async def test_a_decision_slower_than_the_poll_schedule_still_reaches_the_thread
     world.jumio.config.callbacks_enabled = False
     world.jumio.config.hold_decisions = True
     _execution, root = await world.start("CUST-SLOW")
-    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                      ("face.png", sample_photo("face")))
+    await world.share(
+        root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")), ("face.png", sample_photo("face"))
+    )
     await wait_until(lambda: "has not decided" in world.thread_text(root))  # every scheduled poll is used up
     await wait_until(lambda: world.bot.journey.enqueue_sweep() == 1)
     await world.bot.runner.run_until_idle()
@@ -210,15 +228,15 @@ async def test_root_message_never_ends_with_an_older_picture(world: World) -> No
     world.slack.faults.append(ApiFault("chat.update", delay=0.3, count=1))  # the first redraw is slow to land
     first = asyncio.create_task(world.bot.journey.delivery.redraw_root(execution))
     await asyncio.sleep(0.05)
-    world.store.record_result(execution.id, status="PROCESSED", decision_type="PASSED", decision_label="PASSED",
-                              risk_score=12.0, capabilities=[])
+    world.store.record_result(
+        execution.id, status="PROCESSED", decision_type="PASSED", decision_label="PASSED", risk_score=12.0, capabilities=[]
+    )
     await asyncio.gather(first, world.bot.journey.delivery.redraw_root(execution))
     final = next(m for m in world.slack.root_messages() if m.ts == root.ts)
     assert "PASSED" in final.text
 
 
-async def test_a_photo_is_not_held_up_by_account_creations_waiting_for_their_slot(tmp_path: Path, slack_mode: str
-                                                                                 ) -> None:
+async def test_a_photo_is_not_held_up_by_account_creations_waiting_for_their_slot(tmp_path: Path, slack_mode: str) -> None:
     """Jumio takes two accounts a second here: a burst of /verify waits in SQLite for its slots while a photo dropped
     in an open thread goes straight to Jumio (before, the burst slept in every worker and the photo waited behind)."""
     async with LocalWorld(tmp_path, LocalOptions(socket_mode=slack_mode == "socket", account_rate=2.0)) as local:

@@ -20,8 +20,7 @@ async def test_the_decision_on_the_web_path_mentions_the_agent_once(world: World
     _execution, root = await world.start("CUST-NOTIFY-WEB", consent=False)
     await world.complete_on_web("CUST-NOTIFY-WEB")
     await world.decided("CUST-NOTIFY-WEB")
-    result = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Jumio decision" in m.text),
-                                           None))
+    result = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Jumio decision" in m.text), None))
     assert _mentions(result.text) == ["<@UAGENT1>"]
     assert "<!channel>" not in result.all_text() and "<!here>" not in result.all_text()
 
@@ -38,13 +37,14 @@ async def test_the_decision_mentions_the_starter_and_the_holder_and_reaches_a_le
     world.slack.leaves("UAGENT1")
     assert (await world.complete_on_web("CUST-NOTIFY-API", user="UAGENT2")).status_code == 200
     await world.decided("CUST-NOTIFY-API")
-    result = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Jumio decision" in m.text),
-                                           None))
+    result = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Jumio decision" in m.text), None))
     assert sorted(_mentions(result.text)) == ["<@UAGENT1>", "<@UAGENT2>"]
-    direct = await wait_until(lambda: [m for m in world.slack.state.messages if m.channel == "UAGENT1"
-                                       and "Jumio decision" in m.text])
-    assert len(direct) == 1 and not [m for m in world.slack.state.messages if m.channel == "UAGENT2"
-                                     and "Jumio decision" in m.text]
+    direct = await wait_until(
+        lambda: [m for m in world.slack.state.messages if m.channel == "UAGENT1" and "Jumio decision" in m.text]
+    )
+    assert len(direct) == 1 and not [
+        m for m in world.slack.state.messages if m.channel == "UAGENT2" and "Jumio decision" in m.text
+    ]
 
 
 async def test_a_replayed_report_mentions_nobody_twice(world: World) -> None:

@@ -42,8 +42,9 @@ async def test_the_link_reaches_an_agent_who_left_the_channel_without_a_false_fa
     answer = await world.slack.command("CUST-LEFT")
     assert "Starting a verification" in answer["text"]
     world.slack.leaves("UAGENT1")
-    direct = await wait_until(lambda: [m for m in world.slack.state.messages if m.channel == "UAGENT1"
-                                       and "Private link for CUST-LEFT" in m.text])
+    direct = await wait_until(
+        lambda: [m for m in world.slack.state.messages if m.channel == "UAGENT1" and "Private link for CUST-LEFT" in m.text]
+    )
     assert "/web/v4/app" in direct[0].all_text()
     execution = world.execution("CUST-LEFT")
     assert execution.status == "INITIATED" and execution.workflow_execution_id
@@ -58,8 +59,9 @@ async def test_socket_mode_journey_within_the_manifests_grant(world: World) -> N
     from bot.sandbox.images import sample_photo
 
     execution, root = await world.start("CUST-SOCKET-GRANT")
-    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                      ("selfie.png", sample_photo("face")))
+    await world.share(
+        root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")), ("selfie.png", sample_photo("face"))
+    )
     decided = await world.decided("CUST-SOCKET-GRANT", timeout=15)
     assert decided.decision_type == "PASSED"
     assert world.slack.state.refused_scopes == [] and world.slack.state.undelivered_events == []

@@ -29,13 +29,13 @@ async def test_a_download_that_breaks_mid_relay_aborts_the_upload_and_is_tried_a
     shared = world.slack.add_file("front.png", photo)
     shared.cut_after = len(photo) // 2  # Slack drops the connection half-way
     await world.slack.share([shared], thread_ts=root.ts)
-    notice = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "not at Jumio yet" in m.text),
-                                           None), timeout=10)
+    notice = await wait_until(
+        lambda: next((m for m in world.slack.thread(root.ts) if "not at Jumio yet" in m.text), None), timeout=10
+    )
     assert "front.png" in notice.text
     assert _stored(world, execution) == 0  # the cut upload was not taken
     # The notice is posted from inside the attempt; the attempt's failure is recorded just after it.
-    await wait_until(lambda: any("broke off" in (j.last_error or "") for j in world.store.jobs()
-                                 if j.kind == "relay_photo"))
+    await wait_until(lambda: any("broke off" in (j.last_error or "") for j in world.store.jobs() if j.kind == "relay_photo"))
     assert world.jumio.uploads_begun >= 1  # the upload had begun: bytes flowed on to Jumio before Slack broke off
     shared.cut_after = None  # Slack is well again: the job's retry relays it
     await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id), timeout=20)
@@ -49,8 +49,10 @@ async def test_a_download_that_ends_short_of_its_declared_size_is_not_sent(world
     shared = world.slack.add_file("front.png", photo, declared_size=len(photo) + 5000)
     shared.without_length = True  # only the declared size frames the body: the stream ends 5,000 bytes early
     await world.slack.share([shared], thread_ts=root.ts)
-    await wait_until(lambda: any("not at Jumio yet" in m.text and "ended early" in m.text
-                                 for m in world.slack.thread(root.ts)), timeout=10)
+    await wait_until(
+        lambda: any("not at Jumio yet" in m.text and "ended early" in m.text for m in world.slack.thread(root.ts)),
+        timeout=10,
+    )
     await asyncio.sleep(0.3)
     assert _stored(world, execution) == 0
 
@@ -61,8 +63,9 @@ async def test_a_download_that_runs_past_its_declared_size_is_refused(world: Wor
     shared = world.slack.add_file("front.png", photo, declared_size=len(photo) - 5000)
     shared.without_length = True
     await world.slack.share([shared], thread_ts=root.ts)
-    reply = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if ":no_entry:" in m.text), None),
-                             timeout=10)
+    reply = await wait_until(
+        lambda: next((m for m in world.slack.thread(root.ts) if ":no_entry:" in m.text), None), timeout=10
+    )
     assert "more bytes than it announced" in reply.text
     assert _stored(world, execution) == 0
     assert [u.state for u in world.store.uploads_for(execution.id)] == ["rejected"]
@@ -83,15 +86,19 @@ async def test_bytes_that_fail_the_check_send_nothing_to_jumio(world: World) -> 
 
 async def test_held_photos_are_streamed_once_the_customer_consents(world: World) -> None:
     execution, root = await world.start("CUST-HELDSTREAM", consent=False)
-    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                      ("selfie.png", sample_photo("face")))
+    await world.share(
+        root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")), ("selfie.png", sample_photo("face"))
+    )
     await wait_until(lambda: [u.state for u in world.store.uploads_for(execution.id)].count("held") == 3)
     from bot.local import consent_for
 
     api = await consent_for(world.slack, world.store, "CUST-HELDSTREAM")
     decided = await world.decided("CUST-HELDSTREAM")
     assert decided.id == api.id and {k: v.uploads for k, v in world.jumio_parts(api).items()} == {
-        "FRONT": 1, "BACK": 1, "FACE": 1}
+        "FRONT": 1,
+        "BACK": 1,
+        "FACE": 1,
+    }
 
 
 def _rss_kb(pid: int) -> int:

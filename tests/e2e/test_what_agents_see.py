@@ -20,8 +20,13 @@ def _said_to(world: World, user: str) -> str:
 
 async def _open_link_modal(world: World, root, user: str) -> dict:
     root_now = next(m for m in world.slack.root_messages() if m.ts == root.ts)
-    button = next(e for b in root_now.blocks if b["type"] == "actions" for e in b["elements"]
-                  if e["action_id"] == blocks.ACTION_SHOW_LINK)
+    button = next(
+        e
+        for b in root_now.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == blocks.ACTION_SHOW_LINK
+    )
     assert "link" in button["text"]["text"].lower()
     count = len(world.slack.views_for(user))
     status, _ = await world.slack.click(blocks.ACTION_SHOW_LINK, button["value"], user=user, message=root_now)
@@ -53,8 +58,14 @@ async def test_take_over_closes_the_old_link_and_gives_a_new_one_to_the_presser(
     assert status == 200
     updated = await wait_until(lambda: "making a new link" in json.dumps(world.slack.views_for("UAGENT2")[-1]))
     assert updated
-    replacement = await wait_until(lambda: (r := world.store.execution_replacing(execution.id))
-                                   and r.status == "INITIATED" and r.workflow_execution_id and r)
+    replacement = await wait_until(
+        lambda: (
+            (r := world.store.execution_replacing(execution.id))
+            and r.status == "INITIATED"
+            and r.workflow_execution_id
+            and r
+        )
+    )
     assert replacement.started_by == "UAGENT2" and replacement.account_id == execution.account_id
     await wait_until(lambda: world.links("CUST-SHIFT", user="UAGENT2"))
     new_href = world.web_href("CUST-SHIFT", user="UAGENT2")
@@ -75,14 +86,16 @@ async def test_take_over_closes_the_old_link_and_gives_a_new_one_to_the_presser(
 async def test_new_link_on_a_live_link_held_by_another_agent_is_refused(world: World) -> None:
     execution, root = await world.start("CUST-RELINK", consent=False)
     await world.jumio.expire(world.jumio.executions[execution.workflow_execution_id], "TOKEN_EXPIRED")
-    notice = await wait_until(lambda: next((m for m in world.slack.thread(root.ts)
-                                            if blocks.ACTION_NEW_LINK in m.all_text()), None))
+    notice = await wait_until(
+        lambda: next((m for m in world.slack.thread(root.ts) if blocks.ACTION_NEW_LINK in m.all_text()), None)
+    )
     await world.slack.click(blocks.ACTION_NEW_LINK, str(execution.id), user="UAGENT2", message=notice)
     await wait_until(lambda: world.links("CUST-RELINK", user="UAGENT2"))
     new_href = world.web_href("CUST-RELINK", user="UAGENT2")
     await world.slack.click(blocks.ACTION_NEW_LINK, str(execution.id), user="UAGENT1", message=notice)
-    refusal = await wait_until(lambda: next((m for m in world.slack.ephemerals("UAGENT1")
-                                             if "holds this verification's live link" in m.text), None))
+    refusal = await wait_until(
+        lambda: next((m for m in world.slack.ephemerals("UAGENT1") if "holds this verification's live link" in m.text), None)
+    )
     assert "<@UAGENT2>" in refusal.text
     assert new_href not in _said_to(world, "UAGENT1")
     assert len(world.store.executions_for_customer("CUST-RELINK")) == 2
@@ -94,8 +107,12 @@ async def test_the_web_client_path_says_when_the_customer_submitted(world: World
     _execution, root = await world.start("CUST-WEBDONE", consent=False)
     assert (await world.complete_on_web("CUST-WEBDONE")).status_code == 200
     # The world runs no sweep of its own: each look queues the checks whose turn has come.
-    await wait_until(lambda: world.bot.journey.enqueue_sweep() >= 0
-                     and "submitted their photos on Jumio's page" in world.thread_text(root), timeout=10)
+    await wait_until(
+        lambda: (
+            world.bot.journey.enqueue_sweep() >= 0 and "submitted their photos on Jumio's page" in world.thread_text(root)
+        ),
+        timeout=10,
+    )
     assert world.execution("CUST-WEBDONE").status == "ACQUIRED"
 
 
@@ -104,9 +121,14 @@ async def test_status_shows_the_whole_history_in_plain_words_newest_first(world:
     await world.slack.command("status CUST-HISTORY")
     answer = await wait_until(lambda: world.slack.state.responses and world.slack.state.responses[-1])
     text = json.dumps(answer, ensure_ascii=False)
-    for words in ("ID front from <@UAGENT1> sent to Jumio", "Selfie from <@UAGENT1> sent to Jumio",
-                  "Jumio called back (PROCESSED)", "started by <@UAGENT1>", "the customer consented",
-                  "customer link sent privately to <@UAGENT1>"):
+    for words in (
+        "ID front from <@UAGENT1> sent to Jumio",
+        "Selfie from <@UAGENT1> sent to Jumio",
+        "Jumio called back (PROCESSED)",
+        "started by <@UAGENT1>",
+        "the customer consented",
+        "customer link sent privately to <@UAGENT1>",
+    ):
         assert words in text, words
     assert "ID front dropped by <@UAGENT1>" in text and "Jumio decided PASSED" in text
     assert text.index("Jumio decided") < text.rindex("started by <@UAGENT1>")  # newest first: the start is last

@@ -22,8 +22,9 @@ from tests.conftest import wait_until
 from tests.world import World
 
 
-async def _run(world: World, reference: str | None, *, channel: str = "CVERIFY", user: str | None = "UAGENT1",
-               **more: Any) -> StepRun:
+async def _run(
+    world: World, reference: str | None, *, channel: str = "CVERIFY", user: str | None = "UAGENT1", **more: Any
+) -> StepRun:
     inputs = {"customer_reference": reference, "channel": channel, "requested_by": user, **more}
     return await world.slack.run_step(CALLBACK_ID, inputs)
 
@@ -36,8 +37,9 @@ async def _ended(world: World, run: StepRun) -> StepRun:
 @pytest.mark.parametrize("slack_mode", ["http", "socket"])
 async def test_the_step_on_the_web_path_completes_with_the_decision(world: World) -> None:
     run = await _run(world, "CUST-FLOW-WEB")
-    execution = await wait_until(lambda: (e := world.store.executions_for_customer("CUST-FLOW-WEB"))
-                                 and e[0].status == "INITIATED" and e[0])
+    execution = await wait_until(
+        lambda: (e := world.store.executions_for_customer("CUST-FLOW-WEB")) and e[0].status == "INITIATED" and e[0]
+    )
     assert execution.started_by == "UAGENT1" and execution.channel_id == "CVERIFY"
     await wait_until(lambda: world.links("CUST-FLOW-WEB"))  # the link went to the person, privately
     assert run.state == "running"
@@ -46,7 +48,8 @@ async def test_the_step_on_the_web_path_completes_with_the_decision(world: World
     decided = world.execution("CUST-FLOW-WEB")
     assert run.state == "completed" and run.refused == []  # the stand-in held the outputs to the manifest
     assert run.outputs == {
-        "decision": decided.decision_type, "verified": decided.decision_type == "PASSED",
+        "decision": decided.decision_type,
+        "verified": decided.decision_type == "PASSED",
         "verification_url": f"https://idv-test.slack.com/archives/CVERIFY/p{decided.thread_ts.replace('.', '')}",
         "execution_id": decided.workflow_execution_id,
     }
@@ -61,8 +64,9 @@ async def test_the_step_on_the_photo_path_completes_with_the_decision(world: Wor
     run = await _run(world, "CUST-FLOW-API")
     execution = await consent_for(world.slack, world.store, "CUST-FLOW-API")
     root = next(m for m in world.slack.root_messages() if m.ts == execution.thread_ts)
-    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                      ("selfie.png", sample_photo("face")))
+    await world.share(
+        root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")), ("selfie.png", sample_photo("face"))
+    )
     await _ended(world, run)
     decided = world.execution("CUST-FLOW-API")
     assert decided.id == execution.id and decided.status == "PROCESSED"
@@ -71,14 +75,18 @@ async def test_the_step_on_the_photo_path_completes_with_the_decision(world: Wor
     assert run.outputs["decision"] == decided.decision_type and isinstance(run.outputs["verified"], bool)
 
 
-@pytest.mark.parametrize(("inputs", "words"), [
-    ({"customer_reference": "jane.doe@example.com"}, "email address"),
-    ({"channel": "COTHER"}, "I am not in that channel"),
-    ({"requested_by": None}, "needs the person it runs for"),
-    ({"date_of_birth": "16/11/1972"}, "YYYY-MM-DD"),
-])
-async def test_a_step_with_bad_input_fails_at_once_and_starts_nothing(world: World, inputs: dict[str, Any],
-                                                                      words: str) -> None:
+@pytest.mark.parametrize(
+    ("inputs", "words"),
+    [
+        ({"customer_reference": "jane.doe@example.com"}, "email address"),
+        ({"channel": "COTHER"}, "I am not in that channel"),
+        ({"requested_by": None}, "needs the person it runs for"),
+        ({"date_of_birth": "16/11/1972"}, "YYYY-MM-DD"),
+    ],
+)
+async def test_a_step_with_bad_input_fails_at_once_and_starts_nothing(
+    world: World, inputs: dict[str, Any], words: str
+) -> None:
     given = {"customer_reference": "CUST-FLOW-BAD", "channel": "CVERIFY", "requested_by": "UAGENT1", **inputs}
     run = await world.slack.run_step(CALLBACK_ID, given)
     await _ended(world, run)
@@ -118,8 +126,9 @@ async def test_an_expiry_nobody_renews_fails_the_step_and_a_new_link_keeps_it_ru
     renewed = await _run(world, "CUST-FLOW-RENEW")
     abandoned = await _run(world, "CUST-FLOW-LAPSE")
     for reference in ("CUST-FLOW-RENEW", "CUST-FLOW-LAPSE"):
-        execution = await wait_until(lambda r=reference: (e := world.store.executions_for_customer(r))
-                                     and e[0].status == "INITIATED" and e[0])
+        execution = await wait_until(
+            lambda r=reference: (e := world.store.executions_for_customer(r)) and e[0].status == "INITIATED" and e[0]
+        )
         await world.jumio.expire(world.jumio.executions[execution.workflow_execution_id], "TOKEN_EXPIRED")
     expired = world.execution("CUST-FLOW-RENEW")
     root = next(m for m in world.slack.root_messages() if m.ts == expired.thread_ts)
@@ -141,8 +150,9 @@ async def test_an_erase_fails_the_step(world: World) -> None:
     run = await _run(world, "CUST-FLOW-ERASE")
     await wait_until(lambda: world.links("CUST-FLOW-ERASE"))
     await world.slack.command("erase CUST-FLOW-ERASE", user="UADMIN")
-    view = await wait_until(lambda: next((v for v in world.slack.views_for("UADMIN")
-                                          if v.get("callback_id") == "erase_customer"), None))
+    view = await wait_until(
+        lambda: next((v for v in world.slack.views_for("UADMIN") if v.get("callback_id") == "erase_customer"), None)
+    )
     await world.slack.submit_view(view, {}, user="UADMIN")
     await _ended(world, run)
     assert run.state == "failed" and "erased" in (run.error or "")
@@ -150,8 +160,9 @@ async def test_an_erase_fails_the_step(world: World) -> None:
 
 async def test_jumio_forgetting_the_verification_fails_the_step(world: World) -> None:
     run = await _run(world, "CUST-FLOW-GONE")
-    execution = await wait_until(lambda: (e := world.store.executions_for_customer("CUST-FLOW-GONE"))
-                                 and e[0].status == "INITIATED" and e[0])
+    execution = await wait_until(
+        lambda: (e := world.store.executions_for_customer("CUST-FLOW-GONE")) and e[0].status == "INITIATED" and e[0]
+    )
     world.jumio.executions[execution.workflow_execution_id].deleted = True  # deleted in Jumio's portal
     world.bot.journey.callback(execution, "PROCESSED")  # a callback prompts a status check: Jumio answers 404
     await _ended(world, run)
@@ -180,16 +191,30 @@ async def test_the_stand_in_holds_completions_to_the_manifest(world: World) -> N
     own = AsyncWebClient(token=run.token, base_url=f"{world.slack.base_url}/api/")
     fx = run.function_execution_id
     answers = []
-    for client, outputs in ((bot, {"decision": "PASSED", "verified": True, "verification_url": "", "execution_id": ""}),
-                            (own, {"decision": "PASSED", "verified": "yes", "verification_url": "", "execution_id": ""}),
-                            (own, {"decision": "PASSED", "verified": True, "execution_id": ""}),
-                            (own, {"decision": "PASSED", "verified": True, "verification_url": "", "execution_id": "",
-                                   "link": "https://jumio.example/web"})):
+    for client, outputs in (
+        (bot, {"decision": "PASSED", "verified": True, "verification_url": "", "execution_id": ""}),
+        (own, {"decision": "PASSED", "verified": "yes", "verification_url": "", "execution_id": ""}),
+        (own, {"decision": "PASSED", "verified": True, "execution_id": ""}),
+        (
+            own,
+            {
+                "decision": "PASSED",
+                "verified": True,
+                "verification_url": "",
+                "execution_id": "",
+                "link": "https://jumio.example/web",
+            },
+        ),
+    ):
         with pytest.raises(SlackApiError) as refused:
             await client.functions_completeSuccess(function_execution_id=fx, outputs=outputs)
         answers.append(refused.value.response["error"])
-    assert answers == ["invalid_auth", "parameter_validation_failed", "parameter_validation_failed",
-                       "parameter_validation_failed"]
+    assert answers == [
+        "invalid_auth",
+        "parameter_validation_failed",
+        "parameter_validation_failed",
+        "parameter_validation_failed",
+    ]
     assert run.state == "running"
 
 
@@ -207,11 +232,11 @@ async def test_a_completion_slack_refuses_is_retried_then_shown_in_the_jobs(worl
 async def test_a_restart_between_start_and_decision_loses_nothing(tmp_path: Path) -> None:
     async with LocalWorld(tmp_path, LocalOptions()) as local:
         assert local.bot is not None and local.bot.store is not None
-        run = await local.slack.run_step(CALLBACK_ID, {"customer_reference": "CUST-FLOW-RESTART",
-                                                       "channel": "CVERIFY", "requested_by": "UAGENT1"})
+        run = await local.slack.run_step(
+            CALLBACK_ID, {"customer_reference": "CUST-FLOW-RESTART", "channel": "CVERIFY", "requested_by": "UAGENT1"}
+        )
         store = local.bot.store
-        await wait_until(lambda: (e := store.executions_for_customer("CUST-FLOW-RESTART"))
-                         and e[0].status == "INITIATED")
+        await wait_until(lambda: (e := store.executions_for_customer("CUST-FLOW-RESTART")) and e[0].status == "INITIATED")
         await local.bot.stop(grace=2.0)
         local.bot = None
         restarted = await local.start_bot()

@@ -27,8 +27,11 @@ from bot.sandbox.jumio import Fault
 from tests.conftest import CLIENT_SECRET, Sandbox
 
 ACCOUNTS = "/api/v1/accounts"
-CONSENT = {"userIp": "203.0.113.7", "userLocation": {"country": "USA"},
-           "consent": {"obtained": "yes", "obtainedAt": "2026-12-02T10:00:00.000Z"}}
+CONSENT = {
+    "userIp": "203.0.113.7",
+    "userLocation": {"country": "USA"},
+    "consent": {"obtained": "yes", "obtainedAt": "2026-12-02T10:00:00.000Z"},
+}
 
 
 def _account_calls(sandbox: Sandbox) -> list[int]:
@@ -65,17 +68,18 @@ async def test_account_creation_is_not_repeated_after_a_5xx(jumio: JumioClient, 
 @pytest.mark.parametrize("lost", ["dropped after processing", "answered after the time-out"])
 async def test_a_lost_answer_makes_one_paid_account_not_two(sandbox: Sandbox, lost: str) -> None:
     """The bug as shipped: the client repeated a POST whose answer was lost, and Jumio made a second account."""
-    fault = (Fault(path_contains=ACCOUNTS, method="POST", status=None, after=True, drop=True)
-             if lost.startswith("dropped") else Fault(path_contains=ACCOUNTS, method="POST", status=None, after=True,
-                                                      delay=0.6))
+    fault = (
+        Fault(path_contains=ACCOUNTS, method="POST", status=None, after=True, drop=True)
+        if lost.startswith("dropped")
+        else Fault(path_contains=ACCOUNTS, method="POST", status=None, after=True, delay=0.6)
+    )
     sandbox.state.add_fault(fault)
     async with sandbox.client(timeout=0.3) as client:
         with pytest.raises(OutcomeUnknown, match="Jumio may have done it"):
             await client.create_account(_request())
         account = next(iter(sandbox.state.accounts))
         with pytest.raises(OutcomeUnknown):  # the same for a new execution of an account (PUT)
-            sandbox.state.add_fault(Fault(path_contains=ACCOUNTS + "/", method="PUT", status=None, after=True,
-                                          drop=True))
+            sandbox.state.add_fault(Fault(path_contains=ACCOUNTS + "/", method="PUT", status=None, after=True, drop=True))
             await client.update_account(account, _request())
     assert len(sandbox.state.accounts) == 1 and len(sandbox.state.accounts[account]) == 2
 
@@ -169,8 +173,13 @@ async def test_missing_user_agent_is_forbidden(sandbox: Sandbox) -> None:
 async def test_every_request_names_the_company(jumio: JumioClient, sandbox: Sandbox) -> None:
     session = await jumio.create_account(_request())
     credential = session.credential_for_part("FRONT")
-    await jumio.upload_part(credential.part_url("FRONT"), credential.api_token, sample_photo("front"),
-                            filename="front.png", content_type="image/png")
+    await jumio.upload_part(
+        credential.part_url("FRONT"),
+        credential.api_token,
+        sample_photo("front"),
+        filename="front.png",
+        content_type="image/png",
+    )
     await jumio.get_status(session.account_id, session.execution_id)
     assert sandbox.state.user_agents == {"Acme SupportDesk/1.0"}
 
@@ -234,8 +243,9 @@ async def test_without_pacing_the_same_burst_is_refused(sandbox: Sandbox) -> Non
     sandbox.state._account_bucket.rate = 10.0
     sandbox.state._account_bucket.burst = 1.0
     async with sandbox.client(account_creation_rate=10_000.0, max_attempts=1) as client:
-        results = await asyncio.gather(*(client.create_account(_request(f"CUST-{i}")) for i in range(20)),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(client.create_account(_request(f"CUST-{i}")) for i in range(20)), return_exceptions=True
+        )
     assert any(isinstance(r, RateLimited) for r in results)
     assert sandbox.state.account_answers.count(429) > 0
 
@@ -253,8 +263,9 @@ async def test_pacer_spaces_callers() -> None:
     assert min(gaps) >= 0.015
 
 
-async def test_no_secret_reaches_a_log_line_an_exception_or_a_repr(sandbox: Sandbox, caplog: pytest.LogCaptureFixture
-                                                                   ) -> None:
+async def test_no_secret_reaches_a_log_line_an_exception_or_a_repr(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
     sandbox.state.add_fault(Fault(path_contains="/parts/", status=503, count=1))
@@ -264,11 +275,17 @@ async def test_no_secret_reaches_a_log_line_an_exception_or_a_repr(sandbox: Sand
         texts.append(repr(session))
         credential = session.credential_for_part("FRONT")
         texts.append(repr(credential))
-        await client.upload_part(credential.part_url("FRONT"), credential.api_token, sample_photo("front"),
-                                 filename="front.png", content_type="image/png")
+        await client.upload_part(
+            credential.part_url("FRONT"),
+            credential.api_token,
+            sample_photo("front"),
+            filename="front.png",
+            content_type="image/png",
+        )
         for failing in (
-            client.upload_part(credential.part_url("FRONT"), credential.api_token, b"GIF89a", filename="x.gif",
-                               content_type="image/gif"),
+            client.upload_part(
+                credential.part_url("FRONT"), credential.api_token, b"GIF89a", filename="x.gif", content_type="image/gif"
+            ),
             client.finalize(credential.finalize_url, "wrong-token"),
             client.get_status(session.account_id, "00000000-0000-0000-0000-000000000000"),
         ):
@@ -276,8 +293,13 @@ async def test_no_secret_reaches_a_log_line_an_exception_or_a_repr(sandbox: Sand
                 await failing
             texts.extend([str(error.value), repr(error.value)])
         access_token = client._token
-    secrets_ = [CLIENT_SECRET, access_token, session.web_href, session.sdk_token,
-                session.web_href.split("authorizationToken=")[1].split("&")[0]]
+    secrets_ = [
+        CLIENT_SECRET,
+        access_token,
+        session.web_href,
+        session.sdk_token,
+        session.web_href.split("authorizationToken=")[1].split("&")[0],
+    ]
     secrets_ += [c.api_token for c in session.credentials if c.api_token]
     texts += [record.getMessage() for record in caplog.records]
     assert caplog.records, "DEBUG logging should have captured the client's calls"

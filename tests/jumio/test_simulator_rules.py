@@ -13,16 +13,24 @@ from bot.sandbox.images import jpeg_header, sample_photo
 from bot.sandbox.jumio import MAX_PART_BYTES, Fault, SandboxConfig
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, CallbackReceiver, Sandbox
 
-CONSENT = {"userIp": "203.0.113.7", "userLocation": {"country": "USA", "state": "IL"},
-           "consent": {"obtained": "yes", "obtainedAt": "2026-12-02T10:00:00.000Z"}}
+CONSENT = {
+    "userIp": "203.0.113.7",
+    "userLocation": {"country": "USA", "state": "IL"},
+    "consent": {"obtained": "yes", "obtainedAt": "2026-12-02T10:00:00.000Z"},
+}
 consented = functools.partial(AccountRequest, user_consent=CONSENT)
 
 
 async def _photos_in(jumio: JumioClient, session, parts: tuple[str, ...] = ("FRONT", "BACK", "FACE")) -> None:
     for classifier in parts:
         credential = session.credential_for_part(classifier)
-        await jumio.upload_part(credential.part_url(classifier), credential.api_token, sample_photo(classifier.lower()),
-                                filename=f"{classifier.lower()}.png", content_type="image/png")
+        await jumio.upload_part(
+            credential.part_url(classifier),
+            credential.api_token,
+            sample_photo(classifier.lower()),
+            filename=f"{classifier.lower()}.png",
+            content_type="image/png",
+        )
 
 
 async def _finalize(jumio: JumioClient, session) -> None:
@@ -33,8 +41,14 @@ async def _finalize(jumio: JumioClient, session) -> None:
 @pytest.fixture
 def sandbox_config() -> SandboxConfig:
     # Decisions wait for the test, so "before PROCESSED" lasts as long as it needs to.
-    return SandboxConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, processing_delay=0.05, account_rate=50.0,
-                         account_burst=1.0, hold_decisions=True)
+    return SandboxConfig(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        processing_delay=0.05,
+        account_rate=50.0,
+        account_burst=1.0,
+        hold_decisions=True,
+    )
 
 
 async def test_details_are_not_available_before_processed(jumio: JumioClient, sandbox: Sandbox) -> None:
@@ -55,8 +69,7 @@ async def test_details_are_not_available_before_processed(jumio: JumioClient, sa
 
 
 @pytest.mark.parametrize("expiry", ["TOKEN_EXPIRED", "SESSION_EXPIRED"])
-async def test_an_expired_execution_has_a_status_and_no_details(jumio: JumioClient, sandbox: Sandbox,
-                                                                expiry: str) -> None:
+async def test_an_expired_execution_has_a_status_and_no_details(jumio: JumioClient, sandbox: Sandbox, expiry: str) -> None:
     session = await jumio.create_account(consented(customer_reference="CUST-2", workflow_key=10011))
     await sandbox.state.expire(sandbox.state.executions[session.execution_id], expiry)
     assert (await jumio.get_status(session.account_id, session.execution_id)).status == expiry
@@ -64,11 +77,13 @@ async def test_an_expired_execution_has_a_status_and_no_details(jumio: JumioClie
         await jumio.get_details(session.account_id, session.execution_id)
 
 
-async def test_an_intermediate_acquired_callback_comes_before_processed(jumio: JumioClient, sandbox: Sandbox,
-                                                                        callbacks: CallbackReceiver) -> None:
+async def test_an_intermediate_acquired_callback_comes_before_processed(
+    jumio: JumioClient, sandbox: Sandbox, callbacks: CallbackReceiver
+) -> None:
     sandbox.state.config.hold_decisions = False
-    session = await jumio.create_account(consented(customer_reference="CUST-3", workflow_key=10011,
-                                                   callback_url=callbacks.url))
+    session = await jumio.create_account(
+        consented(customer_reference="CUST-3", workflow_key=10011, callback_url=callbacks.url)
+    )
     await _photos_in(jumio, session)
     await _finalize(jumio, session)
     await callbacks.wait_for(lambda b: b["workflowExecution"]["status"] == "PROCESSED")
@@ -77,13 +92,15 @@ async def test_an_intermediate_acquired_callback_comes_before_processed(jumio: J
 
 @pytest.mark.parametrize(("prepared", "decision"), [(False, "NOT_EXECUTED"), (True, "PASSED")])
 async def test_a_workflow_that_requires_prepared_data_is_not_executed_without_it(
-        jumio: JumioClient, sandbox: Sandbox, prepared: bool, decision: str) -> None:
+    jumio: JumioClient, sandbox: Sandbox, prepared: bool, decision: str
+) -> None:
     sandbox.state.config.hold_decisions = False
     session = await jumio.create_account(consented(customer_reference="CUST-4", workflow_key=10163))
     if prepared:
         data = next(c for c in session.credentials if c.category == "DATA")
-        await jumio.upload_prepared_data(data.part_url("PREPARED_DATA"), data.api_token,
-                                         {"firstName": "Ada", "lastName": "Lovelace"})
+        await jumio.upload_prepared_data(
+            data.part_url("PREPARED_DATA"), data.api_token, {"firstName": "Ada", "lastName": "Lovelace"}
+        )
     await _photos_in(jumio, session)
     await _finalize(jumio, session)
     for _ in range(200):
@@ -109,8 +126,7 @@ async def test_retrieval_is_limited_to_15_a_second_with_jumios_429(jumio: JumioC
 async def test_a_lost_answer_leaves_a_paid_account_the_client_does_not_know(sandbox: Sandbox) -> None:
     client = sandbox.client(max_attempts=1)
     try:
-        sandbox.state.add_fault(Fault(path_contains="/api/v1/accounts", method="POST", status=None, after=True,
-                                      drop=True))
+        sandbox.state.add_fault(Fault(path_contains="/api/v1/accounts", method="POST", status=None, after=True, drop=True))
         with pytest.raises(Unreachable):
             await client.create_account(consented(customer_reference="CUST-6", workflow_key=10011))
         assert len(sandbox.state.accounts) == 1  # made, paid, and its answer lost
@@ -125,5 +141,6 @@ async def test_a_part_over_15_000_000_bytes_is_refused(jumio: JumioClient) -> No
     just_over = jpeg_header(1000, 800, b"\x00" * (MAX_PART_BYTES + 1 - len(header)))
     assert MAX_PART_BYTES == 15_000_000 and len(just_over) == 15_000_001 < 15 * 1024 * 1024
     with pytest.raises(InvalidRequest, match="15 MB"):
-        await jumio.upload_part(credential.part_url("FRONT"), credential.api_token, just_over, filename="big.jpg",
-                                content_type="image/jpeg")
+        await jumio.upload_part(
+            credential.part_url("FRONT"), credential.api_token, just_over, filename="big.jpg", content_type="image/jpeg"
+        )

@@ -21,8 +21,9 @@ CLI = [sys.executable, "-m", "bot"]
 
 
 def _cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60, cwd=cwd,
-                          env={"PATH": "/usr/bin:/bin", **(env or {})})
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=60, cwd=cwd, env={"PATH": "/usr/bin:/bin", **(env or {})}
+    )
 
 
 def test_version_help_and_unknown_commands() -> None:
@@ -90,8 +91,9 @@ def test_backup_is_consistent_while_the_bot_writes(tmp_path: Path) -> None:
     def write() -> None:
         number = 1000
         while not stop.is_set():
-            writer_store.record_execution(customer_ref=f"CUST-{number}", workflow_key=10011, channel_id="C1",
-                                          started_by="U1")
+            writer_store.record_execution(
+                customer_ref=f"CUST-{number}", workflow_key=10011, channel_id="C1", started_by="U1"
+            )
             number += 1
 
     writer = threading.Thread(target=write)
@@ -120,11 +122,15 @@ def test_jobs_lists_dead_ones_with_reasons_and_retries_one(tmp_path: Path) -> No
     store = Store(str(path))
     execution = store.record_execution(customer_ref="CUST-JOB", workflow_key=10011, channel_id="C1", started_by="U1")
     store.keep_supporting_data(execution.id, {"lastName": "Quixote-Marchetti"})
-    job_id = store.enqueue("start", {"execution": execution.id, "requested_by": "U1",
-                                     "response_url": "https://hooks.slack.com/commands/T/1/SECRETPART"})
+    job_id = store.enqueue(
+        "start",
+        {"execution": execution.id, "requested_by": "U1", "response_url": "https://hooks.slack.com/commands/T/1/SECRETPART"},
+    )
     with store.transaction() as db:
-        db.execute("UPDATE jobs SET state = 'dead', attempts = 8, last_error = ? WHERE id = ?",
-                   ("Jumio had a server error (503) Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc\nforged", job_id))
+        db.execute(
+            "UPDATE jobs SET state = 'dead', attempts = 8, last_error = ? WHERE id = ?",
+            ("Jumio had a server error (503) Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc\nforged", job_id),
+        )
     env = {"IDV_DATABASE": str(path)}
     listed = _cli("jobs", env=env)
     assert listed.returncode == 0 and f"{job_id}" in listed.stdout and "start" in listed.stdout
@@ -170,19 +176,32 @@ def test_backup_prunes_its_own_older_copies_and_leaves_no_log_files(tmp_path: Pa
     others = [tmp_path / "idv-notes.sqlite3", tmp_path / "other-20260101T000000Z.sqlite3"]
     for path in others:
         path.write_bytes(b"not a copy of this database")
-    done = subprocess.run([sys.executable, "-m", "bot", "backup", "--keep", "3"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "IDV_DATABASE": str(database),
-                                                      "IDV_RETENTION_DAYS": "30"})
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "backup", "--keep", "3"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "IDV_DATABASE": str(database), "IDV_RETENTION_DAYS": "30"},
+    )
     assert done.returncode == 0, done.stderr
-    removed = [line.removeprefix("removed the older copy ") for line in done.stdout.splitlines()
-               if line.startswith("removed the older copy")]
+    removed = [
+        line.removeprefix("removed the older copy ")
+        for line in done.stdout.splitlines()
+        if line.startswith("removed the older copy")
+    ]
     assert sorted(Path(p).name for p in removed) == sorted(p.name for p in [too_old, recent[2], recent[3]])
     left = sorted(p.name for p in tmp_path.iterdir())
     assert recent[0].name in left and recent[1].name in left
     assert all(p.exists() for p in others)
     assert not any(name.endswith(("-wal", "-shm")) for name in left), left
     assert len([n for n in left if n.startswith("idv-2")]) == 3  # the new copy and the two newest older ones
-    refused = subprocess.run([sys.executable, "-m", "bot", "backup", "--keep", "0"], cwd=tmp_path,
-                             capture_output=True, text=True, timeout=60,
-                             env={"PATH": "/usr/bin:/bin", "IDV_DATABASE": str(database)})
+    refused = subprocess.run(
+        [sys.executable, "-m", "bot", "backup", "--keep", "0"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "IDV_DATABASE": str(database)},
+    )
     assert refused.returncode == 1 and "--keep must be at least 1" in refused.stderr

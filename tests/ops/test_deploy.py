@@ -19,8 +19,11 @@ DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
 def _instructions(text: str) -> list[tuple[str, str]]:
     joined = re.sub(r"\\\n\s*", " ", text)
-    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
-            for line in (raw.strip() for raw in joined.splitlines()) if line and not line.startswith("#")]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
+        for line in (raw.strip() for raw in joined.splitlines())
+        if line and not line.startswith("#")
+    ]
 
 
 def test_the_image_runs_as_a_user_with_a_healthcheck_and_no_secret() -> None:
@@ -53,11 +56,28 @@ def test_what_the_image_copies_is_enough_to_install_and_run(tmp_path: Path) -> N
         *sources, _target = args.split()
         for source in sources:
             path = ROOT / source
-            (shutil.copytree(path, context / source, ignore=shutil.ignore_patterns("__pycache__"))
-             if path.is_dir() else shutil.copy(path, context / source))
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                           "--no-index", "--target", str(tmp_path / "site"), str(context)], capture_output=True,
-                          text=True)
+            (
+                shutil.copytree(path, context / source, ignore=shutil.ignore_patterns("__pycache__"))
+                if path.is_dir()
+                else shutil.copy(path, context / source)
+            )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(tmp_path / "site"),
+            str(context),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     installed = tmp_path / "site"
     assert (installed / "bot" / "pages" / "templates" / "consent.html").exists()
@@ -72,11 +92,13 @@ def test_a_container_build_where_a_runtime_is_present() -> None:
     docker = shutil.which("docker")
     if docker is None or subprocess.run([docker, "info"], capture_output=True, timeout=20).returncode != 0:
         pytest.skip("no container runtime here (docker info fails): the build itself is not tried")
-    done = subprocess.run([docker, "build", "-q", "-t", "idv-slack-bot:test", str(ROOT)], capture_output=True,
-                          text=True, timeout=900)
+    done = subprocess.run(
+        [docker, "build", "-q", "-t", "idv-slack-bot:test", str(ROOT)], capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stderr
-    user = subprocess.run([docker, "run", "--rm", "--entrypoint", "id", "idv-slack-bot:test", "-u"],
-                          capture_output=True, text=True, timeout=60)
+    user = subprocess.run(
+        [docker, "run", "--rm", "--entrypoint", "id", "idv-slack-bot:test", "-u"], capture_output=True, text=True, timeout=60
+    )
     assert user.stdout.strip() == "10001"
 
 
@@ -103,14 +125,18 @@ def test_compose_has_a_socket_profile_and_an_http_one_behind_caddy() -> None:
 
 def _unit(name: str, tmp_path: Path) -> Path:
     """The unit with ExecStart pointing at this machine's idv-bot (verify checks that the binary exists)."""
-    text = (ROOT / "deploy" / name).read_text().replace("/opt/idv-slack-bot/venv/bin/idv-bot",
-                                                         str(Path(sys.executable).parent / "idv-bot"))
+    text = (
+        (ROOT / "deploy" / name)
+        .read_text()
+        .replace("/opt/idv-slack-bot/venv/bin/idv-bot", str(Path(sys.executable).parent / "idv-bot"))
+    )
     (tmp_path / name).write_text(text)
     return tmp_path / name
 
 
-@pytest.mark.parametrize("names", [("idv-slack-bot.service",),
-                                   ("idv-slack-bot-backup.service", "idv-slack-bot-backup.timer")])
+@pytest.mark.parametrize(
+    "names", [("idv-slack-bot.service",), ("idv-slack-bot-backup.service", "idv-slack-bot-backup.timer")]
+)
 def test_systemd_units_verify(tmp_path: Path, names: tuple[str, ...]) -> None:
     text = (ROOT / "deploy" / names[0]).read_text()
     for directive in ("DynamicUser=yes", "ProtectSystem=strict", "StateDirectory=idv-slack-bot", "NoNewPrivileges=yes"):
@@ -131,8 +157,9 @@ def test_the_services_are_well_confined(tmp_path: Path, unit: str) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed here")
-    done = subprocess.run([analyze, "security", "--offline=true", str(_unit(unit, tmp_path))],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [analyze, "security", "--offline=true", str(_unit(unit, tmp_path))], capture_output=True, text=True, timeout=60
+    )
     found = re.search(r"Overall exposure level for \S+: ([\d.]+)", done.stdout)
     if found is None:
         pytest.skip(f"this systemd-analyze cannot judge a unit offline: {done.stderr.strip()[:200]}")
@@ -143,10 +170,19 @@ def test_caddy_takes_the_caddyfile_and_guards_the_callback_first() -> None:
     caddy = shutil.which("caddy")
     if caddy is None:
         pytest.skip("caddy is not installed here")
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "IDV_HOSTNAME": "idv.example.com",
-           "JUMIO_CALLBACK_IPS": "34.202.241.227 52.8.136.236"}
-    done = subprocess.run([caddy, "adapt", "--config", str(ROOT / "deploy" / "Caddyfile"), "--adapter", "caddyfile"],
-                          capture_output=True, text=True, timeout=60, env=env)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": "/tmp",
+        "IDV_HOSTNAME": "idv.example.com",
+        "JUMIO_CALLBACK_IPS": "34.202.241.227 52.8.136.236",
+    }
+    done = subprocess.run(
+        [caddy, "adapt", "--config", str(ROOT / "deploy" / "Caddyfile"), "--adapter", "caddyfile"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     server = json.loads(done.stdout)["apps"]["http"]["servers"]["srv0"]
     routes = server["routes"][0]["handle"][0]["routes"]

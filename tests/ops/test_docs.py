@@ -63,8 +63,11 @@ def test_the_layout_table_names_real_paths_and_every_module() -> None:
         if module.name == "__init__.py" or f"`{relative}`" in text:
             continue
         # Or named in the row of its package (or of a package above it), by its name or its path from there.
-        packages = [parent.relative_to(ROOT).as_posix() + "/" for parent in module.parents if parent != ROOT
-                    and ROOT in parent.parents]
+        packages = [
+            parent.relative_to(ROOT).as_posix() + "/"
+            for parent in module.parents
+            if parent != ROOT and ROOT in parent.parents
+        ]
         row = next((r for package in packages for r in rows if f"`{package}`" in r.split("|")[1]), "")
         package = next((p for p in packages if f"`{p}`" in row.split("|")[1]), "") if row else ""
         below = relative.removeprefix(package).removesuffix(".py")
@@ -74,8 +77,7 @@ def test_the_layout_table_names_real_paths_and_every_module() -> None:
 
 
 def test_the_demo_transcript_is_what_demo_prints_today() -> None:
-    done = subprocess.run([sys.executable, "-m", "bot", "demo"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-m", "bot", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     printed, documented = placeholders(done.stdout), placeholders(documented_transcript())
     missing = Counter(printed.splitlines()) - Counter(documented.splitlines())
@@ -84,14 +86,15 @@ def test_the_demo_transcript_is_what_demo_prints_today() -> None:
 
 
 if __name__ == "__main__":  # rewrite the transcript in docs/agents.md from what demo prints now
-    out = subprocess.run([sys.executable, "-m", "bot", "demo"], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run([sys.executable, "-m", "bot", "demo"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     agents = DOCS / "agents.md"
     text = agents.read_text()
     block = f"<!-- demo transcript -->\n~~~\n{placeholders(out)}\n~~~"
     if "<!-- demo transcript -->" in text:
         text = re.sub(r"<!-- demo transcript -->\n~~~\n.*?\n~~~", lambda _m: block, text, flags=re.S)
     else:
-        text = text.rstrip() + "\n\n## The demo, as it prints today\n\n`idv-bot demo` plays one verification against " \
+        text = (
+            text.rstrip() + "\n\n## The demo, as it prints today\n\n`idv-bot demo` plays one verification against "
             "the bundled stand-ins (links, times, IDs and ports shown as placeholders):\n\n" + block + "\n"
+        )
     agents.write_text(text)

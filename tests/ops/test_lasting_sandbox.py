@@ -13,8 +13,16 @@ import httpx
 from bot.local import BotProcess, LocalOptions, LocalWorld, web_client_href
 from tests.conftest import wait_until
 
-SANDBOX = {"JUMIO_SANDBOX": "true", "JUMIO_CLIENT_ID": "", "JUMIO_CLIENT_SECRET": "", "JUMIO_USER_AGENT": "",
-           "JUMIO_AUTH_URL": "", "JUMIO_ACCOUNT_URL": "", "JUMIO_RETRIEVAL_URL": "", "IDV_POLL_SCHEDULE": "0.5,0.5,1"}
+SANDBOX = {
+    "JUMIO_SANDBOX": "true",
+    "JUMIO_CLIENT_ID": "",
+    "JUMIO_CLIENT_SECRET": "",
+    "JUMIO_USER_AGENT": "",
+    "JUMIO_AUTH_URL": "",
+    "JUMIO_ACCOUNT_URL": "",
+    "JUMIO_RETRIEVAL_URL": "",
+    "IDV_POLL_SCHEDULE": "0.5,0.5,1",
+}
 
 
 def _free_port() -> int:
@@ -26,8 +34,10 @@ def _free_port() -> int:
 async def _link(local: LocalWorld, reference: str) -> str:
     answer = await local.slack.command(reference)
     assert "Starting" in answer.get("text", ""), answer
-    message = await wait_until(lambda: next((m for m in local.slack.ephemerals("UAGENT1")
-                                             if f"Private link for {reference}" in m.text), None), timeout=20)
+    message = await wait_until(
+        lambda: next((m for m in local.slack.ephemerals("UAGENT1") if f"Private link for {reference}" in m.text), None),
+        timeout=20,
+    )
     href = web_client_href(message.all_text())
     assert href is not None
     return href
@@ -48,8 +58,9 @@ async def _complete_after_a_restart(local: LocalWorld, env: dict[str, str], refe
             token = href.split("authorizationToken=")[1].split("&")[0]
             done = await customer.post(href.split("?")[0], data={"authorizationToken": token, "sample": "1"})
             assert done.status_code == 200
-        await wait_until(lambda: any("PASSED" in m.all_text() for m in local.slack.state.messages if m.thread_ts),
-                         timeout=30)
+        await wait_until(
+            lambda: any("PASSED" in m.all_text() for m in local.slack.state.messages if m.thread_ts), timeout=30
+        )
     finally:
         await second.terminate()
     return href

@@ -30,8 +30,14 @@ VARIANTS = {
 
 
 def _cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", "manifest", *args], capture_output=True, text=True, cwd=cwd,
-                          env={"PATH": "/usr/bin:/bin", **(env or {})}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "manifest", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
+        timeout=60,
+    )
 
 
 def _errors(manifest: dict[str, Any]) -> list[str]:
@@ -76,12 +82,16 @@ def test_the_user_scope_and_redirect_only_with_a_client_id() -> None:
     assert with_it["oauth_config"]["redirect_urls"] == [PUBLIC + "/slack/oauth_redirect"]
 
 
-@pytest.mark.parametrize(("env", "args", "named"), [
-    ({}, ("--mode", "http"), "HTTP mode (no SLACK_APP_TOKEN) needs IDV_PUBLIC_URL"),
-    ({"SLACK_APP_TOKEN": "xapp-1", "SLACK_CLIENT_ID": "1.2"}, (), "SLACK_CLIENT_ID needs IDV_PUBLIC_URL"),
-])
-def test_settings_slack_could_not_take_are_refused_in_one_line(env: dict[str, str], args: tuple[str, ...],
-                                                                named: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("env", "args", "named"),
+    [
+        ({}, ("--mode", "http"), "HTTP mode (no SLACK_APP_TOKEN) needs IDV_PUBLIC_URL"),
+        ({"SLACK_APP_TOKEN": "xapp-1", "SLACK_CLIENT_ID": "1.2"}, (), "SLACK_CLIENT_ID needs IDV_PUBLIC_URL"),
+    ],
+)
+def test_settings_slack_could_not_take_are_refused_in_one_line(
+    env: dict[str, str], args: tuple[str, ...], named: str, tmp_path: Path
+) -> None:
     done = _cli(*args, env=env, cwd=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip().splitlines() == [f"idv-bot: {done.stderr.strip().removeprefix('idv-bot: ')}"]
@@ -109,7 +119,11 @@ def test_every_variant_offers_the_verify_identity_step(variant: str) -> None:
     assert inputs["channel"]["type"] == "slack#/types/channel_id"
     assert inputs["requested_by"]["type"] == "slack#/types/user_id"
     assert set(SUPPORTING_FIELDS) <= set(inputs)
-    assert {n: p["type"] for n, p in outputs.items()} == {"decision": "string", "verified": "boolean",
-                                                          "verification_url": "string", "execution_id": "string"}
+    assert {n: p["type"] for n, p in outputs.items()} == {
+        "decision": "string",
+        "verified": "boolean",
+        "verification_url": "string",
+        "execution_id": "string",
+    }
     assert all(p.get("is_required") and p["name"] == n for n, p in outputs.items())
     assert all(p["name"] == n for n, p in inputs.items())

@@ -16,16 +16,20 @@ async def _scrape(world: World) -> tuple[str, dict[tuple[str, tuple[tuple[str, s
     async with httpx.AsyncClient() as client:
         answer = await client.get(f"{world.env['IDV_PUBLIC_URL']}/metrics")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
-    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
-               for family in text_string_to_metric_families(answer.text) for s in family.samples}
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(answer.text)
+        for s in family.samples
+    }
     return answer.text, samples
 
 
 async def test_metrics_count_the_journey_and_read_the_queue(world: World) -> None:
     world.jumio.faults.append(Fault(path_contains="/api/v1/accounts", method="POST", status=429, count=1))
     execution, root = await world.start("CUST-METRICS-1")
-    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                      ("selfie.png", sample_photo("face")))
+    await world.share(
+        root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")), ("selfie.png", sample_photo("face"))
+    )
     await world.decided("CUST-METRICS-1", timeout=20)
     await world.bot.runner.run_until_idle()
     text, samples = await _scrape(world)
@@ -65,8 +69,10 @@ def test_operations_are_named_from_jumios_paths() -> None:
     assert operation("POST", "/oauth2/token") == "token"
     assert operation("PUT", "/api/v1/accounts/a1") == "update_account"
     assert operation("POST", "/api/v1/accounts/a/workflow-executions/w/credentials/c/parts/FRONT") == "upload_part"
-    assert operation("POST", "/api/v1/accounts/a/workflow-executions/w/credentials/c/parts/PREPARED_DATA") \
+    assert (
+        operation("POST", "/api/v1/accounts/a/workflow-executions/w/credentials/c/parts/PREPARED_DATA")
         == "upload_prepared_data"
+    )
     assert operation("PUT", "/api/v1/accounts/a/workflow-executions/w") == "finalize"
     assert operation("GET", "/api/v1/accounts/a/workflow-executions/w/status") == "status"
     assert operation("GET", "/api/v1/accounts/a/workflow-executions/w") == "details"

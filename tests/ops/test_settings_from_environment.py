@@ -27,8 +27,7 @@ def as_an_env_file(world_env: dict[str, str]) -> dict[str, str]:
 
 @pytest.mark.parametrize("socket_mode", [False, True], ids=["http", "socket"])
 @pytest.mark.parametrize("client", [False, True], ids=["no-client-settings", "client-settings"])
-async def test_settings_only_in_the_environment_and_verify_answers(tmp_path: Path, socket_mode: bool,
-                                                                   client: bool) -> None:
+async def test_settings_only_in_the_environment_and_verify_answers(tmp_path: Path, socket_mode: bool, client: bool) -> None:
     extra = {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET} if client else {}
     options = LocalOptions(socket_mode=socket_mode, start_bot=False, env=extra)
     async with LocalWorld(tmp_path, options) as local:

@@ -27,8 +27,9 @@ async def _erase(world: World, reference: str, user: str = "UADMIN") -> tuple[di
     before = len(world.slack.views_for(user))  # the confirmation this command opens, not an earlier one
     answer = await world.slack.command(f"erase {reference}", user=user)
     assert answer == {} or not answer.get("text"), answer
-    view = await wait_until(lambda: next((v for v in world.slack.views_for(user)[before:]
-                                          if v.get("callback_id") == "erase_customer"), None))
+    view = await wait_until(
+        lambda: next((v for v in world.slack.views_for(user)[before:] if v.get("callback_id") == "erase_customer"), None)
+    )
     return view, await world.slack.submit_view(view, {}, user=user)
 
 
@@ -56,8 +57,9 @@ async def test_an_admin_erases_a_customer_decided_and_in_progress(world: World) 
     await wait_until(lambda: "Jumio deleted the customer's account" in world.thread_text(root))
     thread = world.thread_text(root)
     assert "<@UADMIN> erased this customer's data" in thread and "still in progress: it has stopped" in thread
-    root_now = await wait_until(lambda: next((m for m in world.slack.root_messages() if m.ts == root.ts
-                                              and "erased" in m.all_text().lower()), None))
+    root_now = await wait_until(
+        lambda: next((m for m in world.slack.root_messages() if m.ts == root.ts and "erased" in m.all_text().lower()), None)
+    )
     assert "Stopped and erased" in root_now.all_text() and "Customer link" not in root_now.all_text()
     # The customer's old link no longer opens Jumio's page, and App Home says erased.
     web = await world.complete_on_web("CUST-ERASE-1")
@@ -68,8 +70,9 @@ async def test_an_admin_erases_a_customer_decided_and_in_progress(world: World) 
     # Photos dropped afterwards are not taken.
     await world.share(root, ("front.png", sample_photo("front")))
     await world.bot.runner.run_until_idle()
-    assert not any(x.received() for x in world.jumio.executions.values() if x.account_id in accounts
-                   and x.status == "INITIATED")
+    assert not any(
+        x.received() for x in world.jumio.executions.values() if x.account_id in accounts and x.status == "INITIATED"
+    )
     assert "front.png was not sent to Jumio: <@UADMIN> erased this customer's data" in world.thread_text(root)
 
 
@@ -102,8 +105,9 @@ async def test_a_forged_confirmation_from_a_non_admin_is_refused(world: World) -
 
 async def _erase_view_only(world: World, reference: str) -> tuple[dict, None]:
     await world.slack.command(f"erase {reference}", user="UADMIN")
-    view = await wait_until(lambda: next((v for v in world.slack.views_for("UADMIN")
-                                          if v.get("callback_id") == "erase_customer"), None))
+    view = await wait_until(
+        lambda: next((v for v in world.slack.views_for("UADMIN") if v.get("callback_id") == "erase_customer"), None)
+    )
     return view, None
 
 
@@ -114,8 +118,9 @@ async def test_with_jumio_down_the_deletion_waits_and_the_thread_says_it_is_pend
     _, (status, _) = await _erase(world, "CUST-ERASE-4")
     assert status == 200
     await wait_until(lambda: "Deleting it at Jumio is pending" in world.thread_text(root))
-    job = await wait_until(lambda: next((j for j in world.store.jobs() if j.kind == "delete_account"
-                                         and j.attempts >= 1), None))
+    job = await wait_until(
+        lambda: next((j for j in world.store.jobs() if j.kind == "delete_account" and j.attempts >= 1), None)
+    )
     assert job.state in ("queued", "running")
     assert world.execution("CUST-ERASE-4").status == "ERASED"  # erased here at once, whatever Jumio does
     await wait_until(lambda: world.jumio.executions[execution.workflow_execution_id or ""].deleted, timeout=30)
@@ -130,8 +135,9 @@ async def test_erase_forgets_the_photos_slack_pointers_and_deletes_what_it_can(w
     _execution, root = await world.start("CUST-ERASE-FILES", consent=False)
     mine = await world.share(root, ("cust_front_1962.png", sample_photo("front")))  # held: no consent yet
     theirs = await world.share(root, ("cust_back_1962.png", sample_photo("back")), user="UAGENT2")
-    await wait_until(lambda: len([m for m in world.slack.thread(root.ts)
-                                  if "once the customer has consented" in m.text]) == 2)
+    await wait_until(
+        lambda: len([m for m in world.slack.thread(root.ts) if "once the customer has consented" in m.text]) == 2
+    )
     await world.bot.runner.run_until_idle()
     ids = [mine[0].id, theirs[0].id]
     assert on_disk(world, *ids)  # the scan can fail: the pointers are there before the erase
@@ -160,8 +166,9 @@ async def test_a_later_erase_deletes_an_account_jumio_never_confirmed_deleted(wo
     world.jumio.faults.clear()
     view, (status, _answer) = await _erase(world, "CUST-ERASE-AGAIN")
     assert "0 verifications and 1 Jumio account" in str(view) and status == 200
-    await wait_until(lambda: all(x.deleted for x in world.jumio.executions.values()
-                                 if x.account_id == execution.account_id), timeout=15)
+    await wait_until(
+        lambda: all(x.deleted for x in world.jumio.executions.values() if x.account_id == execution.account_id), timeout=15
+    )
     await world.bot.runner.run_until_idle()
     third = await world.slack.command("erase CUST-ERASE-AGAIN", user="UADMIN")
     assert "already erased" in third["text"]  # now Jumio confirmed it: nothing is left

@@ -22,8 +22,9 @@ async def _open_photos_modal(world: World, root: Posted, user: str = "UAGENT1") 
     assert execution is not None and "Add photos privately" in root.all_text()
     status, _ = await world.slack.click("private_photos", str(execution.id), user=user, message=root)
     assert status == 200
-    return await wait_until(lambda: next((v for v in world.slack.views_for(user)
-                                          if v.get("callback_id") == "private_photos"), None))
+    return await wait_until(
+        lambda: next((v for v in world.slack.views_for(user) if v.get("callback_id") == "private_photos"), None)
+    )
 
 
 async def test_photos_given_in_the_modal_reach_jumio_and_never_the_channel(world: World) -> None:
@@ -36,9 +37,9 @@ async def test_photos_given_in_the_modal_reach_jumio_and_never_the_channel(world
     assert empty_status == 200 and empty["response_action"] == "errors"
     assert "Add at least one photo" in str(empty["errors"])
     files = {name: world.slack.add_file(name, sample_photo(part)) for name, part in PHOTOS}
-    status, answer = await world.slack.submit_view(view, {"photo_front": [files["front.png"]],
-                                                          "photo_back": [files["back.png"]],
-                                                          "photo_face": [files["selfie.png"]]})
+    status, answer = await world.slack.submit_view(
+        view, {"photo_front": [files["front.png"]], "photo_back": [files["back.png"]], "photo_face": [files["selfie.png"]]}
+    )
     assert status == 200 and not answer
     decided = await world.decided("CUST-PRIVATE-1", timeout=20)
     assert decided.decision_type == "PASSED"
@@ -55,8 +56,13 @@ async def test_photos_given_before_consent_are_held_then_relayed_without_a_remin
     view = await _open_photos_modal(world, root)
     front = world.slack.add_file("front.png", sample_photo("front"))
     assert (await world.slack.submit_view(view, {"photo_front": [front]}))[0] == 200
-    await wait_until(lambda: any(u.state == "held" for e in world.store.executions_for_customer("CUST-PRIVATE-3")
-                                 for u in world.store.uploads_for(e.id)))
+    await wait_until(
+        lambda: any(
+            u.state == "held"
+            for e in world.store.executions_for_customer("CUST-PRIVATE-3")
+            for u in world.store.uploads_for(e.id)
+        )
+    )
     api = await consent_for(world.slack, world.store, "CUST-PRIVATE-3")
     await wait_until(lambda: "FRONT" in world.jumio_parts(world.store.execution(api.id)))
     await world.bot.runner.run_until_idle()

@@ -23,9 +23,16 @@ from tests.world import World
 
 CUSTOMER_IP = "203.0.113.77"
 PROXIED = {"IDV_TRUSTED_PROXIES": "127.0.0.1", "IDV_ADMINS": "UADMIN"}
-PERSON = {"first_name": "Zebulon", "last_name": "Quixote-Marchetti", "email": "zebulon.qm@example.org",
-          "phone_number": "+14155550987", "line1": "77 Wisteria Lane", "city": "Fairview", "country": "USA",
-          "date_of_birth": "1961-04-19"}
+PERSON = {
+    "first_name": "Zebulon",
+    "last_name": "Quixote-Marchetti",
+    "email": "zebulon.qm@example.org",
+    "phone_number": "+14155550987",
+    "line1": "77 Wisteria Lane",
+    "city": "Fairview",
+    "country": "USA",
+    "date_of_birth": "1961-04-19",
+}
 
 
 def on_disk(world: World, *values: str) -> set[str]:
@@ -49,20 +56,24 @@ async def _decided_with_consent(world: World, reference: str) -> tuple[int, list
     """A verification whose customer consented from CUSTOMER_IP (behind the trusted proxy) and that Jumio decided;
     returns its id and the secrets it held while it was open (api.tokens, the Web Client link's token)."""
     _, root = await world.start(reference, consent=False)
-    message = await wait_until(lambda: next((m for m in world.slack.ephemerals("UAGENT1")
-                                             if f"Private link for {reference}" in m.text), None))
+    message = await wait_until(
+        lambda: next((m for m in world.slack.ephemerals("UAGENT1") if f"Private link for {reference}" in m.text), None)
+    )
     href = consent_href(message.all_text())
     assert href is not None
     web_token = world.web_href(reference).split("authorizationToken=")[1].split("&")[0]
     async with httpx.AsyncClient() as customer:
-        answer = await customer.post(href, data={"consent": "yes", "country": "ISL"},
-                                     headers={"X-Forwarded-For": CUSTOMER_IP})
+        answer = await customer.post(
+            href, data={"consent": "yes", "country": "ISL"}, headers={"X-Forwarded-For": CUSTOMER_IP}
+        )
     assert answer.status_code == 200
-    api = await wait_until(lambda: (e := world.execution(reference)).api_consent is not None
-                           and e.status == "INITIATED" and e)
+    api = await wait_until(
+        lambda: (e := world.execution(reference)).api_consent is not None and e.status == "INITIATED" and e
+    )
     tokens = [c.api_token for c in world.store.credentials(api.id) if c.api_token]
-    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                      ("selfie.png", sample_photo("face")))
+    await world.share(
+        root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")), ("selfie.png", sample_photo("face"))
+    )
     await world.decided(reference, timeout=20)
     await world.bot.runner.run_until_idle()
     return api.id, [*tokens, web_token]
@@ -75,8 +86,9 @@ async def test_erase_leaves_no_personal_value_in_the_file_or_its_log(world: Worl
     consent = _consent(world, execution_id)
     assert consent is not None and consent.user_ip == CUSTOMER_IP
     await world.slack.command("erase CUST-SCAN-1", user="UADMIN")
-    view = await wait_until(lambda: next((v for v in world.slack.views_for("UADMIN")
-                                          if v.get("callback_id") == "erase_customer"), None))
+    view = await wait_until(
+        lambda: next((v for v in world.slack.views_for("UADMIN") if v.get("callback_id") == "erase_customer"), None)
+    )
     await world.slack.submit_view(view, {}, user="UADMIN")
     await world.bot.runner.run_until_idle()
     assert on_disk(world, CUSTOMER_IP, *secrets) == set()
@@ -123,16 +135,17 @@ async def _form(world: World, reference: str) -> None:
 async def test_supporting_data_is_gone_when_jumio_refuses_it(world: World) -> None:
     world.jumio.faults.append(Fault(path_contains="PREPARED_DATA", method="POST", status=400, count=1))
     await _form(world, "CUST-PREP-1")
-    execution = await wait_until(lambda: (e := world.store.executions_for_customer("CUST-PREP-1"))
-                                 and e[0].status == "INITIATED" and e[0])
-    job = await wait_until(lambda: next((j for j in world.store.jobs() if j.kind == "upload_prepared_data"
-                                         and j.state == "dead"), None))
+    execution = await wait_until(
+        lambda: (e := world.store.executions_for_customer("CUST-PREP-1")) and e[0].status == "INITIATED" and e[0]
+    )
+    job = await wait_until(
+        lambda: next((j for j in world.store.jobs() if j.kind == "upload_prepared_data" and j.state == "dead"), None)
+    )
     assert "Jumio refused the supporting data" in (job.last_error or "")
     await world.bot.runner.run_until_idle()
     assert world.store.supporting_data(execution.id) is None
     assert not any("Quixote" in str(j.payload) or "Zebulon" in str(j.payload) for j in world.store.jobs())
-    assert on_disk(world, "Quixote-Marchetti", "zebulon.qm@example.org", "+14155550987", "Wisteria", "1961-04-19") \
-        == set()
+    assert on_disk(world, "Quixote-Marchetti", "zebulon.qm@example.org", "+14155550987", "Wisteria", "1961-04-19") == set()
 
 
 @pytest.mark.parametrize("bot_env_extra", [{"IDV_ENCRYPTION_KEY": Fernet.generate_key().decode()}])
@@ -141,10 +154,16 @@ async def test_supporting_data_is_kept_sealed_until_the_processed_execution_has_
     while the customer may still consent to the photo path, whose execution would be the one Jumio processes; gone
     once the customer submits on Jumio's page."""
     await _form(world, "CUST-PREP-2")
-    execution = await wait_until(lambda: (e := world.store.executions_for_customer("CUST-PREP-2"))
-                                 and e[0].status == "INITIATED" and e[0])
-    held = await wait_until(lambda: (x := world.jumio.executions.get(execution.workflow_execution_id or ""))
-                            and any(c.prepared_data for c in x.credentials) and x)
+    execution = await wait_until(
+        lambda: (e := world.store.executions_for_customer("CUST-PREP-2")) and e[0].status == "INITIATED" and e[0]
+    )
+    held = await wait_until(
+        lambda: (
+            (x := world.jumio.executions.get(execution.workflow_execution_id or ""))
+            and any(c.prepared_data for c in x.credentials)
+            and x
+        )
+    )
     assert any((c.prepared_data or {}).get("email") == "zebulon.qm@example.org" for c in held.credentials)
     await world.bot.runner.run_until_idle()
     assert world.store.supporting_data(execution.id) is not None  # kept: the photo path is still open
@@ -160,12 +179,13 @@ async def test_on_the_photo_path_the_consented_execution_gets_the_supporting_dat
     """The bug as shipped: supporting data went to the Web Client's execution, which the consent replaces and
     deletes, so a workflow that requires it (10163) decided NOT_EXECUTED."""
     await _form(world, "CUST-PREP-3")
-    execution = await wait_until(lambda: (e := world.store.executions_for_customer("CUST-PREP-3"))
-                                 and e[0].status == "INITIATED" and e[0])
-    root = await wait_until(lambda: next((m for m in world.slack.root_messages() if m.ts == execution.thread_ts),
-                                         None))
-    await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                      ("selfie.png", sample_photo("face")))
+    execution = await wait_until(
+        lambda: (e := world.store.executions_for_customer("CUST-PREP-3")) and e[0].status == "INITIATED" and e[0]
+    )
+    root = await wait_until(lambda: next((m for m in world.slack.root_messages() if m.ts == execution.thread_ts), None))
+    await world.share(
+        root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")), ("selfie.png", sample_photo("face"))
+    )
     api = await consent_for(world.slack, world.store, "CUST-PREP-3")
     decided = await world.decided("CUST-PREP-3", timeout=15)
     assert decided.id == api.id and decided.decision_type == "PASSED"

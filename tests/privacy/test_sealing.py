@@ -17,16 +17,26 @@ from tests.world import World
 
 KEY = new_key()
 OLD_KEY = new_key()
-SECRETS = ("eyJhbGciOi.api-token-value-1", "https://web.sandbox.example/web?authorizationToken=live-link-token-2",
-           "xoxp-user-token-3", "Quixote-Marchetti")
+SECRETS = (
+    "eyJhbGciOi.api-token-value-1",
+    "https://web.sandbox.example/web?authorizationToken=live-link-token-2",
+    "xoxp-user-token-3",
+    "Quixote-Marchetti",
+)
 
 
 def _fill(store: Store) -> int:
     execution = store.record_execution(customer_ref="CUST-SEAL", workflow_key=10011, channel_id="C1", started_by="U1")
-    store.record_account(execution.id, account_id="A1", workflow_execution_id="W1", web_href=SECRETS[1],
-                         web_expires_at=None, created_by="U1", customer_ref="CUST-SEAL",
-                         credentials=[{"credential_id": "K1", "category": "ID", "parts": {"front": "u"},
-                                       "api_token": SECRETS[0]}])
+    store.record_account(
+        execution.id,
+        account_id="A1",
+        workflow_execution_id="W1",
+        web_href=SECRETS[1],
+        web_expires_at=None,
+        created_by="U1",
+        customer_ref="CUST-SEAL",
+        credentials=[{"credential_id": "K1", "category": "ID", "parts": {"front": "u"}, "api_token": SECRETS[0]}],
+    )
     store.keep_user_token("T1", "U1", SECRETS[2], "files:write")
     store.keep_supporting_data(execution.id, {"lastName": SECRETS[3]})
     store.flush_forgotten()
@@ -89,10 +99,11 @@ def test_an_older_jobs_supporting_data_moves_out_of_its_payload(tmp_path: Path) 
     with store.transaction() as db:
         db.execute("PRAGMA user_version = 5")
         db.execute("DROP TABLE supporting_data")
-        db.execute("INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_after, created_at, updated_at) "
-                   "VALUES ('start', ?, 'queued', 0, 8, 0, 0, 0)",
-                   (json.dumps({"execution": execution.id, "requested_by": "U1",
-                                "supporting_data": {"lastName": SECRETS[3]}}),))
+        db.execute(
+            "INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_after, created_at, updated_at) "
+            "VALUES ('start', ?, 'queued', 0, 8, 0, 0, 0)",
+            (json.dumps({"execution": execution.id, "requested_by": "U1", "supporting_data": {"lastName": SECRETS[3]}}),),
+        )
     migrate(store.db)
     (job,) = store.jobs()
     assert "supporting_data" not in job.payload and store.supporting_data(execution.id) == {"lastName": SECRETS[3]}
@@ -103,10 +114,8 @@ def test_an_older_jobs_supporting_data_moves_out_of_its_payload(tmp_path: Path) 
 async def test_the_running_bot_keeps_live_secrets_sealed(world: World) -> None:
     execution, _ = await world.start("CUST-SEALED", consent=False)
     href = world.web_href("CUST-SEALED")
-    tokens = [c.api_token for c in world.jumio.executions[execution.workflow_execution_id or ""].credentials
-              if c.api_token]
-    content = b"".join(p.read_bytes() for p in (Path(world.store.path), Path(world.store.path + "-wal"))
-                       if p.exists())
+    tokens = [c.api_token for c in world.jumio.executions[execution.workflow_execution_id or ""].credentials if c.api_token]
+    content = b"".join(p.read_bytes() for p in (Path(world.store.path), Path(world.store.path + "-wal")) if p.exists())
     assert tokens and not any(t.encode() in content for t in tokens)
     assert href.split("authorizationToken=")[1].split("&")[0].encode() not in content
     assert (await world.complete_on_web("CUST-SEALED")).status_code == 200
@@ -131,13 +140,13 @@ async def test_a_sealed_database_does_not_start_without_its_key(tmp_path: Path) 
 async def test_a_workflow_steps_token_is_sealed_and_forgotten_once_slack_has_the_completion(world: World) -> None:
     from bot.journey.steps import CALLBACK_ID
 
-    run = await world.slack.run_step(CALLBACK_ID, {"customer_reference": "CUST-SEALED-STEP", "channel": "CVERIFY",
-                                                   "requested_by": "UAGENT1"})
+    run = await world.slack.run_step(
+        CALLBACK_ID, {"customer_reference": "CUST-SEALED-STEP", "channel": "CVERIFY", "requested_by": "UAGENT1"}
+    )
     await wait_until(lambda: world.links("CUST-SEALED-STEP"))
 
     def on_disk() -> bytes:
-        return b"".join(p.read_bytes() for p in (Path(world.store.path), Path(world.store.path + "-wal"))
-                        if p.exists())
+        return b"".join(p.read_bytes() for p in (Path(world.store.path), Path(world.store.path + "-wal")) if p.exists())
 
     stored = world.store.db.execute("SELECT token FROM workflow_steps").fetchone()[0]
     assert stored.startswith("fernet:") and run.token.encode() not in on_disk()

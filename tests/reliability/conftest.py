@@ -35,10 +35,8 @@ class ProcessWorld:
     async def started(self, reference: str, *, consent: bool = True) -> tuple[Execution, Posted]:
         answer = await self.slack.command(reference)
         assert "Starting" in answer.get("text", ""), answer
-        execution = await wait_until(lambda: (e := self.execution(reference)) and e.status == "INITIATED" and e,
-                                     timeout=15)
-        root = await wait_until(lambda: next((m for m in self.slack.root_messages() if m.ts == execution.thread_ts),
-                                             None))
+        execution = await wait_until(lambda: (e := self.execution(reference)) and e.status == "INITIATED" and e, timeout=15)
+        root = await wait_until(lambda: next((m for m in self.slack.root_messages() if m.ts == execution.thread_ts), None))
         if consent:
             execution = await consent_for(self.slack, self.store, reference, timeout=20)
         return execution, root

@@ -38,6 +38,7 @@ async def expect_no_jumio_call(world: World, action: Callable[[], Awaitable[None
 
 # --- what agents type -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [
@@ -50,8 +51,16 @@ async def expect_no_jumio_call(world: World, action: Callable[[], Awaitable[None
         ("CUST-42 Jane Doe", "one word"),
         ("\u0421UST-42", "different alphabets"),
     ],
-    ids=["too-long", "forbidden-angle", "forbidden-slash", "empty-status-reference", "typo", "email", "words",
-         "mixed-scripts"],
+    ids=[
+        "too-long",
+        "forbidden-angle",
+        "forbidden-slash",
+        "empty-status-reference",
+        "typo",
+        "email",
+        "words",
+        "mixed-scripts",
+    ],
 )
 async def test_bad_references_in_the_command(world: World, text: str, words: str) -> None:
     async def act() -> None:
@@ -88,8 +97,13 @@ async def test_bad_fields_in_the_form_show_under_the_field(world: World, field: 
 
 async def test_stale_modal(world: World) -> None:
     async def act() -> None:
-        view = {"type": "modal", "callback_id": "start_verification_v0", "private_metadata": "",
-                "title": {"type": "plain_text", "text": "Old"}, "blocks": []}
+        view = {
+            "type": "modal",
+            "callback_id": "start_verification_v0",
+            "private_metadata": "",
+            "title": {"type": "plain_text", "text": "Old"},
+            "blocks": [],
+        }
         status, answer = await world.slack.submit_view(view, {})
         assert status == 200 and answer["response_action"] == "update"
         assert "out of date" in json.dumps(answer["view"])
@@ -104,8 +118,7 @@ async def test_unknown_or_stale_button(world: World) -> None:
         await world.slack.click("submit_verification", "999999", message=root)
         await world.slack.click("new_link", "not-a-number", message=root)
         await world.slack.click("some_button_from_an_old_version", "x", message=root)
-        await wait_until(lambda: len([m for m in world.slack.ephemerals("UAGENT1")
-                                      if "no longer exists" in m.text]) == 3)
+        await wait_until(lambda: len([m for m in world.slack.ephemerals("UAGENT1") if "no longer exists" in m.text]) == 3)
 
     await expect_no_jumio_call(world, act)
 
@@ -124,6 +137,7 @@ async def test_command_in_a_channel_the_bot_is_not_in(world: World) -> None:
 
 # --- what agents drop in the thread -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("name", "content", "mimetype", "declared", "words"),
     [
@@ -138,15 +152,15 @@ async def test_command_in_a_channel_the_bot_is_not_in(world: World) -> None:
     ],
     ids=["pdf", "text", "heic", "jpg-not-image", "heic-named-jpg", "empty", "over-15-mb", "size-lies"],
 )
-async def test_files_that_are_not_photos_for_jumio(world: World, name: str, content: bytes, mimetype: str,
-                                                   declared: int | None, words: str) -> None:
+async def test_files_that_are_not_photos_for_jumio(
+    world: World, name: str, content: bytes, mimetype: str, declared: int | None, words: str
+) -> None:
     execution, root = await world.start("CUST-BADFILE")
 
     async def act() -> None:
         file = world.slack.add_file(name, content, mimetype=mimetype, declared_size=declared)
         await world.slack.share([file], thread_ts=root.ts)
-        reply = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if ":no_entry:" in m.text),
-                                              None))
+        reply = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if ":no_entry:" in m.text), None))
         assert words in reply.text and name in reply.text
 
     await expect_no_jumio_call(world, act)
@@ -157,8 +171,12 @@ async def _photo_after(world: World, state: str) -> None:
     execution, root = await world.start(f"CUST-AFTER-{state}")
     if state == "submitted":
         world.jumio.config.processing_delay = 30.0
-        await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                          ("face.png", sample_photo("face")))
+        await world.share(
+            root,
+            ("front.png", sample_photo("front")),
+            ("back.png", sample_photo("back")),
+            ("face.png", sample_photo("face")),
+        )
         await wait_until(lambda: world.store.execution(execution.id).status == "ACQUIRED")
         words = "already submitted"
     elif state == "expired":
@@ -166,16 +184,19 @@ async def _photo_after(world: World, state: str) -> None:
         await world.decided(execution.customer_ref)
         words = "expired"
     else:
-        await world.share(root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")),
-                          ("face.png", sample_photo("face")))
+        await world.share(
+            root,
+            ("front.png", sample_photo("front")),
+            ("back.png", sample_photo("back")),
+            ("face.png", sample_photo("face")),
+        )
         await world.decided(execution.customer_ref)
         words = "already has Jumio's decision"
     await world.bot.runner.run_until_idle()
 
     async def act() -> None:
         await world.share(root, ("front-again.png", sample_photo("front")))
-        reply = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if ":no_entry:" in m.text),
-                                              None))
+        reply = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if ":no_entry:" in m.text), None))
         assert words in reply.text
 
     await expect_no_jumio_call(world, act)
@@ -199,26 +220,47 @@ async def test_photo_in_a_thread_the_bot_does_not_own(world: World) -> None:
 
 # --- what arrives at /jumio/callback ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        (json.dumps({"workflowExecution": {"id": "22222222-2222-2222-2222-aaaaaaaaaaaa", "status": "PROCESSED"},
-                     "account": {"id": "11111111-1111-1111-1111-aaaaaaaaaaaa"}}).encode(), 200, "ignored"),
+        (
+            json.dumps(
+                {
+                    "workflowExecution": {"id": "22222222-2222-2222-2222-aaaaaaaaaaaa", "status": "PROCESSED"},
+                    "account": {"id": "11111111-1111-1111-1111-aaaaaaaaaaaa"},
+                }
+            ).encode(),
+            200,
+            "ignored",
+        ),
         (b"{not json", 400, "not JSON"),
         (b"[]", 400, "not a JSON object"),
         (json.dumps({"workflowExecution": {"status": "PROCESSED"}}).encode(), 400, "workflowExecution.id"),
         (b"{" + b" " * (64 * 1024) + b"}", 413, "too large"),
-        (json.dumps({"workflowExecution": {"id": "22222222-2222-2222-2222-aaaaaaaaaaaa", "status": "APPROVED"}})
-         .encode(), 200, "ignored"),  # Jumio: always answer 200; an undocumented status is ignored
+        (
+            json.dumps({"workflowExecution": {"id": "22222222-2222-2222-2222-aaaaaaaaaaaa", "status": "APPROVED"}}).encode(),
+            200,
+            "ignored",
+        ),  # Jumio: always answer 200; an undocumented status is ignored
     ],
-    ids=["unknown-execution", "malformed-json", "not-an-object", "no-execution-id", "huge-body",
-         "status-that-does-not-exist"],
+    ids=[
+        "unknown-execution",
+        "malformed-json",
+        "not-an-object",
+        "no-execution-id",
+        "huge-body",
+        "status-that-does-not-exist",
+    ],
 )
 async def test_callbacks_that_make_no_sense(world: World, body: bytes, status: int, words: str) -> None:
     async def act() -> None:
         async with httpx.AsyncClient() as http:
-            answer = await http.post(f"http://127.0.0.1:{world.bot.port}/jumio/callback", content=body,
-                                     headers={"Content-Type": "application/json"})
+            answer = await http.post(
+                f"http://127.0.0.1:{world.bot.port}/jumio/callback",
+                content=body,
+                headers={"Content-Type": "application/json"},
+            )
         assert answer.status_code == status and words in answer.text
 
     await expect_no_jumio_call(world, act)
@@ -229,8 +271,10 @@ async def test_a_callback_with_a_status_jumio_does_not_document_is_answered_200_
     execution, _root = await world.start("CUST-ODDCALLBACK", consent=False)
     await world.bot.runner.run_until_idle()  # the start's last audit row is written after the link is posted
     audit_before, jobs_before = len(world.store.audit_trail(execution.id)), len(world.store.jobs())
-    body = {"workflowExecution": {"id": execution.workflow_execution_id, "status": "ACQUISITION_PAUSED"},
-            "account": {"id": execution.account_id}}
+    body = {
+        "workflowExecution": {"id": execution.workflow_execution_id, "status": "ACQUISITION_PAUSED"},
+        "account": {"id": execution.account_id},
+    }
 
     async def act() -> None:
         async with httpx.AsyncClient() as http:

@@ -26,8 +26,9 @@ async def test_killed_after_the_commands_ack_before_the_account_exists(pworld: P
     pworld.jumio.faults.clear()
 
     await pworld.start_bot()
-    execution = await wait_until(lambda: (e := pworld.execution("CUST-CRASH-A")) and e.status == "INITIATED" and e,
-                                 timeout=20)
+    execution = await wait_until(
+        lambda: (e := pworld.execution("CUST-CRASH-A")) and e.status == "INITIATED" and e, timeout=20
+    )
     assert sum(1 for e in pworld.jumio.executions.values() if e.customer_reference == "CUST-CRASH-A") == 1
     assert len([m for m in pworld.slack.root_messages() if "CUST-CRASH-A" in m.text]) == 1
     assert execution.account_id in pworld.jumio.accounts
@@ -61,8 +62,9 @@ async def test_killed_mid_upload_to_jumio(pworld: ProcessWorld) -> None:
     await first.kill()
 
     await pworld.start_bot()
-    ask = await wait_until(lambda: next((m for m in pworld.slack.thread(root.ts) if "drop" in m.text
-                                         and "again" in m.text), None), timeout=20)
+    ask = await wait_until(
+        lambda: next((m for m in pworld.slack.thread(root.ts) if "drop" in m.text and "again" in m.text), None), timeout=20
+    )
     assert "front.png" in ask.text
     assert pworld.parts_at_jumio(execution).get("FRONT", 0) <= 1
     assert [u.state for u in pworld.store.uploads_for(execution.id)] == ["uncertain"]
@@ -82,8 +84,7 @@ async def test_killed_after_the_upload_before_it_was_recorded(pworld: ProcessWor
     await first.kill()
 
     await pworld.start_bot()
-    await wait_until(lambda: any("drop" in m.text and "again" in m.text for m in pworld.slack.thread(root.ts)),
-                     timeout=20)
+    await wait_until(lambda: any("drop" in m.text and "again" in m.text for m in pworld.slack.thread(root.ts)), timeout=20)
     assert pworld.parts_at_jumio(execution) == {"FACE": 1}  # relayed once, never twice
     assert [u.state for u in pworld.store.uploads_for(execution.id)] == ["uncertain"]
     await _no_job_stuck(pworld)
@@ -115,8 +116,9 @@ async def test_killed_after_the_account_exists_before_the_link_was_sent(pworld: 
     await first.kill()
 
     await pworld.start_bot()
-    links = await wait_until(lambda: [m for m in pworld.slack.ephemerals("UAGENT1") if "Only you can see" in m.text
-                                      + str(m.blocks)], timeout=20)
+    links = await wait_until(
+        lambda: [m for m in pworld.slack.ephemerals("UAGENT1") if "Only you can see" in m.text + str(m.blocks)], timeout=20
+    )
     assert len(links) == 1
     assert sum(1 for e in pworld.jumio.executions.values() if e.customer_reference == "CUST-CRASH-E") == 1
     await _no_job_stuck(pworld)
@@ -132,12 +134,12 @@ async def test_killed_after_the_last_photo_was_recorded_before_the_submit_was_qu
     # Both relays finished (not only their messages): otherwise the slower one could be the one to see all three.
     await wait_until(lambda: [j.state for j in pworld.store.jobs(kind="relay_photo")] == [DONE, DONE], timeout=10)
     # And their reminders to delete them from the thread are posted: the next message is the selfie's.
-    await wait_until(lambda: sum("delete it from this thread" in m.text for m in pworld.slack.thread(root.ts)) == 2,
-                     timeout=10)
+    await wait_until(
+        lambda: sum("delete it from this thread" in m.text for m in pworld.slack.thread(root.ts)) == 2, timeout=10
+    )
     pworld.slack.faults.append(ApiFault("chat.postMessage", delay=30.0, count=1))  # "Selfie sent" hangs
     await pworld.slack.share([pworld.slack.add_file("face.png", sample_photo("face"))], thread_ts=root.ts)
-    await wait_until(lambda: not pworld.slack.faults and "FACE" in pworld.store.uploaded_parts(execution.id),
-                     timeout=10)
+    await wait_until(lambda: not pworld.slack.faults and "FACE" in pworld.store.uploaded_parts(execution.id), timeout=10)
     await first.kill()
     assert not pworld.store.jobs(kind="finalize")  # died before the submit was queued
 
@@ -158,8 +160,9 @@ async def test_killed_after_the_decision_was_recorded_before_it_was_posted(pworl
     await pworld.slack.share(photos, thread_ts=root.ts)
     await wait_until(lambda: any("Submitted to Jumio" in m.text for m in pworld.slack.thread(root.ts)), timeout=15)
     # Each photo's reminder to delete it from the thread is posted too: all of them before the decision's message.
-    await wait_until(lambda: sum("delete it from this thread" in m.text for m in pworld.slack.thread(root.ts)) == 3,
-                     timeout=15)
+    await wait_until(
+        lambda: sum("delete it from this thread" in m.text for m in pworld.slack.thread(root.ts)) == 3, timeout=15
+    )
     pworld.slack.faults.append(ApiFault("chat.postMessage", delay=30.0, count=1))  # the decision's message hangs
     pworld.jumio.config.hold_decisions = False
     await wait_until(lambda: not pworld.slack.faults, timeout=10)

@@ -38,8 +38,9 @@ async def test_same_file_in_two_events_is_relayed_once(world: World) -> None:
 
 
 async def test_the_same_command_delivered_twice_creates_one_account(world: World) -> None:
-    answers = await asyncio.gather(world.slack.command("CUST-ONCE-3", trigger_id="77.same"),
-                                   world.slack.command("CUST-ONCE-3", trigger_id="77.same"))
+    answers = await asyncio.gather(
+        world.slack.command("CUST-ONCE-3", trigger_id="77.same"), world.slack.command("CUST-ONCE-3", trigger_id="77.same")
+    )
     assert sum("Starting" in a.get("text", "") for a in answers) == 1
     await wait_until(lambda: world.execution("CUST-ONCE-3").status == "INITIATED")
     await world.bot.runner.run_until_idle()
@@ -51,8 +52,10 @@ async def test_two_agents_pressing_submit_together_finalize_once(world: World) -
     execution, root = await world.start("CUST-ONCE-4")
     await world.share(root, ("front.png", sample_photo("front")), ("face.png", sample_photo("face")))
     await wait_until(lambda: {"FRONT", "FACE"} <= world.store.uploaded_parts(execution.id))
-    clicks = [world.slack.click("submit_verification", str(execution.id), user=user, message=root)
-              for user in ("UAGENT1", "UAGENT2", "UAGENT1", "UAGENT2")]
+    clicks = [
+        world.slack.click("submit_verification", str(execution.id), user=user, message=root)
+        for user in ("UAGENT1", "UAGENT2", "UAGENT1", "UAGENT2")
+    ]
     await asyncio.gather(*clicks)
     await world.decided("CUST-ONCE-4")
     await world.bot.runner.run_until_idle()
@@ -65,11 +68,9 @@ async def test_two_agents_pressing_submit_together_finalize_once(world: World) -
 async def test_double_click_on_a_part_button_relays_once(world: World) -> None:
     execution, root = await world.start("CUST-ONCE-5")
     await world.share(root, ("IMG_1.png", sample_photo("back")))
-    question = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Which photo" in m.text),
-                                             None))
+    question = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Which photo" in m.text), None))
     upload = world.store.uploads_for(execution.id)[0]
-    await asyncio.gather(*(world.slack.click("choose_part_back", f"{upload.id}:BACK", message=question)
-                           for _ in range(3)))
+    await asyncio.gather(*(world.slack.click("choose_part_back", f"{upload.id}:BACK", message=question) for _ in range(3)))
     await wait_until(lambda: "BACK" in world.store.uploaded_parts(execution.id))
     await world.bot.runner.run_until_idle()
     assert world.jumio_parts(execution)["BACK"].uploads == 1
@@ -98,8 +99,9 @@ async def test_a_photo_event_seen_before_a_crash_is_still_relayed_when_slack_sen
     execution, root = await world.start("CUST-SEEN")
     file = world.slack.add_file("front.png", sample_photo("front"))
     assert world.store.first_sighting_of_event("EvDIED1")  # the dead process had got this far
-    await world.slack.event(world.slack.file_share_event([file], thread_ts=root.ts), event_id="EvDIED1", retry_num=1,
-                            retry_reason="http_timeout")
+    await world.slack.event(
+        world.slack.file_share_event([file], thread_ts=root.ts), event_id="EvDIED1", retry_num=1, retry_reason="http_timeout"
+    )
     await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id))
 
 
@@ -115,8 +117,7 @@ async def test_clicks_and_forms_are_stored_before_slack_hears_the_ack(world: Wor
 
     execution, root = await world.start("CUST-ACK-CLICK")
     await world.share(root, ("IMG_1.png", sample_photo("front")))
-    question = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Which photo" in m.text),
-                                             None))
+    question = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Which photo" in m.text), None))
     upload = world.store.uploads_for(execution.id)[0]
     choose = world.slack.click_payload(f"{blocks.ACTION_CHOOSE_PART}_front", f"{upload.id}:FRONT", message=question)
     world.slack.faults.append(ApiFault("chat.update", delay=0.5, count=1))  # Slack is slow to edit the question

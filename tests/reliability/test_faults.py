@@ -24,14 +24,19 @@ async def _healthy(world: World) -> None:
     "faults",
     [
         [Fault(path_contains="/api/v1/accounts", method="POST", status=429, count=6)],
-        [Fault(path_contains="/oauth2/token", status=503, count=3),
-         Fault(path_contains="/parts/", status=502, count=3), Fault(path_contains="/status", status=500, count=2)],
+        [
+            Fault(path_contains="/oauth2/token", status=503, count=3),
+            Fault(path_contains="/parts/", status=502, count=3),
+            Fault(path_contains="/status", status=500, count=2),
+        ],
         [Fault(path_contains="/parts/", drop=True, status=None, count=3)],
         [Fault(path_contains="/workflow-executions/", method="PUT", drop=True, status=None, count=2)],
         # An outage of every Jumio API the bot may repeat: a paid account call whose connection drops is never
         # repeated on its own (tests/e2e/test_paid_transactions.py).
-        [Fault(path_contains="/workflow-executions/", drop=True, status=None, duration=1.0),
-         Fault(path_contains="/oauth2/token", drop=True, status=None, duration=1.0)],
+        [
+            Fault(path_contains="/workflow-executions/", drop=True, status=None, duration=1.0),
+            Fault(path_contains="/oauth2/token", drop=True, status=None, duration=1.0),
+        ],
     ],
     ids=["429-burst", "5xx", "dropped-uploads", "dropped-finalize", "outage"],
 )
@@ -40,8 +45,9 @@ async def test_jumio_faults_are_survived(world: World, faults: list[Fault]) -> N
         world.jumio.add_fault(fault)
     answer = await world.slack.command("CUST-FAULTS")
     assert "Starting" in answer["text"]
-    execution = await wait_until(lambda: (e := world.store.executions_for_customer("CUST-FAULTS"))
-                                 and e[0].status == "INITIATED" and e[0], timeout=20)
+    execution = await wait_until(
+        lambda: (e := world.store.executions_for_customer("CUST-FAULTS")) and e[0].status == "INITIATED" and e[0], timeout=20
+    )
     root = next(m for m in world.slack.root_messages() if m.ts == execution.thread_ts)
     await world.share(root, *THREE)  # before the customer's consent: checked and held
     await consent_for(world.slack, world.store, "CUST-FAULTS", timeout=20)
@@ -78,8 +84,9 @@ async def test_when_retries_run_out_the_thread_says_so_and_retry_works(world: Wo
     execution, root = await world.start("CUST-GIVEUP")
     world.jumio.add_fault(Fault(path_contains="/parts/", status=503, count=10_000))
     await world.share(root, THREE[0])
-    failed = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if ":warning:" in m.text), None),
-                              timeout=30)
+    failed = await wait_until(
+        lambda: next((m for m in world.slack.thread(root.ts) if ":warning:" in m.text), None), timeout=30
+    )
     assert "Sending the photo to Jumio failed" in failed.text and "server error" in failed.text
     assert "retry_job" in failed.all_text()
     assert world.store.uploads_for(execution.id)[0].state == "claimed"  # kept, not dropped
@@ -93,9 +100,12 @@ async def test_when_retries_run_out_the_thread_says_so_and_retry_works(world: Wo
 async def test_account_creation_failing_for_good_offers_retry(world: World) -> None:
     world.jumio.add_fault(Fault(path_contains="/api/v1/accounts", method="POST", status=429, count=10_000))
     await world.slack.command("CUST-NOACCOUNT")
-    failed = await wait_until(lambda: next((m for root in world.slack.root_messages()
-                                            for m in world.slack.thread(root.ts) if ":warning:" in m.text), None),
-                              timeout=30)
+    failed = await wait_until(
+        lambda: next(
+            (m for root in world.slack.root_messages() for m in world.slack.thread(root.ts) if ":warning:" in m.text), None
+        ),
+        timeout=30,
+    )
     assert "Creating the Jumio account failed" in failed.text
     assert world.execution("CUST-NOACCOUNT").status == "FAILED"
     world.jumio.faults.clear()
@@ -111,8 +121,9 @@ async def test_a_sweep_check_that_fails_stays_quiet_and_the_next_sweep_asks_agai
     await world.complete_on_web("CUST-SWEEP-DOWN")
     world.jumio.add_fault(Fault(path_contains="/status", status=503, count=10_000))
     await wait_until(lambda: world.bot.journey.enqueue_sweep() == 1)
-    await wait_until(lambda: any(job.kind == "check_status" and job.state == "dead" for job in world.store.jobs()),
-                     timeout=20)
+    await wait_until(
+        lambda: any(job.kind == "check_status" and job.state == "dead" for job in world.store.jobs()), timeout=20
+    )
     assert "job_failed" in [e.action for e in world.store.audit_trail(execution.id)]
     assert not any(":warning:" in m.text for m in world.slack.thread(root.ts))
     world.jumio.faults.clear()
@@ -122,8 +133,10 @@ async def test_a_sweep_check_that_fails_stays_quiet_and_the_next_sweep_asks_agai
 
 
 async def test_slack_429_with_retry_after_and_5xx(world: World) -> None:
-    world.slack.faults += [ApiFault("chat.postMessage", status=429, retry_after=1, count=1),
-                           ApiFault("chat.update", status=503, count=1)]
+    world.slack.faults += [
+        ApiFault("chat.postMessage", status=429, retry_after=1, count=1),
+        ApiFault("chat.update", status=503, count=1),
+    ]
     _execution, root = await world.start("CUST-SLACK-FAULTS")
     await world.share(root, *THREE)
     await world.decided("CUST-SLACK-FAULTS")
@@ -149,8 +162,11 @@ async def test_slack_failing_after_jumio_answered_loses_no_step_and_no_message(w
         await wait_until(lambda: world.execution("CUST-SLACK-DOWN").status == "ACQUIRED", timeout=15)
     else:
         await world.share(root, *THREE)
-        await wait_until(lambda: world.execution("CUST-SLACK-DOWN").status == "ACQUIRED"
-                         and "Submitted to Jumio" in world.thread_text(root))
+        await wait_until(
+            lambda: (
+                world.execution("CUST-SLACK-DOWN").status == "ACQUIRED" and "Submitted to Jumio" in world.thread_text(root)
+            )
+        )
         world.slack.faults += down
     world.jumio.config.hold_decisions = False
     decided = await world.decided("CUST-SLACK-DOWN")
@@ -159,8 +175,7 @@ async def test_slack_failing_after_jumio_answered_loses_no_step_and_no_message(w
     if moment == "last photo":  # the message Slack refused at first arrives, later
         await wait_until(lambda: "Selfie sent to Jumio" in world.thread_text(root), timeout=15)
     assert world.jumio.executions[execution.workflow_execution_id].finalize_calls == 1
-    await wait_until(lambda: "PASSED" in next(m for m in world.slack.root_messages() if m.ts == root.ts).text,
-                     timeout=15)
+    await wait_until(lambda: "PASSED" in next(m for m in world.slack.root_messages() if m.ts == root.ts).text, timeout=15)
     assert not any(":warning:" in m.text for m in world.slack.thread(root.ts))
 
 
@@ -173,8 +188,9 @@ async def test_slack_channel_not_found(world: World) -> None:
     assert world.jumio.executions == {}
 
 
-@pytest.mark.parametrize(("setup", "words"), [("vanished", "no longer in Slack"), ("html", "web page"),
-                                              ("stub", "no longer in Slack")])
+@pytest.mark.parametrize(
+    ("setup", "words"), [("vanished", "no longer in Slack"), ("html", "web page"), ("stub", "no longer in Slack")]
+)
 async def test_slack_file_problems(world: World, setup: str, words: str) -> None:
     execution, root = await world.start("CUST-FILES")
     file = world.slack.add_file("front.png", sample_photo("front"))
@@ -200,8 +216,7 @@ async def test_slack_connect_stub_is_resolved_with_files_info(world: World) -> N
     event = world.slack.file_share_event([file], thread_ts=root.ts)
     event["files"] = [{"id": file.id, "mode": "file_access", "file_access": "check_file_info"}]
     await world.slack.event(event, event_id="EvSTUB")
-    question = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Which photo" in m.text),
-                                             None))
+    question = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Which photo" in m.text), None))
     upload = world.store.uploads_for(execution.id)[0]
     await world.slack.click("choose_part_front", f"{upload.id}:FRONT", message=question)
     await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id))

@@ -37,8 +37,9 @@ async def _journey_with_every_kind_of_event(world: World) -> None:
     # An expiry and a new link.
     expiring, expiring_root = await world.start("CUST-SECRET-2")
     await world.jumio.expire(world.jumio.executions[expiring.workflow_execution_id], "TOKEN_EXPIRED")
-    notice = await wait_until(lambda: next((m for m in world.slack.thread(expiring_root.ts)
-                                            if "new_link" in m.all_text()), None))
+    notice = await wait_until(
+        lambda: next((m for m in world.slack.thread(expiring_root.ts) if "new_link" in m.all_text()), None)
+    )
     await world.slack.click("new_link", str(expiring.id), message=notice)
     await wait_until(lambda: (r := world.store.execution_replacing(expiring.id)) and r.status == "INITIATED")
     # The Web Client path.
@@ -60,8 +61,9 @@ def _secrets(world: World) -> list[str]:
 
 def _consent_tokens(world: World) -> list[str]:
     """The consent links' tokens the agents were given (customer links, like the Web Client's)."""
-    return sorted({token for m in world.slack.state.messages
-                   for token in re.findall(r"/consent/([A-Za-z0-9_-]{20,})", m.all_text())})
+    return sorted(
+        {token for m in world.slack.state.messages for token in re.findall(r"/consent/([A-Za-z0-9_-]{20,})", m.all_text())}
+    )
 
 
 async def test_no_secret_in_logs_exceptions_or_channels(world: World, caplog: pytest.LogCaptureFixture) -> None:
@@ -74,8 +76,11 @@ async def test_no_secret_in_logs_exceptions_or_channels(world: World, caplog: py
     assert len(texts) > 100, "DEBUG logging of the whole journey should have produced many lines"
     texts += [job.last_error or "" for job in world.store.jobs()]
     texts += [entry.detail or "" for entry in world.store.audit_trail()]
-    texts += [upload.error or "" for e in world.store.executions_for_customer("CUST-SECRET-1")
-              for upload in world.store.uploads_for(e.id)]
+    texts += [
+        upload.error or ""
+        for e in world.store.executions_for_customer("CUST-SECRET-1")
+        for upload in world.store.uploads_for(e.id)
+    ]
     link_messages = [m for m in world.slack.state.messages if "Only you can see this" in m.all_text()]
     said = [m.all_text() for m in world.slack.state.messages if m not in link_messages]
     said += [r.get("text", "") for r in world.slack.state.responses]
@@ -93,8 +98,9 @@ async def test_no_secret_in_logs_exceptions_or_channels(world: World, caplog: py
 
 async def test_final_executions_forget_tokens_and_links(world: World) -> None:
     await _journey_with_every_kind_of_event(world)
-    executions = [e for ref in ("CUST-SECRET-1", "CUST-SECRET-2", "CUST-SECRET-3")
-                  for e in world.store.executions_for_customer(ref)]
+    executions = [
+        e for ref in ("CUST-SECRET-1", "CUST-SECRET-2", "CUST-SECRET-3") for e in world.store.executions_for_customer(ref)
+    ]
     assert sum(e.is_final for e in executions) >= 3
     for execution in executions:
         if execution.is_final:
@@ -122,8 +128,11 @@ async def test_no_image_bytes_reach_the_disk(tmp_path: Path, slack_mode: str) ->
     workdir.mkdir()
     tempdir.mkdir()
     photos = _noise_photos()
-    options = LocalOptions(start_bot=False, socket_mode=slack_mode == "socket",
-                           env={"TMPDIR": str(tempdir), "IDV_DATABASE": str(workdir / "idv.sqlite3")})
+    options = LocalOptions(
+        start_bot=False,
+        socket_mode=slack_mode == "socket",
+        env={"TMPDIR": str(tempdir), "IDV_DATABASE": str(workdir / "idv.sqlite3")},
+    )
     async with LocalWorld(tmp_path, options) as world:
         process = BotProcess(world.env, workdir)
         await process.start()
@@ -132,13 +141,13 @@ async def test_no_image_bytes_reach_the_disk(tmp_path: Path, slack_mode: str) ->
         store = Store(world.env["IDV_DATABASE"])
         try:
             await world.slack.command("CUST-DISK")
-            execution = await wait_until(lambda: (e := store.executions_for_customer("CUST-DISK"))
-                                         and e[0].status == "INITIATED" and e[0], timeout=15)
+            execution = await wait_until(
+                lambda: (e := store.executions_for_customer("CUST-DISK")) and e[0].status == "INITIATED" and e[0], timeout=15
+            )
             files = [world.slack.add_file(f"{part}.png", data) for part, data in photos.items()]
             files.append(world.slack.add_file("IMG_0001.png", png(640, 400, noise_seed=104)))
             await world.slack.share(files, thread_ts=execution.thread_ts)  # checked, held for the consent
-            await wait_until(lambda: len([u for u in store.uploads_for(execution.id) if u.state == "held"]) == 3,
-                             timeout=15)
+            await wait_until(lambda: len([u for u in store.uploads_for(execution.id) if u.state == "held"]) == 3, timeout=15)
             api = await consent_for(world.slack, store, "CUST-DISK")
             await wait_until(lambda: store.execution(api.id).is_final, timeout=15)
         finally:
@@ -181,8 +190,7 @@ async def test_the_bot_token_goes_only_to_slack(world: World, elsewhere: tuple[s
     redirected.redirect_to = f"{url}/files-pri/T-F/front.png"
     await world.share(root, ("placeholder.png", b""))  # keeps the thread busy with an ordinary rejection
     await world.slack.share([redirected], thread_ts=root.ts)
-    event = world.slack.file_share_event([world.slack.add_file("back.png", png(640, 400, noise_seed=2))],
-                                         thread_ts=root.ts)
+    event = world.slack.file_share_event([world.slack.add_file("back.png", png(640, 400, noise_seed=2))], thread_ts=root.ts)
     event["files"][0]["url_private_download"] = f"{url}/files-pri/T-F/back.png"  # a forged event
     await world.slack.event(event)
     await wait_until(lambda: sum("somewhere other than Slack" in m.text for m in world.slack.thread(root.ts)) == 2)

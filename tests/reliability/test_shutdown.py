@@ -20,8 +20,9 @@ async def test_a_job_still_running_after_the_grace_period_is_handed_back(tmp_pat
         assert world.bot is not None and world.bot.store is not None
         store = world.bot.store
         await world.slack.command("CUST-HANDBACK")
-        execution = await wait_until(lambda: (e := store.executions_for_customer("CUST-HANDBACK"))
-                                     and e[0].status == "INITIATED" and e[0])
+        execution = await wait_until(
+            lambda: (e := store.executions_for_customer("CUST-HANDBACK")) and e[0].status == "INITIATED" and e[0]
+        )
         execution = await consent_for(world.slack, store, "CUST-HANDBACK")
         world.jumio.add_fault(Fault(path_contains="/parts/FRONT", status=None, delay=5.0, count=1))
         file = world.slack.add_file("front.png", png(640, 400, noise_seed=5))

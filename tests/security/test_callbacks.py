@@ -18,8 +18,12 @@ async def _forge(world: World, execution_id: str, count: int, status: str = "PRO
     body = {"workflowExecution": {"id": execution_id, "status": status}, "account": {"id": "forged"}}
     async with httpx.AsyncClient() as http:
         for start in range(0, count, 100):
-            answers = await asyncio.gather(*(http.post(f"http://127.0.0.1:{world.bot.port}/jumio/callback", json=body)
-                                             for _ in range(min(100, count - start))))
+            answers = await asyncio.gather(
+                *(
+                    http.post(f"http://127.0.0.1:{world.bot.port}/jumio/callback", json=body)
+                    for _ in range(min(100, count - start))
+                )
+            )
             assert all(answer.status_code == 200 for answer in answers)
 
 

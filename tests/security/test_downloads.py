@@ -37,8 +37,13 @@ async def test_a_slow_drip_gives_up_within_the_deadline(world: World, monkeypatc
     drip.drip_seconds = 13.0  # one byte every 13 s: per-read timeouts alone never fire
     status, _ = await world.slack.share([drip], thread_ts=root.ts)
     assert status == 200
-    job = await wait_until(lambda: next((j for j in world.store.jobs() if j.kind == "relay_photo"
-                                         and j.last_error and "too slowly" in j.last_error), None), timeout=10)
+    job = await wait_until(
+        lambda: next(
+            (j for j in world.store.jobs() if j.kind == "relay_photo" and j.last_error and "too slowly" in j.last_error),
+            None,
+        ),
+        timeout=10,
+    )
     assert job.attempts >= 1  # the worker was handed back after the deadline, not held
     assert "FRONT" not in world.store.uploaded_parts(execution.id)
 

@@ -15,8 +15,10 @@ async def test_requests_dropped_mid_body_cost_one_line_each(running: Running) ->
     for number in range(20):
         path = "/slack/events" if number % 2 else "/jumio/callback"
         with socket.create_connection(("127.0.0.1", port)) as client:
-            client.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                           "Content-Length: 5000\r\n\r\n{\"a\":".encode())
+            client.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                'Content-Length: 5000\r\n\r\n{"a":'.encode()
+            )
             await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)
     added = running.bot.lines[before:]

@@ -19,8 +19,11 @@ pytestmark = pytest.mark.parametrize("bot_env_extra", [ADMINS])
 
 async def _erase(world: World, reference: str) -> dict:
     await world.slack.command(f"erase {reference}", user="UADMIN")
-    view = await wait_until(lambda: next((v for v in reversed(world.slack.views_for("UADMIN"))
-                                          if v.get("callback_id") == "erase_customer"), None))
+    view = await wait_until(
+        lambda: next(
+            (v for v in reversed(world.slack.views_for("UADMIN")) if v.get("callback_id") == "erase_customer"), None
+        )
+    )
     status, answer = await world.slack.submit_view(view, {}, user="UADMIN")
     assert status == 200
     return answer
@@ -68,11 +71,11 @@ async def test_erase_while_the_root_message_is_posted(world: World) -> None:
 async def test_erase_while_a_new_link_is_made(world: World) -> None:
     execution, root = await world.start("CUST-RACE-LINK", consent=False)
     await world.jumio.expire(world.jumio.executions[execution.workflow_execution_id], "TOKEN_EXPIRED")
-    notice = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "new_link" in m.all_text()),
-                                           None))
+    notice = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "new_link" in m.all_text()), None))
     # Jumio makes the execution, then its answer is slow: the erase lands in between.
-    world.jumio.add_fault(Fault(path_contains=f"/api/v1/accounts/{execution.account_id}", method="PUT",
-                                status=None, after=True, delay=1.0))
+    world.jumio.add_fault(
+        Fault(path_contains=f"/api/v1/accounts/{execution.account_id}", method="PUT", status=None, after=True, delay=1.0)
+    )
     links_before = len(world.links("CUST-RACE-LINK", user="UAGENT2"))
     await world.slack.click("new_link", str(execution.id), user="UAGENT2", message=notice)
     await _in_flight(world, "new_link")
@@ -89,14 +92,20 @@ async def test_erase_while_the_consented_execution_is_made(world: World) -> None
 
     execution, root = await world.start("CUST-RACE-CONSENT", consent=False)
     await world.share(root, ("front.png", sample_photo("front")))  # held until the customer consents
-    world.jumio.add_fault(Fault(path_contains=f"/api/v1/accounts/{execution.account_id}", method="PUT",
-                                status=None, after=True, delay=1.0))
+    world.jumio.add_fault(
+        Fault(path_contains=f"/api/v1/accounts/{execution.account_id}", method="PUT", status=None, after=True, delay=1.0)
+    )
     href = consent_href(link_message_for(world.slack, "CUST-RACE-CONSENT").all_text())
     assert href is not None and await give_consent(href) == 200
     await _in_flight(world, "open_api_execution")
     await _erase(world, "CUST-RACE-CONSENT")
-    await wait_until(lambda: len(_executions_at_jumio(world, "CUST-RACE-CONSENT")) == 2
-                     and all(e.deleted for e in _executions_at_jumio(world, "CUST-RACE-CONSENT")), timeout=10)
+    await wait_until(
+        lambda: (
+            len(_executions_at_jumio(world, "CUST-RACE-CONSENT")) == 2
+            and all(e.deleted for e in _executions_at_jumio(world, "CUST-RACE-CONSENT"))
+        ),
+        timeout=10,
+    )
     await world.bot.runner.run_until_idle()
     assert all(e.status == "ERASED" for e in world.store.executions_for_customer("CUST-RACE-CONSENT"))
     assert not any("sent to Jumio" in m.text for m in world.slack.thread(root.ts))  # the held photo never went
@@ -120,8 +129,9 @@ async def test_a_verification_started_after_the_confirmation_opened_is_not_erase
     await world.complete_on_web("CUST-RACE-SEEN")
     await world.decided("CUST-RACE-SEEN")
     await world.slack.command("erase CUST-RACE-SEEN", user="UADMIN")
-    shown = await wait_until(lambda: next((v for v in world.slack.views_for("UADMIN")
-                                           if v.get("callback_id") == "erase_customer"), None))
+    shown = await wait_until(
+        lambda: next((v for v in world.slack.views_for("UADMIN") if v.get("callback_id") == "erase_customer"), None)
+    )
     assert "1 verification" in str(shown)
     await world.start("CUST-RACE-SEEN", consent=False)  # another agent starts one meanwhile
     status, answer = await world.slack.submit_view(shown, {}, user="UADMIN")

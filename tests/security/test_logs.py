@@ -22,12 +22,19 @@ from tests.security.conftest import Running
 RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ \S+: ")
 
 
-async def _unsigned(running: Running, body: bytes, content_type: str = "application/x-www-form-urlencoded"
-                    ) -> httpx.Response:
+async def _unsigned(
+    running: Running, body: bytes, content_type: str = "application/x-www-form-urlencoded"
+) -> httpx.Response:
     async with httpx.AsyncClient() as http:
-        return await http.post(f"{running.url}/slack/events", content=body,
-                               headers={"Content-Type": content_type, "X-Slack-Request-Timestamp": str(int(time.time())),
-                                        "X-Slack-Signature": "v0=" + "0" * 64})
+        return await http.post(
+            f"{running.url}/slack/events",
+            content=body,
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": str(int(time.time())),
+                "X-Slack-Signature": "v0=" + "0" * 64,
+            },
+        )
 
 
 async def test_an_unsigned_flood_adds_at_most_a_short_line_per_request(running: Running) -> None:
@@ -48,18 +55,26 @@ async def test_a_newline_in_a_request_cannot_forge_a_log_record(running: Running
     # and through something the bot itself logs: a Slack file name it refuses to fetch is logged by host only
     await wait_until(lambda: sum("refused a Slack request" in line for line in running.bot.lines) >= 2)
     assert not any(line.startswith("2026-12-02 07:00:00,000") for line in running.bot.lines)
-    assert all(RECORD.match(line) or line.startswith(("    ", "idv-bot ready")) for line in running.bot.lines), \
-        [line for line in running.bot.lines if not RECORD.match(line)][:3]
+    assert all(RECORD.match(line) or line.startswith(("    ", "idv-bot ready")) for line in running.bot.lines), [
+        line for line in running.bot.lines if not RECORD.match(line)
+    ][:3]
 
 
 async def test_a_genuine_request_refused_for_clock_skew_leaves_no_personal_data(running: Running) -> None:
     slack: SlackStandIn = running.slack
     view = blocks.start_modal("CVERIFY")
-    payload = slack.view_submission_payload({**view, "id": "V1"}, {
-        "customer_reference": "CUST-SKEW", "first_name": "Wilhelmina", "last_name": "Zabriskie",
-        "date_of_birth": "1972-11-16"})
-    status, _ = await slack._post_signed(urlencode({"payload": json.dumps(payload)}),
-                                         "application/x-www-form-urlencoded", timestamp=int(time.time()) - 3600)
+    payload = slack.view_submission_payload(
+        {**view, "id": "V1"},
+        {
+            "customer_reference": "CUST-SKEW",
+            "first_name": "Wilhelmina",
+            "last_name": "Zabriskie",
+            "date_of_birth": "1972-11-16",
+        },
+    )
+    status, _ = await slack._post_signed(
+        urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", timestamp=int(time.time()) - 3600
+    )
     assert status == 401
     await wait_until(lambda: any("signature" in line for line in running.bot.lines))
     text = "\n".join(running.bot.lines)
@@ -79,12 +94,10 @@ def test_the_cap_holds_the_largest_request_slack_sends_this_bot() -> None:
     section = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3000}}
     modal = {"id": "V1", "type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": [section] * 100}
     largest_modal = _encoded(slack.view_submission_payload(modal, {}))
-    capabilities = [{"name": f"c{i}", "credentials": ["ID"], "decision": "REJECTED", "label": "L" * 60}
-                    for i in range(2000)]
+    capabilities = [{"name": f"c{i}", "credentials": ["ID"], "decision": "REJECTED", "label": "L" * 60} for i in range(2000)]
     from tests.unit.test_block_limits import execution
 
-    text, body = blocks.result_message(execution(status="PROCESSED", decision_type="REJECTED",
-                                                 capabilities=capabilities))
+    text, body = blocks.result_message(execution(status="PROCESSED", decision_type="REJECTED", capabilities=capabilities))
     largest_click = _encoded(slack.click_payload("retry_job", "1", message=Posted("C1", "1.1", text, body)))
     form = blocks.start_modal(None)
     full = {b["block_id"]: "語" * b["element"].get("max_length", 100) for b in form["blocks"] if b["type"] == "input"}

@@ -19,15 +19,13 @@ from tests.world import World
 pytestmark = pytest.mark.parametrize("bot_env_extra", [{"IDV_ADMINS": "UADMIN"}])
 
 
-async def test_a_reader_holding_a_transaction_stalls_nothing(world: World, caplog: pytest.LogCaptureFixture
-                                                             ) -> None:
+async def test_a_reader_holding_a_transaction_stalls_nothing(world: World, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="storage")
     execution, _root = await world.start("CUST-READER", consent=False)
     link = (world.store.web_href(execution.id) or "").split("authorizationToken=")[1].split("&")[0].encode()
 
     def on_disk() -> bool:
-        return any(link in p.read_bytes() for p in (Path(world.store.path), Path(world.store.path + "-wal"))
-                   if p.exists())
+        return any(link in p.read_bytes() for p in (Path(world.store.path), Path(world.store.path + "-wal")) if p.exists())
 
     assert link and on_disk()  # in clear (no IDV_ENCRYPTION_KEY here): the scan can fail
     reader = sqlite3.connect(world.store.path, isolation_level=None)
@@ -42,8 +40,9 @@ async def test_a_reader_holding_a_transaction_stalls_nothing(world: World, caplo
             assert (await http.get(f"{world.env['IDV_PUBLIC_URL']}/healthz")).status_code == 200
             assert time.monotonic() - started < 1.0
         await world.slack.command("erase CUST-READER", user="UADMIN")
-        view = await wait_until(lambda: next((v for v in world.slack.views_for("UADMIN")
-                                              if v.get("callback_id") == "erase_customer"), None))
+        view = await wait_until(
+            lambda: next((v for v in world.slack.views_for("UADMIN") if v.get("callback_id") == "erase_customer"), None)
+        )
         started = time.monotonic()
         status, done = await world.slack.submit_view(view, {}, user="UADMIN")
         assert status == 200 and "Erased 1 verification" in str(done["view"]) and time.monotonic() - started < 2.0

@@ -40,8 +40,9 @@ async def test_a_refused_bot_token_stops_before_ready_with_one_line(local: Local
 
 async def test_the_env_example_placeholder_is_refused(local: LocalWorld) -> None:
     code, lines, _ = await _run(local, SLACK_BOT_TOKEN="xoxb-your-bot-token")
-    assert code == 2 and lines[-1] == ("idv-bot: SLACK_BOT_TOKEN is still the placeholder from .env.example: put the "
-                                       "app's real token there")
+    assert code == 2 and lines[-1] == (
+        "idv-bot: SLACK_BOT_TOKEN is still the placeholder from .env.example: put the app's real token there"
+    )
     assert not local.slack.state.calls  # refused by value, before any call to Slack
 
 

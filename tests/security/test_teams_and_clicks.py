@@ -55,7 +55,9 @@ async def test_a_click_naming_another_channels_verification_does_nothing(world: 
     # Signed, from a channel the clicker may use, but the value names the verification of #CVERIFY.
     await world.slack.share(
         [world.slack.add_file("front.png", sample_photo("front")), world.slack.add_file("face.png", sample_photo("face"))],
-        thread_ts=execution.thread_ts or "", text="front and face")
+        thread_ts=execution.thread_ts or "",
+        text="front and face",
+    )
     await world.bot.runner.run_until_idle()
     status, _ = await world.slack.click(blocks.ACTION_SUBMIT, str(execution.id), user="UAGENT2", channel="CSECOND")
     assert status == 200
@@ -70,8 +72,9 @@ async def test_a_click_without_a_channel_is_refused(world: World) -> None:
     payload = world.slack.click_payload(blocks.ACTION_SHOW_LINK, str(execution.id), user="UAGENT1", message=root)
     payload.pop("channel")
     payload["container"].pop("channel_id")
-    status, _ = await world.slack._deliver("interactive", payload, urlencode({"payload": json.dumps(payload)}),
-                                           "application/x-www-form-urlencoded")
+    status, _ = await world.slack._deliver(
+        "interactive", payload, urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+    )
     assert status == 200
     await world.bot.runner.run_until_idle()
     assert world.slack.views_for("UAGENT1") == []
@@ -80,8 +83,13 @@ async def test_a_click_without_a_channel_is_refused(world: World) -> None:
 
 async def test_take_over_from_a_modal_opened_elsewhere_is_refused(world: World) -> None:
     execution, root = await world.start("CUST-MODALFORGE", consent=False)
-    forged_view = {"id": "VFORGED", "type": "modal", "private_metadata": json.dumps({"channel_id": "COTHER"}),
-                   "blocks": [], "title": {"type": "plain_text", "text": "x"}}
+    forged_view = {
+        "id": "VFORGED",
+        "type": "modal",
+        "private_metadata": json.dumps({"channel_id": "COTHER"}),
+        "blocks": [],
+        "title": {"type": "plain_text", "text": "x"},
+    }
     await world.slack.click(blocks.ACTION_TAKE_OVER, str(execution.id), user="UAGENT2", view=forged_view)
     await world.bot.runner.run_until_idle()
     assert world.store.execution_replacing(execution.id) is None

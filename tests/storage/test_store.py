@@ -34,8 +34,7 @@ class FakeClock:
 
 
 def _execution(store: Store, customer_ref: str = "CUST-1", started_by: str = "U1") -> int:
-    return store.record_execution(customer_ref=customer_ref, workflow_key=10011, channel_id="C1",
-                                  started_by=started_by).id
+    return store.record_execution(customer_ref=customer_ref, workflow_key=10011, channel_id="C1", started_by=started_by).id
 
 
 def test_migrations_run_twice_without_change(tmp_path: Path) -> None:
@@ -65,8 +64,17 @@ def test_a_version_1_database_is_brought_forward_and_keeps_its_rows(tmp_path: Pa
     old = sqlite_utils.Database(path)
     MIGRATIONS[0](old)
     old.execute("PRAGMA user_version = 1")
-    old["executions"].insert({"customer_ref": "CUST-OLD", "workflow_key": 10011, "channel_id": "C1",
-                              "started_by": "U1", "status": INITIATED, "created_at": 1.0, "updated_at": 1.0})
+    old["executions"].insert(
+        {
+            "customer_ref": "CUST-OLD",
+            "workflow_key": 10011,
+            "channel_id": "C1",
+            "started_by": "U1",
+            "status": INITIATED,
+            "created_at": 1.0,
+            "updated_at": 1.0,
+        }
+    )
     old.conn.commit()
     old.close()
     store = Store(path)
@@ -119,8 +127,15 @@ def test_database_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
 
 def test_workflow_execution_ids_are_unique(store: Store) -> None:
     first, second = _execution(store), _execution(store)
-    account = {"account_id": "acc-1", "workflow_execution_id": "wf-1", "web_href": None, "web_expires_at": None,
-               "credentials": [], "created_by": "U1", "customer_ref": "CUST-1"}
+    account = {
+        "account_id": "acc-1",
+        "workflow_execution_id": "wf-1",
+        "web_href": None,
+        "web_expires_at": None,
+        "credentials": [],
+        "created_by": "U1",
+        "customer_ref": "CUST-1",
+    }
     store.record_account(first, **account)
     with pytest.raises(sqlite3.IntegrityError):
         store.record_account(second, **account)
@@ -147,19 +162,41 @@ def test_a_second_upload_of_a_part_replaces_the_first(store: Store) -> None:
 
 def test_result_forgets_the_secrets(store: Store) -> None:
     execution = _execution(store)
-    store.record_account(execution, account_id="acc", workflow_execution_id="wf", web_href="https://x/?authorizationToken=s",
-                         web_expires_at=None, created_by="U1", customer_ref="CUST-1",
-                         credentials=[{"credential_id": "c1", "category": "ID", "parts": {"front": "u"},
-                                       "finalize_url": "f", "api_token": "tok", "allowed_channels": ["API"]}])
+    store.record_account(
+        execution,
+        account_id="acc",
+        workflow_execution_id="wf",
+        web_href="https://x/?authorizationToken=s",
+        web_expires_at=None,
+        created_by="U1",
+        customer_ref="CUST-1",
+        credentials=[
+            {
+                "credential_id": "c1",
+                "category": "ID",
+                "parts": {"front": "u"},
+                "finalize_url": "f",
+                "api_token": "tok",
+                "allowed_channels": ["API"],
+            }
+        ],
+    )
     assert store.web_href(execution) and store.credentials(execution)[0].api_token == "tok"
     assert "tok" not in repr(store.credentials(execution)[0])
     assert store.mark_finalized(execution) is True
     assert store.mark_finalized(execution) is False
     assert store.execution(execution).status == ACQUIRED
-    assert store.record_result(execution, status=PROCESSED, decision_type="PASSED", decision_label="PASSED",
-                               risk_score=10.0, capabilities=[{"name": "liveness", "decision": "PASSED"}])
-    assert not store.record_result(execution, status=PROCESSED, decision_type="REJECTED", decision_label="X",
-                                   risk_score=90.0, capabilities=[])
+    assert store.record_result(
+        execution,
+        status=PROCESSED,
+        decision_type="PASSED",
+        decision_label="PASSED",
+        risk_score=10.0,
+        capabilities=[{"name": "liveness", "decision": "PASSED"}],
+    )
+    assert not store.record_result(
+        execution, status=PROCESSED, decision_type="REJECTED", decision_label="X", risk_score=90.0, capabilities=[]
+    )
     stored = store.execution(execution)
     assert (stored.decision_type, stored.risk_score) == ("PASSED", 10.0)
     assert store.web_href(execution) is None
@@ -276,9 +313,16 @@ def test_event_ids_are_seen_once_and_forgotten_after_a_day(tmp_path: Path) -> No
 
 def _awaiting(store: Store, reference: str, *, expires_in: float | None = None) -> int:
     execution = _execution(store, reference)
-    store.record_account(execution, account_id=f"acc-{reference}", workflow_execution_id=f"wf-{reference}",
-                         web_href=None, web_expires_at=None if expires_in is None else store.clock() + expires_in,
-                         credentials=[], created_by="U1", customer_ref=reference)
+    store.record_account(
+        execution,
+        account_id=f"acc-{reference}",
+        workflow_execution_id=f"wf-{reference}",
+        web_href=None,
+        web_expires_at=None if expires_in is None else store.clock() + expires_in,
+        credentials=[],
+        created_by="U1",
+        customer_ref=reference,
+    )
     return execution
 
 
@@ -366,11 +410,20 @@ def test_audit_trail(store: Store) -> None:
 
 def test_status_moves_only_forward(store: Store) -> None:
     execution = _execution(store)
-    store.record_account(execution, account_id="a", workflow_execution_id="w", web_href=None, web_expires_at=None,
-                         credentials=[], created_by="U1", customer_ref="CUST-1")
+    store.record_account(
+        execution,
+        account_id="a",
+        workflow_execution_id="w",
+        web_href=None,
+        web_expires_at=None,
+        credentials=[],
+        created_by="U1",
+        customer_ref="CUST-1",
+    )
     assert store.execution(execution).status == INITIATED
-    store.record_result(execution, status=PROCESSED, decision_type="PASSED", decision_label="PASSED", risk_score=1,
-                        capabilities=[])
+    store.record_result(
+        execution, status=PROCESSED, decision_type="PASSED", decision_label="PASSED", risk_score=1, capabilities=[]
+    )
     store.record_status(execution, ACQUIRED)
     assert store.execution(execution).status == PROCESSED
     assert store.open_execution_for_customer("CUST-1") is None
@@ -402,8 +455,11 @@ def test_a_submitted_execution_is_asked_less_and_less_then_given_up_on_once(tmp_
     days = 3 * 86400
 
     def checked() -> int:
-        return len(store.claim_status_checks(shortest=40, longest=940, polled_for=3660, limit=100, callbacks=True,
-                                             give_up_after=days, slowest=6 * 3600))
+        return len(
+            store.claim_status_checks(
+                shortest=40, longest=940, polled_for=3660, limit=100, callbacks=True, give_up_after=days, slowest=6 * 3600
+            )
+        )
 
     total, per_day = 0, []
     for _day in range(4):

@@ -25,20 +25,53 @@ NOW = time.time()
 
 def execution(**changes: object) -> Execution:
     values: dict[str, Any] = dict(
-        id=7, customer_ref=AMPERSANDS, user_ref=None, workflow_key=10011, locale=None, team_id="T1", channel_id="C1",
-        thread_ts="1.1", started_by="U1", account_id="a", workflow_execution_id="w", status="INITIATED",
-        decision_type=None, decision_label=None, risk_score=None, capabilities=[], web_expires_at=NOW + 3600,
-        replaces=None, last_error=None, created_at=NOW, updated_at=NOW, finalized_at=None, completed_at=None)
+        id=7,
+        customer_ref=AMPERSANDS,
+        user_ref=None,
+        workflow_key=10011,
+        locale=None,
+        team_id="T1",
+        channel_id="C1",
+        thread_ts="1.1",
+        started_by="U1",
+        account_id="a",
+        workflow_execution_id="w",
+        status="INITIATED",
+        decision_type=None,
+        decision_label=None,
+        risk_score=None,
+        capabilities=[],
+        web_expires_at=NOW + 3600,
+        replaces=None,
+        last_error=None,
+        created_at=NOW,
+        updated_at=NOW,
+        finalized_at=None,
+        completed_at=None,
+    )
     values.update(changes)
     return Execution(**values)
 
 
-SIXTY_CAPABILITIES = [{"name": f"capability{i}", "credentials": ["ID", "SELFIE"], "decision": "REJECTED",
-                       "label": "MANIPULATED_DOCUMENT_PHOTO_" + "X" * 40} for i in range(60)]
-DECIDED = execution(status="PROCESSED", decision_type="REJECTED", decision_label="REJECTED", risk_score=92.0,
-                    capabilities=SIXTY_CAPABILITIES)
-HISTORY = [(execution(id=n), [AuditEntry(id=k, at=NOW, actor="U1", action="photo_rejected", execution=n,
-                                         detail="x" * 300) for k in range(40)]) for n in range(12)]
+SIXTY_CAPABILITIES = [
+    {
+        "name": f"capability{i}",
+        "credentials": ["ID", "SELFIE"],
+        "decision": "REJECTED",
+        "label": "MANIPULATED_DOCUMENT_PHOTO_" + "X" * 40,
+    }
+    for i in range(60)
+]
+DECIDED = execution(
+    status="PROCESSED", decision_type="REJECTED", decision_label="REJECTED", risk_score=92.0, capabilities=SIXTY_CAPABILITIES
+)
+HISTORY = [
+    (
+        execution(id=n),
+        [AuditEntry(id=k, at=NOW, actor="U1", action="photo_rejected", execution=n, detail="x" * 300) for k in range(40)],
+    )
+    for n in range(12)
+]
 
 MESSAGES: dict[str, Callable[[], blocks.Message]] = {
     "root, waiting": lambda: blocks.root_message(execution(), {"FRONT", "FACE"}, ("FRONT", "BACK", "FACE")),
@@ -106,8 +139,9 @@ def test_a_long_link_stays_whole_and_copyable() -> None:
 
 
 def test_an_answer_that_needs_more_than_50_blocks_says_what_it_left_out() -> None:
-    _text, body = blocks.result_message(execution(status="PROCESSED", decision_type="REJECTED",
-                                                 capabilities=SIXTY_CAPABILITIES * 30))
+    _text, body = blocks.result_message(
+        execution(status="PROCESSED", decision_type="REJECTED", capabilities=SIXTY_CAPABILITIES * 30)
+    )
     assert len(body) == 50 and "more not shown" in json.dumps(body[-1])
 
 

@@ -10,11 +10,31 @@ from storage import Execution
 
 
 def execution(**changes: object) -> Execution:
-    values = dict(id=7, customer_ref="CUST-42", user_ref=None, workflow_key=10011, locale=None, team_id="T1",
-                  channel_id="C1", thread_ts="1.1", started_by="U1", account_id="a", workflow_execution_id="w",
-                  status="INITIATED", decision_type=None, decision_label=None, risk_score=None, capabilities=[],
-                  web_expires_at=None, replaces=None, last_error=None, created_at=time.time(), updated_at=time.time(),
-                  finalized_at=None, completed_at=None)
+    values = dict(
+        id=7,
+        customer_ref="CUST-42",
+        user_ref=None,
+        workflow_key=10011,
+        locale=None,
+        team_id="T1",
+        channel_id="C1",
+        thread_ts="1.1",
+        started_by="U1",
+        account_id="a",
+        workflow_execution_id="w",
+        status="INITIATED",
+        decision_type=None,
+        decision_label=None,
+        risk_score=None,
+        capabilities=[],
+        web_expires_at=None,
+        replaces=None,
+        last_error=None,
+        created_at=time.time(),
+        updated_at=time.time(),
+        finalized_at=None,
+        completed_at=None,
+    )
     values.update(changes)
     return Execution(**values)  # type: ignore[arg-type]
 
@@ -46,9 +66,13 @@ def test_user_text_cannot_ping_or_link() -> None:
 
 
 def test_result_names_jumios_decision_and_labels_without_data() -> None:
-    decided = execution(status="PROCESSED", decision_type="WARNING", decision_label="WARNING", risk_score=55.0,
-                        capabilities=[{"name": "similarity", "decision": "WARNING", "label": "NOT_POSSIBLE",
-                                       "credentials": ["SELFIE"]}])
+    decided = execution(
+        status="PROCESSED",
+        decision_type="WARNING",
+        decision_label="WARNING",
+        risk_score=55.0,
+        capabilities=[{"name": "similarity", "decision": "WARNING", "label": "NOT_POSSIBLE", "credentials": ["SELFIE"]}],
+    )
     dumped = _dump(blocks.result_message(decided))
     assert "*WARNING*" in dumped and "similarity [SELFIE]: WARNING / NOT_POSSIBLE" in dumped and "55" in dumped
 
@@ -64,8 +88,12 @@ def test_every_status_has_words() -> None:
 def test_link_message_is_the_only_one_with_the_link() -> None:
     href = "https://x.web.amer-1.jumio.ai/web/v4/app?authorizationToken=abc"
     assert href in _dump(blocks.link_message("CUST-42", href, time.time() + 3600))
-    for message in (blocks.expired_message(execution(status="TOKEN_EXPIRED")), blocks.help_message(),
-                    blocks.submitted("U1"), blocks.ask_part(1, "x.png", ("FRONT", "FACE"))):
+    for message in (
+        blocks.expired_message(execution(status="TOKEN_EXPIRED")),
+        blocks.help_message(),
+        blocks.submitted("U1"),
+        blocks.ask_part(1, "x.png", ("FRONT", "FACE")),
+    ):
         assert "authorizationToken" not in _dump(message)
 
 

@@ -7,25 +7,36 @@ import pytest
 from bot.blocks import decisions
 
 
-@pytest.mark.parametrize(("decision", "words"), [("PASSED", "verified"), ("WARNING", "needs a person's look"),
-                                                 ("REJECTED", "not verified"),
-                                                 ("NOT_EXECUTED", "Jumio could not check")])
+@pytest.mark.parametrize(
+    ("decision", "words"),
+    [
+        ("PASSED", "verified"),
+        ("WARNING", "needs a person's look"),
+        ("REJECTED", "not verified"),
+        ("NOT_EXECUTED", "Jumio could not check"),
+    ],
+)
 def test_each_decision_in_one_phrase(decision: str, words: str) -> None:
     assert decisions.meaning(decision).words == words
 
 
-@pytest.mark.parametrize(("capability", "label", "step"), [
-    ("usability", "BLURRED", "sharper"),
-    ("usability", "MISSING_PAGE", "missing side"),
-    ("similarity", "NO_MATCH", "new selfie"),
-    ("liveness", "ID_USED_AS_SELFIE", "new selfie"),
-    ("imageChecks", "MANIPULATED_DOCUMENT_PHOTO", "fraud"),
-    ("imageChecks", "DIGITAL_COPY", "original document"),
-    ("watchlistScreening", "ALERT", "compliance"),
-])
+@pytest.mark.parametrize(
+    ("capability", "label", "step"),
+    [
+        ("usability", "BLURRED", "sharper"),
+        ("usability", "MISSING_PAGE", "missing side"),
+        ("similarity", "NO_MATCH", "new selfie"),
+        ("liveness", "ID_USED_AS_SELFIE", "new selfie"),
+        ("imageChecks", "MANIPULATED_DOCUMENT_PHOTO", "fraud"),
+        ("imageChecks", "DIGITAL_COPY", "original document"),
+        ("watchlistScreening", "ALERT", "compliance"),
+    ],
+)
 def test_the_next_step_comes_from_the_label(capability: str, label: str, step: str) -> None:
-    capabilities = [{"name": "usability", "decision": "PASSED", "label": "OK"},
-                    {"name": capability, "decision": "REJECTED", "label": label}]
+    capabilities = [
+        {"name": "usability", "decision": "PASSED", "label": "OK"},
+        {"name": capability, "decision": "REJECTED", "label": label},
+    ]
     steps = decisions.next_steps("REJECTED", "REJECTED", capabilities)
     assert step in steps[0]
 

@@ -26,8 +26,7 @@ def test_every_audit_action_has_words() -> None:
     assert {"start", "photo_uploaded", "result", "answer_lost", "slack_file_reminder", "erase_refused"} <= actions
 
     def words(action: str) -> str:
-        return step_words(AuditEntry(id=1, at=0.0, actor="UAGENT1", action=action, execution=1,
-                                     detail="upload 1: a reason"))
+        return step_words(AuditEntry(id=1, at=0.0, actor="UAGENT1", action=action, execution=1, detail="upload 1: a reason"))
 
     # What an undeclared action gets (its own name, "… by <@U…>"), so the check can fail: it must not be that.
     fallback = words("zz_not_an_action")

@@ -25,8 +25,13 @@ class Work:
     secret: str | None = None
 
 
-FLAKY = JobKind("test_flaky", Work, title="Flaky work", retry=RetryPolicy(attempts=3, backoff_base=4.0, backoff_cap=6.0),
-                erase=("secret",))
+FLAKY = JobKind(
+    "test_flaky",
+    Work,
+    title="Flaky work",
+    retry=RetryPolicy(attempts=3, backoff_base=4.0, backoff_cap=6.0),
+    erase=("secret",),
+)
 STEADY = JobKind("test_steady", Work, title="Steady work", erase=("secret",))
 PACED = JobKind("test_paced", Work, title="Paced work", pacing=Pacing("test-bucket", per_second=2.0))
 BULK = JobKind("test_bulk", Work, title="Bulk work", priority=-1, concurrency=1)
@@ -34,8 +39,15 @@ FAST = RunnerOptions(concurrency=2, idle_wait=0.01, time_scale=0.001)
 
 
 def _slack_error(data: object, status: int) -> SlackApiError:
-    response = SlackResponse(client=None, http_verb="POST", api_url="http://127.0.0.1/api/chat.postMessage",
-                             req_args={}, data=data, headers={}, status_code=status)  # type: ignore[arg-type]
+    response = SlackResponse(
+        client=None,
+        http_verb="POST",
+        api_url="http://127.0.0.1/api/chat.postMessage",
+        req_args={},
+        data=data,
+        headers={},
+        status_code=status,
+    )  # type: ignore[arg-type]
     return SlackApiError("failed", response)
 
 
@@ -57,10 +69,13 @@ async def _run(store: Store, handlers: dict[JobKind[Any], Any], until: Any, **kw
 
 
 def test_failures_are_named_whatever_the_body() -> None:
-    assert plain_reason(SlackFailed.from_error(_slack_error({"ok": False, "error": "ratelimited"}, 200))) == \
-        "Slack answered ratelimited"
-    assert plain_reason(SlackFailed.from_error(_slack_error("<html>502 Bad Gateway</html>", 502))) == \
-        "Slack answered http_502"
+    assert (
+        plain_reason(SlackFailed.from_error(_slack_error({"ok": False, "error": "ratelimited"}, 200)))
+        == "Slack answered ratelimited"
+    )
+    assert (
+        plain_reason(SlackFailed.from_error(_slack_error("<html>502 Bad Gateway</html>", 502))) == "Slack answered http_502"
+    )
     assert plain_reason(ServerError("Jumio answered 503", status=503, call="GET /x")) == "GET /x: Jumio answered 503"
     assert plain_reason(KeyError("xoxb-secret")) == "an unexpected KeyError"
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 from bot.jobs import JobKind
 from bot.journey import delivery, photos, results, starting
 
-JOURNEY_KINDS = {value.name: value for family in (delivery, photos, results, starting)
-                 for value in vars(family).values() if isinstance(value, JobKind)}
+JOURNEY_KINDS = {
+    value.name: value
+    for family in (delivery, photos, results, starting)
+    for value in vars(family).values()
+    if isinstance(value, JobKind)
+}
 
 
 def test_every_kind_that_retries_outlasts_a_30_second_outage() -> None:

@@ -41,15 +41,30 @@ def methods_the_bot_calls() -> set[str]:
         source = path.read_text()
         for pattern in _CALLS:
             found |= {name.replace("_", ".", 1) for name in pattern.findall(source)}
-    return {m for m in found if m.split(".")[0] in {"chat", "users", "conversations", "files", "views", "auth",
-                                                     "reactions", "apps", "functions", "oauth"}} | CALLED_BY_LIBRARIES
+    return {
+        m
+        for m in found
+        if m.split(".")[0]
+        in {"chat", "users", "conversations", "files", "views", "auth", "reactions", "apps", "functions", "oauth"}
+    } | CALLED_BY_LIBRARIES
 
 
 def test_every_method_the_bot_calls_has_a_scope_row() -> None:
     called = methods_the_bot_calls()
     # The walk finds the calls it must: if a pattern breaks, this fails rather than passing on nothing.
-    assert {"chat.postMessage", "chat.update", "chat.postEphemeral", "users.info", "users.conversations",
-            "conversations.info", "files.info", "files.delete", "auth.revoke", "views.open", "views.publish"} <= called
+    assert {
+        "chat.postMessage",
+        "chat.update",
+        "chat.postEphemeral",
+        "users.info",
+        "users.conversations",
+        "conversations.info",
+        "files.info",
+        "files.delete",
+        "auth.revoke",
+        "views.open",
+        "views.publish",
+    } <= called
     assert sorted(called - set(METHOD_SCOPES)) == []
 
 
@@ -94,8 +109,9 @@ async def test_a_method_without_its_scope_answers_missing_scope(slack: SlackStan
     slack.private_channels.add("CVERIFY")
     slack.install(_manifest(without_bot_scopes=["groups:read"]))
     assert (await _refused(client.conversations_info(channel="CVERIFY")))["needed"] == "groups:read"
-    assert (await _refused(client.users_conversations(user="UAGENT1", types="public_channel,private_channel"))
-            )["needed"] == "groups:read"
+    assert (await _refused(client.users_conversations(user="UAGENT1", types="public_channel,private_channel")))[
+        "needed"
+    ] == "groups:read"
     assert (await _refused(client.files_delete(file="F1")))["needed"] == "files:write"
 
 
@@ -121,27 +137,48 @@ async def test_an_event_the_manifest_does_not_subscribe_to_never_arrives(slack: 
     assert (await slack.event({"type": "function_executed"}))[0] == 0
 
 
-@pytest.mark.parametrize(("query", "refusal"), [
-    ({"user_scope": "files:write", "redirect_uri": "https://evil.example/slack/oauth_redirect"},
-     "redirect_uri did not match any configured URIs"),
-    ({"user_scope": "files:write,files:read", "redirect_uri": PUBLIC + "/slack/oauth_redirect"},
-     "Invalid permissions requested"),
-])
-async def test_authorize_refuses_what_the_manifest_does_not_configure(slack: SlackStandIn, query: dict[str, str],
-                                                                      refusal: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "refusal"),
+    [
+        (
+            {"user_scope": "files:write", "redirect_uri": "https://evil.example/slack/oauth_redirect"},
+            "redirect_uri did not match any configured URIs",
+        ),
+        (
+            {"user_scope": "files:write,files:read", "redirect_uri": PUBLIC + "/slack/oauth_redirect"},
+            "Invalid permissions requested",
+        ),
+    ],
+)
+async def test_authorize_refuses_what_the_manifest_does_not_configure(
+    slack: SlackStandIn, query: dict[str, str], refusal: str
+) -> None:
     async with httpx.AsyncClient() as browser:
-        answer = await browser.get(f"{slack.base_url}/oauth/v2/authorize",
-                                   params={"client_id": CLIENT_ID, "state": "s", **query})
+        answer = await browser.get(
+            f"{slack.base_url}/oauth/v2/authorize", params={"client_id": CLIENT_ID, "state": "s", **query}
+        )
         assert answer.status_code == 400 and refusal in answer.text
-        fine = await browser.get(f"{slack.base_url}/oauth/v2/authorize",
-                                 params={"client_id": CLIENT_ID, "state": "s", "user_scope": "files:write",
-                                         "redirect_uri": PUBLIC + "/slack/oauth_redirect"})
+        fine = await browser.get(
+            f"{slack.base_url}/oauth/v2/authorize",
+            params={
+                "client_id": CLIENT_ID,
+                "state": "s",
+                "user_scope": "files:write",
+                "redirect_uri": PUBLIC + "/slack/oauth_redirect",
+            },
+        )
         assert fine.status_code == 302
     slack.install(render_for({}))  # no SLACK_CLIENT_ID: no user scope, no redirect URL
     async with httpx.AsyncClient() as browser:
-        answer = await browser.get(f"{slack.base_url}/oauth/v2/authorize",
-                                   params={"client_id": CLIENT_ID, "state": "s", "user_scope": "files:write",
-                                           "redirect_uri": PUBLIC + "/slack/oauth_redirect"})
+        answer = await browser.get(
+            f"{slack.base_url}/oauth/v2/authorize",
+            params={
+                "client_id": CLIENT_ID,
+                "state": "s",
+                "user_scope": "files:write",
+                "redirect_uri": PUBLIC + "/slack/oauth_redirect",
+            },
+        )
     assert answer.status_code == 400
 
 
@@ -152,11 +189,11 @@ def _button(action_id: str) -> dict[str, Any]:
 async def test_repeated_action_ids_in_a_block_and_block_ids_in_a_message_are_refused(slack: SlackStandIn) -> None:
     client = _client(slack)
     twice = [{"type": "actions", "elements": [_button("page"), _button("page")]}]
-    assert (await _refused(client.chat_postMessage(channel="CVERIFY", text="t", blocks=twice)))["error"] == \
-        "invalid_blocks"
+    assert (await _refused(client.chat_postMessage(channel="CVERIFY", text="t", blocks=twice)))["error"] == "invalid_blocks"
     same_block = [{"type": "section", "block_id": "b", "text": {"type": "mrkdwn", "text": "x"}}] * 2
-    assert (await _refused(client.chat_postMessage(channel="CVERIFY", text="t", blocks=same_block)))["error"] == \
-        "invalid_blocks"
+    assert (await _refused(client.chat_postMessage(channel="CVERIFY", text="t", blocks=same_block)))[
+        "error"
+    ] == "invalid_blocks"
     view = {"type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": same_block}
     assert (await _refused(client.views_open(trigger_id="1", view=view)))["error"] == "invalid_arguments"
     apart = [{"type": "actions", "elements": [_button("a")]}, {"type": "actions", "elements": [_button("a")]}]
@@ -180,8 +217,9 @@ async def test_a_response_url_takes_five_valid_answers_within_thirty_minutes(sla
 async def test_ephemerals_go_only_to_members_and_users_conversations_pages_of_999(slack: SlackStandIn) -> None:
     client = _client(slack)
     slack.leaves("UAGENT1")
-    assert (await _refused(client.chat_postEphemeral(channel="CVERIFY", user="UAGENT1", text="t")))["error"] == \
-        "user_not_in_channel"
+    assert (await _refused(client.chat_postEphemeral(channel="CVERIFY", user="UAGENT1", text="t")))[
+        "error"
+    ] == "user_not_in_channel"
     assert (await client.chat_postEphemeral(channel="CVERIFY", user="UAGENT2", text="t"))["ok"] is True
     assert (await _refused(client.users_conversations(user="UAGENT2", limit=1000)))["error"] == "invalid_limit"
     assert (await client.users_conversations(user="UAGENT2", limit=999))["ok"] is True

@@ -29,8 +29,7 @@ async def slack() -> AsyncIterator[SlackStandIn]:
 
 async def _get(slack: SlackStandIn, url: str, **kwargs: object) -> bytes:
     async with httpx.AsyncClient() as http:
-        got = await download(http, url, TOKEN, extra_origins=frozenset({origin(slack.base_url)}),
-                             **kwargs)  # type: ignore[arg-type]
+        got = await download(http, url, TOKEN, extra_origins=frozenset({origin(slack.base_url)}), **kwargs)  # type: ignore[arg-type]
     assert got.sha256 == hashlib.sha256(got.content).hexdigest()
     return got.content
 
@@ -100,8 +99,7 @@ async def test_https_only_outside_the_configured_host() -> None:
 async def test_connection_refused_is_a_passing_failure() -> None:
     async with httpx.AsyncClient() as http:
         with pytest.raises(DownloadFailed):
-            await download(http, "http://127.0.0.1:9/x.png", TOKEN,
-                           extra_origins=frozenset({origin("http://127.0.0.1:9")}))
+            await download(http, "http://127.0.0.1:9/x.png", TOKEN, extra_origins=frozenset({origin("http://127.0.0.1:9")}))
 
 
 def test_photo_header_and_precheck() -> None:

@@ -30,7 +30,8 @@ def register(app: AsyncApp) -> None:
     app.action(blocks.ACTION_SHOW_LINK)(handle_show_link)
     app.action(blocks.ACTION_TAKE_OVER)(handle_take_over)
     app.action(re.compile(f"^({blocks.ACTION_STATUS_PAGE}|{blocks.ACTION_STATUS_NEWER}|{blocks.ACTION_STATUS_OLDER})$"))(
-        handle_status_page)
+        handle_status_page
+    )
     app.action(blocks.ACTION_PRIVATE_PHOTOS)(handle_private_photos)
     app.action(blocks.ACTION_DISCONNECT)(handle_disconnect)
     app.action("connect_slack_user")(handle_link_button)

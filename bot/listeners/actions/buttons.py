@@ -28,8 +28,9 @@ def _who_and_where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
     return user_id, channel_id, thread_ts
 
 
-async def _allowed(ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any], what: str
-                   ) -> Services | None:
+async def _allowed(
+    ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any], what: str
+) -> Services | None:
     """The services when the clicker may use the bot in the channel the click came from; otherwise the click is
     acked, refused politely, None. A message button's click always names its channel: one without is refused."""
     services = services_of(context)
@@ -43,8 +44,15 @@ async def _allowed(ack: Any, body: dict[str, Any], client: AsyncWebClient, conte
     return None
 
 
-async def _clicked(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                   context: dict[str, Any], what: str, read: Callable[[Services, str], T]) -> tuple[Services, T] | None:
+async def _clicked(
+    ack: Any,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: dict[str, Any],
+    what: str,
+    read: Callable[[Services, str], T],
+) -> tuple[Services, T] | None:
     """The services and what the button's value names (`read` raises KeyError or ValueError for something gone or
     malformed), when the clicker may use the bot and what it names is in the click's own channel (a value naming
     another channel's verification is refused: the check is on what the button names, not only where it was);
@@ -113,8 +121,9 @@ async def _tell_clicker(client: AsyncWebClient, body: dict[str, Any], text: str)
 # lost to a crash. Only then does it talk to Slack.
 
 
-async def handle_choose_part(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                             context: dict[str, Any]) -> None:
+async def handle_choose_part(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     clicked = await _clicked(ack, body, action, client, context, "choose part", _an_upload_part_and_name)
     if clicked is None:
         return
@@ -127,12 +136,14 @@ async def handle_choose_part(ack: Any, body: dict[str, Any], action: dict[str, A
     text, message_blocks = blocks.part_chosen(filename or "The photo", part, user_id)
     if channel_id and body.get("container", {}).get("message_ts"):
         with contextlib.suppress(SlackApiError):  # if it fails the question stays; the relay goes ahead anyway
-            await client.chat_update(channel=channel_id, ts=body["container"]["message_ts"], text=text,
-                                     blocks=message_blocks)
+            await client.chat_update(
+                channel=channel_id, ts=body["container"]["message_ts"], text=text, blocks=message_blocks
+            )
 
 
-async def handle_submit(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                        context: dict[str, Any]) -> None:
+async def handle_submit(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     clicked = await _clicked(ack, body, action, client, context, "submit", _an_execution)
     if clicked is None:
         return
@@ -143,8 +154,9 @@ async def handle_submit(ack: Any, body: dict[str, Any], action: dict[str, Any], 
         await _tell_clicker(client, body, refusal)
 
 
-async def handle_new_link(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                          context: dict[str, Any]) -> None:
+async def handle_new_link(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     clicked = await _clicked(ack, body, action, client, context, "new link", _an_execution)
     if clicked is None:
         return
@@ -161,16 +173,30 @@ async def handle_new_link(ack: Any, body: dict[str, Any], action: dict[str, Any]
         await services.journey.send_link(made, user_id)  # this agent's link was made already: sent again
 
 
-async def handle_show_link(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                           context: dict[str, Any]) -> None:
+async def handle_show_link(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     """Customer link: a modal with the live link for the agent who holds it; anyone else is told who does."""
-    await _open_modal(ack, body, action, client, context, "customer link",
-                      lambda services, execution: services.journey.link_view(execution, body["user"]["id"]))
+    await _open_modal(
+        ack,
+        body,
+        action,
+        client,
+        context,
+        "customer link",
+        lambda services, execution: services.journey.link_view(execution, body["user"]["id"]),
+    )
 
 
-async def _open_modal(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                      context: dict[str, Any], what: str, view_for: Callable[[Services, Execution], dict[str, Any]]
-                      ) -> None:
+async def _open_modal(
+    ack: Any,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: dict[str, Any],
+    what: str,
+    view_for: Callable[[Services, Execution], dict[str, Any]],
+) -> None:
     """A button on a verification's message that opens a modal about it (once the click is allowed)."""
     clicked = await _clicked(ack, body, action, client, context, what, _an_execution)
     if clicked is None:
@@ -182,8 +208,9 @@ async def _open_modal(ack: Any, body: dict[str, Any], action: dict[str, Any], cl
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-async def handle_take_over(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                           context: dict[str, Any]) -> None:
+async def handle_take_over(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     """Take over, pressed in the link modal (no channel there): allowed by the verification's own channel."""
     services = services_of(context)
     user_id = body["user"]["id"]
@@ -200,8 +227,9 @@ async def handle_take_over(ack: Any, body: dict[str, Any], action: dict[str, Any
         return
     refusal = services.journey.take_over(execution, user_id)
     await ack()
-    await _update_view(client, body, blocks.no_link_modal(refusal) if refusal
-                       else blocks.taking_over_modal(execution.customer_ref))
+    await _update_view(
+        client, body, blocks.no_link_modal(refusal) if refusal else blocks.taking_over_modal(execution.customer_ref)
+    )
 
 
 async def _update_view(client: AsyncWebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -211,8 +239,9 @@ async def _update_view(client: AsyncWebClient, body: dict[str, Any], view: dict[
             await client.views_update(view_id=view_id, view=view)
 
 
-async def handle_retry(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                       context: dict[str, Any]) -> None:
+async def handle_retry(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     clicked = await _clicked(ack, body, action, client, context, "retry", _a_job)
     if clicked is None:
         return
@@ -221,10 +250,12 @@ async def handle_retry(ack: Any, body: dict[str, Any], action: dict[str, Any], c
     await ack()
 
 
-async def handle_start_anyway(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                              context: dict[str, Any]) -> None:
-    clicked = await _clicked(ack, body, action, client, context, "start anyway",
-                             lambda _s, value: validation.customer_reference(value))
+async def handle_start_anyway(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    clicked = await _clicked(
+        ack, body, action, client, context, "start anyway", lambda _s, value: validation.customer_reference(value)
+    )
     if clicked is None:
         return
     services, reference = clicked
@@ -236,14 +267,20 @@ async def handle_start_anyway(ack: Any, body: dict[str, Any], action: dict[str, 
         return
     if channel_id is not None:
         message_ts = (body.get("container") or {}).get("message_ts")
-        services.journey.start(customer_ref=reference, channel_id=channel_id, user_id=user_id,
-                               team_id=(body.get("team") or {}).get("id"), response_url=body.get("response_url"),
-                               once=f"start-anyway:{message_ts}:{user_id}:{reference}")  # a double click starts one
+        services.journey.start(
+            customer_ref=reference,
+            channel_id=channel_id,
+            user_id=user_id,
+            team_id=(body.get("team") or {}).get("id"),
+            response_url=body.get("response_url"),
+            once=f"start-anyway:{message_ts}:{user_id}:{reference}",
+        )  # a double click starts one
     await ack()
 
 
-async def handle_status_page(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                             context: dict[str, Any], respond: Any) -> None:
+async def handle_status_page(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any], respond: Any
+) -> None:
     """Newer / Older under a `/verify status` answer: that page, in place of the one shown."""
     clicked = await _clicked(ack, body, action, client, context, "status page", _a_page_and_reference)
     if clicked is None:
@@ -259,19 +296,26 @@ def _a_page_and_reference(_services: Services, value: str) -> tuple[int, str]:
     return int(page), validation.customer_reference(reference)
 
 
-async def handle_open_start_modal(ack: Any, body: dict[str, Any], client: AsyncWebClient,
-                                  context: dict[str, Any]) -> None:
+async def handle_open_start_modal(ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
     await ack()
     if not services_of(context).access.allows(body["user"]["id"]):
         return
     await client.views_open(trigger_id=body["trigger_id"], view=blocks.start_modal(None))
 
 
-async def handle_private_photos(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                                context: dict[str, Any]) -> None:
+async def handle_private_photos(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     """Add photos privately: a modal of file inputs, so the photos are never shared into the channel."""
-    await _open_modal(ack, body, action, client, context, "private photos",
-                      lambda services, execution: services.journey.photos_view(execution))
+    await _open_modal(
+        ack,
+        body,
+        action,
+        client,
+        context,
+        "private photos",
+        lambda services, execution: services.journey.photos_view(execution),
+    )
 
 
 async def handle_disconnect(ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:

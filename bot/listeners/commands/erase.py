@@ -13,8 +13,7 @@ from bot.services import Services
 from bot.slack_errors import error_code
 
 
-async def erase_command(ack: Any, services: Services, client: AsyncWebClient, command: dict[str, Any],
-                        rest: str) -> None:
+async def erase_command(ack: Any, services: Services, client: AsyncWebClient, command: dict[str, Any], rest: str) -> None:
     user_id, channel_id = command["user_id"], command["channel_id"]
     if user_id not in services.access.admins:
         services.store.audit(user_id, "erase_refused", None, "not in IDV_ADMINS")

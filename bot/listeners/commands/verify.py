@@ -14,8 +14,9 @@ from bot.services import services_of
 from bot.slack_errors import error_code
 
 
-async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClient, context: dict[str, Any],
-                        respond: Any) -> None:
+async def handle_verify(
+    ack: Any, command: dict[str, Any], client: AsyncWebClient, context: dict[str, Any], respond: Any
+) -> None:
     services = services_of(context)
     user_id, channel_id = command["user_id"], command["channel_id"]
     if not services.access.allows(user_id, channel_id):
@@ -64,9 +65,14 @@ async def handle_verify(ack: Any, command: dict[str, Any], client: AsyncWebClien
         answer, body = blocks.already_open(open_execution, reference)
         await ack(text=answer, blocks=body, response_type="ephemeral")
         return
-    started = services.journey.start(customer_ref=reference, channel_id=channel_id, user_id=user_id,
-                                     team_id=command.get("team_id"), response_url=command.get("response_url"),
-                                     once=f"command:{trigger_id}" if trigger_id else None)
+    started = services.journey.start(
+        customer_ref=reference,
+        channel_id=channel_id,
+        user_id=user_id,
+        team_id=command.get("team_id"),
+        response_url=command.get("response_url"),
+        once=f"command:{trigger_id}" if trigger_id else None,
+    )
     if started is None:
         await ack()  # the same command delivered twice
         return

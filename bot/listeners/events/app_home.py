@@ -20,13 +20,16 @@ async def publish_home(services: Services, client: AsyncWebClient, user_id: str)
         await client.views_publish(user_id=user_id, view={"type": "home", "blocks": body})
         return
     mine = services.store.recent_executions_started_by(user_id, limit=blocks.HOME_ROWS + 1)
-    others = services.store.open_executions_in_channels(await _channels_of(client, user_id), not_started_by=user_id,
-                                                        limit=blocks.HOME_ROWS + 1)
-    connection = None if services.connect_url is None else (services.connect_url,
-                                                            services.store.user_token(user_id) is not None)
+    others = services.store.open_executions_in_channels(
+        await _channels_of(client, user_id), not_started_by=user_id, limit=blocks.HOME_ROWS + 1
+    )
+    connection = (
+        None if services.connect_url is None else (services.connect_url, services.store.user_token(user_id) is not None)
+    )
     last_looked = services.store.looked_at_home(user_id)
-    await client.views_publish(user_id=user_id, view=blocks.home_view(mine, others, connection=connection,
-                                                                      last_looked=last_looked))
+    await client.views_publish(
+        user_id=user_id, view=blocks.home_view(mine, others, connection=connection, last_looked=last_looked)
+    )
 
 
 async def _of_an_allowed_team(services: Services, client: AsyncWebClient, user_id: str) -> bool:

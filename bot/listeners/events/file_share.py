@@ -44,5 +44,6 @@ def record_photos(services: Services, event: dict[str, Any]) -> bool:
 
 async def handle_file_share(event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
     if context.get("upload_refused"):
-        await tell(client, event["channel"], event.get("user") or "", blocks.notice(blocks.UPLOAD_REFUSED),
-                   event.get("thread_ts"))
+        await tell(
+            client, event["channel"], event.get("user") or "", blocks.notice(blocks.UPLOAD_REFUSED), event.get("thread_ts")
+        )

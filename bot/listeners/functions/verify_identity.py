@@ -27,8 +27,9 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-async def _refusal(services: Services, client: AsyncWebClient, user_id: str | None, channel_id: str | None,
-                   values: dict[str, Any]) -> tuple[StartRequest | None, str | None]:
+async def _refusal(
+    services: Services, client: AsyncWebClient, user_id: str | None, channel_id: str | None, values: dict[str, Any]
+) -> tuple[StartRequest | None, str | None]:
     if user_id is None:
         return None, words.NO_REQUESTER
     if channel_id is None:
@@ -42,15 +43,17 @@ async def _refusal(services: Services, client: AsyncWebClient, user_id: str | No
                 return None, words.OTHER_TEAM
         except SlackApiError as exc:
             log.info("the step's requester's team is unknown: %s", error_code(exc))
-    request, errors = await check_start(services, client, user_id=user_id, channel_id=channel_id, values=values,
-                                        already_open=words.already_open)
+    request, errors = await check_start(
+        services, client, user_id=user_id, channel_id=channel_id, values=values, already_open=words.already_open
+    )
     if request is None:
         return None, " ".join(dict.fromkeys(blocks.plain(message) for message in errors.values()))
     return request, None
 
 
-async def handle_verify_identity(body: dict[str, Any], inputs: dict[str, Any], client: AsyncWebClient,
-                                 context: AsyncBoltContext) -> None:
+async def handle_verify_identity(
+    body: dict[str, Any], inputs: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     services = services_of(context)
     step_id = context.function_execution_id
     if not step_id or services.store.step(step_id) is not None:
@@ -58,8 +61,22 @@ async def handle_verify_identity(body: dict[str, Any], inputs: dict[str, Any], c
     values = {name: _text(value) for name, value in (inputs or {}).items()}
     user_id, channel_id = values.get("requested_by"), values.get("channel")
     request, refusal = await _refusal(services, client, user_id, channel_id, values)
-    start = None if request is None else {
-        "customer_ref": request.customer_ref, "user_ref": request.user_ref, "locale": request.locale,
-        "supporting_data": request.supporting_data}
-    services.journey.begin_step(step_id, token=context.function_bot_access_token, channel_id=channel_id,
-                                requested_by=user_id, team_id=body.get("team_id"), start=start, refusal=refusal)
+    start = (
+        None
+        if request is None
+        else {
+            "customer_ref": request.customer_ref,
+            "user_ref": request.user_ref,
+            "locale": request.locale,
+            "supporting_data": request.supporting_data,
+        }
+    )
+    services.journey.begin_step(
+        step_id,
+        token=context.function_bot_access_token,
+        channel_id=channel_id,
+        requested_by=user_id,
+        team_id=body.get("team_id"),
+        start=start,
+        refusal=refusal,
+    )

@@ -9,8 +9,7 @@ from bot import blocks
 from bot.services import services_of
 
 
-async def handle_erase_submission(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
-                                  ) -> None:
+async def handle_erase_submission(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
     services = services_of(context)
     user_id = body["user"]["id"]
     if user_id not in services.access.admins:

@@ -30,8 +30,9 @@ def form_values(view: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-async def handle_start_submission(ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
-                                  context: dict[str, Any]) -> None:
+async def handle_start_submission(
+    ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     services = services_of(context)
     user_id = body["user"]["id"]
     values = form_values(view)
@@ -46,11 +47,17 @@ async def handle_start_submission(ack: Any, body: dict[str, Any], view: dict[str
         await ack(response_action="errors", errors={block: blocks.refusal()[0]})
         return
     request, errors = await check_start(
-        services, client, user_id=user_id, channel_id=channel_id, values=values,
+        services,
+        client,
+        user_id=user_id,
+        channel_id=channel_id,
+        values=values,
         another_anyway="force" in (values.get("force") or []),
         already_open=lambda reference, execution: (
             f"{reference} already has an open verification (#{execution}, started by another agent or earlier). "
-            "Tick 'Start another anyway' below to start a second one."))
+            "Tick 'Start another anyway' below to start a second one."
+        ),
+    )
     if "channel" in errors and "channel" not in values:  # the form opened in a channel has no channel field
         errors.setdefault("customer_reference", errors.pop("channel"))
     if request is None:
@@ -58,8 +65,13 @@ async def handle_start_submission(ack: Any, body: dict[str, Any], view: dict[str
         return
     # Stored before the ack closes the form, as /verify does; the same form arriving twice starts one.
     services.journey.start(
-        customer_ref=request.customer_ref, channel_id=request.channel_id, user_id=user_id,
-        team_id=(body.get("team") or {}).get("id"), user_ref=request.user_ref, locale=request.locale,
-        supporting_data=request.supporting_data, once=f"view:{view['id']}" if view.get("id") else None,
+        customer_ref=request.customer_ref,
+        channel_id=request.channel_id,
+        user_id=user_id,
+        team_id=(body.get("team") or {}).get("id"),
+        user_ref=request.user_ref,
+        locale=request.locale,
+        supporting_data=request.supporting_data,
+        once=f"view:{view['id']}" if view.get("id") else None,
     )
     await ack()

@@ -30,7 +30,20 @@ from bot.sandbox.jumio.state import (
 )
 
 __all__ = [
-    "MAX_PART_BYTES", "WORKFLOWS", "Callback", "Fault", "JumioSandbox", "Part", "SandboxConfig", "SandboxCredential",
-    "SandboxExecution", "decide", "details_body", "image_problem", "lifetime_seconds", "main", "prepared_data_problem",
+    "MAX_PART_BYTES",
+    "WORKFLOWS",
+    "Callback",
+    "Fault",
+    "JumioSandbox",
+    "Part",
+    "SandboxConfig",
+    "SandboxCredential",
+    "SandboxExecution",
+    "decide",
+    "details_body",
+    "image_problem",
+    "lifetime_seconds",
+    "main",
+    "prepared_data_problem",
     "serve",
 ]

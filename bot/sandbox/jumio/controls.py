@@ -31,8 +31,9 @@ class Controls:
         execution = self.executions.get(request.match_info["execution"])
         if execution is None:
             return jumio_problem(404, "no such execution")
-        await self.expire(execution, (await request.json()).get("status", "TOKEN_EXPIRED") if request.can_read_body
-                          else "TOKEN_EXPIRED")
+        await self.expire(
+            execution, (await request.json()).get("status", "TOKEN_EXPIRED") if request.can_read_body else "TOKEN_EXPIRED"
+        )
         return web.json_response({"status": execution.status})
 
     async def control_revoke(self, _request: web.Request) -> web.Response:
@@ -50,13 +51,25 @@ class Controls:
         execution = self.executions.get(request.match_info["execution"])
         if execution is None:
             return jumio_problem(404, "no such execution")
-        return web.json_response({
-            "status": execution.status, "decision": execution.decision, "finalize_calls": execution.finalize_calls,
-            "parts": {p.classifier: {"sha256": p.sha256, "size": p.size, "uploads": p.uploads, "channel": p.channel}
-                      for c in execution.credentials for p in c.parts.values()},
-            "prepared_data": any(c.prepared_data is not None for c in execution.credentials),
-        })
+        return web.json_response(
+            {
+                "status": execution.status,
+                "decision": execution.decision,
+                "finalize_calls": execution.finalize_calls,
+                "parts": {
+                    p.classifier: {"sha256": p.sha256, "size": p.size, "uploads": p.uploads, "channel": p.channel}
+                    for c in execution.credentials
+                    for p in c.parts.values()
+                },
+                "prepared_data": any(c.prepared_data is not None for c in execution.credentials),
+            }
+        )
 
     async def control_stats(self, _request: web.Request) -> web.Response:
-        return web.json_response({"account_answers": self.account_answers, "calls": len(self.calls),
-                                  "callbacks": [{"status": c.status, "error": c.error} for c in self.callbacks]})
+        return web.json_response(
+            {
+                "account_answers": self.account_answers,
+                "calls": len(self.calls),
+                "callbacks": [{"status": c.status, "error": c.error} for c in self.callbacks],
+            }
+        )

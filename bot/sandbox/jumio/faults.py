@@ -25,8 +25,9 @@ class Faults:
         self.faults.append(fault)
 
     @web.middleware
-    async def _middleware(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                          ) -> web.StreamResponse:
+    async def _middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         path = request.path
         if path.startswith("/_sandbox/"):
             return await handler(request)
@@ -48,8 +49,9 @@ class Faults:
             if fault.status is not None:
                 self.calls.append((request.method, path, fault.status))
                 if fault.status == 429:
-                    return web.json_response({"title": "Too Many Requests", "status": 429,
-                                              "detail": "Request limit exceeded"}, status=429)
+                    return web.json_response(
+                        {"title": "Too Many Requests", "status": 429, "detail": "Request limit exceeded"}, status=429
+                    )
                 return jumio_problem(fault.status, "sandbox fault")
         if self.config.latency and not path.startswith("/web/"):
             await asyncio.sleep(self.config.latency)

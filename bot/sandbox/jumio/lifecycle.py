@@ -70,4 +70,3 @@ class Lifecycle:
                 self.callbacks.append(Callback(execution.callback_url, body, response.status, None))
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             self.callbacks.append(Callback(execution.callback_url, body, None, type(exc).__name__))
-

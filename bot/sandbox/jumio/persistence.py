@@ -41,8 +41,9 @@ def _from_row(text: str, offset: float) -> SandboxExecution:
     for name in _TIMES:
         if body.get(name) is not None:
             body[name] -= offset
-    body["credentials"] = [SandboxCredential(**{**c, "parts": {k: Part(**p) for k, p in c["parts"].items()}})
-                           for c in body["credentials"]]
+    body["credentials"] = [
+        SandboxCredential(**{**c, "parts": {k: Part(**p) for k, p in c["parts"].items()}}) for c in body["credentials"]
+    ]
     return SandboxExecution(**body)
 
 
@@ -85,8 +86,10 @@ class Persistence:
             return
         offset = self._offset()
         self._state.execute("BEGIN")
-        self._state.executemany("INSERT OR REPLACE INTO executions (id, body) VALUES (?, ?)",
-                                [(e.id, _to_row(e, offset)) for e in self.executions.values()])
+        self._state.executemany(
+            "INSERT OR REPLACE INTO executions (id, body) VALUES (?, ?)",
+            [(e.id, _to_row(e, offset)) for e in self.executions.values()],
+        )
         self._state.execute("COMMIT")
 
     def close_state(self) -> None:

@@ -36,11 +36,17 @@ class Retrieval:
         if isinstance(execution, web.Response):
             return execution
         origin = str(request.url.origin())
-        return web.json_response({
-            "account": {"id": execution.account_id, "href": f"{origin}/api/v1/accounts/{execution.account_id}"},
-            "workflowExecution": {"id": execution.id, "href": f"{origin}/api/v1/workflow-executions/{execution.id}",
-                                  "definitionKey": str(execution.workflow_key), "status": execution.status},
-        })
+        return web.json_response(
+            {
+                "account": {"id": execution.account_id, "href": f"{origin}/api/v1/accounts/{execution.account_id}"},
+                "workflowExecution": {
+                    "id": execution.id,
+                    "href": f"{origin}/api/v1/workflow-executions/{execution.id}",
+                    "definitionKey": str(execution.workflow_key),
+                    "status": execution.status,
+                },
+            }
+        )
 
     async def details(self, request: web.Request) -> web.Response:
         execution = self._retrieved(request)
@@ -71,5 +77,3 @@ class Retrieval:
             return jumio_problem(404, "Workflow execution not found")
         execution.deleted = True
         return web.json_response({})
-
-

@@ -74,6 +74,7 @@ def account_body_problem(body: Any, *, strict_callback_urls: bool) -> str | None
                 return f"web.{name} must be a URL of at most 255 characters"
     return None
 
+
 def callback_url_problem(url: Any, *, strict: bool) -> str | None:
     if not isinstance(url, str) or not 1 <= len(url) <= 255:
         return "callbackUrl must be a URL of 1 to 255 characters"
@@ -89,6 +90,7 @@ def callback_url_problem(url: Any, *, strict: bool) -> str | None:
         if parts.scheme != "https" or parts.port is not None or parts.fragment:
             return "callbackUrl must be HTTPS without a port or fragment"
     return None
+
 
 def image_problem(data: bytes) -> str | None:
     """Why Jumio would refuse these bytes as an ID or selfie image (reference §3), or None."""
@@ -163,8 +165,11 @@ def consent_problem(consent: Any) -> str | None:
         except (TypeError, ValueError):
             return "userConsent.userIp must be an IP address"
     location = consent.get("userLocation")
-    if not isinstance(location, dict) or not isinstance(location.get("country"), str) \
-            or not re.fullmatch(r"[A-Z]{3}", location["country"]):
+    if (
+        not isinstance(location, dict)
+        or not isinstance(location.get("country"), str)
+        or not re.fullmatch(r"[A-Z]{3}", location["country"])
+    ):
         return "userConsent.userLocation.country must be an ISO 3166-1 alpha-3 code"
     state = location.get("state")
     if state is not None and (not isinstance(state, str) or not 1 <= len(state) <= 100):
@@ -172,8 +177,9 @@ def consent_problem(consent: Any) -> str | None:
     given = consent.get("consent")
     if not isinstance(given, dict) or given.get("obtained") not in CONSENT_OBTAINED:
         return "userConsent.consent.obtained must be yes, no or na"
-    if given["obtained"] == "yes" and not (isinstance(given.get("obtainedAt"), str)
-                                           and _OBTAINED_AT.fullmatch(given["obtainedAt"])):
+    if given["obtained"] == "yes" and not (
+        isinstance(given.get("obtainedAt"), str) and _OBTAINED_AT.fullmatch(given["obtainedAt"])
+    ):
         return "userConsent.consent.obtainedAt must be YYYY-MM-DDThh:mm:ss.SSSZ when consent was obtained"
     if location["country"] == "USA" and given["obtained"] == "na":
         return "userConsent.consent.obtained is mandatory for the USA"

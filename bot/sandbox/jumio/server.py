@@ -117,24 +117,26 @@ class JumioSandbox(Faults, Lifecycle, Retrieval, WebClientPages, Controls, Persi
         app = web.Application(middlewares=[self._middleware], client_max_size=MAX_PART_BYTES + 1024 * 1024)
         accounts = "/api/v1/accounts"
         execution = accounts + "/{account}/workflow-executions/{execution}"
-        app.add_routes([
-            web.post("/oauth2/token", self.token),
-            web.post(accounts, self.create_account),
-            web.put(accounts + "/{account}", self.update_account),
-            web.delete(accounts + "/{account}", self.delete_account),
-            web.post(execution + "/credentials/{credential}/parts/{classifier}", self.upload_part),
-            web.put(execution, self.finalize),
-            web.get(execution, self.details),
-            web.delete(execution, self.delete_execution),
-            web.get(execution + "/status", self.status),
-            *self.web_client_routes(),
-            web.post("/_sandbox/faults", self.control_faults),
-            web.post("/_sandbox/expire/{execution}", self.control_expire),
-            web.post("/_sandbox/revoke-oauth-tokens", self.control_revoke),
-            web.post("/_sandbox/callbacks", self.control_callbacks),
-            web.get("/_sandbox/executions/{execution}", self.control_execution),
-            web.get("/_sandbox/stats", self.control_stats),
-        ])
+        app.add_routes(
+            [
+                web.post("/oauth2/token", self.token),
+                web.post(accounts, self.create_account),
+                web.put(accounts + "/{account}", self.update_account),
+                web.delete(accounts + "/{account}", self.delete_account),
+                web.post(execution + "/credentials/{credential}/parts/{classifier}", self.upload_part),
+                web.put(execution, self.finalize),
+                web.get(execution, self.details),
+                web.delete(execution, self.delete_execution),
+                web.get(execution + "/status", self.status),
+                *self.web_client_routes(),
+                web.post("/_sandbox/faults", self.control_faults),
+                web.post("/_sandbox/expire/{execution}", self.control_expire),
+                web.post("/_sandbox/revoke-oauth-tokens", self.control_revoke),
+                web.post("/_sandbox/callbacks", self.control_callbacks),
+                web.get("/_sandbox/executions/{execution}", self.control_execution),
+                web.get("/_sandbox/stats", self.control_stats),
+            ]
+        )
         app.on_startup.append(self._on_startup)
         app.on_cleanup.append(self._on_cleanup)
         return app
@@ -157,7 +159,6 @@ class JumioSandbox(Faults, Lifecycle, Retrieval, WebClientPages, Controls, Persi
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
 
     # --- OAuth ---------------------------------------------------------------------------------------------
 
@@ -229,9 +230,11 @@ class JumioSandbox(Faults, Lifecycle, Retrieval, WebClientPages, Controls, Persi
             web_token=fake_jwt({"typ": "web", "n": secrets.token_hex(8)}),
             sdk_token=fake_jwt({"typ": "sdk", "n": secrets.token_hex(8)}),
             credentials=[
-                SandboxCredential(id=str(uuid.uuid4()), category=category,
-                                  api_token=None if category == "FACEMAP" else fake_jwt({"typ": "otp",
-                                                                                          "c": category}))
+                SandboxCredential(
+                    id=str(uuid.uuid4()),
+                    category=category,
+                    api_token=None if category == "FACEMAP" else fake_jwt({"typ": "otp", "c": category}),
+                )
                 for category in WORKFLOWS[key]
             ],
             created_at=self.now(),
@@ -274,8 +277,10 @@ class JumioSandbox(Faults, Lifecycle, Retrieval, WebClientPages, Controls, Persi
         if self.config.consent_required and not consent_given(execution.user_consent):
             # Jumio: "If a transaction is sent to Jumio without the required consent parameters, the transaction
             # will be rejected" (reference §5a). HOW it refuses (this 403 at upload, or a decision) is UNCONFIRMED.
-            return jumio_problem(403, "End-user consent is missing: send userConsent with the account create or "
-                                      "update of this workflow execution")
+            return jumio_problem(
+                403,
+                "End-user consent is missing: send userConsent with the account create or update of this workflow execution",
+            )
         content_type = request.headers.get("Content-Type", "")
         if not content_type.startswith("multipart/form-data"):
             return jumio_problem(400, "Content-Type must be multipart/form-data")
@@ -303,8 +308,9 @@ class JumioSandbox(Faults, Lifecycle, Retrieval, WebClientPages, Controls, Persi
         self._store_part(execution, credential, classifier, data, channel="API")
         return web.json_response(upload_answer(execution, credential, str(request.url.origin())))
 
-    async def _prepared_data(self, request: web.Request, execution: SandboxExecution,
-                             credential: SandboxCredential) -> web.Response:
+    async def _prepared_data(
+        self, request: web.Request, execution: SandboxExecution, credential: SandboxCredential
+    ) -> web.Response:
         if not request.headers.get("Content-Type", "").startswith("application/json"):
             return jumio_problem(400, "Content-Type must be application/json")
         try:
@@ -318,14 +324,18 @@ class JumioSandbox(Faults, Lifecycle, Retrieval, WebClientPages, Controls, Persi
         self._touch(execution)
         return web.json_response(upload_answer(execution, credential, str(request.url.origin())))
 
-    def _store_part(self, execution: SandboxExecution, credential: SandboxCredential, classifier: str, data: bytes,
-                    channel: str) -> None:
+    def _store_part(
+        self, execution: SandboxExecution, credential: SandboxCredential, classifier: str, data: bytes, channel: str
+    ) -> None:
         # Jumio documents an "update part" call whose method is UNCONFIRMED (reference §3); here a second POST of
         # the same part replaces the first.
         previous = credential.parts.get(classifier)
         credential.parts[classifier] = Part(
-            classifier=classifier, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-            content_type="image/png" if image_format(data) == "PNG" else "image/jpeg", channel=channel,
+            classifier=classifier,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            content_type="image/png" if image_format(data) == "PNG" else "image/jpeg",
+            channel=channel,
             uploads=(previous.uploads + 1) if previous else 1,
         )
         self._touch(execution)
@@ -345,8 +355,9 @@ class JumioSandbox(Faults, Lifecycle, Retrieval, WebClientPages, Controls, Persi
             return jumio_problem(401, "Unauthorized")
         # Jumio lists Accept and Content-Type (JSON) as required on this PUT: "Calls with missing or suspicious
         # headers ... will result in HTTP status code 403 Forbidden" (reference §5).
-        if not request.headers.get("Content-Type", "").startswith("application/json") \
-                or "application/json" not in request.headers.get("Accept", ""):
+        if not request.headers.get("Content-Type", "").startswith(
+            "application/json"
+        ) or "application/json" not in request.headers.get("Accept", ""):
             return jumio_problem(403, "Forbidden: Accept and Content-Type must be application/json")
         body = await request.read()
         if body.strip() not in (b"", b"{}"):
@@ -355,8 +366,9 @@ class JumioSandbox(Faults, Lifecycle, Retrieval, WebClientPages, Controls, Persi
         if execution.status != "INITIATED":
             return jumio_problem(401, "Token is no longer valid for this workflow execution")
         self._finalize(execution)
-        return web.json_response({"timestamp": now_iso(), "account": {"id": execution.account_id},
-                                  "workflowExecution": {"id": execution.id}})
+        return web.json_response(
+            {"timestamp": now_iso(), "account": {"id": execution.account_id}, "workflowExecution": {"id": execution.id}}
+        )
 
 
 async def serve(sandbox: JumioSandbox, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:

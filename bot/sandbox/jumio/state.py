@@ -15,8 +15,16 @@ MAX_PART_BYTES = 15_000_000
 FORBIDDEN_REFERENCE_CHARACTERS = '<>"/;`%{}|'
 LIFETIME = re.compile(r"^([+-]?\d+)([smhd])$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-ACCOUNT_FIELDS = {"customerInternalReference", "workflowDefinition", "userReference", "reportingCriteria",
-                   "callbackUrl", "tokenLifetime", "web", "userConsent"}
+ACCOUNT_FIELDS = {
+    "customerInternalReference",
+    "workflowDefinition",
+    "userReference",
+    "reportingCriteria",
+    "callbackUrl",
+    "tokenLifetime",
+    "web",
+    "userConsent",
+}
 
 # Workflow definitions this tenant has: the credential categories each takes (reference §2.4).
 WORKFLOWS: dict[int, tuple[str, ...]] = {
@@ -157,7 +165,6 @@ def fake_jwt(claims: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 
     return f"{part({'alg': 'HS512', 'typ': 'JWT'})}.{part(claims)}.{secrets.token_urlsafe(43)}"
-
 
 
 def lifetime_seconds(value: Any) -> float:

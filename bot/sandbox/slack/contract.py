@@ -83,8 +83,12 @@ class Grant:
         oauth = manifest.get("oauth_config", {})
         scopes = oauth.get("scopes", {})
         events = manifest.get("settings", {}).get("event_subscriptions", {}).get("bot_events", [])
-        return cls(frozenset(scopes.get("bot", [])), frozenset(scopes.get("user", [])), frozenset(events),
-                   tuple(oauth.get("redirect_urls", [])))
+        return cls(
+            frozenset(scopes.get("bot", [])),
+            frozenset(scopes.get("user", [])),
+            frozenset(events),
+            tuple(oauth.get("redirect_urls", [])),
+        )
 
     def subscribed(self, event_type: str) -> bool:
         scope = EVENT_SCOPES.get(event_type)

@@ -50,23 +50,47 @@ class Driver:
     async def wait_for_socket(self, timeout: float = 10.0) -> None:
         await asyncio.wait_for(self._socket_ready.wait(), timeout)
 
-    def add_file(self, name: str, content: bytes, *, mimetype: str = "image/png", user: str = "UAGENT1",
-                 declared_size: int | None = None) -> SharedFile:
+    def add_file(
+        self,
+        name: str,
+        content: bytes,
+        *,
+        mimetype: str = "image/png",
+        user: str = "UAGENT1",
+        declared_size: int | None = None,
+    ) -> SharedFile:
         file_id = f"F{next(self._ids):08d}"
         filetype = name.rsplit(".", 1)[-1].lower() if "." in name else "binary"
-        shared = SharedFile(id=file_id, name=name, content=content, mimetype=mimetype, filetype=filetype, user=user,
-                            declared_size=declared_size)
+        shared = SharedFile(
+            id=file_id,
+            name=name,
+            content=content,
+            mimetype=mimetype,
+            filetype=filetype,
+            user=user,
+            declared_size=declared_size,
+        )
         self.state.files[file_id] = shared
         return shared
 
-    async def _post_signed(self, body: str, content_type: str, headers: dict[str, str] | None = None,
-                           signature: str | None = None, timestamp: int | None = None) -> tuple[int, Any]:
+    async def _post_signed(
+        self,
+        body: str,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        signature: str | None = None,
+        timestamp: int | None = None,
+    ) -> tuple[int, Any]:
         if self._http is None:
             self._http = aiohttp.ClientSession()
         stamp = str(timestamp if timestamp is not None else int(time.time()))
         digest = hmac.new(self.signing_secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-        all_headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp,
-                       "X-Slack-Signature": signature or f"v0={digest}", **(headers or {})}
+        all_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature or f"v0={digest}",
+            **(headers or {}),
+        }
         async with self._http.post(self.bot_events_url, data=body.encode(), headers=all_headers) as response:
             text = await response.text()
             try:
@@ -74,9 +98,18 @@ class Driver:
             except ValueError:
                 return response.status, text
 
-    async def _deliver(self, kind: str, payload: dict[str, Any], http_body: str, content_type: str, *,
-                       retry_num: int = 0, retry_reason: str = "", envelope_id: str | None = None,
-                       headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    async def _deliver(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        http_body: str,
+        content_type: str,
+        *,
+        retry_num: int = 0,
+        retry_reason: str = "",
+        envelope_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
         if self.app_token is None:
             extra = dict(headers or {})
             if retry_num:
@@ -88,35 +121,58 @@ class Driver:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._acks[envelope_id] = future
         assert self._socket is not None
-        await self._socket.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
-                                      "accepts_response_payload": kind != "events_api",
-                                      "retry_attempt": retry_num, "retry_reason": retry_reason})
+        await self._socket.send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": retry_num,
+                "retry_reason": retry_reason,
+            }
+        )
         return 200, await asyncio.wait_for(future, 10.0)
 
-    async def command(self, text: str, *, user: str = "UAGENT1", channel: str = "CVERIFY",
-                      trigger_id: str | None = None) -> dict[str, Any]:
+    async def command(
+        self, text: str, *, user: str = "UAGENT1", channel: str = "CVERIFY", trigger_id: str | None = None
+    ) -> dict[str, Any]:
         """Type `/verify <text>`; returns the bot's immediate (ephemeral) answer, {} for an empty ack."""
         trigger_id = trigger_id or f"{next(self._ids)}.{uuid.uuid4().hex}"
         self.trigger_users[trigger_id] = user
         self.joins(user, channel)  # a message box, slash commands included, is only open to members
         payload = {
-            "token": "legacy", "team_id": self.team_of(user), "team_domain": "idv-test", "channel_id": channel,
-            "channel_name": "verify", "user_id": user, "user_name": user.lower(), "command": "/verify", "text": text,
-            "api_app_id": "AIDV", "is_enterprise_install": "false",
+            "token": "legacy",
+            "team_id": self.team_of(user),
+            "team_domain": "idv-test",
+            "channel_id": channel,
+            "channel_name": "verify",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/verify",
+            "text": text,
+            "api_app_id": "AIDV",
+            "is_enterprise_install": "false",
             "response_url": self.issue_response_url(),
             "trigger_id": trigger_id,
         }
-        status, answer = await self._deliver("slash_commands", payload, urlencode(payload),
-                                             "application/x-www-form-urlencoded")
+        status, answer = await self._deliver(
+            "slash_commands", payload, urlencode(payload), "application/x-www-form-urlencoded"
+        )
         if status != 200:
             raise AssertionError(f"the bot answered {status}: {answer}")
         return answer if isinstance(answer, dict) else {"text": answer}
 
     def event_envelope(self, event: dict[str, Any], event_id: str | None) -> dict[str, Any]:
-        return {"token": "legacy", "team_id": self.team_id, "api_app_id": "AIDV", "event": event,
-                "type": "event_callback", "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-                "event_time": int(time.time()),
-                "authorizations": [{"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}]}
+        return {
+            "token": "legacy",
+            "team_id": self.team_id,
+            "api_app_id": "AIDV",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}],
+        }
 
     def joins(self, user: str, channel: str) -> None:
         """Whoever writes in a channel is a member of it (`leaves` takes someone out)."""
@@ -130,11 +186,19 @@ class Driver:
         kind = str(event.get("type"))
         if kind != "message":
             return kind
-        return {"channel": "message.channels", "group": "message.groups", "im": "message.im",
-                "mpim": "message.mpim"}.get(str(event.get("channel_type")), "message.channels")
+        return {"channel": "message.channels", "group": "message.groups", "im": "message.im", "mpim": "message.mpim"}.get(
+            str(event.get("channel_type")), "message.channels"
+        )
 
-    async def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int = 0,
-                    retry_reason: str = "", envelope_id: str | None = None) -> tuple[int, Any]:
+    async def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int = 0,
+        retry_reason: str = "",
+        envelope_id: str | None = None,
+    ) -> tuple[int, Any]:
         """Deliver an event, as Slack would: only one the manifest subscribes to (with its scope); otherwise it is
         noted in `state.undelivered_events` and the answer is (0, None)."""
         subscription = self.subscription_of(event)
@@ -142,52 +206,110 @@ class Driver:
             self.state.undelivered_events.append(subscription)
             return 0, None
         envelope = self.event_envelope(event, event_id)
-        return await self._deliver("events_api", envelope, json.dumps(envelope), "application/json",
-                                   retry_num=retry_num, retry_reason=retry_reason, envelope_id=envelope_id)
+        return await self._deliver(
+            "events_api",
+            envelope,
+            json.dumps(envelope),
+            "application/json",
+            retry_num=retry_num,
+            retry_reason=retry_reason,
+            envelope_id=envelope_id,
+        )
 
-    def file_share_event(self, files: list[SharedFile], *, thread_ts: str, user: str = "UAGENT1",
-                         channel: str = "CVERIFY", text: str = "") -> dict[str, Any]:
+    def file_share_event(
+        self, files: list[SharedFile], *, thread_ts: str, user: str = "UAGENT1", channel: str = "CVERIFY", text: str = ""
+    ) -> dict[str, Any]:
         channel_type = "group" if channel in self.private_channels else "channel"
-        return {"type": "message", "subtype": "file_share", "channel": channel, "channel_type": channel_type,
-                "user": user, "user_team": self.team_of(user), "source_team": self.team_of(user), "text": text,
-                "ts": self._next_ts(), "event_ts": self._next_ts(), "thread_ts": thread_ts,
-                "parent_user_id": self.bot_user_id, "upload": True,
-                "files": [f.info(self.base_url, self.team_id) for f in files]}
+        return {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": channel,
+            "channel_type": channel_type,
+            "user": user,
+            "user_team": self.team_of(user),
+            "source_team": self.team_of(user),
+            "text": text,
+            "ts": self._next_ts(),
+            "event_ts": self._next_ts(),
+            "thread_ts": thread_ts,
+            "parent_user_id": self.bot_user_id,
+            "upload": True,
+            "files": [f.info(self.base_url, self.team_id) for f in files],
+        }
 
-    async def share(self, files: list[SharedFile], *, thread_ts: str, user: str = "UAGENT1", channel: str = "CVERIFY",
-                    text: str = "", event_id: str | None = None) -> tuple[int, Any]:
+    async def share(
+        self,
+        files: list[SharedFile],
+        *,
+        thread_ts: str,
+        user: str = "UAGENT1",
+        channel: str = "CVERIFY",
+        text: str = "",
+        event_id: str | None = None,
+    ) -> tuple[int, Any]:
         """Drop files into a thread, as an agent would (who is in the channel to do so)."""
         self.joins(user, channel)
-        return await self.event(self.file_share_event(files, thread_ts=thread_ts, user=user, channel=channel,
-                                                      text=text), event_id=event_id)
+        return await self.event(
+            self.file_share_event(files, thread_ts=thread_ts, user=user, channel=channel, text=text), event_id=event_id
+        )
 
-    async def click(self, action_id: str, value: str, *, user: str = "UAGENT1", channel: str | None = "CVERIFY",
-                    message: Posted | None = None, view: dict[str, Any] | None = None) -> tuple[int, Any]:
+    async def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = "UAGENT1",
+        channel: str | None = "CVERIFY",
+        message: Posted | None = None,
+        view: dict[str, Any] | None = None,
+    ) -> tuple[int, Any]:
         """Press a button in a message, in a modal the bot opened (`view`), or in App Home (`channel` None)."""
-        payload = self.click_payload(action_id, value, user=user, channel=None if view else channel,
-                                     message=message, view=view)
-        return await self._deliver("interactive", payload, urlencode({"payload": json.dumps(payload)}),
-                                   "application/x-www-form-urlencoded")
+        payload = self.click_payload(
+            action_id, value, user=user, channel=None if view else channel, message=message, view=view
+        )
+        return await self._deliver(
+            "interactive", payload, urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
 
-    def click_payload(self, action_id: str, value: str, *, user: str = "UAGENT1", channel: str | None = "CVERIFY",
-                      message: Posted | None = None, view: dict[str, Any] | None = None) -> dict[str, Any]:
+    def click_payload(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = "UAGENT1",
+        channel: str | None = "CVERIFY",
+        message: Posted | None = None,
+        view: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         trigger_id = f"{next(self._ids)}.{uuid.uuid4().hex}"
         self.trigger_users[trigger_id] = user
         payload: dict[str, Any] = {
-            "type": "block_actions", "team": {"id": self.team_id, "domain": "idv-test"},
-            "user": {"id": user, "username": user.lower(), "team_id": self.team_of(user)}, "api_app_id": "AIDV",
-            "token": "legacy", "trigger_id": trigger_id,
+            "type": "block_actions",
+            "team": {"id": self.team_id, "domain": "idv-test"},
+            "user": {"id": user, "username": user.lower(), "team_id": self.team_of(user)},
+            "api_app_id": "AIDV",
+            "token": "legacy",
+            "trigger_id": trigger_id,
             "response_url": self.issue_response_url(),
-            "actions": [{"action_id": action_id, "block_id": "b", "value": value, "type": "button",
-                         "action_ts": str(time.time())}],
+            "actions": [
+                {"action_id": action_id, "block_id": "b", "value": value, "type": "button", "action_ts": str(time.time())}
+            ],
         }
         if channel is not None:
             payload["channel"] = {"id": channel, "name": "verify"}
-            payload["container"] = {"type": "message", "channel_id": channel,
-                                    "message_ts": message.ts if message else self._next_ts(), "is_ephemeral": False}
+            payload["container"] = {
+                "type": "message",
+                "channel_id": channel,
+                "message_ts": message.ts if message else self._next_ts(),
+                "is_ephemeral": False,
+            }
             if message is not None:
-                payload["message"] = {"ts": message.ts, "thread_ts": message.thread_ts, "text": message.text,
-                                      "blocks": message.blocks}
+                payload["message"] = {
+                    "ts": message.ts,
+                    "thread_ts": message.thread_ts,
+                    "text": message.text,
+                    "blocks": message.blocks,
+                }
         elif view is not None:
             payload["container"] = {"type": "view", "view_id": view["id"]}
             payload["view"] = {**view, "team_id": self.team_id, "state": {"values": {}}, "hash": "1.abc"}
@@ -196,15 +318,16 @@ class Driver:
             payload["view"] = {"id": "VHOME", "type": "home", "callback_id": "", "private_metadata": "", "blocks": []}
         return payload
 
-    async def submit_view(self, view: dict[str, Any], values: dict[str, Any], *, user: str = "UAGENT1"
-                          ) -> tuple[int, Any]:
+    async def submit_view(self, view: dict[str, Any], values: dict[str, Any], *, user: str = "UAGENT1") -> tuple[int, Any]:
         """Fill a modal opened by the bot and press its submit button; `values` by block id."""
         payload = self.view_submission_payload(view, values, user=user)
-        return await self._deliver("interactive", payload, urlencode({"payload": json.dumps(payload)}),
-                                   "application/x-www-form-urlencoded")
+        return await self._deliver(
+            "interactive", payload, urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
 
-    def view_submission_payload(self, view: dict[str, Any], values: dict[str, Any], *, user: str = "UAGENT1"
-                                ) -> dict[str, Any]:
+    def view_submission_payload(
+        self, view: dict[str, Any], values: dict[str, Any], *, user: str = "UAGENT1"
+    ) -> dict[str, Any]:
         state: dict[str, Any] = {}
         for block in view.get("blocks", []):
             if block.get("type") != "input":
@@ -226,11 +349,19 @@ class Driver:
                 entry = {"type": kind, "value": value}
             state[block_id] = {element["action_id"]: entry}
         return {
-            "type": "view_submission", "team": {"id": self.team_id, "domain": "idv-test"},
-            "user": {"id": user, "username": user.lower(), "team_id": self.team_of(user)}, "api_app_id": "AIDV",
-            "token": "legacy", "trigger_id": f"{next(self._ids)}.{uuid.uuid4().hex}",
-            "view": {**view, "id": view.get("id", "V1"), "team_id": self.team_id, "state": {"values": state},
-                     "hash": "1.abc"},
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": "idv-test"},
+            "user": {"id": user, "username": user.lower(), "team_id": self.team_of(user)},
+            "api_app_id": "AIDV",
+            "token": "legacy",
+            "trigger_id": f"{next(self._ids)}.{uuid.uuid4().hex}",
+            "view": {
+                **view,
+                "id": view.get("id", "V1"),
+                "team_id": self.team_id,
+                "state": {"values": state},
+                "hash": "1.abc",
+            },
         }
 
     def _file_input(self, element: dict[str, Any], files: list[SharedFile]) -> list[dict[str, Any]]:
@@ -246,8 +377,9 @@ class Driver:
         return [shared.info(self.base_url, self.team_id) for shared in files]
 
     async def open_home(self, user: str = "UAGENT1") -> tuple[int, Any]:
-        return await self.event({"type": "app_home_opened", "user": user, "channel": "DHOME", "tab": "home",
-                                 "event_ts": self._next_ts()})
+        return await self.event(
+            {"type": "app_home_opened", "user": user, "channel": "DHOME", "tab": "home", "event_ts": self._next_ts()}
+        )
 
     # --- reading what the bot said -----------------------------------------------------------------------
 

@@ -50,12 +50,15 @@ class OAuthStandIn:
         # Slack refuses a redirect_uri the app does not configure, and user scopes it does not ask for
         # (docs.slack.dev/authentication/installing-with-oauth; reference §13). It shows an error page, no redirect.
         if not self.grant.redirect_allowed(redirect_uri):
-            return web.Response(status=400, text="Something went wrong when authorizing this app: redirect_uri did not "
-                                                 "match any configured URIs")
+            return web.Response(
+                status=400,
+                text="Something went wrong when authorizing this app: redirect_uri did not match any configured URIs",
+            )
         asked = {s for s in query.get("user_scope", "").split(",") if s}
         if not asked <= self.grant.user_scopes or query.get("scope"):
-            return web.Response(status=400, text="Something went wrong when authorizing this app: Invalid permissions "
-                                                 "requested")
+            return web.Response(
+                status=400, text="Something went wrong when authorizing this app: Invalid permissions requested"
+            )
         if self.oauth.denies or self.oauth.signed_in_user is None:
             raise web.HTTPFound(f"{redirect_uri}?{urlencode({'error': 'access_denied', 'state': state})}")
         code = secrets.token_hex(8)
@@ -74,15 +77,19 @@ class OAuthStandIn:
             return {"ok": False, "error": "bad_redirect_uri"}
         token = f"xoxp-{user}-{secrets.token_hex(12)}"
         self.oauth.user_tokens[token] = user
-        return {"ok": True, "app_id": "AIDV", "team": {"id": self.team_id, "name": "IDV test"}, "enterprise": None,
-                "is_enterprise_install": False,
-                "authed_user": {"id": user, "scope": scopes, "access_token": token, "token_type": "user"}}
+        return {
+            "ok": True,
+            "app_id": "AIDV",
+            "team": {"id": self.team_id, "name": "IDV test"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": user, "scope": scopes, "access_token": token, "token_type": "user"},
+        }
 
     def user_call(self, method: str, token: str, params: dict[str, Any]) -> dict[str, Any] | None:
         """A method called with a user token (or files.delete with the bot's); None: not one of these."""
         user = self.oauth.user_tokens.get(token)
-        if method not in USER_TOKEN_METHODS or (user is None and not (method == "files.delete"
-                                                                       and token == self.bot_token)):
+        if method not in USER_TOKEN_METHODS or (user is None and not (method == "files.delete" and token == self.bot_token)):
             return None
         if method == "auth.test":
             return {"ok": True, "user_id": user, "team_id": self.team_id}

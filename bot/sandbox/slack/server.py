@@ -54,9 +54,17 @@ from bot.sandbox.slack.workflows import StepRun, WorkflowBuilder
 class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
     """The stand-in's state, its aiohttp app (`app`) and the driver methods."""
 
-    def __init__(self, *, bot_token: str, signing_secret: str, manifest: Mapping[str, Any],
-                 app_token: str | None = None, team_id: str = "T0IDV", bot_user_id: str = "UBOTIDV",
-                 channels: tuple[str, ...] = ("CVERIFY",)) -> None:
+    def __init__(
+        self,
+        *,
+        bot_token: str,
+        signing_secret: str,
+        manifest: Mapping[str, Any],
+        app_token: str | None = None,
+        team_id: str = "T0IDV",
+        bot_user_id: str = "UBOTIDV",
+        channels: tuple[str, ...] = ("CVERIFY",),
+    ) -> None:
         self.grant = Grant.of(manifest)  # what installing the bot's manifest grants: nothing more
         self.manifest = manifest
         self.runs: dict[str, StepRun] = {}  # Workflow Builder's runs of the app's custom steps
@@ -95,14 +103,16 @@ class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
 
     def _build_app(self) -> web.Application:
         app = web.Application(client_max_size=1024 * 1024)
-        app.add_routes([
-            web.post("/api/{method}", self.api),
-            web.get("/api/{method}", self.api),
-            web.get("/files-pri/{key}/{name}", self.download),
-            web.post("/response/{key}", self.response_url),
-            web.get("/socket", self.socket),
-            *self.oauth_routes(),
-        ])
+        app.add_routes(
+            [
+                web.post("/api/{method}", self.api),
+                web.get("/api/{method}", self.api),
+                web.get("/files-pri/{key}/{name}", self.download),
+                web.post("/response/{key}", self.response_url),
+                web.get("/socket", self.socket),
+                *self.oauth_routes(),
+            ]
+        )
         app.on_cleanup.append(self._cleanup)
         return app
 
@@ -137,8 +147,9 @@ class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
                     if fault.error is None and fault.status is None:
                         break
                 if fault.status == 429:
-                    return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                             headers={"Retry-After": str(fault.retry_after)})
+                    return web.json_response(
+                        {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(fault.retry_after)}
+                    )
                 if fault.status is not None:
                     return web.Response(status=fault.status, text="server error")
                 return web.json_response({"ok": False, "error": fault.error})
@@ -146,9 +157,11 @@ class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
             return web.json_response(self.oauth_v2_access(request.headers.get("Authorization", ""), params))
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if token in self.oauth.user_tokens:
-            return web.json_response(self._refusal(method, params, self.grant.user_scopes)
-                                     or self.user_call(method, token, params)
-                                     or {"ok": False, "error": "not_allowed_token_type"})
+            return web.json_response(
+                self._refusal(method, params, self.grant.user_scopes)
+                or self.user_call(method, token, params)
+                or {"ok": False, "error": "not_allowed_token_type"}
+            )
         if method in ("functions.completeSuccess", "functions.completeError"):
             return web.json_response(self.complete(method, token, params))
         run = self.run_of_token(token)
@@ -177,6 +190,7 @@ class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
         if refused is not None:
             self.state.refused_scopes.append((method, refused["needed"]))
         return refused
+
     def _layout_error(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
         """Slack refuses a message or view that breaks Block Kit's limits (see `blockkit`)."""
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
@@ -200,8 +214,15 @@ class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
         return None
 
     def m_auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": "https://idv-test.slack.com/", "team": "IDV Test", "user": "idverify",
-                "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": "BIDV"}
+        return {
+            "ok": True,
+            "url": "https://idv-test.slack.com/",
+            "team": "IDV Test",
+            "user": "idverify",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": "BIDV",
+        }
 
     def m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel")
@@ -209,18 +230,30 @@ class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
         error = None if str(channel).startswith(("U", "W")) else self._channel_error(channel)
         if error:
             return error
-        message = Posted(channel=str(channel), ts=self._next_ts(), text=params.get("text", ""),
-                         blocks=params.get("blocks") or [], thread_ts=params.get("thread_ts"))
+        message = Posted(
+            channel=str(channel),
+            ts=self._next_ts(),
+            text=params.get("text", ""),
+            blocks=params.get("blocks") or [],
+            thread_ts=params.get("thread_ts"),
+        )
         self.state.messages.append(message)
-        return {"ok": True, "channel": channel, "ts": message.ts,
-                "message": {"text": message.text, "ts": message.ts, "bot_id": "BIDV"}}
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": message.ts,
+            "message": {"text": message.text, "ts": message.ts, "bot_id": "BIDV"},
+        }
 
     def m_chat_getPermalink(self, params: dict[str, Any]) -> dict[str, Any]:
         channel, ts = str(params.get("channel")), str(params.get("message_ts"))
         if not any(m.channel == channel and m.ts == ts and not m.ephemeral_to for m in self.state.messages):
             return {"ok": False, "error": "message_not_found"}
-        return {"ok": True, "channel": channel,
-                "permalink": f"https://idv-test.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://idv-test.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
 
     def m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         for message in self.state.messages:
@@ -237,9 +270,14 @@ class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
             return error
         if params.get("user") not in self.channel_members.get(str(params.get("channel")), set()):
             return {"ok": False, "error": "user_not_in_channel"}  # "The user should be in the channel"
-        message = Posted(channel=str(params["channel"]), ts=self._next_ts(), text=params.get("text", ""),
-                         blocks=params.get("blocks") or [], thread_ts=params.get("thread_ts"),
-                         ephemeral_to=params.get("user"))
+        message = Posted(
+            channel=str(params["channel"]),
+            ts=self._next_ts(),
+            text=params.get("text", ""),
+            blocks=params.get("blocks") or [],
+            thread_ts=params.get("thread_ts"),
+            ephemeral_to=params.get("user"),
+        )
         self.state.messages.append(message)
         return {"ok": True, "message_ts": message.ts}
 
@@ -266,16 +304,25 @@ class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
         channel = str(params.get("channel"))
         if channel not in self.known_channels or (channel in self.private_channels and channel not in self.member_of):
             return {"ok": False, "error": "channel_not_found"}  # Slack hides private channels the bot is not in
-        return {"ok": True, "channel": {"id": channel, "name": channel.lower(), "is_channel": True,
-                                        "is_private": channel in self.private_channels,
-                                        "is_member": channel in self.member_of, "is_archived": False}}
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel,
+                "name": channel.lower(),
+                "is_channel": True,
+                "is_private": channel in self.private_channels,
+                "is_member": channel in self.member_of,
+                "is_archived": False,
+            },
+        }
 
     def m_conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel"))
         if channel not in self.known_channels or (channel in self.private_channels and channel not in self.member_of):
             return {"ok": False, "error": "channel_not_found"}
-        members = sorted(self.channel_members.get(channel, set()) | ({self.bot_user_id} if channel in self.member_of
-                                                                      else set()))
+        members = sorted(
+            self.channel_members.get(channel, set()) | ({self.bot_user_id} if channel in self.member_of else set())
+        )
         return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
 
     def m_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -291,10 +338,16 @@ class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
             return {"ok": False, "error": "invalid_limit"}
         if not 1 <= limit <= USERS_CONVERSATIONS_MAX_LIMIT:
             return {"ok": False, "error": "invalid_limit"}  # "Must be an integer with a max value of 999"
-        channels = [c for c in sorted(self.known_channels) if user in self.channel_members.get(c, set())
-                    and (c not in self.private_channels or c in self.member_of)]
-        return {"ok": True, "channels": [{"id": c, "is_private": c in self.private_channels} for c in channels],
-                "response_metadata": {"next_cursor": ""}}
+        channels = [
+            c
+            for c in sorted(self.known_channels)
+            if user in self.channel_members.get(c, set()) and (c not in self.private_channels or c in self.member_of)
+        ]
+        return {
+            "ok": True,
+            "channels": [{"id": c, "is_private": c in self.private_channels} for c in channels],
+            "response_metadata": {"next_cursor": ""},
+        }
 
     def m_files_info(self, params: dict[str, Any]) -> dict[str, Any]:
         shared = self.state.files.get(params.get("file", ""))
@@ -310,8 +363,11 @@ class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
         shared = self.state.files.get(file_id)
         auth = request.headers.get("Authorization")
         self.state.download_auth.append(auth)
-        if auth != f"Bearer {self.bot_token}" or (shared is not None and shared.serve_html) \
-                or DOWNLOAD_SCOPE not in self.grant.bot_scopes:
+        if (
+            auth != f"Bearer {self.bot_token}"
+            or (shared is not None and shared.serve_html)
+            or DOWNLOAD_SCOPE not in self.grant.bot_scopes
+        ):
             return web.Response(text=LOGIN_PAGE, content_type="text/html")
         if shared is None or shared.deleted:
             return web.Response(status=404, text="file not found")
@@ -334,7 +390,7 @@ class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
         step = 1 if shared.drip_seconds else 64 * 1024
         began = time.monotonic()
         for start in range(0, end, step):
-            await response.write(view[start:min(start + step, end)])
+            await response.write(view[start : min(start + step, end)])
             if shared.drip_seconds:
                 await asyncio.sleep(shared.drip_seconds)
             elif shared.throttle:
@@ -372,8 +428,14 @@ class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self._socket = ws
-        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "AIDV"},
-                            "debug_info": {"host": "stand-in"}})
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "connection_info": {"app_id": "AIDV"},
+                "debug_info": {"host": "stand-in"},
+            }
+        )
         self._socket_ready.set()
         async for message in ws:
             if message.type == aiohttp.WSMsgType.TEXT:

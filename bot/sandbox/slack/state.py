@@ -48,10 +48,18 @@ class SharedFile:
     def info(self, base: str, team_id: str) -> dict[str, Any]:
         url = f"{base}/files-pri/{team_id}-{self.id}/{self.name}"
         return {
-            "id": self.id, "name": self.name, "title": self.name, "mimetype": self.mimetype, "filetype": self.filetype,
-            "pretty_type": self.filetype.upper(), "user": self.user, "mode": "hosted", "is_external": False,
+            "id": self.id,
+            "name": self.name,
+            "title": self.name,
+            "mimetype": self.mimetype,
+            "filetype": self.filetype,
+            "pretty_type": self.filetype.upper(),
+            "user": self.user,
+            "mode": "hosted",
+            "is_external": False,
             "size": self.declared_size if self.declared_size is not None else len(self.content),
-            "url_private": url, "url_private_download": url + "?download=1",
+            "url_private": url,
+            "url_private_download": url + "?download=1",
             "permalink": f"{base}/files/{self.user}/{self.id}/{self.name}",
         }
 

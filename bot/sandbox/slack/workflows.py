@@ -21,8 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # What a value of each parameter type must be (Slack's own types are IDs or timestamps, sent as strings).
-_PYTHON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "boolean": (bool,), "integer": (int,),
-                                              "number": (int, float), "object": (dict,), "array": (list,)}
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+    "object": (dict,),
+    "array": (list,),
+}
 
 
 def parameter_problems(parameters: Mapping[str, Any], values: Mapping[str, Any]) -> list[str]:
@@ -81,8 +87,13 @@ class WorkflowBuilder:
         problems = parameter_problems(definition.get("input_parameters") or {}, given)
         assert not problems, f"Workflow Builder would not run the step with these inputs: {problems}"
         number = next(self._run_ids)
-        run = StepRun(callback_id=callback_id, inputs=given, function_execution_id=f"Fx{number:010d}",
-                      workflow_execution_id=f"Wx{number:010d}", token=f"xwfp-{secrets.token_hex(16)}")
+        run = StepRun(
+            callback_id=callback_id,
+            inputs=given,
+            function_execution_id=f"Fx{number:010d}",
+            workflow_execution_id=f"Wx{number:010d}",
+            token=f"xwfp-{secrets.token_hex(16)}",
+        )
         self.runs[run.function_execution_id] = run
         await self.deliver_step(run)
         return run
@@ -96,12 +107,19 @@ class WorkflowBuilder:
 
         event = {
             "type": "function_executed",
-            "function": {"id": f"Fn{run.callback_id[:8].upper()}", "callback_id": run.callback_id,
-                         "title": definition.get("title"), "description": definition.get("description", ""),
-                         "type": "app", "input_parameters": listed(definition.get("input_parameters") or {}),
-                         "output_parameters": listed(definition.get("output_parameters") or {}),
-                         "app_id": "AIDV", "date_created": 1700000000, "date_updated": 1700000000,
-                         "date_deleted": 0},
+            "function": {
+                "id": f"Fn{run.callback_id[:8].upper()}",
+                "callback_id": run.callback_id,
+                "title": definition.get("title"),
+                "description": definition.get("description", ""),
+                "type": "app",
+                "input_parameters": listed(definition.get("input_parameters") or {}),
+                "output_parameters": listed(definition.get("output_parameters") or {}),
+                "app_id": "AIDV",
+                "date_created": 1700000000,
+                "date_updated": 1700000000,
+                "date_deleted": 0,
+            },
             "inputs": run.inputs,
             "function_execution_id": run.function_execution_id,
             "workflow_execution_id": run.workflow_execution_id,
