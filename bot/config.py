@@ -145,11 +145,12 @@ class _Reader(Reader):
     def settings(self) -> Settings:
         warnings: list[str] = []
         sandbox = self.attempt(lambda: self.flag("JUMIO_SANDBOX", False), False)
-        app_token = self.attempt(lambda: self.token("SLACK_APP_TOKEN", "", "xapp-", required=False), None)
+        app_token: Secret | None = self.attempt(lambda: self.token("SLACK_APP_TOKEN", "", "xapp-", required=False), None)
         bot_token = self.attempt(
-            lambda: self.token("SLACK_BOT_TOKEN", "the bot token (xoxb-…) from OAuth & Permissions", "xoxb-"), Secret("")
+            lambda: self.token("SLACK_BOT_TOKEN", "the bot token (xoxb-…) from OAuth & Permissions", "xoxb-") or Secret(""),
+            Secret(""),
         )
-        signing_secret = self.attempt(
+        signing_secret: Secret | None = self.attempt(
             lambda: self.secret(
                 "SLACK_SIGNING_SECRET",
                 "HTTP mode (no SLACK_APP_TOKEN) needs the signing secret from Basic Information",
@@ -177,7 +178,8 @@ class _Reader(Reader):
                 "JUMIO_CONSENT=customer without IDV_PUBLIC_URL: photos dropped in threads cannot reach "
                 "Jumio (the customer's consent page has no public address); the Web Client link works"
             )
-        client = self.attempt(self.slack_client, (None, None))
+        no_client: tuple[str | None, Secret | None] = (None, None)
+        client = self.attempt(self.slack_client, no_client)
         settings = Settings(
             slack_bot_token=bot_token,
             slack_app_token=app_token,

@@ -64,9 +64,11 @@ async def _link_modals(world: LocalWorld, root: Posted, reference: str, say: Cal
         say(f"\n<@{agent}> presses [{button['text']['text']}] on the message")
         before = len(slack.views_for(agent))
         await slack.click(blocks.ACTION_SHOW_LINK, button["value"], user=agent, message=root)
-        view = await wait_until(
-            lambda agent=agent, before=before: len(slack.views_for(agent)) > before and slack.views_for(agent)[-1]
-        )
+
+        def opened(agent: str = agent, before: int = before) -> Any:
+            return len(slack.views_for(agent)) > before and slack.views_for(agent)[-1]
+
+        view = await wait_until(opened)
         say(
             _indent(
                 f'a window only <@{agent}> sees, "{view["title"]["text"]}":\n'

@@ -9,6 +9,7 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -357,7 +358,8 @@ class Bot:
         except OSError as error:
             raise ConfigError(f"PORT {port} cannot be served: {error.strerror or error}") from None
         self._cleanups.insert(0, web_runner)
-        sockets = site._server.sockets if site._server else ()  # type: ignore[union-attr]
+        server: Any = site._server  # aiohttp exposes the bound socket only here (an asyncio.Server)
+        sockets = server.sockets if server is not None else ()
         self.port = sockets[0].getsockname()[1] if sockets else port
         if self._socket is not None:
             try:

@@ -26,7 +26,7 @@ class Consents(Connection):
             return int(cursor.lastrowid or 0)
 
     def consent_request(self, token_hash: str) -> ConsentRequest | None:
-        for row in self.db["consent_requests"].rows_where("token_hash = ?", (token_hash,)):
+        for row in self.db.table("consent_requests").rows_where("token_hash = ?", (token_hash,)):
             return ConsentRequest(**row)
         return None
 
@@ -63,12 +63,12 @@ class Consents(Connection):
 
     def consent(self, consent_id: int) -> Consent:
         try:
-            return Consent(**self.db["consents"].get(consent_id))
+            return Consent(**self.db.table("consents").get(consent_id))
         except sqlite_utils.db.NotFoundError:
             raise KeyError(f"no consent {consent_id}") from None
 
     def consent_for(self, execution: int) -> Consent | None:
-        for row in self.db["consents"].rows_where("execution = ?", (execution,)):
+        for row in self.db.table("consents").rows_where("execution = ?", (execution,)):
             return Consent(**row)
         return None
 
@@ -90,7 +90,7 @@ class Consents(Connection):
         `target`, claimed again; returns them."""
         waiting = (UploadState.HELD.value, UploadState.CLAIMED.value)
         with self._write() as db:
-            rows = list(db["uploads"].rows_where("execution = ? AND state IN (?, ?)", (source, *waiting)))
+            rows = list(db.table("uploads").rows_where("execution = ? AND state IN (?, ?)", (source, *waiting)))
             db.execute(
                 "UPDATE uploads SET execution = ?, state = ?, updated_at = ? WHERE execution = ? AND state IN (?, ?)",
                 (target, UploadState.CLAIMED.value, self.clock(), source, *waiting),

@@ -79,5 +79,5 @@ class EventsAndAudit(Connection):
 
     def audit_trail(self, execution: int | None = None) -> list[AuditEntry]:
         where = None if execution is None else "execution = ?"
-        rows = self.db["audit"].rows_where(where, () if execution is None else (execution,), order_by="id")
+        rows = self.db.table("audit").rows_where(where, () if execution is None else (execution,), order_by="id")
         return [AuditEntry(**row) for row in rows]

@@ -102,11 +102,11 @@ class Executions(Connection):
         return self._first("replaces = ?", (execution,), order_by="id")
 
     def executions_for_customer(self, customer_ref: str, limit: int = 10) -> list[Execution]:
-        rows = self.db["executions"].rows_where("customer_ref = ?", (customer_ref,), order_by="id DESC", limit=limit)
+        rows = self.db.table("executions").rows_where("customer_ref = ?", (customer_ref,), order_by="id DESC", limit=limit)
         return [Execution.from_row(row) for row in rows]
 
     def recent_executions_started_by(self, user_id: str, limit: int = 20) -> list[Execution]:
-        rows = self.db["executions"].rows_where("started_by = ?", (user_id,), order_by="id DESC", limit=limit)
+        rows = self.db.table("executions").rows_where("started_by = ?", (user_id,), order_by="id DESC", limit=limit)
         return [Execution.from_row(row) for row in rows]
 
     def customer_history(self, customer_ref: str, limit: int = 50) -> list[tuple[Execution, list[AuditEntry]]]:
@@ -114,7 +114,7 @@ class Executions(Connection):
         `/verify status`)."""
         history = []
         for execution in self.executions_for_customer(customer_ref, limit):
-            rows = self.db["audit"].rows_where("execution = ?", (execution.id,), order_by="id DESC")
+            rows = self.db.table("audit").rows_where("execution = ?", (execution.id,), order_by="id DESC")
             history.append((execution, [AuditEntry(**row) for row in rows]))
         return history
 
@@ -240,7 +240,7 @@ class Executions(Connection):
         asked) keeps the IDs alone, so what Jumio made can be deleted, and this answers False."""
         now = self.clock()
         with self._write() as db:
-            db["accounts"].insert(
+            db.table("accounts").insert(
                 {"account_id": account_id, "customer_ref": customer_ref, "created_by": created_by, "created_at": now},
                 ignore=True,
             )
@@ -270,7 +270,7 @@ class Executions(Connection):
                 )
                 return False
             for credential in credentials:
-                db["credentials"].upsert(
+                db.table("credentials").upsert(
                     {
                         "credential_id": credential["credential_id"],
                         "execution": execution,
@@ -301,7 +301,7 @@ class Executions(Connection):
             )
 
     def credentials(self, execution: int) -> list[StoredCredential]:
-        rows = self.db["credentials"].rows_where("execution = ?", (execution,), order_by="rowid")
+        rows = self.db.table("credentials").rows_where("execution = ?", (execution,), order_by="rowid")
         return [StoredCredential.from_row({**row, "api_token": self.sealer.open(row["api_token"])}) for row in rows]
 
     def mark_finalized(self, execution: int) -> bool:
@@ -380,4 +380,4 @@ class Executions(Connection):
 
     def _update_execution(self, execution: int, **values: Any) -> None:
         with self._write() as db:
-            db["executions"].update(execution, {**values, "updated_at": self.clock()})
+            db.table("executions").update(execution, {**values, "updated_at": self.clock()})

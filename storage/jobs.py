@@ -129,14 +129,14 @@ class JobQueue(Connection):
 
     def job(self, job_id: int) -> Job:
         try:
-            return Job.from_row(self.db["jobs"].get(job_id))
+            return Job.from_row(self.db.table("jobs").get(job_id))
         except sqlite_utils.db.NotFoundError:
             raise KeyError(f"no job {job_id}") from None
 
     def jobs(self, *, kind: str | None = None, state: str | None = None) -> list[Job]:
         clauses = {"kind = :kind": kind, "state = :state": state}
         where = " AND ".join(clause for clause, value in clauses.items() if value) or None
-        rows = self.db["jobs"].rows_where(where, {"kind": kind, "state": state}, order_by="id")
+        rows = self.db.table("jobs").rows_where(where, {"kind": kind, "state": state}, order_by="id")
         return [Job.from_row(row) for row in rows]
 
     def next_job_due_in(self) -> float | None:

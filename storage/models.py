@@ -48,7 +48,7 @@ class Execution:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Execution:
-        values = {name: row.get(name) for name in cls.__dataclass_fields__}
+        values: dict[str, Any] = {name: row.get(name) for name in cls.__dataclass_fields__}
         values["capabilities"] = json.loads(row["capabilities"]) if row.get("capabilities") else []
         values["status"] = Status(row["status"])
         return cls(**values)
@@ -98,7 +98,8 @@ class Upload:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Upload:
-        return cls(**{name: row.get(name) for name in cls.__dataclass_fields__})
+        values: dict[str, Any] = {name: row.get(name) for name in cls.__dataclass_fields__}
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class Job:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:
-        values = {name: row.get(name) for name in cls.__dataclass_fields__}
+        values: dict[str, Any] = {name: row.get(name) for name in cls.__dataclass_fields__}
         values["payload"] = json.loads(row["payload"])
         return cls(**values)
 
@@ -172,4 +173,5 @@ class WorkflowStep:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> WorkflowStep:
-        return cls(**{name: row.get(name) for name in cls.__dataclass_fields__})
+        values: dict[str, Any] = {name: row.get(name) for name in cls.__dataclass_fields__}
+        return cls(**values)

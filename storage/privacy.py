@@ -159,8 +159,8 @@ class Privacy(Connection):
         }
         # The accounts of what is erased now, and any of the customer's Jumio has not confirmed deleted.
         accounts = sorted(
-            {e.account_id for e in to_erase if e.account_id}
-            | {e.account_id for e in executions if e.account_id in undeleted}
+            {account for account in (e.account_id for e in to_erase) if account}
+            | {account for account in (e.account_id for e in executions) if account and account in undeleted}
         )
         return ErasePlan(
             customer_ref,
@@ -182,7 +182,19 @@ class Privacy(Connection):
             f"AND u.slack_file_id NOT LIKE '{ERASED_FILE_PREFIX}%' ORDER BY u.id",
             tuple(executions),
         ).fetchall()
-        return [SlackPhoto(*row[:7], connected=bool(row[7])) for row in rows]
+        return [
+            SlackPhoto(
+                upload_id=row[0],
+                execution=row[1],
+                slack_file_id=row[2],
+                part=row[3],
+                uploaded_by=row[4],
+                channel_id=row[5],
+                thread_ts=row[6],
+                connected=bool(row[7]),
+            )
+            for row in rows
+        ]
 
     def mark_account_deleted(self, account_id: str) -> None:
         with self._write() as db:

@@ -14,13 +14,13 @@ import sqlite_utils
 
 
 def _v1(db: sqlite_utils.Database) -> None:
-    db["accounts"].create(
+    db.table("accounts").create(
         {"account_id": str, "customer_ref": str, "created_by": str, "created_at": float},
         pk="account_id",
         not_null={"customer_ref"},
         if_not_exists=True,
     )
-    db["executions"].create(
+    db.table("executions").create(
         {
             "id": int,
             "customer_ref": str,
@@ -51,7 +51,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         not_null={"customer_ref", "workflow_key", "channel_id", "started_by", "status", "created_at", "updated_at"},
         if_not_exists=True,
     )
-    executions = db["executions"]
+    executions = db.table("executions")
     executions.create_index(["customer_ref", "id"], if_not_exists=True)
     executions.create_index(["started_by", "id"], if_not_exists=True)
     # Partial indexes: a new row (no Jumio ids, no thread, PENDING) touches none of them, which keeps the
@@ -67,7 +67,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         "CREATE INDEX IF NOT EXISTS idx_executions_awaiting ON executions (status) WHERE status IN ('INITIATED', 'ACQUIRED')"
     )
 
-    db["credentials"].create(
+    db.table("credentials").create(
         {
             "credential_id": str,
             "execution": int,
@@ -82,9 +82,9 @@ def _v1(db: sqlite_utils.Database) -> None:
         foreign_keys=[("execution", "executions", "id")],
         if_not_exists=True,
     )
-    db["credentials"].create_index(["execution"], if_not_exists=True)
+    db.table("credentials").create_index(["execution"], if_not_exists=True)
 
-    db["uploads"].create(
+    db.table("uploads").create(
         {
             "id": int,
             "execution": int,
@@ -103,9 +103,9 @@ def _v1(db: sqlite_utils.Database) -> None:
         foreign_keys=[("execution", "executions", "id")],
         if_not_exists=True,
     )
-    db["uploads"].create_index(["execution", "slack_file_id"], unique=True, if_not_exists=True)
+    db.table("uploads").create_index(["execution", "slack_file_id"], unique=True, if_not_exists=True)
 
-    db["jobs"].create(
+    db.table("jobs").create(
         {
             "id": int,
             "kind": str,
@@ -127,38 +127,38 @@ def _v1(db: sqlite_utils.Database) -> None:
         if_not_exists=True,
     )
     db.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_jobs_dedupe_key ON jobs (dedupe_key) WHERE dedupe_key IS NOT NULL")
-    db["jobs"].create_index(["state", "run_after"], if_not_exists=True)
+    db.table("jobs").create_index(["state", "run_after"], if_not_exists=True)
 
     # No index on seen_at: pruning old ids is rare and may scan; recording one must stay cheap.
-    db["seen_events"].create({"event_id": str, "seen_at": float}, pk="event_id", if_not_exists=True)
+    db.table("seen_events").create({"event_id": str, "seen_at": float}, pk="event_id", if_not_exists=True)
 
-    db["audit"].create(
+    db.table("audit").create(
         {"id": int, "at": float, "actor": str, "action": str, "execution": int, "detail": str},
         pk="id",
         not_null={"at", "actor", "action"},
         if_not_exists=True,
     )
-    db["audit"].create_index(["execution", "id"], if_not_exists=True)
+    db.table("audit").create_index(["execution", "id"], if_not_exists=True)
 
 
 def _v2(db: sqlite_utils.Database) -> None:
     # When the status sweep last asked Jumio about an execution: old ones are asked less often, in turn.
-    if "swept_at" not in db["executions"].columns_dict:
-        db["executions"].add_column("swept_at", float)
+    if "swept_at" not in db.table("executions").columns_dict:
+        db.table("executions").add_column("swept_at", float)
 
 
 def _v3(db: sqlite_utils.Database) -> None:
     # The next free slot of each paced job bucket (Jumio's account creations): pacing survives a restart.
-    db["pacing"].create({"bucket": str, "next_slot": float}, pk="bucket", not_null={"next_slot"}, if_not_exists=True)
+    db.table("pacing").create({"bucket": str, "next_slot": float}, pk="bucket", not_null={"next_slot"}, if_not_exists=True)
     # Due jobs run highest priority first: work on verifications under way before a burst of new starts.
-    if "priority" not in db["jobs"].columns_dict:
-        db["jobs"].add_column("priority", int, not_null_default=0)
+    if "priority" not in db.table("jobs").columns_dict:
+        db.table("jobs").add_column("priority", int, not_null_default=0)
 
 
 def _v4(db: sqlite_utils.Database) -> None:
     # The customer's consent for the API channel: the links asked for (token hashes only) and what was given. The
     # consent row is personal data (IP, location); the execution made with it points at it.
-    db["consent_requests"].create(
+    db.table("consent_requests").create(
         {
             "id": int,
             "execution": int,
@@ -173,9 +173,9 @@ def _v4(db: sqlite_utils.Database) -> None:
         foreign_keys=[("execution", "executions", "id")],
         if_not_exists=True,
     )
-    db["consent_requests"].create_index(["token_hash"], unique=True, if_not_exists=True)
-    db["consent_requests"].create_index(["execution"], if_not_exists=True)
-    db["consents"].create(
+    db.table("consent_requests").create_index(["token_hash"], unique=True, if_not_exists=True)
+    db.table("consent_requests").create_index(["execution"], if_not_exists=True)
+    db.table("consents").create(
         {
             "id": int,
             "execution": int,
@@ -190,43 +190,45 @@ def _v4(db: sqlite_utils.Database) -> None:
         foreign_keys=[("execution", "executions", "id")],
         if_not_exists=True,
     )
-    db["consents"].create_index(["execution"], unique=True, if_not_exists=True)
-    if "api_consent" not in db["executions"].columns_dict:
-        db["executions"].add_column("api_consent", int)
+    db.table("consents").create_index(["execution"], unique=True, if_not_exists=True)
+    if "api_consent" not in db.table("executions").columns_dict:
+        db.table("executions").add_column("api_consent", int)
 
 
 def _v5(db: sqlite_utils.Database) -> None:
     # Caps on starts count an agent's recent starts; callbacks look up an execution's recent audit rows.
-    db["audit"].create_index(["actor", "action", "at"], if_not_exists=True)
-    db["audit"].create_index(["execution", "action", "at"], if_not_exists=True)
+    db.table("audit").create_index(["actor", "action", "at"], if_not_exists=True)
+    db.table("audit").create_index(["execution", "action", "at"], if_not_exists=True)
 
 
 def _v6(db: sqlite_utils.Database) -> None:
     # Personal data lives only as long as it must: a verification reduced to its tombstone (by retention or an
     # admin's erase) says when and by whom; supporting data has its own table, never a job's payload; agents who
     # connected their Slack user (so the bot can delete their photos) have their user token here, sealed.
-    columns = db["executions"].columns_dict
+    columns = db.table("executions").columns_dict
     if "reduced_at" not in columns:
-        db["executions"].add_column("reduced_at", float)
+        db.table("executions").add_column("reduced_at", float)
     if "erased_by" not in columns:
-        db["executions"].add_column("erased_by", str)
+        db.table("executions").add_column("erased_by", str)
     db.execute("CREATE INDEX IF NOT EXISTS idx_executions_unreduced ON executions (completed_at) WHERE reduced_at IS NULL")
-    db["supporting_data"].create(
+    db.table("supporting_data").create(
         {"execution": int, "data": str, "created_at": float},
         pk="execution",
         not_null={"data", "created_at"},
         foreign_keys=[("execution", "executions", "id")],
         if_not_exists=True,
     )
-    db["user_tokens"].create(
+    db.table("user_tokens").create(
         {"team_id": str, "user_id": str, "user_token": str, "scopes": str, "connected_at": float},
         pk=("team_id", "user_id"),
         not_null={"user_token", "connected_at"},
         if_not_exists=True,
     )
-    if "in_channel" not in db["uploads"].columns_dict:  # 0: given in the private photos modal, not in the channel
-        db["uploads"].add_column("in_channel", int, not_null_default=1)
-    db["oauth_states"].create({"state": str, "expires_at": float}, pk="state", not_null={"expires_at"}, if_not_exists=True)
+    if "in_channel" not in db.table("uploads").columns_dict:  # 0: given in the private photos modal, not in the channel
+        db.table("uploads").add_column("in_channel", int, not_null_default=1)
+    db.table("oauth_states").create(
+        {"state": str, "expires_at": float}, pk="state", not_null={"expires_at"}, if_not_exists=True
+    )
     # Jobs queued by an older bot carried supporting data in their payload: it moves to its table.
     for job_id, kind, payload in db.execute(
         "SELECT id, kind, payload FROM jobs WHERE kind IN ('start', 'create_account', 'upload_prepared_data')"
@@ -247,19 +249,19 @@ def _v7(db: sqlite_utils.Database) -> None:
     # A photo dropped in a thread is deleted from Slack after relay (by its agent's connected user) or by hand: the
     # bot remembers which, so an erase names only the ones still in Slack. Audit rows stop naming Slack file IDs;
     # older rows have theirs removed when their verification is reduced (storage.privacy).
-    if "slack_deleted" not in db["uploads"].columns_dict:
-        db["uploads"].add_column("slack_deleted", int, not_null_default=0)
+    if "slack_deleted" not in db.table("uploads").columns_dict:
+        db.table("uploads").add_column("slack_deleted", int, not_null_default=0)
     # An erase deletes each Jumio account by a job; when Jumio confirmed it is kept, so a later erase (of the same
     # customer) deletes again any account whose deletion never went through, or that turned up after the first.
-    if "deleted_at" not in db["accounts"].columns_dict:
-        db["accounts"].add_column("deleted_at", float)
+    if "deleted_at" not in db.table("accounts").columns_dict:
+        db.table("accounts").add_column("deleted_at", float)
 
 
 def _v8(db: sqlite_utils.Database) -> None:
     # A "Verify identity" step a Slack workflow runs: Slack's function execution id (a second delivery starts nothing),
     # the verification it started, the function's token (sealed; forgotten once Slack has the completion), a
     # refusal decided at once, and when Slack took the completion and what it said.
-    db["workflow_steps"].create(
+    db.table("workflow_steps").create(
         {
             "function_execution_id": str,
             "execution": int,
@@ -280,7 +282,9 @@ def _v8(db: sqlite_utils.Database) -> None:
         "CREATE INDEX IF NOT EXISTS idx_workflow_steps_running ON workflow_steps (execution) WHERE completed_at IS NULL"
     )
     # When each agent last opened App Home: what was decided since comes first there.
-    db["home_visits"].create({"user_id": str, "looked_at": float}, pk="user_id", not_null={"looked_at"}, if_not_exists=True)
+    db.table("home_visits").create(
+        {"user_id": str, "looked_at": float}, pk="user_id", not_null={"looked_at"}, if_not_exists=True
+    )
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]

@@ -22,7 +22,7 @@ class WorkflowSteps(Connection):
             return cursor.rowcount == 1
 
     def step(self, function_execution_id: str) -> WorkflowStep | None:
-        for row in self.db["workflow_steps"].rows_where("function_execution_id = ?", (function_execution_id,)):
+        for row in self.db.table("workflow_steps").rows_where("function_execution_id = ?", (function_execution_id,)):
             return WorkflowStep.from_row(row)
         return None
 

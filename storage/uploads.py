@@ -72,7 +72,7 @@ class Uploads(Connection):
         with self._write() as db:
             execution = db.execute("SELECT execution FROM uploads WHERE id = ?", (upload,)).fetchone()[0]
             same_part = ("execution = ? AND part = ? AND state = ? AND id != ?", (execution, part, UPLOADED, upload))
-            replaced = [Upload.from_row(row) for row in db["uploads"].rows_where(*same_part)]
+            replaced = [Upload.from_row(row) for row in db.table("uploads").rows_where(*same_part)]
             db.execute(
                 f"UPDATE uploads SET state = ?, updated_at = ? WHERE {same_part[0]}",
                 (UploadState.REPLACED.value, now, *same_part[1]),
@@ -121,4 +121,5 @@ class Uploads(Connection):
         return {row[0] for row in rows}
 
     def uploads_for(self, execution: int) -> list[Upload]:
-        return [Upload.from_row(r) for r in self.db["uploads"].rows_where("execution = ?", (execution,), order_by="id")]
+        rows = self.db.table("uploads").rows_where("execution = ?", (execution,), order_by="id")
+        return [Upload.from_row(r) for r in rows]

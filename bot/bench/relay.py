@@ -42,12 +42,13 @@ async def measure_relay(folder, sizes: Sizes, figures: Figures, *, throttle: flo
             await asyncio.wait_for(stored.wait(), 60)
             relay.append(time.perf_counter() - began)
             world.jumio.part_stored.clear()
-            await wait_until(
-                lambda a=attempt: (
-                    len(store.uploads_for(execution.id)) == a + 1 and store.uploads_for(execution.id)[-1].state == "uploaded"
-                ),
-                timeout=30,
-            )
+
+            def uploaded(count: int = attempt + 1) -> bool:
+                return (
+                    len(store.uploads_for(execution.id)) == count and store.uploads_for(execution.id)[-1].state == "uploaded"
+                )
+
+            await wait_until(uploaded, timeout=30)
         sequential, streamed = await _baseline_relay(world, photo, sizes.relays, throttle)
         baseline.extend(sequential)
         piped.extend(streamed)

@@ -212,13 +212,13 @@ class Photos:
         source = await self._source(execution, upload, file)
         if source is None:
             return
-        file, filename = source
+        photo, filename = source
         started = time.monotonic()
         try:
             relayed = await relay(
                 self.ctx.http,
                 self.ctx.jumio,
-                file,
+                photo,
                 part=part,
                 part_url=credential.parts[part.lower()],
                 api_token=credential.api_token,

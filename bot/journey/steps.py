@@ -46,7 +46,7 @@ FINISH_STEP = JobKind(
     "finish_step",
     OfStep,
     title="Completing the workflow step",
-    dedupe=lambda p: f"finish_step:{p.step}:{p.cause}" if p.cause else None,
+    dedupe=lambda p: f"finish_step:{p.step}:{p.cause or 'any'}",
     retry=SLACK_RETRIES,
 )
 

@@ -102,9 +102,9 @@ async def check_start(
         if open_execution is not None:
             errors.setdefault("customer_reference", already_open(reference, open_execution.id))
     if channel_id and not errors:
-        problem = await cannot_post_in(client, channel_id)
-        if problem:
-            errors["channel"] = problem
+        unreachable = await cannot_post_in(client, channel_id)
+        if unreachable:
+            errors["channel"] = unreachable
     if errors or reference is None or channel_id is None:
         return None, errors
     return StartRequest(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -15,8 +16,8 @@ async def serve_app(app: web.Application, host: str = "127.0.0.1", port: int = 0
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    server = site._server  # aiohttp exposes the bound socket only here
-    bound = server.sockets[0].getsockname()[1] if server is not None and server.sockets else port  # type: ignore[union-attr]
+    server: Any = site._server  # aiohttp exposes the bound socket only here (an asyncio.Server)
+    bound = server.sockets[0].getsockname()[1] if server is not None and server.sockets else port
     return runner, bound
 
 

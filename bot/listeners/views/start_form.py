@@ -16,7 +16,7 @@ def form_values(view: dict[str, Any]) -> dict[str, Any]:
     """Each input block's value by block id: text, the selected option, date, conversation or checkboxes."""
     values: dict[str, Any] = {}
     for block_id, actions in (view.get("state") or {}).get("values", {}).items():
-        element = actions.get("value") or next(iter(actions.values()), {})
+        element: dict[str, Any] = actions.get("value") or next(iter(actions.values()), {})
         if "selected_option" in element:
             values[block_id] = (element.get("selected_option") or {}).get("value")
         elif "selected_date" in element:

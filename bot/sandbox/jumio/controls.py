@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from bot.sandbox.jumio.answers import jumio_problem
@@ -18,6 +20,8 @@ class Controls:
     account_answers: list[int]
     calls: list[tuple[str, str, int]]
     callbacks: list[Callback]
+    add_fault: Callable[[Fault], None]  # `faults`
+    expire: Callable[..., Awaitable[None]]  # `lifecycle`
 
     async def control_faults(self, request: web.Request) -> web.Response:
         body = await request.json()

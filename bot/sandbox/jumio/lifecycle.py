@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 
@@ -20,6 +21,8 @@ class Lifecycle:
     callbacks: list[Callback]
     _session: aiohttp.ClientSession | None
     persist: Callable[[], None]  # `persistence`
+    now: Callable[[], float]  # the server's clock
+    _spawn: Callable[[Awaitable[Any]], None]  # the server's background tasks
 
     def _finalize(self, execution: SandboxExecution) -> None:
         execution.status = "ACQUIRED"

@@ -39,6 +39,10 @@ class Driver:
     private_channels: set[str]
     issue_response_url: Callable[[], str]
     user_teams: dict[str, str]  # a user of another Slack team (Slack Connect): their team
+    app_token: str | None
+    bot_user_id: str
+    base_url: str
+    _next_ts: Callable[[], str]
 
     def team_of(self, user: str) -> str:
         return self.user_teams.get(user, self.team_id)
