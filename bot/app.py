@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, listeners
+from bot.blocks import audit
 from bot.services import CONTEXT_KEY, Services
 
 log = logging.getLogger("bot.app")
@@ -132,7 +133,7 @@ def _refuse_other_team(services: Services, body: dict[str, Any], team_id: str | 
         if isinstance(body.get("user"), dict)
         else (body.get("user_id") or (body.get("event") or {}).get("user"))
     )
-    services.store.audit(str(user or "unknown"), "refused", None, f"a user of team {team_id}, which may not use the bot")
+    services.store.audit(str(user or "unknown"), audit.REFUSED, None, f"a user of team {team_id}, which may not use the bot")
     text = blocks.refusal()[0]
     if body.get("command"):
         return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})

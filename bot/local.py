@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 from aiohttp import web
 
+from bot.blocks import audit
 from bot.config import load_settings
 from bot.jobs import RunnerOptions
 from bot.manifest import render_for
@@ -202,7 +203,7 @@ async def consent_for(
         timeout,
     )
     assert api.replaces is not None  # the execution the consent replaced is closed at Jumio: settled before going on
-    await wait_until(lambda: store.has_audit(api.replaces or 0, "execution_deleted"), timeout)
+    await wait_until(lambda: store.has_audit(api.replaces or 0, audit.EXECUTION_DELETED), timeout)
     return api
 
 

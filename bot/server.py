@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from aiohttp import ClientPayloadError, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -104,9 +105,10 @@ def web_app(
         if body is None:
             return web.json_response({"error": "request body too large"}, status=413)
         try:
+            headers: dict[str, Any] = dict(request.headers)  # Bolt reads a plain mapping (keys lowered by Bolt)
             bolt_request = AsyncBoltRequest(
-                body=body.decode("utf-8", errors="replace"), query=request.query_string, headers=request.headers
-            )  # type: ignore[arg-type]
+                body=body.decode("utf-8", errors="replace"), query=request.query_string, headers=headers
+            )
         except (ValueError, TypeError, KeyError, AttributeError):  # a body Bolt cannot parse (not Slack's)
             log.info("refused a Slack request whose body is not a Slack payload")
             return web.json_response({"error": "malformed request"}, status=400)

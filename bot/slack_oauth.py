@@ -26,6 +26,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.blocks import audit
 from bot.manifest import OAUTH_REDIRECT_PATH as REDIRECT_PATH
 from bot.manifest import USER_SCOPES
 from bot.pages import SECURITY_HEADERS, render
@@ -79,7 +80,7 @@ class UserTokens(AsyncInstallationStore):
             raise NotAllowed("Your Slack user may not use this bot, so nothing was kept.")
         previous = self.store.user_token(user_id)
         self.store.keep_user_token(installation.team_id or "", user_id, token, ",".join(sorted(scopes)))
-        self.store.audit(user_id, "slack_user_connected", None, "user scope files:write")
+        self.store.audit(user_id, audit.SLACK_USER_CONNECTED, None, "user scope files:write")
         if previous is not None and previous != token:
             await self._revoke(previous)
 

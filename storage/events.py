@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from storage.connection import Connection
 from storage.models import AuditEntry
 
 SEEN_EVENT_RETENTION = 24 * 3600
+
+
+class AuditAction(Protocol):
+    """A declared audit event (`bot.blocks.audit`): the trail takes no bare action name."""
+
+    @property
+    def name(self) -> str: ...
+
+
+def _name(action: AuditAction) -> str:
+    if isinstance(action, str):  # declared events only: a name typed here would have no words in /verify status
+        raise TypeError(f"audit action {action!r} is a bare string; declare it in bot/blocks/audit.py")
+    return action.name
 
 
 class EventsAndAudit(Connection):
@@ -35,44 +50,28 @@ class EventsAndAudit(Connection):
             )
         return None if row is None else float(row[0])
 
-    def audit(self, actor: str, action: str, execution: int | None = None, detail: str | None = None) -> None:
+    def audit(self, actor: str, action: AuditAction, execution: int | None = None, detail: str | None = None) -> None:
         """One row of who did what; `detail` must hold no personal data."""
         with self._write() as db:
             db.execute(
                 "INSERT INTO audit (at, actor, action, execution, detail) VALUES (?, ?, ?, ?, ?)",
-                (self.clock(), actor, action, execution, detail),
+                (self.clock(), actor, _name(action), execution, detail),
             )
 
-    def has_audit(self, execution: int, action: str) -> bool:
-        return (
-            self.db.execute("SELECT 1 FROM audit WHERE execution = ? AND action = ? LIMIT 1", (execution, action)).fetchone()
-            is not None
-        )
-
-    def actions_since(self, actor: str, action: str, since: float) -> int:
-        """How many audit rows of `action` by `actor` since `since` (how many verifications an agent started)."""
-        return int(
-            self.db.execute(
-                "SELECT count(*) FROM audit WHERE actor = ? AND action = ? AND at >= ?", (actor, action, since)
-            ).fetchone()[0]
-        )
-
-    def has_audit_detail(self, execution: int, action: str, detail_prefix: str) -> bool:
-        """Whether this execution has an audit row of `action` whose detail starts with `detail_prefix`."""
+    def has_audit(self, execution: int, action: AuditAction) -> bool:
         return (
             self.db.execute(
-                "SELECT 1 FROM audit WHERE execution = ? AND action = ? AND substr(detail, 1, ?) = ? LIMIT 1",
-                (execution, action, len(detail_prefix), detail_prefix),
+                "SELECT 1 FROM audit WHERE execution = ? AND action = ? LIMIT 1", (execution, _name(action))
             ).fetchone()
             is not None
         )
 
-    def audited_since(self, execution: int, action: str, detail: str | None, since: float) -> bool:
+    def audited_since(self, execution: int, action: AuditAction, detail: str | None, since: float) -> bool:
         """Whether this execution has an audit row of `action` with `detail` at or after `since`."""
         return (
             self.db.execute(
                 "SELECT 1 FROM audit WHERE execution = ? AND action = ? AND detail IS ? AND at >= ? LIMIT 1",
-                (execution, action, detail, since),
+                (execution, _name(action), detail, since),
             ).fetchone()
             is not None
         )

@@ -192,15 +192,26 @@ class Executions(Connection):
         now = self.clock()
         with self._write() as db:
             rows = self._rows(
-                "SELECT * FROM executions e WHERE status = 'ACQUIRED' AND coalesce(finalized_at, updated_at) <= ? "
-                "AND NOT EXISTS (SELECT 1 FROM audit a WHERE a.execution = e.id AND a.action = 'sweep_gave_up')",
+                "SELECT * FROM executions WHERE status = 'ACQUIRED' AND coalesce(finalized_at, updated_at) <= ? "
+                "AND sweep_gave_up_at IS NULL",
                 (now - give_up_after,),
             )
-            db.conn.executemany(
-                "INSERT INTO audit (at, actor, action, execution, detail) VALUES (?, ?, ?, ?, ?)",
-                [(now, "system", "sweep_gave_up", row["id"], f"no decision after {give_up_after:.0f} s") for row in rows],
+            db.conn.executemany("UPDATE executions SET sweep_gave_up_at = ? WHERE id = ?", [(now, r["id"]) for r in rows])
+        return [Execution.from_row({**row, "sweep_gave_up_at": now}) for row in rows]
+
+    def starts_since(self, user_id: str, since: float) -> int:
+        """How many verifications `user_id` started since `since` (a new link or a consent's execution is no start)."""
+        row = self.db.execute(
+            "SELECT count(*) FROM executions WHERE started_by = ? AND created_at >= ? AND replaces IS NULL",
+            (user_id, since),
+        ).fetchone()
+        return int(row[0])
+
+    def mark_link_sent(self, execution: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE executions SET link_sent_at = coalesce(link_sent_at, ?) WHERE id = ?", (self.clock(), execution)
             )
-        return [Execution.from_row(row) for row in rows]
 
     def record_gone(self, execution: int) -> bool:
         """Jumio answered 404 for an open execution: final (GONE), its secrets forgotten; False if it was final."""

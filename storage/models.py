@@ -37,6 +37,8 @@ class Execution:
     api_consent: int | None = None  # the consent this execution was made with: it takes photos through the API
     reduced_at: float | None = None  # when it was reduced to a tombstone (retention, or an erase)
     erased_by: str | None = None  # the admin who erased the customer's data
+    link_sent_at: float | None = None  # when its Web Client link went to the agent (sent once)
+    sweep_gave_up_at: float | None = None  # when the sweep stopped asking Jumio about it
 
     @property
     def is_open(self) -> bool:
@@ -95,6 +97,7 @@ class Upload:
     updated_at: float
     in_channel: int = 1  # 0: given in the private photos modal, never shared into the channel
     slack_deleted: int = 0  # 1: deleted from Slack (by the agent's connected user, or found gone)
+    told_not_sent: int = 0  # 1: the thread was told this photo is not at Jumio yet (said once)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Upload:

@@ -287,7 +287,36 @@ def _v8(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+def _v9(db: sqlite_utils.Database) -> None:
+    # State out of the audit trail: what the journey asks of itself lives in columns, the trail only records. Filled
+    # from the rows that used to be asked (link sent, "not sent yet" told for an upload, the sweep gave up).
+    executions = db.table("executions")
+    if "link_sent_at" not in executions.columns_dict:
+        executions.add_column("link_sent_at", float)
+        db.execute(
+            "UPDATE executions SET link_sent_at = (SELECT min(at) FROM audit a WHERE a.execution = executions.id "
+            "AND a.action = 'link_sent')"
+        )
+    if "sweep_gave_up_at" not in executions.columns_dict:
+        executions.add_column("sweep_gave_up_at", float)
+        db.execute(
+            "UPDATE executions SET sweep_gave_up_at = (SELECT min(at) FROM audit a WHERE a.execution = "
+            "executions.id AND a.action = 'sweep_gave_up')"
+        )
+    uploads = db.table("uploads")
+    if "told_not_sent" not in uploads.columns_dict:
+        uploads.add_column("told_not_sent", int, not_null_default=0)
+        db.execute(
+            "UPDATE uploads SET told_not_sent = 1 WHERE EXISTS (SELECT 1 FROM audit a WHERE a.execution = "
+            "uploads.execution AND a.action = 'photo_not_sent' AND a.detail LIKE 'upload ' || uploads.id || ': %')"
+        )
+    # The start caps count executions (a new link or a consent's execution replaces one: not a start).
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_executions_starts ON executions (started_by, created_at) WHERE replaces IS NULL"
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -120,6 +120,14 @@ class Uploads(Connection):
         ).fetchall()
         return {row[0] for row in rows}
 
+    def mark_told_not_sent(self, upload: int) -> bool:
+        """The thread is told this photo is not at Jumio yet: True the first time only."""
+        with self._write() as db:
+            return (
+                db.execute("UPDATE uploads SET told_not_sent = 1 WHERE id = ? AND told_not_sent = 0", (upload,)).rowcount
+                == 1
+            )
+
     def uploads_for(self, execution: int) -> list[Upload]:
         rows = self.db.table("uploads").rows_where("execution = ?", (execution,), order_by="id")
         return [Upload.from_row(r) for r in rows]

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from bot.blocks.history import step_words
+from bot.blocks.audit import words_for
 from bot.blocks.kit import (
     ACTION_OPEN_START_MODAL,
     ACTION_START_ANYWAY,
@@ -85,7 +85,7 @@ def status_message(
             f"*#{execution.id}* {describe_status(execution)} · started by <@{execution.started_by}> "
             f"{slack_date(execution.created_at)} in {where(execution.channel_id)}"
         )
-        lines += [f"      {step_words(entry)}" for entry in entries]
+        lines += [f"      {words_for(entry)}" for entry in entries]
     pages = max(1, -(-len(lines) // STATUS_LINES_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     shown = lines[page * STATUS_LINES_PER_PAGE : (page + 1) * STATUS_LINES_PER_PAGE]

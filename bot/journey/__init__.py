@@ -26,6 +26,7 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
+from bot.blocks import audit
 from bot.jobs import Handler, JobKind, Queue
 from bot.journey.cleanup import Cleanup
 from bot.journey.consent import ConsentStep, LinkState
@@ -54,7 +55,7 @@ def retry_dead(store: Store, queue: Queue, job: Job, by: str) -> bool:
         if isinstance(execution_id, int) and store.execution(execution_id).status == FAILED:
             store.reopen_failed(execution_id)
         queue.add_again(job)
-        store.audit(by, "retry", execution_id if isinstance(execution_id, int) else None, job.kind)
+        store.audit(by, audit.RETRY, execution_id if isinstance(execution_id, int) else None, job.kind)
     return True
 
 
@@ -196,7 +197,7 @@ class Journey:
         with store.transaction():
             step_may_end(self.ctx, execution)  # a start that gave up ends a workflow step waiting on it
         self.cleanup.gave_up(kind, payload)
-        store.audit("system", "job_failed", execution.id, f"{kind.name}: {reason}")
+        store.audit(audit.BOT, audit.JOB_FAILED, execution.id, f"{kind.name}: {reason}")
         if not kind.tell_when_dead or execution.erased_by is not None:  # an erased thread hears nothing more
             return
         if execution.thread_ts:

@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, slack_errors
+from bot.blocks import audit
 from bot.jobs import Handler, JobKind
 from bot.journey.context import SLACK_RETRIES, Context
 from bot.journey.delivery import Delivery
@@ -109,7 +110,7 @@ class Cleanup:
             self._erase_failed(payload, "Slack did not answer for too long.")
 
     def _remind(self, execution: Execution, by: str | None, filename: str, why: str | None = None) -> None:
-        self.ctx.store.audit("system", "slack_file_reminder", execution.id, why or "no user token")
+        self.ctx.store.audit(audit.BOT, audit.SLACK_FILE_REMINDER, execution.id, why or "no user token")
         self.delivery.say_in_thread_later(
             execution, blocks.delete_your_photo(filename, by, can_connect=self.ctx.options.users_can_connect, why=why)
         )
@@ -125,7 +126,7 @@ class Cleanup:
         if code in _ALREADY_GONE:
             with store.transaction():
                 self._mark_deleted(execution.id, payload.file_id)
-                store.audit("system", "slack_file_deleted", execution.id, "it was gone from Slack already")
+                store.audit(audit.BOT, audit.SLACK_FILE_DELETED, execution.id, "it was gone from Slack already")
             return
         if code is not None:
             if code in slack_errors.TOKEN_GONE:
@@ -139,7 +140,7 @@ class Cleanup:
             return
         with store.transaction():
             self._mark_deleted(execution.id, payload.file_id)
-            store.audit(payload.by, "slack_file_deleted", execution.id, "deleted from Slack as the agent who dropped it")
+            store.audit(payload.by, audit.SLACK_FILE_DELETED, execution.id, "deleted from Slack as the agent who dropped it")
             self.delivery.say_in_thread_later(execution, blocks.photo_deleted_from_slack(payload.filename))
 
     async def _erase_file(self, payload: EraseSlackFile) -> None:
@@ -156,7 +157,7 @@ class Cleanup:
             store.mark_deleted_from_slack(payload.upload)
             store.audit(
                 payload.by,
-                "slack_file_deleted",
+                audit.SLACK_FILE_DELETED,
                 payload.execution,
                 "an erased customer's photo, as the agent who dropped it",
             )
@@ -184,7 +185,7 @@ class Cleanup:
         """An erased customer's photo stays in Slack: the thread asks for it to be deleted by hand, naming no file."""
         execution = self.ctx.store.execution(payload.execution)
         with self.ctx.store.transaction():
-            self.ctx.store.audit("system", "slack_file_reminder", execution.id, f"after the erase: {why}")
+            self.ctx.store.audit(audit.BOT, audit.SLACK_FILE_REMINDER, execution.id, f"after the erase: {why}")
             self.delivery.say_in_thread_later(execution, blocks.erased_photo_left(payload.by, why))
 
     @contextlib.asynccontextmanager
@@ -203,4 +204,4 @@ class Cleanup:
         except Exception as exc:  # noqa: BLE001 - forgotten here whatever Slack says; the agent can revoke it there
             log.info("auth.revoke of a user token failed: %s", type(exc).__name__)
         self.ctx.store.forget_user_token(user_id)
-        self.ctx.store.audit(user_id, "slack_user_disconnected", None, "user token revoked and forgotten")
+        self.ctx.store.audit(user_id, audit.SLACK_USER_DISCONNECTED, None, "user token revoked and forgotten")

@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 from bot import blocks
+from bot.blocks import audit
 from bot.jobs import Handler, JobKind, RetryLater
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, PhotoPath
 from bot.journey.delivery import Delivery
@@ -150,7 +151,7 @@ class ConsentStep:
                 replaces=origin.id,
             )
             store.mark_api_execution(api.id, consent.id)  # photos dropped while Jumio makes it go to it, unasked
-            store.audit("customer", "consent_given", origin.id, f"on the consent page; photos go to #{api.id}")
+            store.audit(audit.CUSTOMER, audit.CONSENT_GIVEN, origin.id, f"on the consent page; photos go to #{api.id}")
             self.ctx.queue.add(OPEN_API_EXECUTION, OfExecution(api.id))
             self.delivery.say_in_thread_later(origin, blocks.consent_given(now))
         return LinkState.VALID
@@ -166,7 +167,7 @@ class ConsentStep:
         if url is None:
             return
         await self.delivery.tell_privately(execution, payload.user, blocks.consent_link_message(execution.customer_ref, url))
-        store.audit(payload.user, "consent_link_sent", execution.id, "ephemeral to the agent who dropped photos")
+        store.audit(payload.user, audit.CONSENT_LINK_SENT, execution.id, "ephemeral to the agent who dropped photos")
 
     async def _open_api_execution(self, payload: OfExecution) -> None:
         store = self.ctx.store

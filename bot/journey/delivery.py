@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import blocks, slack_errors
+from bot.blocks import audit
 from bot.jobs import Abandon, Handler, JobKind, plain_reason
 from bot.journey.context import SLACK_RETRIES, Context, OfExecution
 from bot.slack_errors import SlackFailed
@@ -91,7 +92,7 @@ class Delivery:
             await self.slack(method, **kwargs)
         except Abandon as never:
             log.warning("execution %s: %s", execution_id, never.reason)
-            self.ctx.store.audit("system", "slack_refused", execution_id, never.reason)
+            self.ctx.store.audit(audit.BOT, audit.SLACK_REFUSED, execution_id, never.reason)
             if method == "chat_postMessage":
                 await self._thread_closed(self.ctx.store.execution(execution_id), kwargs, never.reason)
         except (SlackFailed, aiohttp.ClientError, TimeoutError) as exc:

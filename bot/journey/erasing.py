@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import blocks
+from bot.blocks import audit
 from bot.jobs import Handler, JobKind, RetryPolicy
 from bot.journey.cleanup import Cleanup
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution
@@ -85,7 +86,7 @@ class Erasing:
             self.cleanup.erase_photos(plan.slack_photos)  # after the reduce, which drops the executions' jobs
             for execution in plan.to_erase:
                 store.audit(
-                    by, "erased", execution.id, f"erased by {by}" + (" while in progress" if execution.is_open else "")
+                    by, audit.ERASED, execution.id, f"erased by {by}" + (" while in progress" if execution.is_open else "")
                 )
                 step_may_end(self.ctx, execution)
             for account_id in plan.accounts:
@@ -131,7 +132,7 @@ class Erasing:
         execution = store.execution(payload.execution)
         with store.transaction():
             store.mark_account_deleted(payload.account_id)
-            store.audit("jumio", "account_deleted", execution.id, detail)
+            store.audit(audit.JUMIO, audit.ACCOUNT_DELETED, execution.id, detail)
             self.delivery.say_in_thread_later(execution, blocks.deleted_at_jumio(payload.by))
 
     async def _retention(self, payload: Retention) -> None:
@@ -144,8 +145,8 @@ class Erasing:
                 store.reduce_to_tombstones(ids)
                 for execution_id in ids:
                     store.audit(
-                        "system",
-                        "retention",
+                        audit.BOT,
+                        audit.RETENTION,
                         execution_id,
                         f"reduced to a tombstone {self.ctx.options.retention_days} days after it ended",
                     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import blocks
+from bot.blocks import audit
 from bot.jobs import Abandon, Handler, JobKind, RetryLater
 from bot.journey.context import JUMIO_RETRIES, Context, PhotoPath, local_status
 from bot.journey.delivery import Delivery
@@ -113,10 +114,10 @@ class Photos:
                     reason = blocks.PHOTO_PATH_CLOSED
                 if reason is not None:
                     store.record_upload_rejected(upload.id, reason)
-                    store.audit(user_id, "photo_rejected", execution.id, reason)
+                    store.audit(user_id, audit.PHOTO_REJECTED, execution.id, reason)
                     self.delivery.say_in_thread_later(execution, blocks.file_rejected(name, reason))
                     continue
-                store.audit(user_id, "photo_received", execution.id, f"a Slack file as {part or 'unknown part'}")
+                store.audit(user_id, audit.PHOTO_RECEIVED, execution.id, f"a Slack file as {part or 'unknown part'}")
                 if part is None and len(accepted) == 1:
                     part = accepted[0]
                     store.choose_upload_part(upload.id, part)
@@ -147,7 +148,7 @@ class Photos:
                 store.record_upload_rejected(upload.id, reason)
                 over.append(file.get("name") or file.get("title") or "a file")
         if over:
-            store.audit(user_id, "photo_rejected", execution.id, f"{len(over)} over the limit")
+            store.audit(user_id, audit.PHOTO_REJECTED, execution.id, f"{len(over)} over the limit")
             self.delivery.say_in_thread_later(execution, blocks.files_over_limit(over, reason))
         return files[:taken]
 
@@ -157,7 +158,7 @@ class Photos:
         with store.transaction():
             upload = store.choose_upload_part(upload_id, part)
             if upload is not None:
-                store.audit(user_id, "part_chosen", upload.execution, f"{part} for upload #{upload.id}")
+                store.audit(user_id, audit.PART_CHOSEN, upload.execution, f"{part} for upload #{upload.id}")
                 file = {"id": upload.slack_file_id, "name": filename}
                 self.ctx.queue.add(RELAY_PHOTO, Relay(upload.execution, upload.id, file))
         return upload
@@ -182,7 +183,7 @@ class Photos:
         if upload.state == UploadState.SENDING:
             # The process died while these bytes were on their way to Jumio: whether Jumio has them is unknown.
             store.record_upload_rejected(upload.id, blocks.RESTARTED_WHILE_SENDING, state=UploadState.UNCERTAIN)
-            store.audit("system", "photo_uncertain", execution.id, f"upload #{upload.id}")
+            store.audit(audit.BOT, audit.PHOTO_UNCERTAIN, execution.id, f"upload #{upload.id}")
             await self.delivery.say_in_thread(execution, blocks.drop_again(filename, blocks.RESTARTED_WHILE_SENDING))
             return
         if upload.state == UploadState.UPLOADED:
@@ -257,7 +258,7 @@ class Photos:
         replaced = store.record_upload_done(upload.id, part=part, sha256=relayed.sha256, size=relayed.size)
         store.audit(
             upload.uploaded_by or "unknown",
-            "photo_uploaded",
+            audit.PHOTO_UPLOADED,
             execution.id,
             f"{part} from upload #{upload.id}, {relayed.size} bytes, sha256 {relayed.sha256[:12]}",
         )
@@ -298,10 +299,9 @@ class Photos:
     async def _not_sent(self, execution: Execution, upload: Upload, filename: str, failure: DownloadFailed) -> None:
         """The download broke off while it was being relayed: the thread hears once that this photo is not at Jumio
         yet (the job tries again, as with any passing failure)."""
-        detail = f"upload {upload.id}: {failure.safe_message}"
-        if self.ctx.store.has_audit_detail(execution.id, "photo_not_sent", f"upload {upload.id}: "):
+        if not self.ctx.store.mark_told_not_sent(upload.id):
             return
-        self.ctx.store.audit("system", "photo_not_sent", execution.id, detail)
+        self.ctx.store.audit(audit.BOT, audit.PHOTO_NOT_SENT, execution.id, f"upload {upload.id}: {failure.safe_message}")
         await self.delivery.say_in_thread(execution, blocks.not_sent_yet(filename, failure.safe_message))
 
     async def _check_and_hold(self, execution: Execution, upload: Upload, file: dict[str, Any], filename: str) -> None:
@@ -319,7 +319,7 @@ class Photos:
         if self.ctx.store.mark_upload_held(upload.id, execution.id):
             self.ctx.store.audit(
                 upload.uploaded_by or "unknown",
-                "photo_held",
+                audit.PHOTO_HELD,
                 execution.id,
                 f"{upload.part} from upload #{upload.id}, until the customer consents",
             )
@@ -340,7 +340,7 @@ class Photos:
 
     async def _reject(self, execution: Execution, upload_id: int, filename: str, reason: str) -> None:
         self.ctx.store.record_upload_rejected(upload_id, reason)
-        self.ctx.store.audit("system", "photo_rejected", execution.id, reason)
+        self.ctx.store.audit(audit.BOT, audit.PHOTO_REJECTED, execution.id, reason)
         await self.delivery.say_in_thread(execution, blocks.file_rejected(filename, reason))
 
     async def _finalize(self, payload: Finalize) -> None:
@@ -376,7 +376,7 @@ class Photos:
             return
         store.forget_supporting_data(execution.id)  # Jumio has it in the execution it now processes
         store.audit(
-            payload.by or "system", "submitted", execution.id, "finalized" + ("" if payload.by else " automatically")
+            payload.by or audit.BOT, audit.SUBMITTED, execution.id, "finalized" + ("" if payload.by else " automatically")
         )
         await self.delivery.say_in_thread(execution, blocks.submitted(payload.by))
         await self.delivery.redraw_root(execution)

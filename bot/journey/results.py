@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import blocks
+from bot.blocks import audit
 from bot.jobs import Handler, JobKind, RetryPolicy
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, local_status
 from bot.journey.delivery import Delivery
@@ -99,8 +100,8 @@ class Results:
         detail = f"says {status}"
         now = store.clock()
         with store.transaction():
-            if not store.audited_since(execution.id, "callback", detail, now - CALLBACK_AUDIT_SECONDS):
-                store.audit("jumio", "callback", execution.id, detail)
+            if not store.audited_since(execution.id, audit.CALLBACK, detail, now - CALLBACK_AUDIT_SECONDS):
+                store.audit(audit.JUMIO, audit.CALLBACK, execution.id, detail)
             if store.has_queued_job(FETCH_RESULT.name, execution.id):
                 return
             last = store.last_job_added(FETCH_RESULT.name, execution.id)
@@ -135,6 +136,7 @@ class Results:
             for execution in due:
                 self.ctx.queue.add(CHECK_STATUS, OfExecution(execution.id))
             for execution in store.claim_given_up_checks(give_up_after):
+                store.audit(audit.BOT, audit.SWEEP_GAVE_UP, execution.id, f"no decision after {give_up_after:.0f} s")
                 self.delivery.say_in_thread_later(
                     execution, blocks.stopped_asking(execution.customer_ref, SWEEP_GIVES_UP_AFTER_DAYS)
                 )
@@ -162,7 +164,7 @@ class Results:
             gone = store.record_gone(execution.id)
             store.forget_supporting_data(execution.id)
             if gone:
-                store.audit("jumio", "not_found", execution.id, "Jumio answered 404; the verification ended")
+                store.audit(audit.JUMIO, audit.NOT_FOUND, execution.id, "Jumio answered 404; the verification ended")
                 step_may_end(self.ctx, execution)
         if gone:
             holder = [execution.started_by]  # the link's holder hears that it is dead
@@ -198,7 +200,7 @@ class Results:
                 return False
             store.record_status(execution.id, Status.ACQUIRED)
             store.forget_supporting_data(execution.id)  # this execution is the one Jumio processes: it has it
-            store.audit("customer", "submitted_on_web", execution.id, "Jumio has the photos from its page")
+            store.audit(audit.CUSTOMER, audit.SUBMITTED_ON_WEB, execution.id, "Jumio has the photos from its page")
             self.delivery.say_in_thread_later(execution, blocks.submitted_on_web(store.clock()))
         await self.delivery.redraw_root(execution)
         return True
@@ -268,8 +270,8 @@ class Results:
             if stored:
                 store.after_commit(self.ctx.metrics.decisions.labels(decision_type or str(status)).inc)
                 store.audit(
-                    "jumio",
-                    "result",
+                    audit.JUMIO,
+                    audit.RESULT,
                     execution.id,
                     f"{status} {decision_type or ''} {(details.decision_label if details else '') or ''}".strip(),
                 )

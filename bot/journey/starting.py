@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import blocks
+from bot.blocks import audit
 from bot.jobs import Abandon, Handler, JobKind, Pacing
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, PhotoPath
 from bot.journey.delivery import REDRAW_ROOT, Delivery
@@ -140,7 +141,7 @@ class Starting:
                 locale=locale,
                 team_id=team_id,
             )
-            store.audit(user_id, "start", execution.id, f"workflow {execution.workflow_key}")
+            store.audit(user_id, audit.START, execution.id, f"workflow {execution.workflow_key}")
             if supporting_data:
                 store.keep_supporting_data(execution.id, supporting_data)
             self.ctx.queue.add(START, Start(execution.id, user_id, response_url))
@@ -151,9 +152,9 @@ class Starting:
         """Why `user_id` may not start another verification now (each is a paid Jumio transaction), or None."""
         store, limits = self.ctx.store, self.ctx.options.limits
         now = store.clock()
-        if store.actions_since(user_id, "start", now - 60) >= limits.starts_per_minute:
+        if store.starts_since(user_id, now - 60) >= limits.starts_per_minute:
             return blocks.too_many_starts(limits.starts_per_minute, "minute")
-        if store.actions_since(user_id, "start", now - 86400) >= limits.starts_per_day:
+        if store.starts_since(user_id, now - 86400) >= limits.starts_per_day:
             return blocks.too_many_starts(limits.starts_per_day, "day")
         return None
 
@@ -184,7 +185,7 @@ class Starting:
         consent_url = self.consent_link(execution, user_id)
         if not web_href and not consent_url:
             return blocks.no_link_modal("Jumio gave no link for this verification's workflow.")
-        store.audit(user_id, "link_shown", execution.id, "in the link modal, to the agent who holds it")
+        store.audit(user_id, audit.LINK_SHOWN, execution.id, "in the link modal, to the agent who holds it")
         return blocks.link_modal(execution.customer_ref, web_href, execution.web_expires_at, consent_url)
 
     def take_over(self, execution: Execution, user_id: str) -> str | None:
@@ -201,7 +202,7 @@ class Starting:
             return "You already hold this link: press *Customer link* to see it."
         with store.transaction():
             self.ctx.queue.add(NEW_LINK, NewLink(execution.id, user_id, takes_over=True))
-            store.audit(user_id, "take_over", execution.id, f"the link held by {execution.started_by}")
+            store.audit(user_id, audit.TAKE_OVER, execution.id, f"the link held by {execution.started_by}")
         return None
 
     # --- jobs -------------------------------------------------------------------------------------------------
@@ -253,7 +254,7 @@ class Starting:
             if not self.record_session(execution, await self._open_session(execution), payload.by):
                 return  # erased while Jumio made it: deleted there, no link
             store.move_supporting_data(previous.id, execution.id)  # the new execution is the one to take it
-            store.audit(payload.by, "new_link", execution.id, f"replaces #{previous.id}")
+            store.audit(payload.by, audit.NEW_LINK, execution.id, f"replaces #{previous.id}")
         if payload.takes_over:
             self._replace(previous, store.execution(execution.id), payload.by)
         await self._announce(execution, payload.by)
@@ -276,7 +277,7 @@ class Starting:
             return
         with contextlib.suppress(NotFound):  # gone already: that is what was asked
             await self.ctx.jumio.delete_execution(execution.account_id, execution.workflow_execution_id)
-        self.ctx.store.audit("system", "execution_deleted", execution.id, "closed at Jumio: it was replaced")
+        self.ctx.store.audit(audit.BOT, audit.EXECUTION_DELETED, execution.id, "closed at Jumio: it was replaced")
 
     async def _upload_prepared_data(self, payload: OfExecution) -> None:
         store = self.ctx.store
@@ -300,7 +301,7 @@ class Starting:
             # made with that consent: the data stays (sealed) until that one has it, or this one is submitted.
             if self.ctx.photo_path(execution) is not PhotoPath.NEEDS_CONSENT:
                 store.forget_supporting_data(execution.id)
-            store.audit("system", "prepared_data_sent", execution.id, f"{len(data)} fields")
+            store.audit(audit.BOT, audit.PREPARED_DATA_SENT, execution.id, f"{len(data)} fields")
 
     # --- steps ------------------------------------------------------------------------------------------------
 
@@ -336,7 +337,7 @@ class Starting:
             self.ctx.store.record_failure(execution.id, reason, give_up=True)
             raise Abandon(reason) from None
         except OutcomeUnknown as exc:
-            self.ctx.store.audit("system", "answer_lost", execution.id, exc.message)
+            self.ctx.store.audit(audit.BOT, audit.ANSWER_LOST, execution.id, exc.message)
             raise Abandon(blocks.answer_lost(new_account=account_id is None)) from None
 
     def record_session(
@@ -353,7 +354,7 @@ class Starting:
                 self.ctx.forget_parts(execution.id)
                 store.audit(
                     requested_by,
-                    "account_created",
+                    audit.ACCOUNT_CREATED,
                     execution.id,
                     f"account {session.account_id}, execution {session.execution_id}",
                 )
@@ -364,8 +365,8 @@ class Starting:
             else:
                 self.ctx.queue.add(DELETE_EXECUTION, OfExecution(execution.id))
             store.audit(
-                "system",
-                "made_after_end",
+                audit.BOT,
+                audit.MADE_AFTER_END,
                 execution.id,
                 f"account {session.account_id}, execution {session.execution_id}: Jumio made it while the "
                 "verification was ended; deleted at Jumio, never shown",
@@ -409,7 +410,7 @@ class Starting:
                 execution, requested_by, blocks.supporting_data_not_taken(execution.workflow_key)
             )
         await self.delivery.redraw_root(execution)
-        if not store.has_audit(execution.id, "link_sent"):
+        if execution.link_sent_at is None:
             await self.send_link(execution, requested_by)
 
     def send_supporting_data(self, execution: Execution) -> bool:
@@ -435,7 +436,9 @@ class Starting:
                 execution.customer_ref, web_href, execution.web_expires_at, self.consent_link(execution, user_id)
             ),
         )
-        self.ctx.store.audit(user_id, "link_sent", execution.id, "ephemeral to the requesting agent")
+        with self.ctx.store.transaction():
+            self.ctx.store.mark_link_sent(execution.id)
+            self.ctx.store.audit(user_id, audit.LINK_SENT, execution.id, "ephemeral to the requesting agent")
 
     async def failed(self, kind: JobKind[Any], payload: Any, execution: Execution, reason: str) -> None:
         """A start that gave up: the verification is FAILED (Retry reopens it) and its supporting data is gone."""

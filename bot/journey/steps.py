@@ -22,6 +22,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot import slack_errors
+from bot.blocks import audit
 from bot.blocks import workflow_step as words
 from bot.jobs import Abandon, Handler, JobKind
 from bot.journey.context import SLACK_RETRIES, Context
@@ -95,7 +96,7 @@ class Steps:
                 return None
             if refusal is not None or start is None or requested_by is None or channel_id is None:
                 store.step_refused(step_id, refusal or words.NO_REQUESTER)
-                store.audit(requested_by or "workflow", "step_refused", None, refusal)
+                store.audit(requested_by or "workflow", audit.STEP_REFUSED, None, refusal)
                 self.ctx.queue.add(FINISH_STEP, OfStep(step_id, "refused"))
                 return None
             execution = self.start(
@@ -103,7 +104,7 @@ class Steps:
             )
             assert execution is not None  # the step id is new, so the start is too
             store.step_started(step_id, execution.id)
-            store.audit(requested_by, "step_started", execution.id, "by a Workflow Builder step")
+            store.audit(requested_by, audit.STEP_STARTED, execution.id, "by a Workflow Builder step")
         return execution
 
     # --- jobs -------------------------------------------------------------------------------------------------
@@ -140,7 +141,7 @@ class Steps:
         with store.transaction():
             if store.step_completed(step.function_execution_id, completion) and step.execution is not None:
                 detail = "completed" if completion.startswith("{") else "failed"
-                store.audit("system", "step_completed", step.execution, detail)
+                store.audit(audit.BOT, audit.STEP_COMPLETED, step.execution, detail)
 
     async def _outcome(self, step: WorkflowStep) -> Outcome | None:
         """What to tell Slack now, from the thread's newest verification; None while nothing is final."""

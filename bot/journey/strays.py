@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from bot.blocks import audit
 from bot.jobs import Handler, JobKind
 from bot.journey.context import JUMIO_RETRIES, Context
 from bot.jumio import NotFound
@@ -74,8 +75,8 @@ class Strays:
         with contextlib.suppress(NotFound):
             await jumio.delete_execution(payload.account_id, payload.workflow_execution_id)
         store.audit(
-            "system",
-            "stray_deleted",
+            audit.BOT,
+            audit.STRAY_DELETED,
             payload.execution,
             f"execution {payload.workflow_execution_id} ({status.status}), made by Jumio for an answer that "
             "was lost, deleted at Jumio",

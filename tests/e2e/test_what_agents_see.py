@@ -8,6 +8,7 @@ import json
 import httpx
 
 from bot import blocks
+from bot.blocks import audit
 from bot.local import copyable_links, wait_until, web_client_href
 from bot.sandbox.slack import ApiFault
 from tests.world import World
@@ -138,7 +139,7 @@ async def test_status_shows_the_whole_history_in_plain_words_newest_first(world:
 async def test_status_pages_a_long_history(world: World) -> None:
     execution, _root = await world.start("CUST-LONG", consent=False)
     for number in range(90):
-        world.store.audit("UAGENT1", "retry", execution.id, f"step {number}")
+        world.store.audit("UAGENT1", audit.RETRY, execution.id, f"step {number}")
     await world.slack.command("status CUST-LONG")
     first = await wait_until(lambda: world.slack.state.responses and world.slack.state.responses[-1])
     assert "page 1 of 3" in json.dumps(first)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.blocks import audit
 from storage import (
     ACQUIRED,
     DEAD,
@@ -78,11 +79,59 @@ def test_a_version_1_database_is_brought_forward_and_keeps_its_rows(tmp_path: Pa
     old.conn.commit()
     old.close()
     store = Store(path)
-    assert schema_version(store.db) == SCHEMA_VERSION == 8
+    assert schema_version(store.db) == SCHEMA_VERSION == 9
     assert "swept_at" in store.db["executions"].columns_dict
     assert {"workflow_steps", "home_visits"} <= set(store.db.table_names())
     assert any(index.columns == ["actor", "action", "at"] for index in store.db["audit"].indexes)
     assert store.execution(1).customer_ref == "CUST-OLD"
+    store.close()
+
+
+def test_state_the_audit_trail_used_to_hold_moves_to_columns(tmp_path: Path) -> None:
+    """Schema 9: "link sent", "told not sent" and "the sweep gave up" were audit rows the journey asked; the
+    migration fills their columns from those rows, so a verification in flight keeps its state."""
+    import sqlite_utils
+
+    from storage.schema import MIGRATIONS
+
+    path = str(tmp_path / "v8.sqlite3")
+    old = sqlite_utils.Database(path)
+    for migration in MIGRATIONS[:8]:
+        migration(old)
+    old.execute("PRAGMA user_version = 8")
+    row = {
+        "workflow_key": 10011,
+        "channel_id": "C1",
+        "started_by": "U1",
+        "status": "ACQUIRED",
+        "created_at": 1.0,
+        "updated_at": 1.0,
+    }
+    old.table("executions").insert_all(
+        [{**row, "id": 1, "customer_ref": "CUST-A"}, {**row, "id": 2, "customer_ref": "CUST-B"}]
+    )
+    old.table("uploads").insert_all(
+        [
+            {"id": 7, "execution": 1, "slack_file_id": "F7", "state": "uploaded", "created_at": 1.0, "updated_at": 1.0},
+            {"id": 8, "execution": 1, "slack_file_id": "F8", "state": "uploaded", "created_at": 1.0, "updated_at": 1.0},
+        ]
+    )
+    old.table("audit").insert_all(
+        [
+            {"at": 5.0, "actor": "U1", "action": "link_sent", "execution": 1, "detail": "ephemeral"},
+            {"at": 6.0, "actor": "system", "action": "photo_not_sent", "execution": 1, "detail": "upload 7: broke off"},
+            {"at": 9.0, "actor": "system", "action": "sweep_gave_up", "execution": 2, "detail": "no decision"},
+        ]
+    )
+    old.conn.commit()
+    old.close()
+    store = Store(path)
+    first, second = store.execution(1), store.execution(2)
+    assert (first.link_sent_at, first.sweep_gave_up_at) == (5.0, None)
+    assert (second.link_sent_at, second.sweep_gave_up_at) == (None, 9.0)
+    assert [u.told_not_sent for u in store.uploads_for(1)] == [1, 0]
+    assert store.mark_told_not_sent(8) and not store.mark_told_not_sent(7)
+    assert store.claim_given_up_checks(0.0) == [store.execution(1)] and store.claim_given_up_checks(0.0) == []
     store.close()
 
 
@@ -403,8 +452,8 @@ def test_jobs_done_a_week_ago_are_forgotten_dead_ones_kept(tmp_path: Path) -> No
 
 def test_audit_trail(store: Store) -> None:
     execution = _execution(store)
-    store.audit("U1", "start", execution, "workflow 10011")
-    store.audit("system", "result", execution, "PASSED")
+    store.audit("U1", audit.START, execution, "workflow 10011")
+    store.audit("system", audit.RESULT, execution, "PASSED")
     assert [(e.actor, e.action) for e in store.audit_trail(execution)] == [("U1", "start"), ("system", "result")]
 
 

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, validation
+from bot.blocks import audit
 from bot.listeners.common import status_answer, tell
 from bot.listeners.events.app_home import publish_home
 from bot.services import Services, services_of
@@ -37,7 +38,7 @@ async def _allowed(
     user_id, channel_id, thread_ts = _who_and_where(body)
     if channel_id is not None and services.access.allows(user_id, channel_id):
         return services
-    services.store.audit(user_id, "refused", None, what)
+    services.store.audit(user_id, audit.REFUSED, None, what)
     await ack()
     if channel_id:
         await tell(client, channel_id, user_id, blocks.refusal(), thread_ts)
@@ -68,7 +69,7 @@ async def _clicked(
         return None
     user_id, channel_id, _ = _who_and_where(body)
     if channel is not None and channel != channel_id:
-        services.store.audit(user_id, "refused", None, f"{what}: the button names another channel's verification")
+        services.store.audit(user_id, audit.REFUSED, None, f"{what}: the button names another channel's verification")
         await _stale(ack, client, body)
         return None
     return services, named
@@ -221,7 +222,7 @@ async def handle_take_over(
         await ack()
         return
     if opened_in != execution.channel_id or not services.access.allows(user_id, execution.channel_id):
-        services.store.audit(user_id, "refused", execution.id, "take over")
+        services.store.audit(user_id, audit.REFUSED, execution.id, "take over")
         await ack()
         await _update_view(client, body, blocks.no_link_modal(blocks.refusal()[0]))
         return

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
+from bot.blocks import audit
 from bot.listeners.common import log, user_channels
 from bot.services import Services, services_of
 from bot.slack_errors import error_code
@@ -44,7 +45,7 @@ async def _of_an_allowed_team(services: Services, client: AsyncWebClient, user_i
     enterprise = (user.get("enterprise_user") or {}).get("enterprise_id")
     if services.access.allows_team(user.get("team_id"), enterprise):
         return True
-    services.store.audit(user_id, "refused", None, f"App Home for a user of team {user.get('team_id')}")
+    services.store.audit(user_id, audit.REFUSED, None, f"App Home for a user of team {user.get('team_id')}")
     return False
 
 

@@ -13,6 +13,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
+from bot.blocks import audit
 from bot.listeners.common import tell
 from bot.services import Services, services_of
 
@@ -35,7 +36,7 @@ def record_photos(services: Services, event: dict[str, Any]) -> bool:
         return False  # a thread the bot does not own
     user_id = event.get("user") or ""
     if not services.access.allows(user_id, channel_id):
-        services.store.audit(user_id or "unknown", "refused", execution.id, "photo from a user who may not use the bot")
+        services.store.audit(user_id or "unknown", audit.REFUSED, execution.id, "photo from a user who may not use the bot")
         return True
     files = [f for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
     services.journey.photos_shared(execution, user_id, files, event.get("text"))

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot import blocks
+from bot.blocks import audit
 from bot.services import services_of
 
 
@@ -13,7 +14,7 @@ async def handle_erase_submission(ack: Any, body: dict[str, Any], view: dict[str
     services = services_of(context)
     user_id = body["user"]["id"]
     if user_id not in services.access.admins:
-        services.store.audit(user_id, "erase_refused", None, "not in IDV_ADMINS")
+        services.store.audit(user_id, audit.ERASE_REFUSED, None, "not in IDV_ADMINS")
         await ack(response_action="update", view=blocks.notice_modal(blocks.NOT_AN_ADMIN))
         return
     try:

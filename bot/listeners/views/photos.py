@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot import blocks
+from bot.blocks import audit
 from bot.services import services_of
 
 
@@ -19,7 +20,7 @@ async def handle_photos_submission(ack: Any, body: dict[str, Any], view: dict[st
         await ack(response_action="update", view=blocks.stale_form())
         return
     if metadata.get("channel_id") != execution.channel_id or not services.access.allows(user_id, execution.channel_id):
-        services.store.audit(user_id, "refused", execution.id, "private photos")
+        services.store.audit(user_id, audit.REFUSED, execution.id, "private photos")
         await ack(response_action="update", view=blocks.notice_modal(blocks.UPLOAD_REFUSED, title="Customer photos"))
         return
     values = (view.get("state") or {}).get("values") or {}

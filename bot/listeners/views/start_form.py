@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
+from bot.blocks import audit
 from bot.listeners.start_request import check_start
 from bot.services import services_of
 
@@ -42,7 +43,7 @@ async def handle_start_submission(
         metadata = {}
     channel_id = metadata.get("channel_id") or values.get("channel")
     if not services.access.allows(user_id, channel_id):
-        services.store.audit(user_id, "refused", None, f"form in {channel_id}")
+        services.store.audit(user_id, audit.REFUSED, None, f"form in {channel_id}")
         block = "channel" if "channel" in values else "customer_reference"
         await ack(response_action="errors", errors={block: blocks.refusal()[0]})
         return
