@@ -99,7 +99,8 @@ EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: a service the bot needs could not be reached;
 def run() -> int:
     from bot.config import ConfigError, load_settings
     from bot.logs import configure_logging
-    from bot.runtime import Bot, ServiceUnreachable
+    from bot.runtime import Bot
+    from bot.slack_identity import ServiceUnreachable
 
     level = logging.DEBUG if os.environ.get("IDV_DEBUG") else logging.INFO
     configure_logging(level)

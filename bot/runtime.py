@@ -15,8 +15,6 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs, slack_oauth
 from bot.app import build_app, slack_client
@@ -24,15 +22,15 @@ from bot.config import ConfigError, Settings
 from bot.jobs import JobRunner, Queue, RunnerOptions
 from bot.journey import Journey, JourneyOptions
 from bot.journey.context import Limits
-from bot.journey.starting import JUMIO_ACCOUNTS
+from bot.journey.sessions import JUMIO_ACCOUNTS
 from bot.jumio import JumioClient
 from bot.metrics import Metrics
 from bot.sandbox.jumio import JumioSandbox, SandboxConfig
 from bot.sandbox.jumio import serve as serve_jumio_sandbox
 from bot.server import KEEPALIVE_SECONDS, web_app
 from bot.services import AccessPolicy, Services
-from bot.slack_errors import error_code, is_transient
 from bot.slack_files import origin
+from bot.slack_identity import Identity, ServiceUnreachable, check_tokens
 from bot.slack_oauth import oauth_flow
 from storage import DatabaseUnusable, SealedWithoutKey, Sealer, Store
 
@@ -49,73 +47,6 @@ class RuntimeOptions:
     jumio_account_rate: float = 1.0  # Jumio's default tenant limit: account creations per second
     sandbox: SandboxConfig | None = None
     sweep: bool = True
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who the bot token says the bot is (`auth.test`)."""
-
-    team_id: str
-    enterprise_id: str | None
-    user: str
-
-
-# Slack's answers to a token that will never work; anything else (a network error, a 5xx) is not about the token.
-REFUSED_TOKEN_ERRORS = {
-    "invalid_auth",
-    "not_authed",
-    "account_inactive",
-    "token_revoked",
-    "token_expired",
-    "no_permission",
-    "missing_scope",
-    "not_allowed_token_type",
-}
-
-
-class ServiceUnreachable(RuntimeError):
-    """A service the bot needs cannot be reached at start (Slack down, DNS, the network): not a bad setting, so the
-    process exits 75 (EX_TEMPFAIL) and its supervisor starts it again later."""
-
-
-async def check_tokens(slack: AsyncWebClient, settings: Settings) -> Identity:
-    """Prove the tokens before "ready": the bot token with `auth.test`, and in Socket Mode the app token by asking
-    Slack for a connection (`apps.connections.open`). A refused one is a ConfigError naming the variable; Slack not
-    answering (or answering that it cannot now) is ServiceUnreachable."""
-    try:
-        answer = await slack.auth_test()
-    except SlackApiError as exc:
-        code = error_code(exc)
-        if code in REFUSED_TOKEN_ERRORS:
-            raise ConfigError(
-                f"SLACK_BOT_TOKEN was refused by Slack ({code}): copy the Bot User OAuth Token from "
-                "OAuth & Permissions again"
-            ) from None
-        if is_transient(code):
-            raise ServiceUnreachable(f"Slack could not check SLACK_BOT_TOKEN now (it answered {code})") from None
-        raise ConfigError(f"SLACK_BOT_TOKEN could not be checked: Slack answered {code}") from None
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        raise ServiceUnreachable(
-            f"SLACK_API_URL {settings.slack_api_url} cannot be reached to check SLACK_BOT_TOKEN ({type(exc).__name__})"
-        ) from None
-    if settings.slack_app_token is not None:
-        try:
-            await slack.apps_connections_open(app_token=settings.slack_app_token.reveal())
-        except SlackApiError as exc:
-            code = error_code(exc)
-            if is_transient(code):
-                raise ServiceUnreachable(f"Slack could not check SLACK_APP_TOKEN now (it answered {code})") from None
-            raise ConfigError(
-                f"SLACK_APP_TOKEN was refused by Slack ({code}): generate an app-level token with "
-                "connections:write under Basic Information"
-            ) from None
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise ServiceUnreachable(f"Slack cannot be reached to check SLACK_APP_TOKEN ({type(exc).__name__})") from None
-    return Identity(
-        team_id=str(answer.get("team_id") or ""),
-        enterprise_id=answer.get("enterprise_id") or None,
-        user=str(answer.get("user") or "the bot"),
-    )
 
 
 def probe_port(host: str, port: int) -> None:

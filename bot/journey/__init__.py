@@ -2,7 +2,8 @@
 
 | family | module | kinds |
 |---|---|---|
-| starting and links | `starting` | start, create_account (paced), new_link (paced), upload_prepared_data, delete_execution |
+| starting and links | `starting` | start, create_account (paced), new_link (paced), upload_prepared_data |
+| Jumio accounts and executions | `sessions` | delete_execution |
 | photos and submitting | `photos` | relay_photo, finalize |
 | results, polling and the sweep | `results` | poll, check_status, fetch_result, report_result |
 | delivery to the Slack thread | `delivery` | post_message, redraw_root |
@@ -35,6 +36,7 @@ from bot.journey.delivery import Delivery
 from bot.journey.erasing import Erasing
 from bot.journey.photos import Photos, submit_refusal
 from bot.journey.results import Results
+from bot.journey.sessions import Sessions
 from bot.journey.starting import Starting
 from bot.journey.steps import Steps, step_may_end
 from bot.journey.strays import Strays
@@ -83,10 +85,11 @@ class Journey:
             metrics=metrics or Metrics(),
         )
         self.delivery = Delivery(self.ctx)
-        self.starting = Starting(self.ctx, self.delivery)
+        self.sessions = Sessions(self.ctx)
+        self.starting = Starting(self.ctx, self.delivery, self.sessions)
         self.results = Results(self.ctx, self.delivery)
         self.photos = Photos(self.ctx, self.delivery, self.results)
-        self.consent = ConsentStep(self.ctx, self.delivery, self.starting, self.photos)
+        self.consent = ConsentStep(self.ctx, self.delivery, self.starting, self.photos, self.sessions)
         self.starting.consent_link = self.consent.new_link
         self.starting.move_waiting_photos = self.photos.release_held
         self.cleanup = Cleanup(self.ctx, self.delivery)
@@ -138,6 +141,7 @@ class Journey:
         return {
             **self.delivery.handlers(),
             **self.starting.handlers(),
+            **self.sessions.handlers(),
             **self.photos.handlers(),
             **self.results.handlers(),
             **self.consent.handlers(),

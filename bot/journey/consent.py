@@ -22,7 +22,8 @@ from bot.jobs import Handler, JobKind, RetryLater
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, PhotoPath
 from bot.journey.delivery import Delivery
 from bot.journey.photos import Photos
-from bot.journey.starting import DELETE_EXECUTION, JUMIO_ACCOUNTS, Starting
+from bot.journey.sessions import DELETE_EXECUTION, JUMIO_ACCOUNTS, Sessions
+from bot.journey.starting import Starting
 from storage import Consent, ConsentRequest, Execution, Status
 
 # Jumio's required wording and notice (reference §5a, D-CONSENT): shown verbatim on the consent page.
@@ -85,10 +86,11 @@ def user_consent(consent: Consent) -> dict[str, Any]:
 
 
 class ConsentStep:
-    def __init__(self, ctx: Context, delivery: Delivery, starting: Starting, photos: Photos) -> None:
+    def __init__(self, ctx: Context, delivery: Delivery, starting: Starting, photos: Photos, sessions: Sessions) -> None:
         self.ctx = ctx
         self.delivery = delivery
         self.starting = starting
+        self.sessions = sessions
         self.photos = photos
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
@@ -180,9 +182,9 @@ class ConsentStep:
         if api.workflow_execution_id is None:
             if origin.account_id is None:
                 raise RetryLater("waiting for the Jumio account", delay=1.0)
-            request = self.starting.account_request(api, user_consent(consent))
-            session = await self.starting.open_session(api, origin.account_id, request)
-            if not self.starting.record_session(api, session, origin.started_by, consent=consent):
+            request = self.sessions.request(api, user_consent(consent))
+            session = await self.sessions.open(api, origin.account_id, request)
+            if not self.sessions.record(api, session, origin.started_by, consent=consent):
                 return  # erased while Jumio made it: deleted there, nothing relayed
         with store.transaction():
             if store.supersede(origin.id) and origin.workflow_execution_id:

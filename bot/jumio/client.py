@@ -26,17 +26,13 @@ import httpx
 
 from bot.jumio.exceptions import (
     AuthenticationFailed,
-    Forbidden,
-    InvalidRequest,
     InvalidResponse,
     JumioError,
-    NotFound,
     OutcomeUnknown,
-    RateLimited,
-    ServerError,
     Unreachable,
 )
 from bot.jumio.models import AccountRequest, AccountSession, ExecutionDetails, ExecutionStatus, UploadResult
+from bot.jumio.responses import error_for, json_body, retry_after_seconds
 
 log = logging.getLogger("bot.jumio")
 
@@ -201,8 +197,8 @@ class JumioClient:
             raise Unreachable(f"the connection to Jumio failed ({type(exc).__name__})", call=call) from None
         self.observe("POST", urlsplit(part_url).path, response.status_code)
         if not response.is_success:
-            raise _error_for(response, call)
-        return UploadResult.from_json(_json_body(response, call))
+            raise error_for(response, call)
+        return UploadResult.from_json(json_body(response, call))
 
     async def upload_prepared_data(self, part_url: str, api_token: str, data: dict[str, Any]) -> UploadResult:
         """POST supporting data as JSON to a DATA credential's `prepared_data` part."""
@@ -340,8 +336,8 @@ class JumioClient:
                 elapsed_ms = (time.monotonic() - started) * 1000
                 log.debug("Jumio %s -> %s in %.0f ms", call, response.status_code, elapsed_ms)
                 if response.is_success:
-                    return _json_body(response, call)
-                failure = _error_for(response, call)
+                    return json_body(response, call)
+                failure = error_for(response, call)
                 if response.status_code not in _RETRY_STATUSES:
                     raise failure
                 if not idempotent and response.status_code != 429:
@@ -351,7 +347,7 @@ class JumioClient:
                         status=response.status_code,
                         call=call,
                     )
-                retry_after = _retry_after_seconds(response)
+                retry_after = retry_after_seconds(response)
                 if paced and response.status_code == 429:
                     self.account_pacer.push_back(retry_after or self.account_pacer.interval)
             delay = retry_after if retry_after is not None else self._backoff(attempt)
@@ -370,58 +366,3 @@ class JumioClient:
 
     def _backoff(self, attempt: int) -> float:
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
-
-
-def _json_body(response: httpx.Response, call: str) -> Any:
-    if not response.content:
-        return {}
-    try:
-        return response.json()
-    except ValueError:
-        raise InvalidResponse(
-            "Jumio answered with a body that is not JSON", status=response.status_code, call=call
-        ) from None
-
-
-def _retry_after_seconds(response: httpx.Response) -> float | None:
-    # Jumio documents no Retry-After (reference §8, UNCONFIRMED); honour it if it comes, within reason.
-    value = response.headers.get("Retry-After", "")
-    try:
-        return min(max(float(value), 0.0), 30.0)
-    except ValueError:
-        return None
-
-
-def _jumio_message(response: httpx.Response) -> str | None:
-    # Only the 429 body is documented; error bodies of 400/403/404 are UNCONFIRMED, so read the usual keys.
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
-        return None
-    for key in ("message", "detail", "error_description", "errorMessage", "title", "error"):
-        value = body.get(key)
-        if isinstance(value, str) and value:
-            return value
-    errors = body.get("errors")
-    if isinstance(errors, list) and errors:
-        return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors[:3])
-    return None
-
-
-def _error_for(response: httpx.Response, call: str) -> JumioError:
-    status = response.status_code
-    said = _jumio_message(response)
-    suffix = f": {said}" if said else ""
-    if status == 401:
-        return AuthenticationFailed(f"Jumio refused the credentials (401){suffix}", status=status, call=call)
-    if status == 403:
-        return Forbidden(f"Jumio refused the request (403){suffix}", status=status, call=call)
-    if status == 404:
-        return NotFound(f"Jumio does not know it (404){suffix}", status=status, call=call)
-    if status == 429:
-        return RateLimited(f"Jumio's rate limit was hit (429){suffix}", status=status, call=call)
-    if status >= 500:
-        return ServerError(f"Jumio had a server error ({status})", status=status, call=call)
-    return InvalidRequest(f"Jumio refused the request ({status}){suffix}", jumio_message=said, status=status, call=call)

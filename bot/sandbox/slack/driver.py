@@ -384,26 +384,3 @@ class Driver:
         return await self.event(
             {"type": "app_home_opened", "user": user, "channel": "DHOME", "tab": "home", "event_ts": self._next_ts()}
         )
-
-    # --- reading what the bot said -----------------------------------------------------------------------
-
-    def root_messages(self, channel: str = "CVERIFY") -> list[Posted]:
-        return [m for m in self.state.messages if m.channel == channel and not m.thread_ts and not m.ephemeral_to]
-
-    def thread(self, thread_ts: str) -> list[Posted]:
-        return [m for m in self.state.messages if m.thread_ts == thread_ts and not m.ephemeral_to]
-
-    def views_for(self, user: str) -> list[dict[str, Any]]:
-        """The modals the bot opened for `user` (as they are now, after any update)."""
-        return [v for v in self.state.views_opened if self.state.view_users.get(v["id"]) == user]
-
-    def ephemerals(self, user: str) -> list[Posted]:
-        return [m for m in self.state.messages if m.ephemeral_to == user]
-
-    def everything_said(self) -> list[str]:
-        """Every text the bot sent anywhere: messages, ephemerals, views, response_url answers."""
-        said = [m.all_text() for m in self.state.messages]
-        said += [json.dumps(v, ensure_ascii=False) for v in self.state.views_opened]
-        said += [json.dumps(v, ensure_ascii=False) for v in self.state.home_views.values()]
-        said += [json.dumps(r, ensure_ascii=False) for r in self.state.responses]
-        return said

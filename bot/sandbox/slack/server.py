@@ -1,12 +1,10 @@
 """A local Slack stand-in: the Web API methods the bot uses, file downloads, and a driver that plays Slack.
 
-It answers `auth.test`, `chat.postMessage`, `chat.update`, `chat.postEphemeral`, `views.open`, `views.update`,
-`views.publish`, `conversations.info`, `users.conversations`, `users.info`, `files.info`, `apps.connections.open`,
-and for agents' user tokens `oauth.v2.access`, `files.delete` and `auth.revoke` (see `oauth`) at
-`/api/<method>` like Slack does (HTTP 200 with `ok`/`error`, 429 with `Retry-After`), refuses a wrong token
-(`invalid_auth`), channels the bot is not in (`not_in_channel`) and layouts that break Block Kit's limits
-(`invalid_blocks`, see `blockkit`). Private file URLs answer the bytes only with the bot token, and otherwise Slack's
-HTML login page. `response_url`s work up to 5 times within 30 minutes.
+It answers the Web API methods the bot uses at `/api/<method>` like Slack does (HTTP 200 with `ok`/`error`, 429
+with `Retry-After`): messages, views and files here, channels and users in `directory`, agents' user tokens in
+`oauth`, custom steps in `workflows`. It refuses a wrong token (`invalid_auth`), channels the bot is not in
+(`not_in_channel`) and layouts that break Block Kit's limits (`blockkit`). Private file URLs answer the bytes only
+with the bot token, otherwise Slack's HTML login page; `response_url`s work up to 5 times within 30 minutes.
 
 It grants exactly what the manifest it is handed grants (`contract`): a method without its scope answers
 `missing_scope`, an event the manifest does not subscribe to is never delivered, and OAuth's authorize step refuses a
@@ -38,20 +36,19 @@ from bot.sandbox.slack.blockkit import message_problems, view_problems
 from bot.sandbox.slack.contract import (
     DOWNLOAD_SCOPE,
     METHOD_SCOPES,
-    RESPONSE_URL_SECONDS,
-    RESPONSE_URL_USES,
-    USERS_CONVERSATIONS_MAX_LIMIT,
     Grant,
     missing_scope,
     needed_scope,
 )
+from bot.sandbox.slack.directory import Directory
 from bot.sandbox.slack.driver import Driver
 from bot.sandbox.slack.oauth import OAuthStandIn
-from bot.sandbox.slack.state import LOGIN_PAGE, ApiFault, Posted, SlackState
+from bot.sandbox.slack.responses import ResponseUrls
+from bot.sandbox.slack.state import LOGIN_PAGE, ApiFault, Posted, ReadBack, SlackState
 from bot.sandbox.slack.workflows import StepRun, WorkflowBuilder
 
 
-class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
+class SlackStandIn(Driver, ReadBack, Directory, ResponseUrls, OAuthStandIn, WorkflowBuilder):
     """The stand-in's state, its aiohttp app (`app`) and the driver methods."""
 
     def __init__(
@@ -300,55 +297,6 @@ class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
         self.state.home_views[params["user_id"]] = params["view"]
         return {"ok": True, "view": params["view"]}
 
-    def m_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = str(params.get("channel"))
-        if channel not in self.known_channels or (channel in self.private_channels and channel not in self.member_of):
-            return {"ok": False, "error": "channel_not_found"}  # Slack hides private channels the bot is not in
-        return {
-            "ok": True,
-            "channel": {
-                "id": channel,
-                "name": channel.lower(),
-                "is_channel": True,
-                "is_private": channel in self.private_channels,
-                "is_member": channel in self.member_of,
-                "is_archived": False,
-            },
-        }
-
-    def m_conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = str(params.get("channel"))
-        if channel not in self.known_channels or (channel in self.private_channels and channel not in self.member_of):
-            return {"ok": False, "error": "channel_not_found"}
-        members = sorted(
-            self.channel_members.get(channel, set()) | ({self.bot_user_id} if channel in self.member_of else set())
-        )
-        return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
-
-    def m_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        user = str(params.get("user"))
-        return {"ok": True, "user": {"id": user, "team_id": self.team_of(user), "name": user.lower()}}
-
-    def m_users_conversations(self, params: dict[str, Any]) -> dict[str, Any]:
-        """The user's channels; private ones only where the bot is a member too (as with a bot token)."""
-        user = params.get("user")
-        try:
-            limit = int(params.get("limit", 100))
-        except (TypeError, ValueError):
-            return {"ok": False, "error": "invalid_limit"}
-        if not 1 <= limit <= USERS_CONVERSATIONS_MAX_LIMIT:
-            return {"ok": False, "error": "invalid_limit"}  # "Must be an integer with a max value of 999"
-        channels = [
-            c
-            for c in sorted(self.known_channels)
-            if user in self.channel_members.get(c, set()) and (c not in self.private_channels or c in self.member_of)
-        ]
-        return {
-            "ok": True,
-            "channels": [{"id": c, "is_private": c in self.private_channels} for c in channels],
-            "response_metadata": {"next_cursor": ""},
-        }
-
     def m_files_info(self, params: dict[str, Any]) -> dict[str, Any]:
         shared = self.state.files.get(params.get("file", ""))
         if shared is None or shared.deleted:
@@ -401,28 +349,6 @@ class SlackStandIn(Driver, OAuthStandIn, WorkflowBuilder):
             return response
         await response.write_eof()
         return response
-
-    def issue_response_url(self) -> str:
-        key = uuid.uuid4().hex
-        self.response_urls[key] = (time.monotonic(), 0)
-        return f"{self.base_url}/response/{key}"
-
-    async def response_url(self, request: web.Request) -> web.Response:
-        """Up to 5 answers within 30 minutes of the interaction, each a valid message (reference §13)."""
-        key = request.match_info["key"]
-        issued = self.response_urls.get(key)
-        if issued is None or time.monotonic() - issued[0] > RESPONSE_URL_SECONDS:
-            return web.Response(status=404, text="expired_url")
-        if issued[1] >= RESPONSE_URL_USES:
-            return web.Response(status=404, text="used_url")
-        body = await request.json()
-        problems = message_problems(body.get("text"), body.get("blocks"))
-        if problems:
-            self.state.refused_layouts.append(("response_url", problems))
-            return web.Response(status=400, text="invalid_blocks")
-        self.response_urls[key] = (issued[0], issued[1] + 1)
-        self.state.responses.append(body)
-        return web.Response(text="ok")
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
