@@ -328,7 +328,7 @@ class Bot:
         if self._jumio is not None:
             await self._jumio.aclose()
         if self.journey is not None:
-            await self.journey.ctx.http.aclose()
+            await self.journey.aclose()
             with contextlib.suppress(Exception):
                 session = getattr(self.journey.ctx.slack, "session", None)
                 if session is not None:

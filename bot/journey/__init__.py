@@ -30,7 +30,8 @@ from bot import blocks
 from bot.blocks import audit
 from bot.jobs import Handler, JobKind, Queue
 from bot.journey.cleanup import Cleanup
-from bot.journey.consent import ConsentStep, LinkState
+from bot.journey.consent import ConsentStep
+from bot.journey.consent_links import ConsentLinks, LinkState
 from bot.journey.context import Context, JourneyOptions, PhotoPath
 from bot.journey.delivery import Delivery
 from bot.journey.erasing import Erasing
@@ -40,6 +41,7 @@ from bot.journey.sessions import Sessions
 from bot.journey.starting import Starting
 from bot.journey.steps import Steps, step_may_end
 from bot.journey.strays import Strays
+from bot.journey.sweep import Sweep
 from bot.jumio import JumioClient
 from bot.metrics import Metrics
 from storage import DEAD, FAILED, INITIATED, PENDING, Execution, Job, Store
@@ -75,6 +77,7 @@ class Journey:
         http: httpx.AsyncClient | None = None,
         metrics: Metrics | None = None,
     ) -> None:
+        self._owns_http = http is None  # what the journey opened, it closes (`aclose`)
         self.ctx = Context(
             store=store,
             jumio=jumio,
@@ -86,21 +89,17 @@ class Journey:
         )
         self.delivery = Delivery(self.ctx)
         self.sessions = Sessions(self.ctx)
-        self.starting = Starting(self.ctx, self.delivery, self.sessions)
         self.results = Results(self.ctx, self.delivery)
-        self.photos = Photos(self.ctx, self.delivery, self.results)
-        self.consent = ConsentStep(self.ctx, self.delivery, self.starting, self.photos, self.sessions)
-        self.starting.consent_link = self.consent.new_link
-        self.starting.move_waiting_photos = self.photos.release_held
         self.cleanup = Cleanup(self.ctx, self.delivery)
+        self.photos = Photos(self.ctx, self.delivery, self.results, self.cleanup)
+        self.consent_links = ConsentLinks(self.ctx)
+        self.starting = Starting(self.ctx, self.delivery, self.sessions, self.photos, self.consent_links)
+        self.consent = ConsentStep(self.ctx, self.delivery, self.starting, self.photos, self.sessions, self.consent_links)
         self.erasing = Erasing(self.ctx, self.delivery, self.cleanup)
-        self.results.with_each_sweep.append(self.erasing.enqueue_retention)
+        self.sweep = Sweep(self.ctx, self.results, self.erasing)
         self.strays = Strays(self.ctx)
-        self.steps = Steps(self.ctx, self.starting.start)
         self.stray_turned_up = self.strays.turned_up
-        self.photos.relayed_from_thread = lambda execution, upload, filename: self.cleanup.relayed(
-            execution, upload.slack_file_id, upload.uploaded_by, filename
-        )
+        self.steps = Steps(self.ctx, self.starting.start)
         # The intents listeners call.
         self.start = self.starting.start
         self.start_refusal = self.starting.start_refusal
@@ -109,16 +108,21 @@ class Journey:
         self.link_view = self.starting.link_view
         self.take_over = self.starting.take_over
         self.give_consent = self.consent.give
-        self.consent_link_state = self.consent.link_state
+        self.consent_link_state = self.consent_links.state
         self.choose_part = self.photos.choose_part
         self.submit = self.photos.submit
         self.callback = self.results.callback
         self.enqueue_sweep = self.results.enqueue_sweep
-        self.sweep_forever = self.results.sweep_forever
+        self.sweep_forever = self.sweep.forever
         self.erase_plan = self.erasing.erase_plan
         self.erase = self.erasing.erase
         self.begin_step = self.steps.begin
         self.enqueue_retention = self.erasing.enqueue_retention
+
+    async def aclose(self) -> None:
+        """Close the HTTP client the journey opened for downloads (one handed to it stays open)."""
+        if self._owns_http:
+            await self.ctx.http.aclose()
 
     @property
     def store(self) -> Store:

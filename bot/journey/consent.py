@@ -10,21 +10,19 @@ customer ticks Jumio's sentence on /consent/{token} ──► consent recorded �
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from bot import blocks
 from bot.blocks import audit
 from bot.jobs import Handler, JobKind, RetryLater
+from bot.journey.consent_links import ConsentLinks, LinkState
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, PhotoPath
 from bot.journey.delivery import Delivery
 from bot.journey.photos import Photos
 from bot.journey.sessions import DELETE_EXECUTION, JUMIO_ACCOUNTS, Sessions
 from bot.journey.starting import Starting
-from storage import Consent, ConsentRequest, Execution, Status
+from storage import Consent, Execution
 
 # Jumio's required wording and notice (reference §5a, D-CONSENT): shown verbatim on the consent page.
 CONSENT_SENTENCE = (
@@ -32,7 +30,6 @@ CONSENT_SENTENCE = (
     "include biometric data, as set out in its Privacy Notice."
 )
 PRIVACY_NOTICE_URL = "https://www.jumio.com/legal-information/privacy-notices/online-services-notice/"
-TOKEN_BYTES = 24  # 192 random bits
 
 
 @dataclass(frozen=True)
@@ -58,17 +55,6 @@ OPEN_API_EXECUTION = JobKind(
 )
 
 
-class LinkState(Enum):
-    VALID = "valid"
-    USED = "used"  # consent was given (through this link or another of the verification)
-    EXPIRED = "expired"  # the verification ended or the link's time ran out
-    UNKNOWN = "unknown"
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def obtained_at(epoch: float) -> str:
     """Jumio's `obtainedAt` format: YYYY-MM-DDThh:mm:ss.SSSZ (UTC)."""
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
@@ -86,12 +72,15 @@ def user_consent(consent: Consent) -> dict[str, Any]:
 
 
 class ConsentStep:
-    def __init__(self, ctx: Context, delivery: Delivery, starting: Starting, photos: Photos, sessions: Sessions) -> None:
+    def __init__(
+        self, ctx: Context, delivery: Delivery, starting: Starting, photos: Photos, sessions: Sessions, links: ConsentLinks
+    ) -> None:
         self.ctx = ctx
         self.delivery = delivery
         self.starting = starting
         self.sessions = sessions
         self.photos = photos
+        self.links = links
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
         return {SEND_CONSENT_LINK: self._send_link, OPEN_API_EXECUTION: self._open_api_execution}
@@ -103,35 +92,12 @@ class ConsentStep:
         if self.ctx.photo_path(execution) is PhotoPath.NEEDS_CONSENT:
             self.ctx.queue.add(SEND_CONSENT_LINK, ConsentLink(execution.id, user_id))
 
-    def new_link(self, execution: Execution, user_id: str) -> str | None:
-        """A new consent link for this verification, for `user_id`; None when the photo path needs none."""
-        if self.ctx.photo_path(execution) is not PhotoPath.NEEDS_CONSENT or not execution.is_open:
-            return None
-        token = secrets.token_urlsafe(TOKEN_BYTES)
-        lifetime = self.ctx.options.token_lifetime_seconds
-        expires_at = execution.web_expires_at or (self.ctx.store.clock() + lifetime)
-        self.ctx.store.record_consent_request(execution.id, token_hash(token), user_id, expires_at)
-        return f"{self.ctx.options.public_url}/consent/{token}"
-
-    def link_state(self, token: str) -> tuple[LinkState, ConsentRequest | None]:
-        """What a consent link is now (for the page: valid, used, expired or unknown)."""
-        store = self.ctx.store
-        request = store.consent_request(token_hash(token)) if token else None
-        if request is None:
-            return LinkState.UNKNOWN, None
-        if request.used_at is not None or store.consent_for(request.execution) is not None:
-            return LinkState.USED, request
-        execution = store.execution(request.execution)
-        if request.expires_at <= store.clock() or execution.status not in (Status.PENDING, Status.INITIATED):
-            return LinkState.EXPIRED, request
-        return LinkState.VALID, request
-
     def give(self, token: str, *, user_ip: str | None, country: str, state: str | None) -> LinkState:
         """The customer ticked the box: record the consent and open the photo path, in one transaction. Returns the
         link's state as it was (VALID when the consent was recorded now)."""
         store = self.ctx.store
         with store.transaction():
-            link, request = self.link_state(token)
+            link, request = self.links.state(token)
             if link is not LinkState.VALID or request is None:
                 return link
             now = store.clock()
@@ -165,7 +131,7 @@ class ConsentStep:
         execution = store.execution(payload.execution)
         if store.has_open_consent_request(execution.id, payload.user):
             return  # this agent holds a live link already (from the start, say)
-        url = self.new_link(execution, payload.user)
+        url = self.links.new(execution, payload.user)
         if url is None:
             return
         await self.delivery.tell_privately(execution, payload.user, blocks.consent_link_message(execution.customer_ref, url))

@@ -7,13 +7,14 @@ photo in the thread ──► claim ──► relay_photo: download ──► ch
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot import blocks
 from bot.blocks import audit
 from bot.jobs import Abandon, Handler, JobKind, RetryLater
+from bot.journey.cleanup import Cleanup
 from bot.journey.context import JUMIO_RETRIES, Context, PhotoPath, local_status
 from bot.journey.delivery import Delivery
 from bot.journey.results import Results
@@ -70,12 +71,11 @@ def is_complete(uploaded: set[str], accepted: Sequence[str]) -> bool:
 
 
 class Photos:
-    def __init__(self, ctx: Context, delivery: Delivery, results: Results) -> None:
+    def __init__(self, ctx: Context, delivery: Delivery, results: Results, cleanup: Cleanup) -> None:
         self.ctx = ctx
         self.delivery = delivery
         self.results = results
-        # Wired by the journey: what follows once Jumio has a photo that was dropped in the channel's thread.
-        self.relayed_from_thread: Callable[[Execution, Upload, str], None] = lambda _e, _u, _name: None
+        self.cleanup = cleanup  # once Jumio has a photo dropped in the thread: deleted from Slack, or a reminder
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
         return {RELAY_PHOTO: self._relay, FINALIZE: self._finalize}
@@ -242,7 +242,9 @@ class Photos:
                 if isinstance(exc, InvalidRequest)
                 else blocks.NO_MORE_PHOTOS_AT_JUMIO
             )
-            await self._reject(execution, upload.id, filename, reason)
+            # The bytes reached Jumio: the photo counts towards IDV_MAX_PHOTOS (an endless series of refused photos
+            # would be an endless series of requests to Jumio).
+            await self._reject(execution, upload.id, filename, reason, reached_jumio=True)
             return
         assert relayed.answer is not None
         if store.execution(execution.id).erased_by is not None:
@@ -260,7 +262,7 @@ class Photos:
             upload.uploaded_by or "unknown",
             audit.PHOTO_UPLOADED,
             execution.id,
-            f"{part} from upload #{upload.id}, {relayed.size} bytes, sha256 {relayed.sha256[:12]}",
+            f"{part} from upload #{upload.id}, {relayed.size} bytes",
         )
         # The first photo in, and no other on its way (photos dropped together need no reminder): checked before any
         # await, so two relays finishing together cannot both be first.
@@ -276,7 +278,7 @@ class Photos:
                 execution, blocks.session_clock(store.clock(), blocks.SESSION_INACTIVITY_MINUTES)
             )
         if upload.in_channel:
-            self.relayed_from_thread(execution, upload, filename)
+            self.cleanup.relayed(execution, upload.slack_file_id, upload.uploaded_by, filename)
         await self.delivery.redraw_root(execution)
         self._submit_when_complete(execution)
 
@@ -338,8 +340,11 @@ class Photos:
         if execution.status == Status.INITIATED and is_complete(uploaded, self.ctx.accepted_parts(execution)):
             self.ctx.queue.add(FINALIZE, Finalize(execution.id, None))
 
-    async def _reject(self, execution: Execution, upload_id: int, filename: str, reason: str) -> None:
-        self.ctx.store.record_upload_rejected(upload_id, reason)
+    async def _reject(
+        self, execution: Execution, upload_id: int, filename: str, reason: str, *, reached_jumio: bool = False
+    ) -> None:
+        state = UploadState.FAILED if reached_jumio else UploadState.REJECTED  # only a refusal here is not counted
+        self.ctx.store.record_upload_rejected(upload_id, reason, state=state)
         self.ctx.store.audit(audit.BOT, audit.PHOTO_REJECTED, execution.id, reason)
         await self.delivery.say_in_thread(execution, blocks.file_rejected(filename, reason))
 

@@ -12,9 +12,7 @@ expired transaction (D-RETR, reference §6, §12). Only the status endpoint's 40
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,7 +75,6 @@ class Results:
     def __init__(self, ctx: Context, delivery: Delivery) -> None:
         self.ctx = ctx
         self.delivery = delivery
-        self.with_each_sweep: list[Callable[[], None]] = []  # other periodic work (retention), wired by the journey
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
         return {
@@ -141,18 +138,6 @@ class Results:
                     execution, blocks.stopped_asking(execution.customer_ref, SWEEP_GIVES_UP_AFTER_DAYS)
                 )
         return len(due)
-
-    async def sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.ctx.options.poll_schedule[0])
-            try:
-                self.enqueue_sweep()
-                self.ctx.store.forget_old_events()
-                self.ctx.store.forget_old_jobs()
-                for work in self.with_each_sweep:
-                    work()
-            except Exception as exc:  # noqa: BLE001 - the next sweep tries again
-                log.warning("status sweep failed: %s", type(exc).__name__)
 
     # --- jobs -------------------------------------------------------------------------------------------------
 

@@ -10,15 +10,16 @@ A live link is only ever shown to the agent it was issued to: the execution's `s
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bot import blocks
 from bot.blocks import audit
 from bot.jobs import Abandon, Handler, JobKind
+from bot.journey.consent_links import ConsentLinks
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, PhotoPath
 from bot.journey.delivery import REDRAW_ROOT, Delivery
+from bot.journey.photos import Photos
 from bot.journey.sessions import DELETE_EXECUTION, JUMIO_ACCOUNTS, Sessions
 from bot.jumio import AccountSession, InvalidRequest
 from storage import Execution, Status
@@ -79,14 +80,14 @@ UPLOAD_PREPARED_DATA = JobKind(
 
 
 class Starting:
-    def __init__(self, ctx: Context, delivery: Delivery, sessions: Sessions) -> None:
+    def __init__(
+        self, ctx: Context, delivery: Delivery, sessions: Sessions, photos: Photos, consent_links: ConsentLinks
+    ) -> None:
         self.ctx = ctx
         self.delivery = delivery
         self.sessions = sessions
-        # Wired by the journey: a consent link for the photo path, given with the Web Client link (None: none); and
-        # what happens to photos waiting on an execution that a take-over replaced.
-        self.consent_link: Callable[[Execution, str], str | None] = lambda _execution, _user: None
-        self.move_waiting_photos: Callable[[Execution, Execution], None] = lambda _old, _new: None
+        self.photos = photos  # photos waiting on an execution a take-over replaced move to its replacement
+        self.consent_links = consent_links  # the photo path's consent link goes with the Web Client link
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
         return {
@@ -167,7 +168,7 @@ class Starting:
             )
         web_href = store.web_href(execution.id)
         # A consent link is stored hashed only, so its holder gets a fresh one; all die with the first consent.
-        consent_url = self.consent_link(execution, user_id)
+        consent_url = self.consent_links.new(execution, user_id)
         if not web_href and not consent_url:
             return blocks.no_link_modal("Jumio gave no link for this verification's workflow.")
         store.audit(user_id, audit.LINK_SHOWN, execution.id, "in the link modal, to the agent who holds it")
@@ -253,7 +254,7 @@ class Starting:
                 return
             if previous.workflow_execution_id:
                 self.ctx.queue.add(DELETE_EXECUTION, OfExecution(previous.id))
-            self.move_waiting_photos(previous, execution)
+            self.photos.release_held(previous, execution)
             self.delivery.say_in_thread_later(execution, blocks.taken_over(by, previous.started_by))
 
     async def _upload_prepared_data(self, payload: OfExecution) -> None:
@@ -324,7 +325,7 @@ class Starting:
             execution,
             user_id,
             blocks.link_message(
-                execution.customer_ref, web_href, execution.web_expires_at, self.consent_link(execution, user_id)
+                execution.customer_ref, web_href, execution.web_expires_at, self.consent_links.new(execution, user_id)
             ),
         )
         with self.ctx.store.transaction():
