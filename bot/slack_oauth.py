@@ -2,12 +2,14 @@
 the photos they dropped in a thread once Jumio has them: a bot token cannot delete files other users uploaded.
 
 `GET /slack/install` → Slack's consent screen → `GET /slack/oauth_redirect` → the user token, sealed, in the bot's
-SQLite file (`user_tokens`); the state Bolt checks lives there too (`oauth_states`). Off unless SLACK_CLIENT_ID,
+SQLite file (`user_tokens`); the state Bolt checks is signed, never stored (`States`). Off unless SLACK_CLIENT_ID,
 SLACK_CLIENT_SECRET and IDV_PUBLIC_URL are set.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 import time
@@ -96,20 +98,31 @@ class UserTokens(AsyncInstallationStore):
 
 
 class States(AsyncOAuthStateStore):
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    """OAuth states signed, not stored: an anonymous visit to /slack/install writes nothing (security round 2). A
+    state is `expiry.nonce.hmac` under the client secret; Bolt also binds it to the browser by a cookie, and Slack's
+    code is single-use, so a state replayed before it expires gets no second token."""
+
+    def __init__(self, secret: str, clock: Any = time.time) -> None:
+        self._key = hashlib.sha256(b"idv-oauth-state:" + secret.encode()).digest()
+        self._clock = clock
 
     @property
     def logger(self) -> logging.Logger:
         return log
 
+    def _signature(self, payload: str) -> str:
+        return hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()
+
     async def async_issue(self, *_args: Any, **_kwargs: Any) -> str:
-        state = secrets.token_urlsafe(32)
-        self.store.issue_oauth_state(state, time.time() + STATE_SECONDS)
-        return state
+        payload = f"{int(self._clock() + STATE_SECONDS)}.{secrets.token_urlsafe(16)}"
+        return f"{payload}.{self._signature(payload)}"
 
     async def async_consume(self, state: str) -> bool:
-        return self.store.consume_oauth_state(state)
+        payload, _, signature = state.rpartition(".")
+        expires, _, _nonce = payload.partition(".")
+        if not payload or not hmac.compare_digest(signature, self._signature(payload)):
+            return False
+        return expires.isdigit() and int(expires) >= self._clock()
 
 
 def _page(status: int, heading: str, line: str, done: bool) -> BoltResponse:
@@ -161,7 +174,7 @@ def oauth_flow(
         install_page_rendering_enabled=False,
         authorization_url=authorize_url,
         installation_store=UserTokens(store, access, slack_api_url),
-        state_store=States(store),
+        state_store=States(client_secret),
         state_expiration_seconds=STATE_SECONDS,
         callback_options=AsyncCallbackOptions(success=_connected, failure=_not_connected),
         logger=log,

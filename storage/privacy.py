@@ -66,7 +66,7 @@ class ErasePlan:
 
 
 class Privacy(Connection):
-    """The `supporting_data`, `user_tokens` and `oauth_states` tables, and tombstones across the others."""
+    """The `supporting_data` and `user_tokens` tables, and tombstones across the others."""
 
     # --- supporting data ---------------------------------------------------------------------------------------
 
@@ -131,19 +131,6 @@ class Privacy(Connection):
             forgotten = db.execute("DELETE FROM user_tokens WHERE user_id = ?", (user_id,)).rowcount > 0
         self.flush_forgotten()
         return forgotten
-
-    def issue_oauth_state(self, state: str, expires_at: float) -> None:
-        with self._write() as db:
-            db.execute("DELETE FROM oauth_states WHERE expires_at < ?", (self.clock(),))
-            db.execute("INSERT INTO oauth_states (state, expires_at) VALUES (?, ?)", (state, expires_at))
-
-    def consume_oauth_state(self, state: str) -> bool:
-        """True once for a state issued and not expired."""
-        with self._write() as db:
-            return (
-                db.execute("DELETE FROM oauth_states WHERE state = ? AND expires_at >= ?", (state, self.clock())).rowcount
-                == 1
-            )
 
     # --- erase and retention -----------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ again (a crash between its work and the version bump, two processes starting tog
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 
@@ -310,6 +311,10 @@ def _v9(db: sqlite_utils.Database) -> None:
             "UPDATE uploads SET told_not_sent = 1 WHERE EXISTS (SELECT 1 FROM audit a WHERE a.execution = "
             "uploads.execution AND a.action = 'photo_not_sent' AND a.detail LIKE 'upload ' || uploads.id || ': %')"
         )
+    # The audit names no photo's hash (not even a prefix: it would identify the image); the uploads row keeps it
+    # until the verification is reduced.
+    for audit_id, detail in db.execute("SELECT id, detail FROM audit WHERE detail LIKE '%sha256 %'").fetchall():
+        db.execute("UPDATE audit SET detail = ? WHERE id = ?", (re.sub(r",? ?sha256 [0-9a-f]+", "", detail), audit_id))
     # The start caps count executions (a new link or a consent's execution replaces one: not a start).
     db.execute(
         "CREATE INDEX IF NOT EXISTS idx_executions_starts ON executions (started_by, created_at) WHERE replaces IS NULL"

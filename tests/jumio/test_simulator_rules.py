@@ -144,3 +144,36 @@ async def test_a_part_over_15_000_000_bytes_is_refused(jumio: JumioClient) -> No
         await jumio.upload_part(
             credential.part_url("FRONT"), credential.api_token, just_over, filename="big.jpg", content_type="image/jpeg"
         )
+
+
+async def test_a_deleted_account_leaves_nothing_of_the_customer_in_the_state_file(tmp_path) -> None:
+    """The simulator's own SQLite file (JUMIO_SANDBOX keeps it) forgets a deleted account's executions: no reference,
+    no consent address, no supporting data (security round 2)."""
+    from bot.sandbox.jumio import JumioSandbox, serve
+
+    state_path = tmp_path / "sandbox.sqlite3"
+    config = SandboxConfig(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        processing_delay=0.05,
+        account_rate=50.0,
+        state_path=str(state_path),
+    )
+    state = JumioSandbox(config)
+    runner, port = await serve(state)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        jumio = Sandbox(state, url).client()
+        try:
+            kept = await jumio.create_account(consented(customer_reference="CUST-KEPT-REF", workflow_key=10011))
+            gone = await jumio.create_account(consented(customer_reference="CUST-GONE-REF", workflow_key=10011))
+            await jumio.delete_account(gone.account_id)
+        finally:
+            await jumio.aclose()
+    finally:
+        await runner.cleanup()
+    state.close_state()
+    content = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("sandbox.sqlite3"))
+    assert b"CUST-KEPT-REF" in content and kept.account_id
+    assert b"CUST-GONE-REF" not in content
+    assert state.executions[gone.execution_id].user_consent is None

@@ -192,3 +192,6 @@ def test_caddy_takes_the_caddyfile_and_guards_the_callback_first() -> None:
     assert "403" in json.dumps(guard["handle"]) and "/metrics" not in json.dumps(public["match"])
     assert "/web/*" in public["match"][0]["path"]  # the sandbox's customer page, where the sandbox runs
     assert "404" in json.dumps(rest["handle"])
+    # Slow clients are shed at the proxy (aiohttp has no header deadline): seconds, as Caddy stores them in ns.
+    assert (server["read_header_timeout"], server["read_timeout"], server["idle_timeout"]) == (10e9, 30e9, 60e9)
+    assert server["max_header_bytes"] == 16000

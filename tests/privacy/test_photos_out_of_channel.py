@@ -169,3 +169,33 @@ async def test_a_workspace_that_forbids_deleting_files_gets_the_reminder_at_once
     (job,) = world.store.jobs(kind="delete_slack_file")
     assert job.state == "done" and job.attempts == 1
     assert world.store.user_token("UAGENT1") is not None  # the token still works: kept
+
+
+@pytest.mark.parametrize("bot_env_extra", [OAUTH])
+async def test_anonymous_install_visits_write_nothing_and_a_forged_state_is_refused(world: World) -> None:
+    """/slack/install is public: 50 anonymous visits leave the database as it was (the state is signed, not stored);
+    a state with a changed expiry, or one signed under another secret, gets no token (security round 2)."""
+    import sqlite3
+
+    def rows() -> int:
+        with sqlite3.connect(world.env["IDV_DATABASE"]) as db:
+            tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            return sum(db.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in tables)
+
+    before = rows()
+    async with httpx.AsyncClient() as browser:
+        for _ in range(50):
+            assert (await browser.get(f"{world.env['IDV_PUBLIC_URL']}/slack/install")).status_code == 302
+        install = await browser.get(f"{world.env['IDV_PUBLIC_URL']}/slack/install")
+        cookie = install.headers["set-cookie"].split(";")[0]
+        state = install.headers["location"].split("state=")[1].split("&")[0]
+        expires, nonce, signature = state.split(".")
+        forged = f"{int(expires) + 3600}.{nonce}.{signature}"
+        back = await browser.get(
+            f"{world.env['IDV_PUBLIC_URL']}/slack/oauth_redirect",
+            params={"code": "c", "state": forged},
+            headers={"Cookie": cookie.replace(state, forged)},
+        )
+    assert rows() == before
+    assert back.status_code >= 400 and "expired or was used already" in back.text
+    assert world.store.user_token("UAGENT1") is None

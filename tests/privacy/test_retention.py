@@ -194,3 +194,29 @@ async def test_on_the_photo_path_the_consented_execution_gets_the_supporting_dat
     await world.bot.runner.run_until_idle()
     assert world.store.supporting_data(api.id) is None and world.store.supporting_data(execution.id) is None
     assert on_disk(world, "Quixote-Marchetti", "zebulon.qm@example.org", "Wisteria") == set()
+
+
+async def test_the_audit_trail_names_no_photos_hash(world: World) -> None:
+    """A photo's hash (even a prefix) identifies the image: the uploads row keeps it until the verification is
+    reduced, the audit never (security round 2)."""
+    execution, _ = await world.verified_through_the_thread("CUST-NO-HASH")
+    hashes = [u.sha256 for u in world.store.uploads_for(execution.id) if u.sha256]
+    assert len(hashes) == 3
+    details = " ".join(entry.detail or "" for entry in world.store.audit_trail())
+    assert "sha256" not in details and not any(digest[:8] in details for digest in hashes)
+
+
+@pytest.mark.parametrize("bot_env_extra", [{"IDV_MAX_PHOTOS": "2"}])
+async def test_photos_jumio_refuses_count_towards_the_cap(world: World) -> None:
+    """Each photo Jumio refused still cost a request to Jumio: it counts towards IDV_MAX_PHOTOS (one the bot refuses
+    itself never reaches Jumio and does not)."""
+    _execution, root = await world.start("CUST-CAP-REFUSED")
+    world.jumio.add_fault(Fault(path_contains="/parts/", status=400, count=2))
+    for attempt in range(2):
+        await world.share(root, (f"front-{attempt}.png", sample_photo("front")))
+        await wait_until(
+            lambda a=attempt: sum("Jumio refused it" in m.text for m in world.slack.thread(root.ts)) == a + 1, timeout=10
+        )
+    await world.share(root, ("front-3.png", sample_photo("front")))
+    await wait_until(lambda: "verification has had 2 photos" in world.thread_text(root), timeout=10)
+    assert not world.jumio.faults  # both refusals were Jumio's; the third never went

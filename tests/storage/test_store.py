@@ -121,6 +121,13 @@ def test_state_the_audit_trail_used_to_hold_moves_to_columns(tmp_path: Path) -> 
             {"at": 5.0, "actor": "U1", "action": "link_sent", "execution": 1, "detail": "ephemeral"},
             {"at": 6.0, "actor": "system", "action": "photo_not_sent", "execution": 1, "detail": "upload 7: broke off"},
             {"at": 9.0, "actor": "system", "action": "sweep_gave_up", "execution": 2, "detail": "no decision"},
+            {
+                "at": 7.0,
+                "actor": "U1",
+                "action": "photo_uploaded",
+                "execution": 1,
+                "detail": "FRONT from upload #7, 100 bytes, sha256 0123456789ab",
+            },
         ]
     )
     old.conn.commit()
@@ -130,6 +137,7 @@ def test_state_the_audit_trail_used_to_hold_moves_to_columns(tmp_path: Path) -> 
     assert (first.link_sent_at, first.sweep_gave_up_at) == (5.0, None)
     assert (second.link_sent_at, second.sweep_gave_up_at) == (None, 9.0)
     assert [u.told_not_sent for u in store.uploads_for(1)] == [1, 0]
+    assert [e.detail for e in store.audit_trail(1) if e.action == "photo_uploaded"] == ["FRONT from upload #7, 100 bytes"]
     assert store.mark_told_not_sent(8) and not store.mark_told_not_sent(7)
     assert store.claim_given_up_checks(0.0) == [store.execution(1)] and store.claim_given_up_checks(0.0) == []
     store.close()

@@ -24,6 +24,7 @@ def _open(path: str) -> sqlite3.Connection:
     os.close(fd)
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA secure_delete=ON")  # a deleted account's body is overwritten, not left in free pages
     connection.execute("CREATE TABLE IF NOT EXISTS executions (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
     return connection
 
@@ -88,7 +89,11 @@ class Persistence:
         self._state.execute("BEGIN")
         self._state.executemany(
             "INSERT OR REPLACE INTO executions (id, body) VALUES (?, ?)",
-            [(e.id, _to_row(e, offset)) for e in self.executions.values()],
+            [(e.id, _to_row(e, offset)) for e in self.executions.values() if not e.deleted],
+        )
+        # A deleted execution leaves no body behind (after a restart it is unknown: 404, as when deleted).
+        self._state.executemany(
+            "DELETE FROM executions WHERE id = ?", [(e.id,) for e in self.executions.values() if e.deleted]
         )
         self._state.execute("COMMIT")
 

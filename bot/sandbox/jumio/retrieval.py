@@ -20,6 +20,7 @@ class Retrieval:
     _retrieval_bucket: Bucket
     _oauth_ok: Callable[[web.Request], bool]
     _execution_for: Callable[[web.Request], SandboxExecution | None]
+    persist: Callable[[], None]  # `persistence`
 
     def _retrieved(self, request: web.Request) -> SandboxExecution | web.Response:
         """The execution asked about, or the refusal: no OAuth token (401), over the tenant's retrieval limit of 15
@@ -66,7 +67,8 @@ class Retrieval:
         if executions is None:
             return jumio_problem(404, "Account not found")
         for execution_id in executions:
-            self.executions[execution_id].deleted = True
+            self.executions[execution_id].forget()
+        self.persist()
         return web.json_response({})
 
     async def delete_execution(self, request: web.Request) -> web.Response:
@@ -75,5 +77,6 @@ class Retrieval:
         execution = self._execution_for(request)
         if execution is None:
             return jumio_problem(404, "Workflow execution not found")
-        execution.deleted = True
+        execution.forget()
+        self.persist()
         return web.json_response({})

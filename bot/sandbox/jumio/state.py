@@ -127,6 +127,17 @@ class SandboxExecution:
     deleted: bool = False
     user_consent: dict[str, Any] | None = None  # as sent at create or update; valid (rules.consent_problem)
 
+    def forget(self) -> None:
+        """Deleted at Jumio: answered 404 from now on; the consent's address and place, supporting data and the
+        photos' hashes are dropped, and the state file keeps nothing of it (`persistence`). The references stay in
+        memory only: the tests' ledger of what Jumio made (how many paid transactions a customer cost)."""
+        self.deleted = True
+        self.user_consent = None
+        for credential in self.credentials:
+            credential.prepared_data = None
+            for part in credential.parts.values():
+                part.sha256 = ""
+
     def credential(self, credential_id: str) -> SandboxCredential | None:
         return next((c for c in self.credentials if c.id == credential_id), None)
 
