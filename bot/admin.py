@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.jobs import KINDS
 from bot.logs import escape_controls, redact
-from storage import DEAD, Store
+from storage import JobState, Store
 
 
 class AdminError(RuntimeError):
@@ -67,7 +67,7 @@ class DeadJob:
 def dead_jobs(store: Store) -> list[DeadJob]:
     """Jobs that gave up, oldest first, each with its reason (redacted; a payload is never shown)."""
     found = []
-    for job in store.jobs(state=DEAD):
+    for job in store.jobs(state=JobState.DEAD):
         kind = KINDS.get(job.kind)
         execution = job.payload.get("execution")
         found.append(

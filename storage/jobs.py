@@ -16,7 +16,6 @@ from storage.connection import Connection
 from storage.models import Job
 from storage.statuses import JobState
 
-QUEUED, RUNNING, DONE, DEAD = (state.value for state in JobState)
 DONE_JOB_RETENTION = 7 * 24 * 3600
 
 
@@ -36,7 +35,7 @@ class JobQueue(Connection):
         return (
             self.db.execute(
                 "SELECT 1 FROM jobs WHERE kind = ? AND state = ? AND json_extract(payload, '$.execution') = ? LIMIT 1",
-                (kind, QUEUED, execution),
+                (kind, JobState.QUEUED, execution),
             ).fetchone()
             is not None
         )
@@ -74,7 +73,7 @@ class JobQueue(Connection):
                 (
                     kind,
                     json.dumps(payload),
-                    QUEUED,
+                    JobState.QUEUED,
                     max_attempts,
                     self._slot(pace, now + delay),
                     dedupe_key,
@@ -108,22 +107,22 @@ class JobQueue(Connection):
             rows = self._rows(
                 "SELECT * FROM jobs WHERE ((state = ? AND run_after <= ?) OR (state = ? AND lease_expires < ?))"
                 f"{kind_filter} ORDER BY priority DESC, run_after, id LIMIT 1",
-                (QUEUED, now, RUNNING, now, *(kinds or ())),
+                (JobState.QUEUED, now, JobState.RUNNING, now, *(kinds or ())),
             )
             if not rows:
                 return None
             row = rows[0]
-            if row["state"] == RUNNING and row["attempts"] >= row["max_attempts"]:
+            if row["state"] == JobState.RUNNING and row["attempts"] >= row["max_attempts"]:
                 db.execute(
                     "UPDATE jobs SET state = ?, lease_owner = NULL, lease_expires = NULL, updated_at = ?, "
                     "last_error = coalesce(last_error, 'its worker died on every attempt') WHERE id = ?",
-                    (DEAD, now, row["id"]),
+                    (JobState.DEAD, now, row["id"]),
                 )
                 return None
             db.execute(
                 "UPDATE jobs SET state = ?, attempts = attempts + 1, lease_owner = ?, lease_expires = ?, updated_at = ? "
                 "WHERE id = ?",
-                (RUNNING, owner, now + lease_seconds, now, row["id"]),
+                (JobState.RUNNING, owner, now + lease_seconds, now, row["id"]),
             )
         return self.job(row["id"])
 
@@ -144,7 +143,7 @@ class JobQueue(Connection):
         row = self.db.execute(
             "SELECT min(run_after) FROM (SELECT run_after FROM jobs WHERE state = ? "
             "UNION ALL SELECT lease_expires FROM jobs WHERE state = ?)",
-            (QUEUED, RUNNING),
+            (JobState.QUEUED, JobState.RUNNING),
         ).fetchone()
         if row is None or row[0] is None:
             return None
@@ -154,11 +153,13 @@ class JobQueue(Connection):
         """Hand back the jobs leased by workers that no longer exist (a process killed on this host)."""
         released = 0
         with self._write() as db:
-            for job_id, owner in db.execute("SELECT id, lease_owner FROM jobs WHERE state = ?", (RUNNING,)).fetchall():
+            for job_id, owner in db.execute(
+                "SELECT id, lease_owner FROM jobs WHERE state = ?", (JobState.RUNNING,)
+            ).fetchall():
                 if owner and owners_gone(owner):
                     db.execute(
                         "UPDATE jobs SET state = ?, lease_owner = NULL, lease_expires = NULL, run_after = ? WHERE id = ?",
-                        (QUEUED, self.clock(), job_id),
+                        (JobState.QUEUED, self.clock(), job_id),
                     )
                     released += 1
         return released
@@ -167,18 +168,18 @@ class JobQueue(Connection):
         with self._write() as db:
             cursor = db.execute(
                 "UPDATE jobs SET lease_expires = ? WHERE id = ? AND lease_owner = ? AND state = ?",
-                (self.clock() + lease_seconds, job_id, owner, RUNNING),
+                (self.clock() + lease_seconds, job_id, owner, JobState.RUNNING),
             )
             return cursor.rowcount == 1
 
     def complete_job(self, job_id: int, owner: str, *, payload: dict[str, Any] | None = None) -> bool:
         """Mark a leased job done, its payload replaced by `payload` if given (what it kept of personal data is
         erased); False when the lease was lost to another worker."""
-        return self._end(job_id, owner, DONE, None, payload)
+        return self._end(job_id, owner, JobState.DONE, None, payload)
 
     def fail_job(self, job_id: int, owner: str, error: str, *, payload: dict[str, Any] | None = None) -> bool:
         """Dead-letter a job that cannot succeed by trying again (its payload replaced, as in `complete_job`)."""
-        return self._end(job_id, owner, DEAD, error, payload)
+        return self._end(job_id, owner, JobState.DEAD, error, payload)
 
     def _end(self, job_id: int, owner: str, state: str, error: str | None, payload: dict[str, Any] | None) -> bool:
         with self._write() as db:
@@ -186,7 +187,15 @@ class JobQueue(Connection):
                 "UPDATE jobs SET state = ?, last_error = coalesce(?, last_error), lease_owner = NULL, "
                 "lease_expires = NULL, updated_at = ?, payload = coalesce(?, payload) "
                 "WHERE id = ? AND lease_owner = ? AND state = ?",
-                (state, error, self.clock(), None if payload is None else json.dumps(payload), job_id, owner, RUNNING),
+                (
+                    state,
+                    error,
+                    self.clock(),
+                    None if payload is None else json.dumps(payload),
+                    job_id,
+                    owner,
+                    JobState.RUNNING,
+                ),
             )
             ended = cursor.rowcount == 1
             if ended and payload is not None:
@@ -211,21 +220,21 @@ class JobQueue(Connection):
         with self._write() as db:
             row = db.execute(
                 "SELECT attempts, max_attempts FROM jobs WHERE id = ? AND lease_owner = ? AND state = ?",
-                (job_id, owner, RUNNING),
+                (job_id, owner, JobState.RUNNING),
             ).fetchone()
             if row is None:
                 return None
             attempts = row[0] if count_attempt else max(row[0] - 1, 0)
             if attempts >= row[1]:
                 db.execute("UPDATE jobs SET attempts = ? WHERE id = ?", (attempts, job_id))
-                self._end(job_id, owner, DEAD, error, payload_if_dead)
-                return DEAD
+                self._end(job_id, owner, JobState.DEAD, error, payload_if_dead)
+                return JobState.DEAD
             db.execute(
                 "UPDATE jobs SET state = ?, attempts = ?, run_after = ?, last_error = ?, lease_owner = NULL, "
                 "lease_expires = NULL, updated_at = ? WHERE id = ?",
-                (QUEUED, attempts, self._slot(pace, now + delay), error, now, job_id),
+                (JobState.QUEUED, attempts, self._slot(pace, now + delay), error, now, job_id),
             )
-            return QUEUED
+            return JobState.QUEUED
 
     def release_job(self, job_id: int, owner: str) -> bool:
         """Hand a lease back without counting the attempt (graceful shutdown)."""
@@ -233,7 +242,7 @@ class JobQueue(Connection):
             cursor = db.execute(
                 "UPDATE jobs SET state = ?, attempts = max(attempts - 1, 0), lease_owner = NULL, lease_expires = NULL, "
                 "run_after = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND state = ?",
-                (QUEUED, self.clock(), self.clock(), job_id, owner, RUNNING),
+                (JobState.QUEUED, self.clock(), self.clock(), job_id, owner, JobState.RUNNING),
             )
             return cursor.rowcount == 1
 
@@ -246,11 +255,11 @@ class JobQueue(Connection):
         """Give a dead-lettered job more attempts (the agent pressed Retry)."""
         now = self.clock()
         with self._write() as db:
-            if db.execute("SELECT 1 FROM jobs WHERE id = ? AND state = ?", (job_id, DEAD)).fetchone() is None:
+            if db.execute("SELECT 1 FROM jobs WHERE id = ? AND state = ?", (job_id, JobState.DEAD)).fetchone() is None:
                 return False
             db.execute(
                 "UPDATE jobs SET state = ?, max_attempts = attempts + ?, run_after = ?, updated_at = ? WHERE id = ?",
-                (QUEUED, extra_attempts, self._slot(pace, now), now, job_id),
+                (JobState.QUEUED, extra_attempts, self._slot(pace, now), now, job_id),
             )
             return True
 
@@ -261,7 +270,7 @@ class JobQueue(Connection):
     def oldest_due_job_age(self) -> float:
         """Seconds the oldest queued job that is due has waited (0 when none waits)."""
         row = self.db.execute(
-            "SELECT min(run_after) FROM jobs WHERE state = ? AND run_after <= ?", (QUEUED, self.clock())
+            "SELECT min(run_after) FROM jobs WHERE state = ? AND run_after <= ?", (JobState.QUEUED, self.clock())
         ).fetchone()
         return 0.0 if row is None or row[0] is None else max(0.0, self.clock() - float(row[0]))
 
@@ -269,5 +278,5 @@ class JobQueue(Connection):
         """Drop jobs done more than a week ago (what they did is in the audit trail); dead ones stay for a human."""
         with self._write() as db:
             return db.execute(
-                "DELETE FROM jobs WHERE state = ? AND updated_at < ?", (DONE, self.clock() - DONE_JOB_RETENTION)
+                "DELETE FROM jobs WHERE state = ? AND updated_at < ?", (JobState.DONE, self.clock() - DONE_JOB_RETENTION)
             ).rowcount

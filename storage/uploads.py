@@ -6,8 +6,6 @@ from storage.connection import Connection
 from storage.models import Upload
 from storage.statuses import UploadState
 
-CLAIMED, SENDING, UPLOADED = UploadState.CLAIMED.value, UploadState.SENDING.value, UploadState.UPLOADED.value
-
 
 class Uploads(Connection):
     """The `uploads` table."""
@@ -31,14 +29,14 @@ class Uploads(Connection):
             cursor = db.execute(
                 "INSERT OR IGNORE INTO uploads (execution, slack_file_id, part, uploaded_by, state, created_at, "
                 "updated_at, in_channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (execution, slack_file_id, part, uploaded_by, CLAIMED, now, now, int(in_channel)),
+                (execution, slack_file_id, part, uploaded_by, UploadState.CLAIMED, now, now, int(in_channel)),
             )
             if cursor.rowcount != 1:
                 # Taken before; only a file whose fate a crash hid may be sent again.
                 cursor = db.execute(
                     "UPDATE uploads SET state = ?, part = coalesce(?, part), uploaded_by = ?, error = NULL, "
                     "updated_at = ? WHERE execution = ? AND slack_file_id = ? AND state = ?",
-                    (CLAIMED, part, uploaded_by, now, execution, slack_file_id, UploadState.UNCERTAIN.value),
+                    (UploadState.CLAIMED, part, uploaded_by, now, execution, slack_file_id, UploadState.UNCERTAIN.value),
                 )
                 if cursor.rowcount != 1:
                     return None
@@ -60,7 +58,7 @@ class Uploads(Connection):
         with self._write() as db:
             cursor = db.execute(
                 "UPDATE uploads SET part = ?, updated_at = ? WHERE id = ? AND part IS NULL AND state = ?",
-                (part, self.clock(), upload, CLAIMED),
+                (part, self.clock(), upload, UploadState.CLAIMED),
             )
             if cursor.rowcount != 1:
                 return None
@@ -71,7 +69,10 @@ class Uploads(Connection):
         now = self.clock()
         with self._write() as db:
             execution = db.execute("SELECT execution FROM uploads WHERE id = ?", (upload,)).fetchone()[0]
-            same_part = ("execution = ? AND part = ? AND state = ? AND id != ?", (execution, part, UPLOADED, upload))
+            same_part = (
+                "execution = ? AND part = ? AND state = ? AND id != ?",
+                (execution, part, UploadState.UPLOADED, upload),
+            )
             replaced = [Upload.from_row(row) for row in db.table("uploads").rows_where(*same_part)]
             db.execute(
                 f"UPDATE uploads SET state = ?, updated_at = ? WHERE {same_part[0]}",
@@ -79,17 +80,17 @@ class Uploads(Connection):
             )
             db.execute(
                 "UPDATE uploads SET state = ?, part = ?, sha256 = ?, size = ?, error = NULL, updated_at = ? WHERE id = ?",
-                (UPLOADED, part, sha256, size, now, upload),
+                (UploadState.UPLOADED, part, sha256, size, now, upload),
             )
         return replaced
 
     def mark_upload_sending(self, upload: int) -> bool:
         """claimed → sending, just before the bytes go to Jumio; False if it was not claimed."""
-        return self._move_upload(upload, CLAIMED, SENDING)
+        return self._move_upload(upload, UploadState.CLAIMED, UploadState.SENDING)
 
     def mark_upload_unsent(self, upload: int) -> None:
         """sending → claimed: the attempt failed in this process, so Jumio did not take it; try again later."""
-        self._move_upload(upload, SENDING, CLAIMED)
+        self._move_upload(upload, UploadState.SENDING, UploadState.CLAIMED)
 
     def _move_upload(self, upload: int, was: str, becomes: str) -> bool:
         with self._write() as db:
@@ -116,7 +117,7 @@ class Uploads(Connection):
 
     def uploaded_parts(self, execution: int) -> set[str]:
         rows = self.db.execute(
-            "SELECT DISTINCT part FROM uploads WHERE execution = ? AND state = ?", (execution, UPLOADED)
+            "SELECT DISTINCT part FROM uploads WHERE execution = ? AND state = ?", (execution, UploadState.UPLOADED)
         ).fetchall()
         return {row[0] for row in rows}
 

@@ -36,8 +36,11 @@ from bot.blocks.consent import PHOTO_PATH_CLOSED, consent_given, consent_link_me
 from bot.blocks.forms import LANGUAGES, stale_form, start_modal
 from bot.blocks.kit import (
     ACTION_CHOOSE_PART,
+    ACTION_CONNECT,
+    ACTION_DISCONNECT,
     ACTION_NEW_LINK,
     ACTION_OPEN_START_MODAL,
+    ACTION_PRIVATE_PHOTOS,
     ACTION_RETRY,
     ACTION_SHOW_LINK,
     ACTION_START_ANYWAY,
@@ -69,8 +72,6 @@ from bot.blocks.links import (
     taking_over_modal,
 )
 from bot.blocks.privacy import (
-    ACTION_DISCONNECT,
-    ACTION_PRIVATE_PHOTOS,
     MODAL_FILE_BYTES,
     NO_PHOTO_GIVEN,
     NOT_AN_ADMIN,
@@ -127,6 +128,7 @@ from bot.blocks.thread import (
 
 __all__ = [
     "ACTION_CHOOSE_PART",
+    "ACTION_CONNECT",
     "ACTION_DISCONNECT",
     "ACTION_NEW_LINK",
     "ACTION_OPEN_START_MODAL",

@@ -8,6 +8,8 @@ from typing import Any
 
 from bot.blocks.audit import words_for
 from bot.blocks.kit import (
+    ACTION_CONNECT,
+    ACTION_DISCONNECT,
     ACTION_OPEN_START_MODAL,
     ACTION_START_ANYWAY,
     ACTION_STATUS_NEWER,
@@ -28,7 +30,6 @@ from bot.blocks.kit import (
     slack_date,
     text_obj,
 )
-from bot.blocks.privacy import ACTION_DISCONNECT
 from storage import AuditEntry, Execution
 
 
@@ -162,7 +163,7 @@ def _connection(connection: tuple[str, bool] | None) -> Blocks:
         *actions(
             {
                 "type": "button",
-                "action_id": "connect_slack_user",
+                "action_id": ACTION_CONNECT,
                 "url": url,
                 "text": text_obj("plain_text", "Connect my Slack user"),
             }

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.jumio import DecisionType
+
 
 @dataclass(frozen=True)
 class Meaning:
@@ -17,16 +19,16 @@ class Meaning:
     default_step: str  # what to do when no capability says more
 
 
-MEANINGS = {
-    "PASSED": Meaning("verified", "Nothing more to do: the customer's identity is verified."),
-    "WARNING": Meaning(
+MEANINGS: dict[DecisionType, Meaning] = {
+    DecisionType.PASSED: Meaning("verified", "Nothing more to do: the customer's identity is verified."),
+    DecisionType.WARNING: Meaning(
         "needs a person's look", "Open the transaction in Jumio's portal and decide yourself before you go on."
     ),
-    "REJECTED": Meaning(
+    DecisionType.REJECTED: Meaning(
         "not verified",
         "Do not treat the customer as verified. If the reason below can be fixed, start a new verification with new photos.",
     ),
-    "NOT_EXECUTED": Meaning(
+    DecisionType.NOT_EXECUTED: Meaning(
         "Jumio could not check", "Nothing was decided. Start a new verification; if it happens again, ask Jumio support."
     ),
 }
@@ -113,14 +115,16 @@ PASSING_LABELS = frozenset({"OK", "MATCH", "PASSED"})
 
 
 def meaning(decision: str) -> Meaning:
-    return MEANINGS.get(decision, MEANINGS["NOT_EXECUTED"])
+    """A decision type's meaning; a type Jumio may add later reads as NOT_EXECUTED (nothing was decided for sure)."""
+    known = decision in DecisionType.__members__
+    return MEANINGS[DecisionType(decision) if known else DecisionType.NOT_EXECUTED]
 
 
 def next_steps(decision: str, label: str | None, capabilities: Iterable[dict[str, Any]]) -> list[str]:
     """What to do next, most specific first and each step once: from every capability that did not pass, then
     from the decision's own label, else the decision's default."""
     steps: list[str] = []
-    if decision != "PASSED":
+    if decision != DecisionType.PASSED:
         for capability in capabilities:
             found = capability_step(capability)
             if found and found not in steps:
@@ -132,7 +136,7 @@ def next_steps(decision: str, label: str | None, capabilities: Iterable[dict[str
 
 def capability_step(capability: dict[str, Any]) -> str | None:
     label = str(capability.get("label") or "")
-    if capability.get("decision") == "PASSED" or label in PASSING_LABELS:
+    if capability.get("decision") == DecisionType.PASSED or label in PASSING_LABELS:
         return None
     name = str(capability.get("name") or "")
     if label.startswith("MANIPULATED_DOCUMENT"):

@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 from bot.blocks import decisions
-from storage import Execution
+from bot.jumio import DecisionType
+from storage import Execution, Status
 
 Blocks = list[dict[str, Any]]
 Message = tuple[str, Blocks]
@@ -28,25 +29,28 @@ ACTION_STATUS_OLDER = "status_page_older"
 ACTION_TAKE_OVER = "take_over_link"
 ACTION_START_ANYWAY = "start_anyway"
 ACTION_OPEN_START_MODAL = "open_start_modal"
+ACTION_PRIVATE_PHOTOS = "private_photos"
+ACTION_DISCONNECT = "disconnect_slack_user"
+ACTION_CONNECT = "connect_slack_user"  # a link button (it opens /slack/install); Slack still sends its click
 VIEW_START = "start_verification"
 
-STATUS_WORDS = {
-    "PENDING": (":hourglass_flowing_sand:", "Creating the Jumio account"),
-    "INITIATED": (":inbox_tray:", "Waiting for the customer's photos"),
-    "ACQUIRED": (":gear:", "Submitted; Jumio is checking"),
-    "PROCESSED": (":white_check_mark:", "Decided"),
-    "TOKEN_EXPIRED": (":alarm_clock:", "Link expired before it was used"),
-    "SESSION_EXPIRED": (":alarm_clock:", "Session expired before it was finished"),
-    "FAILED": (":warning:", "Could not start"),
-    "SUPERSEDED": (":arrows_counterclockwise:", "Replaced by a newer attempt (consent or take-over)"),
-    "GONE": (":warning:", "Jumio no longer has it"),
-    "ERASED": (":wastebasket:", "Stopped and erased"),
+STATUS_WORDS: dict[Status, tuple[str, str]] = {
+    Status.PENDING: (":hourglass_flowing_sand:", "Creating the Jumio account"),
+    Status.INITIATED: (":inbox_tray:", "Waiting for the customer's photos"),
+    Status.ACQUIRED: (":gear:", "Submitted; Jumio is checking"),
+    Status.PROCESSED: (":white_check_mark:", "Decided"),
+    Status.TOKEN_EXPIRED: (":alarm_clock:", "Link expired before it was used"),
+    Status.SESSION_EXPIRED: (":alarm_clock:", "Session expired before it was finished"),
+    Status.FAILED: (":warning:", "Could not start"),
+    Status.SUPERSEDED: (":arrows_counterclockwise:", "Replaced by a newer attempt (consent or take-over)"),
+    Status.GONE: (":warning:", "Jumio no longer has it"),
+    Status.ERASED: (":wastebasket:", "Stopped and erased"),
 }
-DECISION_MARKS = {
-    "PASSED": ":large_green_circle:",
-    "WARNING": ":large_yellow_circle:",
-    "REJECTED": ":red_circle:",
-    "NOT_EXECUTED": ":white_circle:",
+DECISION_MARKS: dict[DecisionType, str] = {
+    DecisionType.PASSED: ":large_green_circle:",
+    DecisionType.WARNING: ":large_yellow_circle:",
+    DecisionType.REJECTED: ":red_circle:",
+    DecisionType.NOT_EXECUTED: ":white_circle:",
 }
 
 
@@ -168,12 +172,19 @@ def age(seconds: float) -> str:
     return f"{round(seconds / 86400)} days ago"
 
 
+def decision_mark(decision: str | None) -> str:
+    """A decision type's mark; a type Jumio may add later gets the neutral one."""
+    if decision is None or decision not in DecisionType.__members__:
+        return ":white_circle:"
+    return DECISION_MARKS[DecisionType(decision)]
+
+
 def describe_status(execution: Execution) -> str:
     """The one mapping from a Jumio status and decision to the words Slack shows."""
-    erased = " · erased" if execution.erased_by and execution.status != "ERASED" else ""
-    if execution.status == "PROCESSED" and execution.decision_type:
+    erased = " · erased" if execution.erased_by and execution.status != Status.ERASED else ""
+    if execution.status == Status.PROCESSED and execution.decision_type:
         words = decisions.meaning(execution.decision_type).words
-        mark = DECISION_MARKS.get(execution.decision_type, ":white_circle:")
+        mark = decision_mark(execution.decision_type)
         return f"{mark} {execution.decision_type} ({words}){erased}"
     emoji, words = STATUS_WORDS.get(execution.status, (":grey_question:", execution.status))
     return f"{emoji} {words}{erased}"

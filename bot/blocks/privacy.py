@@ -159,8 +159,6 @@ def deleted_at_jumio(by: str) -> Message:
 
 # --- photos out of the channel ---------------------------------------------------------------------------------
 
-ACTION_PRIVATE_PHOTOS = "private_photos"
-ACTION_DISCONNECT = "disconnect_slack_user"
 VIEW_PHOTOS = "private_photos"
 PHOTO_FILETYPES = ["jpg", "jpeg", "png"]
 PHOTO_BLOCKS = {"FRONT": "photo_front", "BACK": "photo_back", "FACE": "photo_face"}

@@ -9,10 +9,10 @@ from bot.blocks import decisions
 from bot.blocks.kit import (
     ACTION_CHOOSE_PART,
     ACTION_NEW_LINK,
+    ACTION_PRIVATE_PHOTOS,
     ACTION_RETRY,
     ACTION_SHOW_LINK,
     ACTION_SUBMIT,
-    DECISION_MARKS,
     PART_LABELS,
     PART_ORDER,
     Blocks,
@@ -22,6 +22,7 @@ from bot.blocks.kit import (
     confirm_dialog,
     context,
     cut,
+    decision_mark,
     describe_status,
     escape,
     fit,
@@ -31,7 +32,7 @@ from bot.blocks.kit import (
     slack_date,
     text_obj,
 )
-from bot.blocks.privacy import ACTION_PRIVATE_PHOTOS
+from bot.jumio import DecisionType
 from storage import Execution, Status
 
 
@@ -158,7 +159,7 @@ def result_message(execution: Execution, notify: Sequence[str | None] = ()) -> M
     """The decision in the agent's words with the next step, the risk score explained, and Jumio's own words
     beneath (decision type and capability labels as Jumio names them); no extracted data. `notify`: who is
     mentioned (the agent who started it, the link's holder)."""
-    decision = execution.decision_type or "NOT_EXECUTED"
+    decision = execution.decision_type or DecisionType.NOT_EXECUTED
     label = execution.decision_label
     reference = escape(execution.customer_ref)
     jumio_says = decision + (f" ({label})" if label and label != decision else "")
@@ -169,7 +170,7 @@ def result_message(execution: Execution, notify: Sequence[str | None] = ()) -> M
         section(
             _for(
                 people,
-                f"{DECISION_MARKS.get(decision, ':white_circle:')} *{reference}: "
+                f"{decision_mark(decision)} *{reference}: "
                 f"{decisions.meaning(decision).words}*  ·  Jumio's decision: *{jumio_says}*",
             )
         ),

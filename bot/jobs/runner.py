@@ -21,7 +21,7 @@ from typing import Any
 from bot.jobs.errors import Abandon, RetryLater, is_retryable, plain_reason
 from bot.jobs.kinds import JobKind
 from bot.jobs.queue import Queue
-from storage import DEAD, Job, Store
+from storage import Job, JobState, Store
 
 log = logging.getLogger("bot.jobs")
 
@@ -185,7 +185,7 @@ class JobRunner:
                     payload_if_dead=kind.erased(job.payload),
                 )
                 log.warning("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts, reason)
-                if state == DEAD:
+                if state == JobState.DEAD:
                     await self._notify_dead(kind, payload, job, reason)
         else:
             self.store.complete_job(job.id, self.owner, payload=kind.erased(job.payload))

@@ -44,7 +44,7 @@ from bot.journey.strays import Strays
 from bot.journey.sweep import Sweep
 from bot.jumio import JumioClient
 from bot.metrics import Metrics
-from storage import DEAD, FAILED, INITIATED, PENDING, Execution, Job, Store
+from storage import Execution, Job, JobState, Status, Store
 
 __all__ = ["Journey", "JourneyOptions", "LinkState", "PhotoPath", "retry_dead", "submit_refusal"]
 
@@ -52,11 +52,11 @@ __all__ = ["Journey", "JourneyOptions", "LinkState", "PhotoPath", "retry_dead", 
 def retry_dead(store: Store, queue: Queue, job: Job, by: str) -> bool:
     """A dead job queued again with more attempts (a paced one in its next slot), its start reopened if it had
     failed, audited; False when it was not dead (retried already)."""
-    if job.state != DEAD:
+    if job.state != JobState.DEAD:
         return False
     execution_id = job.payload.get("execution")
     with store.transaction():
-        if isinstance(execution_id, int) and store.execution(execution_id).status == FAILED:
+        if isinstance(execution_id, int) and store.execution(execution_id).status == Status.FAILED:
             store.reopen_failed(execution_id)
         queue.add_again(job)
         store.audit(by, audit.RETRY, execution_id if isinstance(execution_id, int) else None, job.kind)
@@ -168,7 +168,7 @@ class Journey:
         store = self.ctx.store
         execution = store.newest_in_its_thread(execution)
         reason = None
-        if execution.status not in (PENDING, INITIATED):
+        if execution.status not in (Status.PENDING, Status.INITIATED):
             reason = blocks.closed_reason(execution)
         elif self.ctx.photo_path(execution) is PhotoPath.CLOSED:
             reason = blocks.PHOTO_PATH_CLOSED

@@ -26,6 +26,7 @@ from bot.blocks import audit
 from bot.blocks import workflow_step as words
 from bot.jobs import Abandon, Handler, JobKind
 from bot.journey.context import SLACK_RETRIES, Context
+from bot.jumio import DecisionType
 from bot.slack_errors import SlackFailed
 from storage import Execution, Status, WorkflowStep
 
@@ -167,7 +168,7 @@ class Steps:
         return Outcome(
             outputs={
                 "decision": newest.decision_type,
-                "verified": newest.decision_type == "PASSED",
+                "verified": newest.decision_type == DecisionType.PASSED,
                 "verification_url": await self._permalink(newest),
                 "execution_id": newest.workflow_execution_id or "",
             }

@@ -14,17 +14,13 @@ from bot.jumio.exceptions import (
     Unreachable,
 )
 from bot.jumio.models import (
-    ACQUIRED,
     DECISION_TYPES,
-    INITIATED,
-    PROCESSED,
-    SESSION_EXPIRED,
-    TOKEN_EXPIRED,
     WORKFLOW_STATUSES,
     AccountRequest,
     AccountSession,
     CapabilityResult,
     Credential,
+    DecisionType,
     ExecutionDetails,
     ExecutionStatus,
     UploadResult,
@@ -32,18 +28,14 @@ from bot.jumio.models import (
 )
 
 __all__ = [
-    "ACQUIRED",
     "DECISION_TYPES",
-    "INITIATED",
-    "PROCESSED",
-    "SESSION_EXPIRED",
-    "TOKEN_EXPIRED",
     "WORKFLOW_STATUSES",
     "AccountRequest",
     "AccountSession",
     "AuthenticationFailed",
     "CapabilityResult",
     "Credential",
+    "DecisionType",
     "ExecutionDetails",
     "ExecutionStatus",
     "Forbidden",

@@ -23,10 +23,17 @@ class WorkflowStatus(StrEnum):
     TOKEN_EXPIRED = "TOKEN_EXPIRED"
 
 
-INITIATED, ACQUIRED, PROCESSED = WorkflowStatus.INITIATED, WorkflowStatus.ACQUIRED, WorkflowStatus.PROCESSED
-SESSION_EXPIRED, TOKEN_EXPIRED = WorkflowStatus.SESSION_EXPIRED, WorkflowStatus.TOKEN_EXPIRED
+class DecisionType(StrEnum):
+    """Jumio's decision types (reference §7): the `decision.type` of a processed workflow execution."""
+
+    PASSED = "PASSED"
+    REJECTED = "REJECTED"
+    WARNING = "WARNING"
+    NOT_EXECUTED = "NOT_EXECUTED"
+
+
 WORKFLOW_STATUSES = tuple(WorkflowStatus)
-DECISION_TYPES = ("PASSED", "REJECTED", "WARNING", "NOT_EXECUTED")
+DECISION_TYPES = tuple(DecisionType)
 
 
 @dataclass(frozen=True)
@@ -216,7 +223,7 @@ class ExecutionDetails:
                     capabilities.append(
                         CapabilityResult(
                             name=str(name),
-                            decision_type=str(verdict.get("type", "NOT_EXECUTED")),
+                            decision_type=str(verdict.get("type", DecisionType.NOT_EXECUTED)),
                             label=(verdict.get("details") or {}).get("label"),
                             credential_categories=tuple(
                                 str(c.get("category")) for c in entry.get("credentials", []) if c.get("category")

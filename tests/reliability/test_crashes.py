@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from bot.sandbox.images import png, sample_photo
 from bot.sandbox.jumio import Fault
-from storage import DONE, RUNNING
+from storage import JobState
 from tests.conftest import wait_until
 from tests.reliability.conftest import ProcessWorld
 
 
 async def _no_job_stuck(world: ProcessWorld) -> None:
     """Every job ends (done or dead) on its own: none stays running."""
-    await wait_until(lambda: not [job for job in world.store.jobs() if job.state == RUNNING], timeout=10)
+    await wait_until(lambda: not [job for job in world.store.jobs() if job.state == JobState.RUNNING], timeout=10)
 
 
 async def test_killed_after_the_commands_ack_before_the_account_exists(pworld: ProcessWorld) -> None:
@@ -32,7 +32,7 @@ async def test_killed_after_the_commands_ack_before_the_account_exists(pworld: P
     assert sum(1 for e in pworld.jumio.executions.values() if e.customer_reference == "CUST-CRASH-A") == 1
     assert len([m for m in pworld.slack.root_messages() if "CUST-CRASH-A" in m.text]) == 1
     assert execution.account_id in pworld.jumio.accounts
-    await wait_until(lambda: pworld.store.jobs(kind="start")[0].state == DONE)
+    await wait_until(lambda: pworld.store.jobs(kind="start")[0].state == JobState.DONE)
     await _no_job_stuck(pworld)
 
 
@@ -43,7 +43,7 @@ async def test_killed_after_an_upload_events_ack_before_the_download(pworld: Pro
     file.delay = 30.0  # Slack is slow to hand the file over
     status, _ = await pworld.slack.share([file], thread_ts=root.ts)
     assert status == 200
-    await wait_until(lambda: any(j.state == RUNNING for j in pworld.store.jobs(kind="relay_photo")), timeout=10)
+    await wait_until(lambda: any(j.state == JobState.RUNNING for j in pworld.store.jobs(kind="relay_photo")), timeout=10)
     await first.kill()
     file.delay = 0.0
 
@@ -132,7 +132,9 @@ async def test_killed_after_the_last_photo_was_recorded_before_the_submit_was_qu
     two = [pworld.slack.add_file(f"{p}.png", sample_photo(p)) for p in ("front", "back")]
     await pworld.slack.share(two, thread_ts=root.ts)
     # Both relays finished (not only their messages): otherwise the slower one could be the one to see all three.
-    await wait_until(lambda: [j.state for j in pworld.store.jobs(kind="relay_photo")] == [DONE, DONE], timeout=10)
+    await wait_until(
+        lambda: [j.state for j in pworld.store.jobs(kind="relay_photo")] == [JobState.DONE, JobState.DONE], timeout=10
+    )
     # And their reminders to delete them from the thread are posted: the next message is the selfie's.
     await wait_until(
         lambda: sum("delete it from this thread" in m.text for m in pworld.slack.thread(root.ts)) == 2, timeout=10

@@ -11,7 +11,7 @@ import pytest
 from bot.local import LocalOptions, LocalWorld, consent_for
 from bot.sandbox.images import png
 from bot.sandbox.jumio import Fault
-from storage import QUEUED, RUNNING, Store
+from storage import JobState, Store
 from tests.conftest import wait_until
 
 
@@ -34,12 +34,12 @@ async def test_a_job_still_running_after_the_grace_period_is_handed_back(tmp_pat
         assert time.monotonic() - started < 2.0
         world.bot = None
         relay = next(j for j in Store(world.env["IDV_DATABASE"]).jobs(kind="relay_photo"))
-        assert relay.state == QUEUED and relay.lease_owner is None and relay.attempts == 0
+        assert relay.state == JobState.QUEUED and relay.lease_owner is None and relay.attempts == 0
 
         restarted = await world.start_bot()
         assert restarted.store is not None
         await wait_until(lambda: "FRONT" in restarted.store.uploaded_parts(execution.id), timeout=10)
-        await wait_until(lambda: not [j for j in restarted.store.jobs() if j.state == RUNNING])
+        await wait_until(lambda: not [j for j in restarted.store.jobs() if j.state == JobState.RUNNING])
 
 
 async def test_stopping_takes_no_new_work(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from bot.sandbox.images import sample_photo
 from bot.sandbox.jumio import Fault
 from bot.sandbox.slack import ApiFault
-from storage import RUNNING
+from storage import JobState
 from tests.conftest import wait_until
 from tests.world import World
 
@@ -30,7 +30,7 @@ async def _erase(world: World, reference: str) -> dict:
 
 
 async def _in_flight(world: World, kind: str) -> None:
-    await wait_until(lambda: any(j.state == RUNNING for j in world.store.jobs(kind=kind)), timeout=10)
+    await wait_until(lambda: any(j.state == JobState.RUNNING for j in world.store.jobs(kind=kind)), timeout=10)
 
 
 def _executions_at_jumio(world: World, reference: str) -> list:

@@ -10,20 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.blocks import audit
-from storage import (
-    ACQUIRED,
-    DEAD,
-    DONE,
-    INITIATED,
-    PROCESSED,
-    QUEUED,
-    RUNNING,
-    SCHEMA_VERSION,
-    DatabaseUnusable,
-    Store,
-    migrate,
-    schema_version,
-)
+from storage import SCHEMA_VERSION, DatabaseUnusable, JobState, Status, Store, migrate, schema_version
 
 
 class FakeClock:
@@ -71,7 +58,7 @@ def test_a_version_1_database_is_brought_forward_and_keeps_its_rows(tmp_path: Pa
             "workflow_key": 10011,
             "channel_id": "C1",
             "started_by": "U1",
-            "status": INITIATED,
+            "status": Status.INITIATED,
             "created_at": 1.0,
             "updated_at": 1.0,
         }
@@ -242,17 +229,17 @@ def test_result_forgets_the_secrets(store: Store) -> None:
     assert "tok" not in repr(store.credentials(execution)[0])
     assert store.mark_finalized(execution) is True
     assert store.mark_finalized(execution) is False
-    assert store.execution(execution).status == ACQUIRED
+    assert store.execution(execution).status == Status.ACQUIRED
     assert store.record_result(
         execution,
-        status=PROCESSED,
+        status=Status.PROCESSED,
         decision_type="PASSED",
         decision_label="PASSED",
         risk_score=10.0,
         capabilities=[{"name": "liveness", "decision": "PASSED"}],
     )
     assert not store.record_result(
-        execution, status=PROCESSED, decision_type="REJECTED", decision_label="X", risk_score=90.0, capabilities=[]
+        execution, status=Status.PROCESSED, decision_type="REJECTED", decision_label="X", risk_score=90.0, capabilities=[]
     )
     stored = store.execution(execution)
     assert (stored.decision_type, stored.risk_score) == ("PASSED", 10.0)
@@ -285,7 +272,7 @@ def test_job_claim_lease_expiry_retry_and_dead_letter(tmp_path: Path) -> None:
     later = store.enqueue("relay", {"upload": 8}, delay=60)
 
     job = store.claim_next_job("worker-a", lease_seconds=30)
-    assert (job.id, job.state, job.attempts, job.lease_owner) == (job_id, RUNNING, 1, "worker-a")
+    assert (job.id, job.state, job.attempts, job.lease_owner) == (job_id, JobState.RUNNING, 1, "worker-a")
     assert store.claim_next_job("worker-b", lease_seconds=30) is None  # the other job is not due yet
 
     # worker-a dies; once its lease runs out, worker-b takes the job again.
@@ -294,12 +281,12 @@ def test_job_claim_lease_expiry_retry_and_dead_letter(tmp_path: Path) -> None:
     assert (taken.id, taken.attempts, taken.lease_owner) == (job_id, 2, "worker-b")
     assert store.complete_job(job_id, "worker-a") is False  # the dead worker's late answer is ignored
 
-    assert store.retry_job(job_id, "worker-b", "Jumio 503", delay=5) == QUEUED
+    assert store.retry_job(job_id, "worker-b", "Jumio 503", delay=5) == JobState.QUEUED
     assert store.claim_next_job("worker-b", lease_seconds=30) is None  # backing off
     clock.now += 5
     third = store.claim_next_job("worker-b", lease_seconds=30)
     assert third.attempts == 3
-    assert store.retry_job(job_id, "worker-b", "Jumio 503 again", delay=5) == DEAD
+    assert store.retry_job(job_id, "worker-b", "Jumio 503 again", delay=5) == JobState.DEAD
     assert store.job(job_id).last_error == "Jumio 503 again"
 
     assert store.requeue_dead_job(job_id, extra_attempts=1)
@@ -316,7 +303,7 @@ def test_a_job_whose_worker_died_on_every_attempt_is_dead_lettered(tmp_path: Pat
         assert store.claim_next_job("w", lease_seconds=10).id == job_id
         clock.now += 11
     assert store.claim_next_job("w", lease_seconds=10) is None
-    assert store.job(job_id).state == DEAD
+    assert store.job(job_id).state == JobState.DEAD
     store.close()
 
 
@@ -330,11 +317,11 @@ def test_complete_release_and_extend(tmp_path: Path) -> None:
     assert store.claim_next_job("other", 10) is None
     assert store.release_job(job_id, "w")
     released = store.job(job_id)
-    assert (released.state, released.attempts) == (QUEUED, 0)
+    assert (released.state, released.attempts) == (JobState.QUEUED, 0)
     store.claim_next_job("w", 10)
     assert store.complete_job(job_id, "w", payload={"secret-ish": None})
     done = store.job(job_id)
-    assert (done.state, done.payload) == (DONE, {"secret-ish": None})
+    assert (done.state, done.payload) == (JobState.DONE, {"secret-ish": None})
     store.close()
 
 
@@ -425,7 +412,7 @@ def test_status_checks_take_turns_and_come_right_after_a_link_expires(tmp_path: 
     assert _checked(store) == ["CUST-EXP"]  # the link has just expired: ask now, whatever its age says
     clock.now += 60
     assert _checked(store) == []  # and only once
-    assert store.execution(expiring).status == INITIATED
+    assert store.execution(expiring).status == Status.INITIATED
     store.close()
 
 
@@ -435,7 +422,7 @@ def test_a_submitted_execution_is_swept_only_after_its_own_polls(tmp_path: Path)
     submitted = _awaiting(store, "CUST-SUB")
     web = _awaiting(store, "CUST-WEB")
     store.mark_finalized(submitted)
-    store.record_status(web, ACQUIRED)  # the customer finished in the Web Client
+    store.record_status(web, Status.ACQUIRED)  # the customer finished in the Web Client
     clock.now += 3600
     assert _checked(store) == []  # their polls (3660 s of them) are still running
     clock.now += 61
@@ -449,7 +436,7 @@ def test_jobs_done_a_week_ago_are_forgotten_dead_ones_kept(tmp_path: Path) -> No
     done, dead, queued = (store.enqueue("poll", {"n": n}, max_attempts=1) for n in range(3))
     assert [store.claim_next_job("w", 60).id for _ in range(2)] == [done, dead]  # type: ignore[union-attr]
     store.complete_job(done, "w")
-    assert store.retry_job(dead, "w", "Jumio said no", 0.0) == DEAD
+    assert store.retry_job(dead, "w", "Jumio said no", 0.0) == JobState.DEAD
     clock.now += 6 * 24 * 3600
     assert store.forget_old_jobs() == 0
     clock.now += 2 * 24 * 3600
@@ -477,12 +464,12 @@ def test_status_moves_only_forward(store: Store) -> None:
         created_by="U1",
         customer_ref="CUST-1",
     )
-    assert store.execution(execution).status == INITIATED
+    assert store.execution(execution).status == Status.INITIATED
     store.record_result(
-        execution, status=PROCESSED, decision_type="PASSED", decision_label="PASSED", risk_score=1, capabilities=[]
+        execution, status=Status.PROCESSED, decision_type="PASSED", decision_label="PASSED", risk_score=1, capabilities=[]
     )
-    store.record_status(execution, ACQUIRED)
-    assert store.execution(execution).status == PROCESSED
+    store.record_status(execution, Status.ACQUIRED)
+    assert store.execution(execution).status == Status.PROCESSED
     assert store.open_execution_for_customer("CUST-1") is None
 
 

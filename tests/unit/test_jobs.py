@@ -15,7 +15,7 @@ from slack_sdk.web.slack_response import SlackResponse
 from bot.jobs import Abandon, JobKind, JobRunner, Pacing, Queue, RetryLater, RetryPolicy, RunnerOptions, plain_reason
 from bot.jumio import ServerError
 from bot.slack_errors import SlackFailed
-from storage import DEAD, DONE, Job, Store
+from storage import Job, JobState, Store
 from tests.conftest import wait_until
 
 
@@ -109,7 +109,7 @@ async def test_a_failing_job_gets_its_kinds_attempts_then_is_dead_and_erased(sto
         dead.append((kind.name, payload, reason))
 
     job_id = Queue(store).add(FLAKY, Work("a", secret="jane@example.com"))
-    await _run(store, {FLAKY: always_fails}, lambda: store.job(job_id).state == DEAD, on_dead=on_dead)
+    await _run(store, {FLAKY: always_fails}, lambda: store.job(job_id).state == JobState.DEAD, on_dead=on_dead)
     assert tried == ["a"] * FLAKY.retry.attempts
     assert dead == [("test_flaky", Work("a", secret="jane@example.com"), "Jumio answered 503")]
     assert store.job(job_id).payload == {"name": "a", "secret": None}  # personal data erased from the dead job
@@ -123,7 +123,7 @@ async def test_abandon_and_non_retryable_failures_are_dead_at_once(store: Store)
 
     queue = Queue(store)
     first, second = queue.add(STEADY, Work("abandon")), queue.add(STEADY, Work("refused"))
-    await _run(store, {STEADY: abandons}, lambda: {store.job(first).state, store.job(second).state} == {DEAD})
+    await _run(store, {STEADY: abandons}, lambda: {store.job(first).state, store.job(second).state} == {JobState.DEAD})
     assert (store.job(first).attempts, store.job(first).last_error) == (1, "cannot succeed")
     assert (store.job(second).attempts, store.job(second).last_error) == (1, "an unexpected _NotRetryable")
 
@@ -141,7 +141,7 @@ async def test_waiting_for_a_precondition_costs_no_attempt_and_done_erases(store
             raise RetryLater("not yet", delay=0.01)
 
     job_id = Queue(store).add(STEADY, Work("w", secret="+14155550123"))
-    await _run(store, {STEADY: waits_twice}, lambda: store.job(job_id).state == DONE)
+    await _run(store, {STEADY: waits_twice}, lambda: store.job(job_id).state == JobState.DONE)
     assert len(runs) == 3 and store.job(job_id).attempts == 1
     assert store.job(job_id).payload == {"name": "w", "secret": None}
 
@@ -228,7 +228,7 @@ async def test_a_worker_outlives_a_failure_it_cannot_record(store: Store) -> Non
     runner = JobRunner(store, {STEADY: handler}, options=RunnerOptions(concurrency=1, idle_wait=0.01))
     runner.start()
     try:
-        await wait_until(lambda: store.job(second).state == DONE)
+        await wait_until(lambda: store.job(second).state == JobState.DONE)
         assert ran == ["first", "second"]  # the one worker went on to the next job
     finally:
         await runner.stop(grace=1)
@@ -236,5 +236,5 @@ async def test_a_worker_outlives_a_failure_it_cannot_record(store: Store) -> Non
 
 async def test_a_payload_this_version_cannot_read_is_dead_not_stuck(store: Store) -> None:
     job_id = store.enqueue(STEADY.name, {"unexpected": 1})
-    await _run(store, {STEADY: lambda work: None}, lambda: store.job(job_id).state == DEAD)
+    await _run(store, {STEADY: lambda work: None}, lambda: store.job(job_id).state == JobState.DEAD)
     assert "payload is not one this version of the bot can read" in (store.job(job_id).last_error or "")

@@ -34,7 +34,7 @@ def register(app: AsyncApp) -> None:
     )
     app.action(blocks.ACTION_PRIVATE_PHOTOS)(handle_private_photos)
     app.action(blocks.ACTION_DISCONNECT)(handle_disconnect)
-    app.action("connect_slack_user")(handle_link_button)
+    app.action(blocks.ACTION_CONNECT)(handle_link_button)
     app.action(blocks.ACTION_RETRY)(handle_retry)
     app.action(blocks.ACTION_START_ANYWAY)(handle_start_anyway)
     app.action(blocks.ACTION_OPEN_START_MODAL)(handle_open_start_modal)

@@ -16,7 +16,7 @@ from bot.blocks import audit
 from bot.listeners.common import status_answer, tell
 from bot.listeners.events.app_home import publish_home
 from bot.services import Services, services_of
-from storage import SESSION_EXPIRED, TOKEN_EXPIRED, Execution, Job
+from storage import Execution, Job, Status
 
 T = TypeVar("T")
 
@@ -163,7 +163,7 @@ async def handle_new_link(
         return
     services, execution = clicked
     user_id = body["user"]["id"]
-    if execution.status not in (TOKEN_EXPIRED, SESSION_EXPIRED):
+    if execution.status not in (Status.TOKEN_EXPIRED, Status.SESSION_EXPIRED):
         await _stale(ack, client, body)
         return
     made = services.journey.new_link(execution, user_id)
