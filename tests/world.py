@@ -43,6 +43,9 @@ class World:
         )
         root = await wait_until(lambda: next((m for m in self.slack.root_messages() if m.ts == execution.thread_ts), None))
         await wait_until(lambda: self.links(reference, user=user))
+        # Settled: the link is recorded as sent (just after Slack took the message).
+        await wait_until(lambda: self.store.execution(execution.id).link_sent_at is not None)
+        execution = self.store.execution(execution.id)
         if consent:
             execution = await consent_for(self.slack, self.store, reference, user=user)
         return execution, root

@@ -90,6 +90,15 @@ async def test_erase_refusals_each_say_why_and_change_nothing(world: World) -> N
     usage = await world.slack.command("erase", user="UADMIN")
     assert "/verify erase CUST-42" in usage["text"]
     await _erase(world, "CUST-ERASE-2")
+    # Once Jumio confirmed the account deleted (a job): before that, a second erase would rightly try it again.
+    await wait_until(
+        lambda: (
+            world.store.db.execute(
+                "SELECT count(*) FROM accounts WHERE customer_ref = ? AND deleted_at IS NULL", ("CUST-ERASE-2",)
+            ).fetchone()[0]
+            == 0
+        )
+    )
     again = await world.slack.command("erase CUST-ERASE-2", user="UADMIN")
     assert "already erased by <@UADMIN>" in again["text"] and "nothing is left to erase" in again["text"]
 

@@ -6,6 +6,7 @@ import re
 from slack_bolt.async_app import AsyncApp
 
 from bot import blocks
+from bot.listeners.access import may_click_here
 from bot.listeners.actions.buttons import (
     handle_choose_part,
     handle_disconnect,
@@ -24,18 +25,18 @@ from bot.listeners.actions.buttons import (
 
 
 def register(app: AsyncApp) -> None:
-    app.action(re.compile(f"^{blocks.ACTION_CHOOSE_PART}_(front|back|face)$"))(handle_choose_part)
-    app.action(blocks.ACTION_SUBMIT)(handle_submit)
-    app.action(blocks.ACTION_NEW_LINK)(handle_new_link)
-    app.action(blocks.ACTION_SHOW_LINK)(handle_show_link)
-    app.action(blocks.ACTION_TAKE_OVER)(handle_take_over)
-    app.action(re.compile(f"^({blocks.ACTION_STATUS_PAGE}|{blocks.ACTION_STATUS_NEWER}|{blocks.ACTION_STATUS_OLDER})$"))(
-        handle_status_page
-    )
-    app.action(blocks.ACTION_PRIVATE_PHOTOS)(handle_private_photos)
+    parts = re.compile(f"^{blocks.ACTION_CHOOSE_PART}_(front|back|face)$")
+    app.action(parts, middleware=[may_click_here])(handle_choose_part)
+    app.action(blocks.ACTION_SUBMIT, middleware=[may_click_here])(handle_submit)
+    app.action(blocks.ACTION_NEW_LINK, middleware=[may_click_here])(handle_new_link)
+    app.action(blocks.ACTION_SHOW_LINK, middleware=[may_click_here])(handle_show_link)
+    app.action(blocks.ACTION_TAKE_OVER)(handle_take_over)  # a modal button: it checks the verification's channel
+    pager = re.compile(f"^({blocks.ACTION_STATUS_PAGE}|{blocks.ACTION_STATUS_NEWER}|{blocks.ACTION_STATUS_OLDER})$")
+    app.action(pager, middleware=[may_click_here])(handle_status_page)
+    app.action(blocks.ACTION_PRIVATE_PHOTOS, middleware=[may_click_here])(handle_private_photos)
     app.action(blocks.ACTION_DISCONNECT)(handle_disconnect)
     app.action(blocks.ACTION_CONNECT)(handle_link_button)
-    app.action(blocks.ACTION_RETRY)(handle_retry)
-    app.action(blocks.ACTION_START_ANYWAY)(handle_start_anyway)
+    app.action(blocks.ACTION_RETRY, middleware=[may_click_here])(handle_retry)
+    app.action(blocks.ACTION_START_ANYWAY, middleware=[may_click_here])(handle_start_anyway)
     app.action(blocks.ACTION_OPEN_START_MODAL)(handle_open_start_modal)
     app.action(re.compile(".*"))(handle_unknown_action)

@@ -29,22 +29,6 @@ def _who_and_where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
     return user_id, channel_id, thread_ts
 
 
-async def _allowed(
-    ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any], what: str
-) -> Services | None:
-    """The services when the clicker may use the bot in the channel the click came from; otherwise the click is
-    acked, refused politely, None. A message button's click always names its channel: one without is refused."""
-    services = services_of(context)
-    user_id, channel_id, thread_ts = _who_and_where(body)
-    if channel_id is not None and services.access.allows(user_id, channel_id):
-        return services
-    services.store.audit(user_id, audit.REFUSED, None, what)
-    await ack()
-    if channel_id:
-        await tell(client, channel_id, user_id, blocks.refusal(), thread_ts)
-    return None
-
-
 async def _clicked(
     ack: Any,
     body: dict[str, Any],
@@ -58,9 +42,7 @@ async def _clicked(
     malformed), when the clicker may use the bot and what it names is in the click's own channel (a value naming
     another channel's verification is refused: the check is on what the button names, not only where it was);
     otherwise the click is answered here and None comes back."""
-    services = await _allowed(ack, body, client, context, what)
-    if services is None:
-        return None
+    services = services_of(context)  # the clicker may act here: `may_click_here` ran first
     try:
         named = read(services, str(action.get("value") or ""))
         channel = _channel_named(services, named)

@@ -8,7 +8,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, validation
-from bot.blocks import audit
+from bot.listeners.access import is_admin
 from bot.listeners.common import tell
 from bot.services import Services
 from bot.slack_errors import error_code
@@ -16,8 +16,7 @@ from bot.slack_errors import error_code
 
 async def erase_command(ack: Any, services: Services, client: AsyncWebClient, command: dict[str, Any], rest: str) -> None:
     user_id, channel_id = command["user_id"], command["channel_id"]
-    if user_id not in services.access.admins:
-        services.store.audit(user_id, audit.ERASE_REFUSED, None, "not in IDV_ADMINS")
+    if not is_admin(services, user_id):
         await ack(text=blocks.NOT_AN_ADMIN, response_type="ephemeral")
         return
     try:

@@ -8,7 +8,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, validation
-from bot.blocks import audit
 from bot.listeners.commands.erase import erase_command
 from bot.listeners.common import status_answer, tell
 from bot.services import services_of
@@ -20,11 +19,6 @@ async def handle_verify(
 ) -> None:
     services = services_of(context)
     user_id, channel_id = command["user_id"], command["channel_id"]
-    if not services.access.allows(user_id, channel_id):
-        text, body = blocks.refusal()
-        services.store.audit(user_id, audit.REFUSED, None, f"/verify in {channel_id}")
-        await ack(text=text, blocks=body, response_type="ephemeral")
-        return
     trigger_id = command.get("trigger_id")
     text = (command.get("text") or "").strip()
     word, _, rest = text.partition(" ")

@@ -6,15 +6,14 @@ import json
 from typing import Any
 
 from bot import blocks
-from bot.blocks import audit
+from bot.listeners.access import is_admin
 from bot.services import services_of
 
 
 async def handle_erase_submission(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
     services = services_of(context)
     user_id = body["user"]["id"]
-    if user_id not in services.access.admins:
-        services.store.audit(user_id, audit.ERASE_REFUSED, None, "not in IDV_ADMINS")
+    if not is_admin(services, user_id):
         await ack(response_action="update", view=blocks.notice_modal(blocks.NOT_AN_ADMIN))
         return
     try:
