@@ -22,8 +22,10 @@ from dataclasses import dataclass
 import httpx
 
 from bot.images import NeedMore, PhotoHeader, photo_header
-from bot.jumio import JumioClient, UploadResult
-from bot.slack_files import MAX_PHOTO_BYTES, DownloadFailed, FileRejected, SlackBody, deadline_for, opened
+from bot.jumio import AuthenticationFailed, Forbidden, InvalidRequest, JumioClient, NotFound, UploadResult
+from bot.slack_files import MAX_PHOTO_BYTES, DownloadFailed, FileRejected, PhotoRefused, SlackBody, deadline_for, opened
+
+NO_MORE_PHOTOS = "Jumio no longer takes photos for this verification (it was submitted or expired)."
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,31 @@ async def relay(
     api_token: str,
     before_sending: Callable[[], bool] = lambda: True,
 ) -> Relayed:
-    """Stream the photo at `source` to Jumio's `part_url`. FileRejected (nothing reached Jumio, or the download was
-    not the photo it claimed), DownloadFailed (a passing problem; the upload was aborted), Withdrawn, or Jumio's
-    errors. `before_sending` runs once the bytes passed their check, right before the first goes to Jumio (the
-    caller records "sending" there: a crash after it leaves the part uncertain, one before it does not)."""
+    """Stream the photo at `source` to Jumio's `part_url`; the failures say what to do, not whose they were:
+    PhotoRefused (for good: the bot's own check, or Jumio refused it or takes no more photos for this execution),
+    DownloadFailed (interrupted: the upload was aborted, try again), Withdrawn, or a retryable Jumio error.
+    `before_sending` runs once the bytes passed their check, right before the first goes to Jumio (the caller records
+    "sending" there: a crash after it leaves the part uncertain, one before it does not)."""
+    try:
+        return await _relay(
+            http, jumio, source, part=part, part_url=part_url, api_token=api_token, before_sending=before_sending
+        )
+    except InvalidRequest as exc:
+        raise PhotoRefused(f"Jumio refused it: {exc.jumio_message or exc.message}", reached_jumio=True) from None
+    except (AuthenticationFailed, Forbidden, NotFound):  # the part's api.token or URL no longer works
+        raise PhotoRefused(NO_MORE_PHOTOS, reached_jumio=True) from None
+
+
+async def _relay(
+    http: httpx.AsyncClient,
+    jumio: JumioClient,
+    source: Source,
+    *,
+    part: str,
+    part_url: str,
+    api_token: str,
+    before_sending: Callable[[], bool],
+) -> Relayed:
     try:
         async with asyncio.timeout(deadline_for(source.declared_size)):
             async with opened(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
+from bot.failures import Failure
+
 # Slack errors that retrying will not fix, in the agent's words.
 PERMANENT = {
     "not_in_channel": "the bot is not in that channel; invite it with /invite",
@@ -48,18 +50,12 @@ def error_code(exc: SlackApiError) -> str:
     return f"http_{status}" if status else "unknown_error"
 
 
-class SlackFailed(Exception):
+class SlackFailed(Failure):
     """A Slack Web API call failed in a way that trying again may fix (the runner retries it)."""
 
-    retryable = True
-
     def __init__(self, code: str) -> None:
-        super().__init__(code)
+        super().__init__(f"Slack answered {code}")
         self.code = code
-
-    @property
-    def safe_message(self) -> str:
-        return f"Slack answered {self.code}"
 
     @classmethod
     def from_error(cls, exc: SlackApiError) -> SlackFailed:

@@ -24,6 +24,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from bot.failures import Failure
+
 log = logging.getLogger("bot.slack_files")
 
 # "15 MB" per Jumio's current OpenAPI (D-CREDREF), read as 15,000,000 bytes, not 15 MiB: a photo between the two would
@@ -36,28 +38,23 @@ DEADLINE_BASE_SECONDS = 20.0
 SLOWEST_BYTES_PER_SECOND = 256 * 1024
 
 
-class FileRejected(Exception):
-    """The file cannot go to Jumio; `reason` says why in words an agent understands."""
+class PhotoRefused(Failure):
+    """This photo will not go to Jumio (`reason` says why, in an agent's words); `reached_jumio`: its bytes cost a
+    request to Jumio (Jumio refused it), so it counts towards the verification's cap."""
 
     retryable = False
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, reached_jumio: bool = False) -> None:
         super().__init__(reason)
-        self.reason = reason
-
-    @property
-    def safe_message(self) -> str:
-        return self.reason
+        self.reached_jumio = reached_jumio
 
 
-class DownloadFailed(Exception):
+class FileRejected(PhotoRefused):
+    """The bot refused the file itself: nothing of it reached Jumio."""
+
+
+class DownloadFailed(Failure):
     """A passing problem fetching from Slack (rate limit, server error, network); trying later may work."""
-
-    retryable = True
-
-    @property
-    def safe_message(self) -> str:
-        return str(self)
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,6 @@ from bot.blocks.privacy import (
 )
 from bot.blocks.thread import (
     ALREADY_SUBMITTED,
-    NO_MORE_PHOTOS_AT_JUMIO,
     RESTARTED_WHILE_SENDING,
     answer_lost,
     ask_part,
@@ -147,7 +146,6 @@ __all__ = [
     "MODAL_FILE_BYTES",
     "NOT_AN_ADMIN",
     "NOT_IN_CHANNEL",
-    "NO_MORE_PHOTOS_AT_JUMIO",
     "NO_PHOTO_GIVEN",
     "PART_LABELS",
     "PART_ORDER",

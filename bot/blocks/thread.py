@@ -286,7 +286,6 @@ def job_failed_privately(what: str, reference: str, reason: str) -> Message:
 
 # Reasons, in the agent's words, that a photo was not sent or a verification was not submitted.
 RESTARTED_WHILE_SENDING = "the bot restarted while sending it to Jumio, so it cannot tell whether Jumio got it"
-NO_MORE_PHOTOS_AT_JUMIO = "Jumio no longer takes photos for this verification (it was submitted or expired)."
 ALREADY_SUBMITTED = "This verification was already submitted."
 
 

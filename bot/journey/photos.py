@@ -18,10 +18,10 @@ from bot.journey.cleanup import Cleanup
 from bot.journey.context import JUMIO_RETRIES, Context, PhotoPath, local_status
 from bot.journey.delivery import Delivery
 from bot.journey.results import Results
-from bot.jumio import AuthenticationFailed, Forbidden, InvalidRequest, NotFound
+from bot.jumio import AuthenticationFailed, Forbidden, NotFound
 from bot.keywords import part_for_file
 from bot.relay import Source, Withdrawn, inspect, relay
-from bot.slack_files import DownloadFailed, FileRejected, precheck
+from bot.slack_files import DownloadFailed, FileRejected, PhotoRefused, precheck
 from storage import JUMIO_FINAL_STATUSES, Execution, Status, Upload, UploadState
 
 # What a relay needs of a Slack file: no more (no thumbnails, no permalinks).
@@ -230,22 +230,12 @@ class Photos:
         except BaseException as exc:
             # Still alive: Jumio's answer (or its absence) is known here, so the next attempt may send again.
             store.mark_upload_unsent(upload.id)
-            if isinstance(exc, FileRejected):
-                await self._reject(execution, upload.id, filename, exc.reason)
+            if isinstance(exc, PhotoRefused):  # refused for good; one whose bytes reached Jumio counts to the cap
+                await self._reject(execution, upload.id, filename, exc.reason, reached_jumio=exc.reached_jumio)
                 return
-            if isinstance(exc, DownloadFailed):
+            if isinstance(exc, DownloadFailed):  # interrupted: said once, tried again
                 await self._not_sent(execution, upload, filename, exc)
-            if not isinstance(exc, InvalidRequest | AuthenticationFailed | Forbidden | NotFound):
-                raise
-            reason = (
-                f"Jumio refused it: {exc.jumio_message or exc.message}"
-                if isinstance(exc, InvalidRequest)
-                else blocks.NO_MORE_PHOTOS_AT_JUMIO
-            )
-            # The bytes reached Jumio: the photo counts towards IDV_MAX_PHOTOS (an endless series of refused photos
-            # would be an endless series of requests to Jumio).
-            await self._reject(execution, upload.id, filename, reason, reached_jumio=True)
-            return
+            raise
         assert relayed.answer is not None
         if store.execution(execution.id).erased_by is not None:
             # Erased while the photo was on its way: nothing of it is kept here (its hash, its api.token), and the

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot import blocks
 from bot.blocks import audit
-from bot.jobs import Handler, JobKind, RetryPolicy
+from bot.jobs import Failure, Handler, JobKind, RetryPolicy
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, local_status
 from bot.journey.delivery import Delivery
 from bot.journey.steps import step_may_end
@@ -61,14 +61,8 @@ REPORT_RESULT = JobKind(
 )
 
 
-class DetailsNotReady(Exception):
+class DetailsNotReady(Failure):
     """Jumio's status says PROCESSED and its details do not yet: worth asking again shortly."""
-
-    retryable = True
-
-    @property
-    def safe_message(self) -> str:
-        return str(self)
 
 
 class Results:
