@@ -91,6 +91,7 @@ from bot.blocks.privacy import (
     photo_deleted_from_slack,
     photos_modal,
     slack_refused_deletion,
+    thread_message_erased,
 )
 from bot.blocks.thread import (
     ALREADY_SUBMITTED,
@@ -226,6 +227,7 @@ __all__ = [
     "taken_over",
     "taking_over_modal",
     "thread_closed",
+    "thread_message_erased",
     "too_many_for_verification",
     "too_many_in_message",
     "too_many_starts",

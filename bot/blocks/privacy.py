@@ -152,6 +152,11 @@ def erased_in_thread(by: str, pending: bool, was_open: bool, *, photos_by_hand: 
     return text, [section(text)]
 
 
+def thread_message_erased() -> Message:
+    text = ":wastebasket: Erased: this message held details of the customer's verification."
+    return text, [section(text)]
+
+
 def deleted_at_jumio(by: str) -> Message:
     text = f":white_check_mark: Jumio deleted the customer's account with its images and extracted data (erased by <@{by}>)."
     return text, [section(text)]

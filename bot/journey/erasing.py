@@ -9,6 +9,7 @@ A tombstone keeps IDs, dates, status, decision and the audit trail (storage.priv
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 from dataclasses import dataclass
@@ -16,9 +17,9 @@ from typing import Any
 
 from bot import blocks
 from bot.blocks import audit
-from bot.jobs import Handler, JobKind, RetryPolicy
+from bot.jobs import Abandon, Handler, JobKind, RetryPolicy
 from bot.journey.cleanup import Cleanup
-from bot.journey.context import JUMIO_RETRIES, Context, OfExecution
+from bot.journey.context import JUMIO_RETRIES, SLACK_RETRIES, Context, OfExecution
 from bot.journey.delivery import REDRAW_ROOT, Delivery
 from bot.journey.steps import step_may_end
 from bot.jumio import NotFound
@@ -54,7 +55,18 @@ RETENTION = JobKind(
     retry=RetryPolicy(attempts=5),
     tell_when_dead=False,
 )
+# The bot's own messages in an erased verification's thread (the decision, its labels, file names) are edited down
+# to a tombstone; what it says from the erase on stays. A message Slack will not let it edit is left.
+TOMBSTONE_THREAD = JobKind(
+    "tombstone_thread",
+    OfExecution,
+    title="Erasing the bot's messages in the thread",
+    dedupe=lambda p: f"tombstone_thread:{p.execution}",
+    retry=SLACK_RETRIES,
+    tell_when_dead=False,
+)
 RETENTION_BATCH = 200
+THREAD_PAGES = 10  # conversations.replies, 200 a page: a thread of 2,000 messages
 
 
 SUPPORTING_DATA_AFTER_EXPIRY = 86400.0
@@ -67,7 +79,7 @@ class Erasing:
         self.cleanup = cleanup
 
     def handlers(self) -> dict[JobKind[Any], Handler]:
-        return {DELETE_ACCOUNT: self._delete_account, RETENTION: self._retention}
+        return {DELETE_ACCOUNT: self._delete_account, RETENTION: self._retention, TOMBSTONE_THREAD: self._tombstone}
 
     # --- intents ----------------------------------------------------------------------------------------------
 
@@ -105,7 +117,32 @@ class Erasing:
                     ),
                 )
                 self.ctx.queue.add(REDRAW_ROOT, OfExecution(execution.id))
+                self.ctx.queue.add(TOMBSTONE_THREAD, OfExecution(execution.id))
         return plan
+
+    async def _tombstone(self, payload: OfExecution) -> None:
+        """Edit the bot's messages in the thread, posted before the erase, down to one line (the root message is
+        redrawn as erased by its own job). Editing twice changes nothing."""
+        execution = self.ctx.store.execution(payload.execution)
+        if not execution.thread_ts or execution.reduced_at is None:
+            return
+        text, body = blocks.thread_message_erased()
+        cursor = None
+        for _page in range(THREAD_PAGES):
+            answer = await self.delivery.slack(
+                "conversations_replies", channel=execution.channel_id, ts=execution.thread_ts, limit=200, cursor=cursor
+            )
+            for message in answer.get("messages") or []:
+                ts = str(message.get("ts") or "")
+                if not message.get("bot_id") or ts == execution.thread_ts or message.get("text") == text:
+                    continue
+                if float(ts or 0) >= execution.reduced_at:
+                    continue  # said from the erase on: it stays
+                with contextlib.suppress(Abandon):  # not ours, or gone: left as it is
+                    await self.delivery.slack("chat_update", channel=execution.channel_id, ts=ts, text=text, blocks=body)
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
 
     def _delete_account_at_jumio(self, payload: DeleteAccount) -> None:
         """Queue the account's deletion; one whose earlier deletion gave up is tried again (a second erase)."""

@@ -181,3 +181,21 @@ async def test_a_later_erase_deletes_an_account_jumio_never_confirmed_deleted(wo
     await world.bot.runner.run_until_idle()
     third = await world.slack.command("erase CUST-ERASE-AGAIN", user="UADMIN")
     assert "already erased" in third["text"]  # now Jumio confirmed it: nothing is left
+
+
+@pytest.mark.parametrize("bot_env_extra", [ADMINS])
+async def test_erase_edits_the_bots_thread_messages_down_to_a_tombstone(world: World) -> None:
+    """After an erase no decision, label, risk score or file name of the customer stays in the bot's thread messages
+    (security round 2); what the bot says from the erase on stays, and the root says erased."""
+    _execution, root = await world.verified_through_the_thread("CUST-ERASE-THREAD")
+    before = world.thread_text(root)
+    assert "front.png" in before and "Jumio decision" in before
+    await _erase(world, "CUST-ERASE-THREAD")
+    await wait_until(lambda: "Jumio deleted the customer's account" in world.thread_text(root), timeout=10)
+    await world.bot.runner.run_until_idle()
+    thread = world.slack.thread(root.ts)
+    erased_notice = next(i for i, m in enumerate(thread) if "erased this customer's data" in m.text)
+    assert erased_notice > 0 and all(m.text.startswith(":wastebasket: Erased: this message") for m in thread[:erased_notice])
+    after = world.thread_text(root)
+    assert "front.png" not in after and "Jumio decision" not in after and "PASSED" not in after
+    assert "Jumio deleted the customer's account" in after  # said after the erase: kept

@@ -1,6 +1,6 @@
-"""The stand-in's directory: channels (public, private, who is in each) and users, as the bot token sees them:
-`conversations.info`, `conversations.members`, `users.info`, `users.conversations` (Slack hides a private channel
-the bot is not in, and refuses a `limit` over 999)."""
+"""The stand-in's directory: channels (public, private, who is in each, a thread's messages) and users, as the bot
+token sees them: `conversations.info`, `conversations.members`, `conversations.replies`, `users.info`,
+`users.conversations` (Slack hides a private channel the bot is not in, and refuses a `limit` over 999)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.sandbox.slack.contract import USERS_CONVERSATIONS_MAX_LIMIT
+from bot.sandbox.slack.state import SlackState
 
 
 class Directory:
@@ -19,6 +20,31 @@ class Directory:
     channel_members: dict[str, set[str]]
     bot_user_id: str
     team_of: Callable[[str], str]
+    state: SlackState
+    _channel_error: Callable[[str | None], dict[str, Any] | None]
+
+    def m_conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A thread's messages, its root first (all the bot's: the stand-in keeps only what the bot posted)."""
+        error = self._channel_error(params.get("channel"))
+        if error:
+            return error
+        channel, ts = str(params.get("channel")), str(params.get("ts"))
+        found = [
+            m
+            for m in self.state.messages
+            if m.channel == channel and not m.ephemeral_to and (m.ts == ts or m.thread_ts == ts)
+        ]
+        if not found:
+            return {"ok": False, "error": "thread_not_found"}
+        return {
+            "ok": True,
+            "has_more": False,
+            "response_metadata": {"next_cursor": ""},
+            "messages": [
+                {"type": "message", "ts": m.ts, "thread_ts": ts, "text": m.text, "bot_id": "BIDV", "user": self.bot_user_id}
+                for m in sorted(found, key=lambda m: float(m.ts))
+            ],
+        }
 
     def m_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel"))

@@ -80,7 +80,7 @@ class SlackStandIn(Driver, ReadBack, Directory, ResponseUrls, OAuthStandIn, Work
         self.faults: list[ApiFault] = []
         self.base_url = ""
         self.bot_events_url = ""
-        self._ts = itertools.count(1)
+        self._last_ts = 0.0
         self._ids = itertools.count(1)
         self.trigger_users: dict[str, str] = {}  # who each trigger_id the driver made belongs to
         self.response_urls: dict[str, tuple[float, int]] = {}  # key → (issued at, uses): Slack's 5 uses in 30 min
@@ -120,7 +120,9 @@ class SlackStandIn(Driver, ReadBack, Directory, ResponseUrls, OAuthStandIn, Work
             await self._http.close()
 
     def _next_ts(self) -> str:
-        return f"{int(time.time())}.{next(self._ts):06d}"
+        """Slack's message timestamps: the time in microseconds, unique and increasing."""
+        self._last_ts = max(time.time(), self._last_ts + 1e-6)
+        return f"{self._last_ts:.6f}"
 
     async def api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
