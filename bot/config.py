@@ -80,6 +80,7 @@ class Settings:
     max_photos: int = 20  # IDV_MAX_PHOTOS, per verification
     admins: frozenset[str] = frozenset()  # IDV_ADMINS: who may erase a customer's data
     retention_days: int = 90  # IDV_RETENTION_DAYS
+    metrics_token: Secret | None = None  # IDV_METRICS_TOKEN: /metrics answers only `Authorization: Bearer <it>`
     encryption_keys: tuple[Secret, ...] = ()  # IDV_ENCRYPTION_KEY: the first seals, all open
     slack_client_id: str | None = None  # SLACK_CLIENT_ID / SLACK_CLIENT_SECRET: agents may connect their user
     slack_client_secret: Secret | None = None
@@ -210,6 +211,7 @@ class _Reader(Reader):
             max_photos=self.attempt(lambda: self.count("IDV_MAX_PHOTOS", 20), 20),
             admins=self.attempt(lambda: self.ids("IDV_ADMINS"), frozenset()),
             retention_days=self.attempt(lambda: self.count("IDV_RETENTION_DAYS", 90), 90),
+            metrics_token=self.attempt(lambda: self.metrics_token(), None),
             encryption_keys=self.attempt(lambda: self.encryption_keys(warnings), ()),
             slack_client_id=client[0],
             slack_client_secret=client[1],
@@ -258,6 +260,15 @@ class _Reader(Reader):
                 f"JUMIO_USER_AGENT must name your company and app, such as 'Acme SupportDesk/1.0' (got {user_agent!r})"
             )
         return client_id, client_secret, user_agent
+
+    def metrics_token(self) -> Secret | None:
+        token = self.secret("IDV_METRICS_TOKEN", "", required=False)
+        if token is not None and len(token.reveal()) < 16:
+            raise ConfigError(
+                "IDV_METRICS_TOKEN is too short to guard /metrics: use at least 16 random characters "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+            )
+        return token
 
     def token_lifetime(self) -> str:
         lifetime = self.text("JUMIO_TOKEN_LIFETIME", "1d") or "1d"

@@ -271,6 +271,7 @@ class Bot:
                 trusted_proxies=settings.trusted_proxies,
                 more_routes=more_routes,
                 metrics=metrics,
+                metrics_token=settings.metrics_token.reveal() if settings.metrics_token else None,
             )
         else:
             app = web_app(
@@ -280,6 +281,7 @@ class Bot:
                 trusted_proxies=settings.trusted_proxies,
                 more_routes=more_routes,
                 metrics=metrics,
+                metrics_token=settings.metrics_token.reveal() if settings.metrics_token else None,
             )
         web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0, keepalive_timeout=KEEPALIVE_SECONDS)
         await web_runner.setup()

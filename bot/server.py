@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -95,6 +96,7 @@ def web_app(
     trusted_proxies: Sequence[Network] = (),
     more_routes: Sequence[web.RouteDef] = (),
     metrics: Metrics | None = None,
+    metrics_token: str | None = None,
 ) -> web.Application:
     """The aiohttp app. `bolt` is given in HTTP mode; `socket_connected` in Socket Mode (for /healthz);
     `more_routes`: the OAuth flow's, when agents may connect their Slack user."""
@@ -150,8 +152,12 @@ def web_app(
             return web.json_response({"ok": False, "failing": problems}, status=503)
         return web.json_response({"ok": True})
 
-    async def metrics_page(_request: web.Request) -> web.Response:
+    async def metrics_page(request: web.Request) -> web.Response:
         assert metrics is not None
+        if metrics_token is not None:  # IDV_METRICS_TOKEN: only the scraper that holds it reads the metrics
+            given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            if not hmac.compare_digest(given.encode(), metrics_token.encode()):
+                return web.Response(status=401, text="unauthorized", headers={"WWW-Authenticate": "Bearer"})
         if socket_connected is not None and metrics.socket is not None:
             metrics.socket.set(1 if await socket_connected() else 0)
         body, content_type = metrics.render()

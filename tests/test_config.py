@@ -105,6 +105,7 @@ def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
         ({"IDV_ALLOWED_USERS": "alice"}, "IDV_ALLOWED_USERS must list Slack IDs"),
         ({"IDV_POLL_SCHEDULE": "40,soon"}, "IDV_POLL_SCHEDULE must be positive seconds"),
         ({"IDV_POLL_SCHEDULE": "0"}, "IDV_POLL_SCHEDULE must be positive seconds"),
+        ({"IDV_METRICS_TOKEN": "short"}, "IDV_METRICS_TOKEN is too short to guard /metrics"),
     ],
 )
 def test_bad_settings_give_one_line_naming_the_variable(changes: dict[str, str | None], names: str) -> None:

@@ -79,3 +79,16 @@ def test_operations_are_named_from_jumios_paths() -> None:
     assert operation("DELETE", "/api/v1/accounts/a") == "delete_account"
     assert operation("DELETE", "/api/v1/accounts/a/workflow-executions/w") == "delete_execution"
     assert operation("PATCH", "/x") == "other"
+
+
+@pytest.mark.parametrize("bot_env_extra", [{"IDV_METRICS_TOKEN": "scraper-token-7d1f2a9c4b"}])
+async def test_with_a_metrics_token_only_the_scraper_reads_the_metrics(world: World) -> None:
+    """IDV_METRICS_TOKEN keeps /metrics to the scraper that holds it, wherever the port is reachable from."""
+    url = f"{world.env['IDV_PUBLIC_URL']}/metrics"
+    async with httpx.AsyncClient() as client:
+        anonymous = await client.get(url)
+        wrong = await client.get(url, headers={"Authorization": "Bearer scraper-token-0000000000"})
+        scraper = await client.get(url, headers={"Authorization": "Bearer scraper-token-7d1f2a9c4b"})
+    assert (anonymous.status_code, wrong.status_code, scraper.status_code) == (401, 401, 200)
+    assert anonymous.headers["WWW-Authenticate"] == "Bearer" and "idv_" not in anonymous.text
+    assert "idv_verifications_started_total" in scraper.text
