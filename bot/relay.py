@@ -93,26 +93,6 @@ async def relay(
     `before_sending` runs once the bytes passed their check, right before the first goes to Jumio (the caller records
     "sending" there: a crash after it leaves the part uncertain, one before it does not)."""
     try:
-        return await _relay(
-            http, jumio, source, part=part, part_url=part_url, api_token=api_token, before_sending=before_sending
-        )
-    except InvalidRequest as exc:
-        raise PhotoRefused(f"Jumio refused it: {exc.jumio_message or exc.message}", reached_jumio=True) from None
-    except (AuthenticationFailed, Forbidden, NotFound):  # the part's api.token or URL no longer works
-        raise PhotoRefused(NO_MORE_PHOTOS, reached_jumio=True) from None
-
-
-async def _relay(
-    http: httpx.AsyncClient,
-    jumio: JumioClient,
-    source: Source,
-    *,
-    part: str,
-    part_url: str,
-    api_token: str,
-    before_sending: Callable[[], bool],
-) -> Relayed:
-    try:
         async with asyncio.timeout(deadline_for(source.declared_size)):
             async with opened(
                 http, source.url, source.token, extra_origins=source.extra_origins, declared_size=source.declared_size
@@ -126,6 +106,10 @@ async def _relay(
                 return await _relay_framed(jumio, body, header, prefix, size, part, part_url, api_token)
     except TimeoutError:
         raise DownloadFailed("Slack sent the file too slowly; the bot stopped waiting") from None
+    except InvalidRequest as exc:
+        raise PhotoRefused(f"Jumio refused it: {exc.jumio_message or exc.message}", reached_jumio=True) from None
+    except (AuthenticationFailed, Forbidden, NotFound):  # the part's api.token or URL no longer works
+        raise PhotoRefused(NO_MORE_PHOTOS, reached_jumio=True) from None
 
 
 async def _relay_framed(
