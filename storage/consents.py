@@ -42,7 +42,14 @@ class Consents(Connection):
         )
 
     def record_consent(
-        self, request: ConsentRequest, *, user_ip: str | None, country: str, state: str | None, obtained_at: str
+        self,
+        request: ConsentRequest,
+        *,
+        user_ip: str | None,
+        country: str,
+        state: str | None,
+        obtained_at: str,
+        browser: str | None = None,
     ) -> Consent | None:
         """The customer consented through `request`: kept once, and every link of the verification is used up.
         None when a link of this verification was used before (a replay, or a second tab)."""
@@ -54,9 +61,9 @@ class Consents(Connection):
             if cursor.rowcount == 0 or self.consent_for(request.execution) is not None:
                 return None
             cursor = db.execute(
-                "INSERT INTO consents (execution, user_ip, country, state, obtained_at, recorded_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (request.execution, user_ip, country, state, obtained_at, now),
+                "INSERT INTO consents (execution, user_ip, country, state, obtained_at, recorded_at, browser, "
+                "seconds_to_tick) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (request.execution, user_ip, country, state, obtained_at, now, browser, round(now - request.created_at, 1)),
             )
             consent_id = int(cursor.lastrowid or 0)
         return self.consent(consent_id)

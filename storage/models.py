@@ -138,6 +138,8 @@ class Consent:
     state: str | None
     obtained_at: str
     recorded_at: float
+    browser: str | None = None  # the browser's family and OS, from the User-Agent ("Chrome Mobile on Android")
+    seconds_to_tick: float | None = None  # from the consent link being made to the customer's tick
 
 
 @dataclass(frozen=True)

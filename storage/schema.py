@@ -321,7 +321,17 @@ def _v9(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v10(db: sqlite_utils.Database) -> None:
+    # What lets an auditor tell the customer's tick from an agent's, and no more: the browser's family (from the
+    # User-Agent, never the string itself) and the seconds from the consent link being made to the tick.
+    consents = db.table("consents")
+    if "browser" not in consents.columns_dict:
+        consents.add_column("browser", str)
+    if "seconds_to_tick" not in consents.columns_dict:
+        consents.add_column("seconds_to_tick", float)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -92,7 +92,9 @@ class ConsentStep:
         if self.ctx.photo_path(execution) is PhotoPath.NEEDS_CONSENT:
             self.ctx.queue.add(SEND_CONSENT_LINK, ConsentLink(execution.id, user_id))
 
-    def give(self, token: str, *, user_ip: str | None, country: str, state: str | None) -> LinkState:
+    def give(
+        self, token: str, *, user_ip: str | None, country: str, state: str | None, browser: str | None = None
+    ) -> LinkState:
         """The customer ticked the box: record the consent and open the photo path, in one transaction. Returns the
         link's state as it was (VALID when the consent was recorded now)."""
         store = self.ctx.store
@@ -102,7 +104,7 @@ class ConsentStep:
                 return link
             now = store.clock()
             consent = store.record_consent(
-                request, user_ip=user_ip, country=country, state=state, obtained_at=obtained_at(now)
+                request, user_ip=user_ip, country=country, state=state, obtained_at=obtained_at(now), browser=browser
             )
             if consent is None:
                 return LinkState.USED
@@ -119,7 +121,13 @@ class ConsentStep:
                 replaces=origin.id,
             )
             store.mark_api_execution(api.id, consent.id)  # photos dropped while Jumio makes it go to it, unasked
-            store.audit(audit.CUSTOMER, audit.CONSENT_GIVEN, origin.id, f"on the consent page; photos go to #{api.id}")
+            store.audit(
+                audit.CUSTOMER,
+                audit.CONSENT_GIVEN,
+                origin.id,
+                f"on the consent page ({browser or 'an unknown browser'}, {consent.seconds_to_tick:.0f} s after the "
+                f"link was made); photos go to #{api.id}",
+            )
             self.ctx.queue.add(OPEN_API_EXECUTION, OfExecution(api.id))
             self.delivery.say_in_thread_later(origin, blocks.consent_given(now))
         return LinkState.VALID

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from urllib.parse import parse_qs, urlsplit
 
+import ua_parser
 from aiohttp import web
 
 from bot.journey import Journey, LinkState
@@ -72,6 +73,17 @@ def _form(status: int = 200, errors: Sequence[str] = (), country: str = "", stat
             chosen_state=state,
         ),
     )
+
+
+def browser_family(user_agent: str) -> str | None:
+    """The browser's family and OS from a User-Agent, such as "Chrome Mobile on Android" (ua-parser's families; the
+    string itself is never kept); None when it names no browser (a script, say)."""
+    parsed = ua_parser.parse(user_agent[:512])
+    browser = parsed.user_agent.family if parsed.user_agent else None
+    if not browser or browser == "Other":
+        return None
+    system = parsed.os.family if parsed.os and parsed.os.family != "Other" else None
+    return f"{browser} on {system}" if system else browser
 
 
 def client_ip(request: web.Request, trusted: Sequence[Network]) -> str | None:
@@ -171,7 +183,11 @@ def routes(journey: Journey, trusted_proxies: Sequence[Network]) -> list[web.Rou
         if problems:
             return _form(400, problems, fields.get("country", ""), fields.get("state", ""))
         outcome = journey.give_consent(
-            token, user_ip=client_ip(request, trusted_proxies), country=fields["country"], state=fields.get("state") or None
+            token,
+            user_ip=client_ip(request, trusted_proxies),
+            country=fields["country"],
+            state=fields.get("state") or None,
+            browser=browser_family(request.headers.get("User-Agent", "")),
         )
         if outcome is not LinkState.VALID:
             return _message(*_LINK_PAGES[outcome])

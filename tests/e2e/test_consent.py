@@ -247,3 +247,25 @@ async def test_a_cross_site_post_and_an_oversized_chunked_form_record_nothing(wo
         assert world.store.db["consents"].count == 0
         own = await browser.post(href, data=form, headers={"Origin": href.split("/consent/")[0]})
         assert own.status_code == 200 and "Thank you" in own.text
+
+
+async def test_the_consent_record_tells_the_customers_tick_from_an_agents(world: World) -> None:
+    """An auditor can tell who ticked: the browser's family (never the User-Agent string) and the seconds from the
+    consent link being made to the tick, and no more personal data (security round 2)."""
+    href = await _consent_url(world, "CUST-WHO-TICKED")
+    phone = (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP1A.240405.002) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/124.0.6367.82 Mobile Safari/537.36"
+    )
+    async with httpx.AsyncClient() as customer:
+        done = await customer.post(
+            href, data={"consent": "yes", "country": "USA", "state": "IL"}, headers={"User-Agent": phone}
+        )
+    assert done.status_code == 200
+    origin = world.store.executions_for_customer("CUST-WHO-TICKED")[-1]
+    consent = world.store.consent_for(origin.id)
+    assert consent is not None and consent.browser == "Chrome Mobile on Android"
+    assert consent.seconds_to_tick is not None and 0 <= consent.seconds_to_tick < 60
+    assert "Pixel 8" not in str(consent) and "AP1A" not in str(consent)
+    detail = next(e.detail for e in world.store.audit_trail(origin.id) if e.action == "consent_given")
+    assert "Chrome Mobile on Android" in (detail or "")

@@ -66,7 +66,7 @@ def test_a_version_1_database_is_brought_forward_and_keeps_its_rows(tmp_path: Pa
     old.conn.commit()
     old.close()
     store = Store(path)
-    assert schema_version(store.db) == SCHEMA_VERSION == 9
+    assert schema_version(store.db) == SCHEMA_VERSION == 10
     assert "swept_at" in store.db["executions"].columns_dict
     assert {"workflow_steps", "home_visits"} <= set(store.db.table_names())
     assert any(index.columns == ["actor", "action", "at"] for index in store.db["audit"].indexes)
