@@ -73,7 +73,7 @@ class Settings:
     public_url: str | None = None  # IDV_PUBLIC_URL, without a trailing slash
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     allowed_teams: frozenset[str] = frozenset()  # IDV_ALLOWED_TEAMS: besides the bot's own team (and enterprise)
-    host: str = "0.0.0.0"  # HOST
+    host: str = "127.0.0.1"  # HOST: loopback unless said otherwise (the container sets 0.0.0.0)
     log_format: str = "text"  # IDV_LOG_FORMAT: text or json
     starts_per_minute: int = 5  # IDV_STARTS_PER_MINUTE, per agent
     starts_per_day: int = 200  # IDV_STARTS_PER_DAY, per agent
@@ -204,7 +204,7 @@ class _Reader(Reader):
             public_url=public_url,
             trusted_proxies=self.attempt(lambda: self.networks("IDV_TRUSTED_PROXIES"), ()),
             allowed_teams=self.attempt(lambda: self.ids("IDV_ALLOWED_TEAMS"), frozenset()),
-            host=self.attempt(self.host, "0.0.0.0"),
+            host=self.attempt(self.host, "127.0.0.1"),
             log_format=self.attempt(lambda: self.choice("IDV_LOG_FORMAT", ("text", "json"), "text"), "text"),
             starts_per_minute=self.attempt(lambda: self.count("IDV_STARTS_PER_MINUTE", 5), 5),
             starts_per_day=self.attempt(lambda: self.count("IDV_STARTS_PER_DAY", 200), 200),

@@ -107,7 +107,9 @@ class Reader:
         return int(text)
 
     def host(self) -> str:
-        host = self.text("HOST", "0.0.0.0") or "0.0.0.0"
+        # Loopback by default: outside a container the bot sits behind a proxy on the same machine (TLS), and a
+        # public interface is a choice to make (security round 2). The image sets HOST=0.0.0.0 itself.
+        host = self.text("HOST", "127.0.0.1") or "127.0.0.1"
         try:
             ipaddress.ip_address(host)
         except ValueError:

@@ -187,7 +187,12 @@ def test_host_log_format_limits_and_teams() -> None:
         settings.max_photos,
     ) == ("127.0.0.1", "json", 2, 9, 4)
     assert settings.allowed_teams == {"T0PARTNER", "T0OTHER"}
-    assert _load().host == "0.0.0.0" and _load().log_format == "text" and _load().starts_per_minute == 5
+    assert (
+        _load().host == "127.0.0.1"
+        and _load(HOST="0.0.0.0").host == "0.0.0.0"
+        and _load().log_format == "text"
+        and _load().starts_per_minute == 5
+    )
     for bad, words in (
         (dict(HOST="not a host!"), "HOST must be an address"),
         (dict(IDV_LOG_FORMAT="xml"), "IDV_LOG_FORMAT must be text or json"),

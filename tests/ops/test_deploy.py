@@ -36,6 +36,8 @@ def test_the_image_runs_as_a_user_with_a_healthcheck_and_no_secret() -> None:
     assert not any(".env" in args or re.match(r"^\.\s", args) for args in copies)  # never the whole folder
     assert any(op == "VOLUME" and "/data" in args for op, args in steps)
     assert "ENV" in {op for op, _ in steps} and not re.search(r"(TOKEN|SECRET|KEY)=", DOCKERFILE)
+    # The bot listens on loopback unless told otherwise; inside the container it must take Caddy's connections.
+    assert any(op == "ENV" and "HOST=0.0.0.0" in args for op, args in steps)
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".env", "*.sqlite3", ".git", ".venv"} <= set(ignored)
 
