@@ -174,7 +174,7 @@ class WorkflowStep:
     refusal: str | None  # why it was refused at once, in a workflow author's words
     created_at: float
     completed_at: float | None  # when Slack took the completion (or said the step no longer runs)
-    completion: str | None  # what was sent: the outputs (JSON) or the error
+    completion: str | None  # what was sent: the outputs (JSON), or "failed"
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> WorkflowStep:

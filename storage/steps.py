@@ -55,10 +55,11 @@ class WorkflowSteps(Connection):
         return [WorkflowStep.from_row(row) for row in rows]
 
     def step_completed(self, function_execution_id: str, completion: str) -> bool:
-        """Slack took the completion (or said the step no longer runs): recorded once, its token forgotten."""
+        """Slack took the completion (or said the step no longer runs): recorded once, its token and refusal
+        forgotten (a refusal's words may repeat what was typed into the workflow)."""
         with self._write() as db:
             cursor = db.execute(
-                "UPDATE workflow_steps SET completed_at = ?, completion = ?, token = NULL "
+                "UPDATE workflow_steps SET completed_at = ?, completion = ?, token = NULL, refusal = NULL "
                 "WHERE function_execution_id = ? AND completed_at IS NULL",
                 (self.clock(), completion, function_execution_id),
             )

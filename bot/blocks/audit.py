@@ -82,6 +82,8 @@ STEP_COMPLETED = AuditEvent(
         "the workflow's step was given Jumio's decision"
         if e.detail == "completed"
         else "the workflow's step was told it failed"
+        if e.detail == "failed"
+        else "the workflow's step had already ended at Slack"
     ),
 )
 ACCOUNT_CREATED = AuditEvent("account_created", lambda e, w: "Jumio account and link made")

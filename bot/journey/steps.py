@@ -88,16 +88,19 @@ class Steps:
         team_id: str | None,
         start: dict[str, Any] | None,
         refusal: str | None,
+        audited: str | None = None,
     ) -> Execution | None:
         """A step Slack started: the verification started (`start`: `Journey.start`'s arguments) or the refusal
-        kept and sent, in one transaction. None when this step was seen already, or was refused."""
+        kept (until Slack has it) and sent, in one transaction; `audited` is what the audit keeps of the refusal (no
+        personal data: a refused input's words may repeat its value). None when this step was seen already, or was
+        refused."""
         store = self.ctx.store
         with store.transaction():
             if not store.record_step(step_id, channel_id=channel_id, requested_by=requested_by, token=token):
                 return None
             if refusal is not None or start is None or requested_by is None or channel_id is None:
                 store.step_refused(step_id, refusal or words.NO_REQUESTER)
-                store.audit(requested_by or "workflow", audit.STEP_REFUSED, None, refusal)
+                store.audit(requested_by or "workflow", audit.STEP_REFUSED, None, audited or words.NO_REQUESTER)
                 self.ctx.queue.add(FINISH_STEP, OfStep(step_id, "refused"))
                 return None
             execution = self.start(
@@ -133,16 +136,18 @@ class Steps:
                 if slack_errors.is_transient(code):
                     raise SlackFailed(code) from None
                 raise Abandon(f"Slack refused the step's completion: {code}", code=code) from None
-            self._completed(step, f"Slack said the step was no longer running ({NOT_RUNNING})")
+            self._completed(step, "not running", f"Slack said the step was no longer running ({NOT_RUNNING})")
             return
-        self._completed(step, json.dumps(outcome.outputs) if outcome.outputs is not None else outcome.error or "")
+        if outcome.outputs is not None:
+            self._completed(step, "completed", json.dumps(outcome.outputs))
+        else:
+            self._completed(step, "failed", "failed")  # the sentence itself may repeat a refused input: not kept
 
-    def _completed(self, step: WorkflowStep, completion: str) -> None:
+    def _completed(self, step: WorkflowStep, how: str, completion: str) -> None:
         store = self.ctx.store
         with store.transaction():
             if store.step_completed(step.function_execution_id, completion) and step.execution is not None:
-                detail = "completed" if completion.startswith("{") else "failed"
-                store.audit(audit.BOT, audit.STEP_COMPLETED, step.execution, detail)
+                store.audit(audit.BOT, audit.STEP_COMPLETED, step.execution, how)
 
     async def _outcome(self, step: WorkflowStep) -> Outcome | None:
         """What to tell Slack now, from the thread's newest verification; None while nothing is final."""

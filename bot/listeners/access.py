@@ -55,7 +55,8 @@ async def may_verify_here(command: dict[str, Any], context: AsyncBoltContext, ne
     return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text, "blocks": body})
 
 
-def _who_and_where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
+def who_and_where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """A click's user, channel and thread (None where the click has none, as in a modal)."""
     user_id = body["user"]["id"]
     channel_id = (body.get("channel") or {}).get("id")
     message = body.get("message") or {}
@@ -68,7 +69,7 @@ async def may_click_here(
     """A message button: the clicker must be allowed in the channel the click came from (a click without one is
     refused). What the button's value names is checked by the listener (it must be in the same channel)."""
     services = services_of(context)
-    user_id, channel_id, thread_ts = _who_and_where(body)
+    user_id, channel_id, thread_ts = who_and_where(body)
     if channel_id is not None and services.access.allows(user_id, channel_id):
         await next()
         return None

@@ -93,6 +93,12 @@ async def test_a_step_with_bad_input_fails_at_once_and_starts_nothing(
     assert run.state == "failed" and words in (run.error or ""), run.error
     assert world.store.executions_for_customer("CUST-FLOW-BAD") == [] and world.jumio.executions == {}
     assert "jane.doe" not in (run.error or "")  # a refusal never repeats personal data
+    # What a refused input's words may repeat stays out of the audit, and the step's row forgets it once Slack has it.
+    given_values = [str(v) for v in inputs.values() if v]
+    assert not [e for e in world.store.audit_trail() for v in given_values if v in (e.detail or "")]
+    await wait_until(lambda: (step := world.store.step(run.function_execution_id)) and step.completed_at)
+    step = world.store.step(run.function_execution_id)
+    assert step is not None and step.refusal is None and step.completion == "failed"
 
 
 async def test_workflow_builder_refuses_a_step_without_its_required_inputs(world: World) -> None:

@@ -13,20 +13,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, validation
 from bot.blocks import audit
+from bot.listeners.access import who_and_where
 from bot.listeners.common import status_answer, tell
 from bot.listeners.events.app_home import publish_home
 from bot.services import Services, services_of
 from storage import Execution, Job, Status
 
 T = TypeVar("T")
-
-
-def _who_and_where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
-    user_id = body["user"]["id"]
-    channel_id = (body.get("channel") or {}).get("id")
-    message = body.get("message") or {}
-    thread_ts = message.get("thread_ts") or message.get("ts")
-    return user_id, channel_id, thread_ts
 
 
 async def _clicked(
@@ -49,7 +42,7 @@ async def _clicked(
     except (KeyError, ValueError):
         await _stale(ack, client, body)
         return None
-    user_id, channel_id, _ = _who_and_where(body)
+    user_id, channel_id, _ = who_and_where(body)
     if channel is not None and channel != channel_id:
         services.store.audit(user_id, audit.REFUSED, None, f"{what}: the button names another channel's verification")
         await _stale(ack, client, body)
@@ -95,7 +88,7 @@ async def _stale(ack: Any, client: AsyncWebClient, body: dict[str, Any]) -> None
 
 async def _tell_clicker(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
     """One sentence, privately, to whoever clicked, where they clicked (nowhere for a click without a channel)."""
-    user_id, channel_id, thread_ts = _who_and_where(body)
+    user_id, channel_id, thread_ts = who_and_where(body)
     if channel_id:
         await tell(client, channel_id, user_id, blocks.notice(text), thread_ts)
 
@@ -111,7 +104,7 @@ async def handle_choose_part(
     if clicked is None:
         return
     services, (upload_id, part, filename) = clicked
-    user_id, channel_id, _ = _who_and_where(body)
+    user_id, channel_id, _ = who_and_where(body)
     upload = services.journey.choose_part(upload_id, part, user_id, filename)
     await ack()
     if upload is None:
@@ -242,7 +235,7 @@ async def handle_start_anyway(
     if clicked is None:
         return
     services, reference = clicked
-    user_id, channel_id, _ = _who_and_where(body)
+    user_id, channel_id, _ = who_and_where(body)
     too_many = services.journey.start_refusal(user_id)
     if too_many is not None:
         await ack()

@@ -29,26 +29,29 @@ def _text(value: Any) -> str | None:
 
 async def _refusal(
     services: Services, client: AsyncWebClient, user_id: str | None, channel_id: str | None, values: dict[str, Any]
-) -> tuple[StartRequest | None, str | None]:
+) -> tuple[StartRequest | None, str | None, str | None]:
+    """The start, or the refusal for the workflow (which may repeat a refused input's value) and what the audit
+    keeps of it (input names and fixed sentences only: no personal data)."""
     if user_id is None:
-        return None, words.NO_REQUESTER
+        return None, words.NO_REQUESTER, words.NO_REQUESTER
     if channel_id is None:
-        return None, words.NO_CHANNEL
+        return None, words.NO_CHANNEL, words.NO_CHANNEL
     if not services.access.allows(user_id, channel_id):
-        return None, words.REFUSED
+        return None, words.REFUSED, words.REFUSED
     if services.access.teams:  # the workflow's workspace passed the global check; the person may be a guest
         try:
             user = (await client.users_info(user=user_id)).get("user") or {}
             if not services.access.allows_team(user.get("team_id"), user.get("enterprise_id")):
-                return None, words.OTHER_TEAM
+                return None, words.OTHER_TEAM, words.OTHER_TEAM
         except SlackApiError as exc:
             log.info("the step's requester's team is unknown: %s", error_code(exc))
     request, errors = await check_start(
         services, client, user_id=user_id, channel_id=channel_id, values=values, already_open=words.already_open
     )
     if request is None:
-        return None, " ".join(dict.fromkeys(blocks.plain(message) for message in errors.values()))
-    return request, None
+        sentence = " ".join(dict.fromkeys(blocks.plain(message) for message in errors.values()))
+        return None, sentence, "inputs refused: " + ", ".join(sorted(errors))
+    return request, None, None
 
 
 async def handle_verify_identity(
@@ -60,7 +63,7 @@ async def handle_verify_identity(
         return  # Slack delivered the same step again: it is under way
     values = {name: _text(value) for name, value in (inputs or {}).items()}
     user_id, channel_id = values.get("requested_by"), values.get("channel")
-    request, refusal = await _refusal(services, client, user_id, channel_id, values)
+    request, refusal, audited = await _refusal(services, client, user_id, channel_id, values)
     start = (
         None
         if request is None
@@ -79,4 +82,5 @@ async def handle_verify_identity(
         team_id=body.get("team_id"),
         start=start,
         refusal=refusal,
+        audited=audited,
     )
