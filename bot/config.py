@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from bot.config_readers import ConfigError, Reader, Secret, callback_url_warnings, is_loopback
+from bot.http_guard import HttpLimits
 from storage.sealing import valid_key
 
 T = TypeVar("T")
@@ -80,6 +81,7 @@ class Settings:
     max_photos: int = 20  # IDV_MAX_PHOTOS, per verification
     admins: frozenset[str] = frozenset()  # IDV_ADMINS: who may erase a customer's data
     retention_days: int = 90  # IDV_RETENTION_DAYS
+    http_limits: HttpLimits = field(default_factory=HttpLimits)  # IDV_HTTP_DEADLINES, IDV_HTTP_MAX_CONNECTIONS
     metrics_token: Secret | None = None  # IDV_METRICS_TOKEN: /metrics answers only `Authorization: Bearer <it>`
     encryption_keys: tuple[Secret, ...] = ()  # IDV_ENCRYPTION_KEY: the first seals, all open
     slack_client_id: str | None = None  # SLACK_CLIENT_ID / SLACK_CLIENT_SECRET: agents may connect their user
@@ -211,6 +213,7 @@ class _Reader(Reader):
             max_photos=self.attempt(lambda: self.count("IDV_MAX_PHOTOS", 20), 20),
             admins=self.attempt(lambda: self.ids("IDV_ADMINS"), frozenset()),
             retention_days=self.attempt(lambda: self.count("IDV_RETENTION_DAYS", 90), 90),
+            http_limits=self.attempt(self.http_limits, HttpLimits()),
             metrics_token=self.attempt(lambda: self.metrics_token(), None),
             encryption_keys=self.attempt(lambda: self.encryption_keys(warnings), ()),
             slack_client_id=client[0],
@@ -332,6 +335,24 @@ class _Reader(Reader):
             "IDV_ALLOWED_USERS and IDV_ALLOWED_CHANNELS are both empty: every member of the workspace may start "
             "verifications (each a paid Jumio check) and see who started which; list your agents or channels"
         ]
+
+    def http_limits(self) -> HttpLimits:
+        default = HttpLimits()
+        raw = self.text("IDV_HTTP_DEADLINES")
+        deadlines = (default.head_seconds, default.body_seconds)
+        if raw is not None:
+            try:
+                head, body = (float(part) for part in raw.split(","))
+            except ValueError:
+                head = body = 0.0
+            if not (0 < head <= 600 and 0 < body <= 600):
+                raise ConfigError(
+                    "IDV_HTTP_DEADLINES must be two seconds, for a request's head then its body, "
+                    f"such as 10,30 (got {raw!r})"
+                )
+            deadlines = (head, body)
+        connections = self.count("IDV_HTTP_MAX_CONNECTIONS", default.max_connections)
+        return HttpLimits(head_seconds=deadlines[0], body_seconds=deadlines[1], max_connections=connections)
 
     def poll_schedule(self) -> tuple[float, ...]:
         raw = self.text("IDV_POLL_SCHEDULE")

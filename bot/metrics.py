@@ -13,6 +13,7 @@ restart); the gauges are read from SQLite at each scrape, so they are true which
 | `idv_oldest_due_job_seconds` | how long the oldest job that is due has waited | > a few minutes |
 | `idv_open_verifications{status}` | verifications still open, by status | — |
 | `idv_slack_socket_connected` | Socket Mode: 1 when the socket is up (absent in HTTP mode) | 0 |
+| `idv_http_connections_shed_total{reason}` | connections the web server shed (bot.http_guard's reasons) | rising |
 
 No label holds an ID, a token or personal data.
 """
@@ -66,6 +67,9 @@ class Metrics:
         )
         self.jumio_requests = Counter(
             "idv_jumio_requests", "Calls to Jumio", ["operation", "status"], registry=self.registry
+        )
+        self.http_shed = Counter(
+            "idv_http_connections_shed", "Connections the web server shed", ["reason"], registry=self.registry
         )
         # Only in Socket Mode: in HTTP mode there is no socket, and a gauge stuck at 0 would fire its alert for ever.
         self.socket = (

@@ -9,7 +9,6 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -19,6 +18,7 @@ from slack_bolt.async_app import AsyncApp
 from bot import logs, slack_oauth
 from bot.app import build_app, slack_client
 from bot.config import ConfigError, Settings
+from bot.http_guard import ConnectionGuard, GuardedSite
 from bot.jobs import JobRunner, Queue, RunnerOptions
 from bot.journey import Journey, JourneyOptions
 from bot.journey.context import Limits
@@ -27,7 +27,7 @@ from bot.jumio import JumioClient
 from bot.metrics import Metrics
 from bot.sandbox.jumio import JumioSandbox, SandboxConfig
 from bot.sandbox.jumio import serve as serve_jumio_sandbox
-from bot.server import KEEPALIVE_SECONDS, web_app
+from bot.server import web_app
 from bot.services import AccessPolicy, Services
 from bot.slack_files import origin
 from bot.slack_identity import Identity, ServiceUnreachable, check_tokens
@@ -186,6 +186,7 @@ class Bot:
         )
         metrics = Metrics(self.store, socket_mode=settings.socket_mode)
         self._jumio.observe = metrics.jumio_answered
+        guard = ConnectionGuard(settings.http_limits, on_shed=lambda reason: metrics.http_shed.labels(reason).inc())
         callback_url = settings.jumio_callback_url
         public_url = settings.public_url
         if settings.jumio_sandbox:  # the simulator and its pages are on this machine: so may the bot's be
@@ -272,6 +273,7 @@ class Bot:
                 more_routes=more_routes,
                 metrics=metrics,
                 metrics_token=settings.metrics_token.reveal() if settings.metrics_token else None,
+                guard=guard,
             )
         else:
             app = web_app(
@@ -282,18 +284,19 @@ class Bot:
                 more_routes=more_routes,
                 metrics=metrics,
                 metrics_token=settings.metrics_token.reveal() if settings.metrics_token else None,
+                guard=guard,
             )
-        web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0, keepalive_timeout=KEEPALIVE_SECONDS)
+        web_runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=5.0, keepalive_timeout=settings.http_limits.keepalive_seconds
+        )
         await web_runner.setup()
-        site = web.TCPSite(web_runner, host, port)
+        site = GuardedSite(web_runner, host, port, guard)
         try:
             await site.start()
         except OSError as error:
             raise ConfigError(f"PORT {port} cannot be served: {error.strerror or error}") from None
         self._cleanups.insert(0, web_runner)
-        server: Any = site._server  # aiohttp exposes the bound socket only here (an asyncio.Server)
-        sockets = server.sockets if server is not None else ()
-        self.port = sockets[0].getsockname()[1] if sockets else port
+        self.port = site.port
         if self._socket is not None:
             try:
                 await self._socket.connect_async()

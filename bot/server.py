@@ -13,6 +13,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.http_guard import GUARD_KEY, ConnectionGuard, body_deadline, read_body
 from bot.journey import Journey
 from bot.metrics import Metrics
 from bot.pages import consent
@@ -20,8 +21,6 @@ from bot.pages.consent import Network
 from storage import Store
 
 log = logging.getLogger("bot.server")
-# How long an idle keep-alive connection stays open (aiohttp's default is 75 s).
-KEEPALIVE_SECONDS = 60.0
 
 
 @web.middleware
@@ -75,18 +74,6 @@ def parse_callback(raw: bytes) -> tuple[str, str, str | None]:
     return execution_id, status, account_id
 
 
-async def _read_capped(request: web.Request, limit: int) -> bytes | None:
-    """The whole body, or None past `limit` (read no further). One `read(n)` may return less than is coming."""
-    if request.content_length is not None and request.content_length > limit:
-        return None
-    body = bytearray()
-    while chunk := await request.content.read(64 * 1024):
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
-
-
 def web_app(
     *,
     store: Store,
@@ -97,13 +84,15 @@ def web_app(
     more_routes: Sequence[web.RouteDef] = (),
     metrics: Metrics | None = None,
     metrics_token: str | None = None,
+    guard: ConnectionGuard | None = None,
 ) -> web.Application:
     """The aiohttp app. `bolt` is given in HTTP mode; `socket_connected` in Socket Mode (for /healthz);
-    `more_routes`: the OAuth flow's, when agents may connect their Slack user."""
+    `more_routes`: the OAuth flow's, when agents may connect their Slack user; `guard`: the limits the site keeps
+    (bot.http_guard), whose body deadline the handlers read by."""
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         assert bolt is not None
-        body = await _read_capped(request, MAX_SLACK_BODY)
+        body = await read_body(request, MAX_SLACK_BODY)
         if body is None:
             return web.json_response({"error": "request body too large"}, status=413)
         try:
@@ -120,7 +109,7 @@ def web_app(
         return await to_aiohttp_response(response)
 
     async def jumio_callback(request: web.Request) -> web.Response:
-        raw = await _read_capped(request, MAX_CALLBACK_BODY)
+        raw = await read_body(request, MAX_CALLBACK_BODY)
         if raw is None:
             return web.json_response({"error": "body too large"}, status=413)
         try:
@@ -163,7 +152,9 @@ def web_app(
         body, content_type = metrics.render()
         return web.Response(body=body, headers={"Content-Type": content_type})
 
-    app = web.Application(client_max_size=MAX_SLACK_BODY, middlewares=[_client_gone])
+    app = web.Application(client_max_size=MAX_SLACK_BODY, middlewares=[body_deadline, _client_gone])
+    if guard is not None:
+        app[GUARD_KEY] = guard
     if bolt is not None:
         app.router.add_post("/slack/events", slack_events)
     app.router.add_post("/jumio/callback", jumio_callback)

@@ -68,6 +68,10 @@ def test_sandbox_needs_no_jumio_credentials() -> None:
 
 def test_lists_and_schedule() -> None:
     settings = _load(IDV_ALLOWED_USERS="U1AAA, U2BBB", IDV_ALLOWED_CHANNELS="C9ZZZ", IDV_POLL_SCHEDULE="1, 2.5")
+    assert (settings.http_limits.head_seconds, settings.http_limits.body_seconds) == (10, 30)
+    assert settings.http_limits.max_connections == 256
+    tuned = _load(IDV_HTTP_DEADLINES="5, 20", IDV_HTTP_MAX_CONNECTIONS="64").http_limits
+    assert (tuned.head_seconds, tuned.body_seconds, tuned.max_connections) == (5, 20, 64)
     assert settings.allowed_users == {"U1AAA", "U2BBB"}
     assert settings.allowed_channels == {"C9ZZZ"}
     assert settings.poll_schedule == (1.0, 2.5)
@@ -106,6 +110,10 @@ def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
         ({"IDV_POLL_SCHEDULE": "40,soon"}, "IDV_POLL_SCHEDULE must be positive seconds"),
         ({"IDV_POLL_SCHEDULE": "0"}, "IDV_POLL_SCHEDULE must be positive seconds"),
         ({"IDV_METRICS_TOKEN": "short"}, "IDV_METRICS_TOKEN is too short to guard /metrics"),
+        ({"IDV_HTTP_DEADLINES": "10"}, "IDV_HTTP_DEADLINES must be two seconds"),
+        ({"IDV_HTTP_DEADLINES": "10,0"}, "IDV_HTTP_DEADLINES must be two seconds"),
+        ({"IDV_HTTP_DEADLINES": "ten,30"}, "IDV_HTTP_DEADLINES must be two seconds"),
+        ({"IDV_HTTP_MAX_CONNECTIONS": "0"}, "IDV_HTTP_MAX_CONNECTIONS must be a whole number"),
     ],
 )
 def test_bad_settings_give_one_line_naming_the_variable(changes: dict[str, str | None], names: str) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import ua_parser
 from aiohttp import web
 
+from bot.http_guard import BodyTooSlow, answer_and_close, read_body
 from bot.journey import Journey, LinkState
 from bot.journey.consent import CONSENT_SENTENCE, PRIVACY_NOTICE_URL
 from bot.pages import COUNTRIES_WITH_STATES, SECURITY_HEADERS, STYLESHEET, countries, render, states
@@ -121,16 +122,6 @@ def from_its_own_page(request: web.Request) -> bool:
     return True
 
 
-async def read_capped(request: web.Request, limit: int) -> bytes | None:
-    """The whole body, or None past `limit`: chunked bodies too (one read may return less than is coming)."""
-    body = bytearray()
-    while chunk := await request.content.read(limit + 1 - len(body)):
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
-
-
 def form_problems(fields: dict[str, str]) -> list[str]:
     """What is wrong with a submitted form, in the customer's words (empty: nothing)."""
     problems = []
@@ -171,7 +162,10 @@ def routes(journey: Journey, trusted_proxies: Sequence[Network]) -> list[web.Rou
             return _form(400, ["The form could not be read. Please fill it in again."])
         if request.content_length is not None and request.content_length > MAX_FORM_BODY:
             return _form(413, ["The form was too large to read. Please fill it in again."])
-        raw = await read_capped(request, MAX_FORM_BODY)
+        try:
+            raw = await read_body(request, MAX_FORM_BODY)
+        except BodyTooSlow:
+            return await answer_and_close(request, _form(408, ["The form took too long to arrive. Please send it again."]))
         if raw is None:
             return _form(413, ["The form was too large to read. Please fill it in again."])
         try:

@@ -3,6 +3,7 @@ customer ticks Jumio's sentence, then relayed; the consent page refuses what it 
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -247,6 +248,28 @@ async def test_a_cross_site_post_and_an_oversized_chunked_form_record_nothing(wo
         assert world.store.db["consents"].count == 0
         own = await browser.post(href, data=form, headers={"Origin": href.split("/consent/")[0]})
         assert own.status_code == 200 and "Thank you" in own.text
+
+
+@pytest.mark.parametrize("bot_env_extra", [{"IDV_HTTP_DEADLINES": "5,1"}])
+async def test_a_form_that_arrives_too_slowly_is_answered_in_the_customers_words(world: World) -> None:
+    """Security round 2, finding 3: a body that trickles past its deadline gets the form back with a sentence (408)
+    and the connection closes; nothing is recorded, and sending it again works."""
+    href = await _consent_url(world, "CUST-SLOW-FORM")
+    form = {"consent": "yes", "country": "USA", "state": "IL"}
+    url = httpx.URL(href)
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write(
+        f"POST {url.raw_path.decode()} HTTP/1.1\r\nHost: {url.netloc.decode()}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 32\r\n\r\nconsent=yes&country=USA".encode()
+    )
+    await writer.drain()
+    answer = (await asyncio.wait_for(reader.read(), 10)).decode()  # the rest never comes; the server closes
+    writer.close()
+    assert answer.startswith("HTTP/1.1 408 ") and "took too long to arrive" in answer
+    assert world.store.db["consents"].count == 0
+    async with httpx.AsyncClient() as browser:
+        again = await browser.post(href, data=form, headers={"Origin": href.split("/consent/")[0]})
+        assert again.status_code == 200 and "Thank you" in again.text
 
 
 async def test_the_consent_record_tells_the_customers_tick_from_an_agents(world: World) -> None:
