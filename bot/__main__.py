@@ -232,20 +232,28 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _development_command(command: str, rest: list[str]) -> int:
+    """`demo`, `bench` and `sandbox-jumio`: in the source tree's installation, not the production image's."""
+    from bot.config import DEVELOPMENT_ONLY
+
+    try:
+        if command == "demo":
+            from bot.demo import main as entry
+        elif command == "bench":
+            from bot.bench import main as entry
+        else:
+            from bot.sandbox.jumio import main as entry
+    except ImportError as error:
+        if not (error.name or "").startswith(("bot.demo", "bot.bench", "bot.sandbox", "bot.local")):
+            raise
+        print(f"idv-bot {command}: {command} {DEVELOPMENT_ONLY}", file=sys.stderr)
+        return 2
+    return entry(rest)
+
+
 def _main(args: list[str]) -> int:
     if args and args[0] in FORWARDED:
-        command, rest = args[0], args[1:]
-        if command == "demo":
-            from bot.demo import main as demo_main
-
-            return demo_main(rest)
-        if command == "bench":
-            from bot.bench import main as bench_main
-
-            return bench_main(rest)
-        from bot.sandbox.jumio import main as sandbox_main
-
-        return sandbox_main(rest)
+        return _development_command(args[0], args[1:])
     top = parser()
     known = {"run", "manifest", "healthcheck", "backup", "jobs", *FORWARDED}
     if args and not args[0].startswith("-") and args[0] not in known:

