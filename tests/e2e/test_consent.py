@@ -228,6 +228,7 @@ async def test_photos_dropped_while_jumio_makes_the_consented_execution_are_not_
     assert not any(m.text.startswith("The customer's consent is needed") for m in world.slack.ephemerals("UAGENT2"))
 
 
+@pytest.mark.security
 async def test_a_cross_site_post_and_an_oversized_chunked_form_record_nothing(world: World) -> None:
     """Security round 2: another site cannot submit a customer's consent in their browser (Origin or Referer not
     this page's), and the 4 KB cap holds for a chunked body (no Content-Length)."""
@@ -250,6 +251,7 @@ async def test_a_cross_site_post_and_an_oversized_chunked_form_record_nothing(wo
         assert own.status_code == 200 and "Thank you" in own.text
 
 
+@pytest.mark.security
 @pytest.mark.parametrize("bot_env_extra", [{"IDV_HTTP_DEADLINES": "5,1"}])
 async def test_a_form_that_arrives_too_slowly_is_answered_in_the_customers_words(world: World) -> None:
     """Security round 2, finding 3: a body that trickles past its deadline gets the form back with a sentence (408)
@@ -272,6 +274,7 @@ async def test_a_form_that_arrives_too_slowly_is_answered_in_the_customers_words
         assert again.status_code == 200 and "Thank you" in again.text
 
 
+@pytest.mark.security
 async def test_the_consent_record_tells_the_customers_tick_from_an_agents(world: World) -> None:
     """An auditor can tell who ticked: the browser's family (never the User-Agent string) and the seconds from the
     consent link being made to the tick, and no more personal data (security round 2)."""

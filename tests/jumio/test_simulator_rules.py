@@ -146,6 +146,7 @@ async def test_a_part_over_15_000_000_bytes_is_refused(jumio: JumioClient) -> No
         )
 
 
+@pytest.mark.security
 async def test_a_deleted_account_leaves_nothing_of_the_customer_in_the_state_file(tmp_path) -> None:
     """The simulator's own SQLite file (JUMIO_SANDBOX keeps it) forgets a deleted account's executions: no reference,
     no consent address, no supporting data (security round 2)."""

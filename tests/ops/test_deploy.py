@@ -64,6 +64,7 @@ def test_a_container_build_where_a_runtime_is_present() -> None:
     assert user.stdout.strip() == "10001"
 
 
+@pytest.mark.security
 def test_compose_has_a_socket_profile_and_an_http_one_behind_caddy() -> None:
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     services = compose["services"]
@@ -128,6 +129,7 @@ def test_the_services_are_well_confined(tmp_path: Path, unit: str) -> None:
     assert float(found.group(1)) <= 2.0, done.stdout[-2000:]
 
 
+@pytest.mark.security
 def test_caddy_takes_the_caddyfile_and_guards_the_callback_first() -> None:
     caddy = shutil.which("caddy")
     if caddy is None:

@@ -22,6 +22,7 @@ from packaging.utils import canonicalize_name
 from bot.local import APP_TOKEN, BOT_TOKEN, free_port
 from tests.ops.test_deploy import DOCKERFILE, ROOT, _instructions
 
+pytestmark = pytest.mark.security
 EXCLUDED = (ROOT / "deploy" / "production-excludes.txt").read_text().split()
 LOCKED_LINE = re.compile(r"^([A-Za-z0-9._-]+)==([^\s\\]+)")
 

@@ -57,6 +57,7 @@ async def test_a_dead_job_shows_in_the_gauge(world: World) -> None:
     assert samples[("idv_jobs", (("state", "dead"),))] == 1
 
 
+@pytest.mark.security
 @pytest.mark.parametrize("slack_mode", ["http", "socket"], indirect=True)
 async def test_the_socket_gauge_exists_only_in_socket_mode(world: World, slack_mode: str) -> None:
     """In HTTP mode there is no socket: a gauge at 0 would fire README's alert for ever (security round 2)."""
@@ -81,6 +82,7 @@ def test_operations_are_named_from_jumios_paths() -> None:
     assert operation("PATCH", "/x") == "other"
 
 
+@pytest.mark.security
 @pytest.mark.parametrize("bot_env_extra", [{"IDV_METRICS_TOKEN": "scraper-token-7d1f2a9c4b"}])
 async def test_with_a_metrics_token_only_the_scraper_reads_the_metrics(world: World) -> None:
     """IDV_METRICS_TOKEN keeps /metrics to the scraper that holds it, wherever the port is reachable from."""

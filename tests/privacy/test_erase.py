@@ -164,6 +164,7 @@ async def test_erase_forgets_the_photos_slack_pointers_and_deletes_what_it_can(w
     assert on_disk(world, *ids, "cust_front_1962", "cust_back_1962") == set()
 
 
+@pytest.mark.security
 @pytest.mark.parametrize("bot_env_extra", [ADMINS])
 async def test_a_later_erase_deletes_an_account_jumio_never_confirmed_deleted(world: World) -> None:
     """The first erase's deletion gave up (Jumio down for good): a second erase of the customer tries it again."""
@@ -183,6 +184,7 @@ async def test_a_later_erase_deletes_an_account_jumio_never_confirmed_deleted(wo
     assert "already erased" in third["text"]  # now Jumio confirmed it: nothing is left
 
 
+@pytest.mark.security
 @pytest.mark.parametrize("bot_env_extra", [ADMINS])
 async def test_erase_edits_the_bots_thread_messages_down_to_a_tombstone(world: World) -> None:
     """After an erase no decision, label, risk score or file name of the customer stays in the bot's thread messages

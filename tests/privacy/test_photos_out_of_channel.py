@@ -132,6 +132,7 @@ async def test_a_connected_agent_has_their_dropped_photos_deleted_after_relay(wo
     assert token not in world.slack.oauth.user_tokens
 
 
+@pytest.mark.security
 @pytest.mark.parametrize("bot_env_extra", [{**OAUTH, "IDV_ALLOWED_USERS": "UAGENT2"}])
 async def test_connecting_is_refused_for_who_may_not_use_the_bot_and_on_cancel(world: World) -> None:
     page = await _connect(world)
@@ -171,6 +172,7 @@ async def test_a_workspace_that_forbids_deleting_files_gets_the_reminder_at_once
     assert world.store.user_token("UAGENT1") is not None  # the token still works: kept
 
 
+@pytest.mark.security
 @pytest.mark.parametrize("bot_env_extra", [OAUTH])
 async def test_anonymous_install_visits_write_nothing_and_a_forged_state_is_refused(world: World) -> None:
     """/slack/install is public: 50 anonymous visits leave the database as it was (the state is signed, not stored);

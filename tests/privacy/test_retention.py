@@ -196,6 +196,7 @@ async def test_on_the_photo_path_the_consented_execution_gets_the_supporting_dat
     assert on_disk(world, "Quixote-Marchetti", "zebulon.qm@example.org", "Wisteria") == set()
 
 
+@pytest.mark.security
 async def test_the_audit_trail_names_no_photos_hash(world: World) -> None:
     """A photo's hash (even a prefix) identifies the image: the uploads row keeps it until the verification is
     reduced, the audit never (security round 2)."""
@@ -206,6 +207,7 @@ async def test_the_audit_trail_names_no_photos_hash(world: World) -> None:
     assert "sha256" not in details and not any(digest[:8] in details for digest in hashes)
 
 
+@pytest.mark.security
 @pytest.mark.parametrize("bot_env_extra", [{"IDV_MAX_PHOTOS": "2"}])
 async def test_photos_jumio_refuses_count_towards_the_cap(world: World) -> None:
     """Each photo Jumio refused still cost a request to Jumio: it counts towards IDV_MAX_PHOTOS (one the bot refuses

@@ -12,6 +12,14 @@ from bot.local import BotProcess, LocalOptions, LocalWorld
 from tests.reliability.conftest import ProcessWorld
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything in tests/security belongs to the security suite (`pytest -m security`)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.security)
+
+
 class Running(ProcessWorld):
     bot: BotProcess
 
