@@ -210,7 +210,7 @@ def _admin(args: argparse.Namespace) -> int:
                 return 0
             if args.job_id is None:
                 raise AdminError("jobs retry needs the job's id: `idv-bot jobs retry 12`")
-            job = next((j for j in store.jobs() if j.id == args.job_id), None)
+            job = next((j for j in store.jobs.listed() if j.id == args.job_id), None)
             if job is None:
                 raise AdminError(f"there is no job {args.job_id}")
             if not retry_dead(store, Queue(store), job, "cli"):

@@ -67,7 +67,7 @@ class DeadJob:
 def dead_jobs(store: Store) -> list[DeadJob]:
     """Jobs that gave up, oldest first, each with its reason (redacted; a payload is never shown)."""
     found = []
-    for job in store.jobs(state=JobState.DEAD):
+    for job in store.jobs.listed(state=JobState.DEAD):
         kind = KINDS.get(job.kind)
         execution = job.payload.get("execution")
         found.append(

@@ -97,7 +97,7 @@ def _services_and_redelivery_filter(services: Services) -> Any:
         if (
             event_id
             and (body.get("event") or {}).get("subtype") != "file_share"
-            and not services.store.first_sighting_of_event(str(event_id))
+            and not services.store.events.first_sighting(str(event_id))
         ):
             log.info("dropped a redelivery of event %s", event_id)
             return BoltResponse(status=200, body="")
@@ -133,7 +133,9 @@ def _refuse_other_team(services: Services, body: dict[str, Any], team_id: str | 
         if isinstance(body.get("user"), dict)
         else (body.get("user_id") or (body.get("event") or {}).get("user"))
     )
-    services.store.audit(str(user or "unknown"), audit.REFUSED, None, f"a user of team {team_id}, which may not use the bot")
+    services.store.audit.add(
+        str(user or "unknown"), audit.REFUSED, None, f"a user of team {team_id}, which may not use the bot"
+    )
     text = blocks.refusal()[0]
     if body.get("command"):
         return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})

@@ -94,11 +94,11 @@ async def play(reference: str, out=sys.stdout) -> int:
             say(f"<@{AGENT}> in #verify:  /verify {reference}")
             answer = await slack.command(reference, user=AGENT)
             say(_indent(f"bot, only to you: {answer.get('text', '')}"))
-            if not store.executions_for_customer(reference):  # refused: nothing was started, nothing to play
+            if not store.executions.for_customer(reference):  # refused: nothing was started, nothing to play
                 say(f"\nDemo stopped: the bot refused {reference!r} (see its answer above); try another reference.")
                 return 1
             execution = await wait_until(
-                lambda: (e := store.executions_for_customer(reference)) and e[0].status == "INITIATED" and e[0], timeout=20
+                lambda: (e := store.executions.for_customer(reference)) and e[0].status == "INITIATED" and e[0], timeout=20
             )
             root = await wait_until(
                 lambda: next(
@@ -148,7 +148,7 @@ async def play(reference: str, out=sys.stdout) -> int:
             )
             latest = await wait_until(
                 lambda: (
-                    (e := store.executions_for_customer(reference))
+                    (e := store.executions.for_customer(reference))
                     and e[0].is_final
                     and e[0].api_consent is not None
                     and e[0]
@@ -179,7 +179,7 @@ async def play(reference: str, out=sys.stdout) -> int:
 
             outputs = await _from_a_workflow(world, f"{reference}-WF", say)
 
-            stored = store.execution(latest.id)
+            stored = store.executions.get(latest.id)
             say("\nWhat SQLite keeps (a temporary database for the demo, deleted when it ends):")
             say(f"    execution #{stored.id}: customer {stored.customer_ref}, started by {stored.started_by}")
             say(f"    Jumio account     {stored.account_id}")
@@ -188,14 +188,15 @@ async def play(reference: str, out=sys.stdout) -> int:
                 f"    status {stored.status}, decision {stored.decision_type} ({stored.decision_label}), "
                 f"risk score {stored.risk_score:g}"
             )
-            for upload in store.uploads_for(stored.id):
+            for upload in store.uploads.of_execution(stored.id):
                 say(
                     f"    upload {upload.part:<5} Slack file {upload.slack_file_id}, {upload.size} bytes, "
                     f"sha256 {(upload.sha256 or '')[:16]}…, {upload.state}"
                 )
-            say(f"    Web Client link and api.tokens kept: {'yes' if store.web_href(stored.id) else 'no (forgotten)'}")
+            kept = "yes" if store.executions.web_href(stored.id) else "no (forgotten)"
+            say(f"    Web Client link and api.tokens kept: {kept}")
             say("    audit trail:")
-            for entry in store.audit_trail(stored.id):
+            for entry in store.audit.trail(stored.id):
                 say(
                     f"      {time.strftime('%H:%M:%S', time.localtime(entry.at))} {entry.actor:<8} "
                     f"{entry.action:<16} {entry.detail or ''}"

@@ -195,7 +195,7 @@ async def consent_for(
         raise RuntimeError(f"the consent page answered {status}")
     api = await wait_until(
         lambda: (
-            (e := store.executions_for_customer(reference))
+            (e := store.executions.for_customer(reference))
             and e[0].api_consent is not None
             and e[0].status == "INITIATED"
             and e[0]
@@ -203,7 +203,7 @@ async def consent_for(
         timeout,
     )
     assert api.replaces is not None  # the execution the consent replaced is closed at Jumio: settled before going on
-    await wait_until(lambda: store.has_audit(api.replaces or 0, audit.EXECUTION_DELETED), timeout)
+    await wait_until(lambda: store.audit.has(api.replaces or 0, audit.EXECUTION_DELETED), timeout)
     return api
 
 

@@ -92,16 +92,16 @@ class _FromTheStore(Collector):
         self.store = store
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        counts = self.store.job_counts()
+        counts = self.store.jobs.counts()
         jobs = GaugeMetricFamily("idv_jobs", "Jobs by state", labels=["state"])
         for state in JobState:
             jobs.add_metric([state.value], counts.get(state.value, 0))
         yield jobs
         yield GaugeMetricFamily(
-            "idv_oldest_due_job_seconds", "How long the oldest due job has waited", value=self.store.oldest_due_job_age()
+            "idv_oldest_due_job_seconds", "How long the oldest due job has waited", value=self.store.jobs.oldest_due_age()
         )
         open_ = GaugeMetricFamily("idv_open_verifications", "Verifications still open", labels=["status"])
-        by_status = self.store.open_execution_counts()
+        by_status = self.store.executions.open_counts()
         for status in OPEN_STATUSES:
             open_.add_metric([status.value], by_status.get(status.value, 0))
         yield open_

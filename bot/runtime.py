@@ -164,7 +164,7 @@ class Bot:
         except DatabaseUnusable as error:
             raise ConfigError(f"IDV_DATABASE: {error}") from None
         try:
-            resealed = self.store.reseal_secrets()
+            resealed = self.store.secrets.reseal_all()
         except SealedWithoutKey as error:
             raise ConfigError(f"IDV_ENCRYPTION_KEY: {error}") from None
         if resealed:

@@ -121,7 +121,7 @@ def web_app(
             # Jumio: always answer 200; a status it does not document is informational (reference §7).
             log.info("callback with a status Jumio does not document; ignored")
             return web.json_response({"status": "ignored"})
-        execution = store.execution_by_workflow_id(execution_id)
+        execution = store.executions.by_workflow_id(execution_id)
         if execution is None:
             if account_id is not None and journey.stray_turned_up(account_id, execution_id) is not None:
                 log.info("callback for an unknown execution of a known account: its deletion is queued")

@@ -80,9 +80,9 @@ class UserTokens(AsyncInstallationStore):
         if not self.access.allows_team(installation.team_id, installation.enterprise_id) or not self.access.allows(user_id):
             await self._revoke(token)
             raise NotAllowed("Your Slack user may not use this bot, so nothing was kept.")
-        previous = self.store.user_token(user_id)
-        self.store.keep_user_token(installation.team_id or "", user_id, token, ",".join(sorted(scopes)))
-        self.store.audit(user_id, audit.SLACK_USER_CONNECTED, None, "user scope files:write")
+        previous = self.store.secrets.user_token(user_id)
+        self.store.secrets.keep_user_token(installation.team_id or "", user_id, token, ",".join(sorted(scopes)))
+        self.store.audit.add(user_id, audit.SLACK_USER_CONNECTED, None, "user scope files:write")
         if previous is not None and previous != token:
             await self._revoke(previous)
 

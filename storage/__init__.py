@@ -1,7 +1,17 @@
 """SQLite storage for idv-slack-bot (sqlite-utils): schema, migrations and the journey's queries, by table group."""
 
 from storage.jobs import Pace
-from storage.models import AuditEntry, Consent, ConsentRequest, Execution, Job, StoredCredential, Upload, WorkflowStep
+from storage.models import (
+    AuditEntry,
+    Consent,
+    ConsentRequest,
+    Credentials,
+    Execution,
+    Job,
+    StoredCredential,
+    Upload,
+    WorkflowStep,
+)
 from storage.privacy import ErasePlan, SlackPhoto
 from storage.schema import SCHEMA_VERSION, DatabaseUnusable, migrate, schema_version
 from storage.sealing import SealedWithoutKey, Sealer
@@ -16,6 +26,7 @@ __all__ = [
     "AuditEntry",
     "Consent",
     "ConsentRequest",
+    "Credentials",
     "DatabaseUnusable",
     "ErasePlan",
     "Execution",

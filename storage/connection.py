@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +206,31 @@ class Connection:
     def wait_flushed(self, timeout: float = 10.0) -> bool:
         """Whether the background checkpoint (if any) finished within `timeout` seconds."""
         return self.checkpointer.done.wait(timeout)
+
+
+class TableGroup:
+    """One group of tables over the store's connection: each group reads and writes its own tables, and shares the
+    connection's file, transactions, clock and sealer."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        return self._connection.db
+
+    @property
+    def sealer(self) -> Sealer:
+        return self._connection.sealer
+
+    def clock(self) -> float:
+        return self._connection.clock()
+
+    def _write(self) -> AbstractContextManager[sqlite_utils.Database]:
+        return self._connection.transaction()
+
+    def _rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params))
+
+    def flush_forgotten(self) -> None:
+        self._connection.flush_forgotten()

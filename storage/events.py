@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from storage.connection import Connection
+from storage.connection import TableGroup
 from storage.models import AuditEntry
 
 SEEN_EVENT_RETENTION = 24 * 3600
@@ -23,10 +23,10 @@ def _name(action: AuditAction) -> str:
     return action.name
 
 
-class EventsAndAudit(Connection):
-    """The `seen_events`, `home_visits` and `audit` tables."""
+class SeenEvents(TableGroup):
+    """The `seen_events` and `home_visits` tables."""
 
-    def first_sighting_of_event(self, event_id: str) -> bool:
+    def first_sighting(self, event_id: str) -> bool:
         """True the first time an event id is seen (Slack redelivers); `forget_old_events` prunes."""
         with self._write() as db:
             cursor = db.execute(
@@ -34,7 +34,7 @@ class EventsAndAudit(Connection):
             )
             return cursor.rowcount == 1
 
-    def forget_old_events(self) -> int:
+    def forget_old(self) -> int:
         """Drop event ids older than a day (Slack redelivers within minutes); run now and then, not per event."""
         with self._write() as db:
             return db.execute("DELETE FROM seen_events WHERE seen_at < ?", (self.clock() - SEEN_EVENT_RETENTION,)).rowcount
@@ -50,7 +50,11 @@ class EventsAndAudit(Connection):
             )
         return None if row is None else float(row[0])
 
-    def audit(self, actor: str, action: AuditAction, execution: int | None = None, detail: str | None = None) -> None:
+
+class AuditTrail(TableGroup):
+    """The `audit` table: who did what, each a declared event."""
+
+    def add(self, actor: str, action: AuditAction, execution: int | None = None, detail: str | None = None) -> None:
         """One row of who did what; `detail` must hold no personal data."""
         with self._write() as db:
             db.execute(
@@ -58,7 +62,7 @@ class EventsAndAudit(Connection):
                 (self.clock(), actor, _name(action), execution, detail),
             )
 
-    def has_audit(self, execution: int, action: AuditAction) -> bool:
+    def has(self, execution: int, action: AuditAction) -> bool:
         return (
             self.db.execute(
                 "SELECT 1 FROM audit WHERE execution = ? AND action = ? LIMIT 1", (execution, _name(action))
@@ -66,7 +70,7 @@ class EventsAndAudit(Connection):
             is not None
         )
 
-    def audited_since(self, execution: int, action: AuditAction, detail: str | None, since: float) -> bool:
+    def since(self, execution: int, action: AuditAction, detail: str | None, since: float) -> bool:
         """Whether this execution has an audit row of `action` with `detail` at or after `since`."""
         return (
             self.db.execute(
@@ -76,7 +80,7 @@ class EventsAndAudit(Connection):
             is not None
         )
 
-    def audit_trail(self, execution: int | None = None) -> list[AuditEntry]:
+    def trail(self, execution: int | None = None) -> list[AuditEntry]:
         where = None if execution is None else "execution = ?"
         rows = self.db.table("audit").rows_where(where, () if execution is None else (execution,), order_by="id")
         return [AuditEntry(**row) for row in rows]

@@ -7,18 +7,15 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.connection import Connection
-from storage.models import AuditEntry, Execution, StoredCredential
-from storage.statuses import FINAL_STATUSES, OPEN_STATUSES, Status
-
-_OPEN = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
-_FINAL = ", ".join(f"'{status}'" for status in FINAL_STATUSES)
+from storage.execution_queries import ExecutionQueries
+from storage.models import Execution
+from storage.statuses import FINAL_SQL, OPEN_SQL, Status
 
 
-class Executions(Connection):
+class Executions(ExecutionQueries):
     """The `executions`, `accounts` and `credentials` tables."""
 
-    def record_execution(
+    def record(
         self,
         *,
         customer_ref: str,
@@ -57,88 +54,6 @@ class Executions(Connection):
 
     # The lookups below run on every Slack request or job: `db.query` (no table introspection, unlike `get` and
     # `rows_where`, which ask SQLite for the table's columns or existence first).
-
-    def execution(self, execution: int) -> Execution:
-        found = self._first("id = ?", (execution,))
-        if found is None:
-            raise KeyError(f"no execution {execution}")
-        return found
-
-    def _first(self, where: str, args: tuple[Any, ...], order_by: str = "id DESC") -> Execution | None:
-        for row in self.db.query(f"SELECT * FROM executions WHERE {where} ORDER BY {order_by} LIMIT 1", args):
-            return Execution.from_row(row)
-        return None
-
-    def execution_by_workflow_id(self, workflow_execution_id: str) -> Execution | None:
-        return self._first("workflow_execution_id = ? AND workflow_execution_id IS NOT NULL", (workflow_execution_id,))
-
-    def newest_execution_of_account(self, account_id: str) -> Execution | None:
-        """The newest execution this bot made for a Jumio account, if it knows the account."""
-        return self._first("account_id = ? AND account_id IS NOT NULL", (account_id,))
-
-    def latest_execution_in_thread(self, channel_id: str, thread_ts: str) -> Execution | None:
-        return self._first("channel_id = ? AND thread_ts = ? AND thread_ts IS NOT NULL", (channel_id, thread_ts))
-
-    def newest_in_its_thread(self, execution: Execution) -> Execution:
-        """The thread's newest execution (a new link, or the one made with the customer's consent), or this one."""
-        if not execution.thread_ts:
-            return execution
-        return self.latest_execution_in_thread(execution.channel_id, execution.thread_ts) or execution
-
-    def first_in_its_thread(self, execution: Execution) -> Execution:
-        """The thread's first execution (whoever started the verification), or this one."""
-        if not execution.thread_ts:
-            return execution
-        return (
-            self._first("channel_id = ? AND thread_ts = ?", (execution.channel_id, execution.thread_ts), order_by="id")
-            or execution
-        )
-
-    def open_execution_for_customer(self, customer_ref: str) -> Execution | None:
-        return self._first(f"customer_ref = ? AND status IN ({_OPEN})", (customer_ref,))
-
-    def execution_replacing(self, execution: int) -> Execution | None:
-        """The execution a "New link" created in place of `execution`, if any."""
-        return self._first("replaces = ?", (execution,), order_by="id")
-
-    def executions_for_customer(self, customer_ref: str, limit: int = 10) -> list[Execution]:
-        rows = self.db.table("executions").rows_where("customer_ref = ?", (customer_ref,), order_by="id DESC", limit=limit)
-        return [Execution.from_row(row) for row in rows]
-
-    def recent_executions_started_by(self, user_id: str, limit: int = 20) -> list[Execution]:
-        rows = self.db.table("executions").rows_where("started_by = ?", (user_id,), order_by="id DESC", limit=limit)
-        return [Execution.from_row(row) for row in rows]
-
-    def customer_history(self, customer_ref: str, limit: int = 50) -> list[tuple[Execution, list[AuditEntry]]]:
-        """A customer's latest executions, newest first, each with its whole audit trail, newest first (for
-        `/verify status`)."""
-        history = []
-        for execution in self.executions_for_customer(customer_ref, limit):
-            rows = self.db.table("audit").rows_where("execution = ?", (execution.id,), order_by="id DESC")
-            history.append((execution, [AuditEntry(**row) for row in rows]))
-        return history
-
-    def open_executions_in_channels(self, channels: list[str], *, not_started_by: str, limit: int = 50) -> list[Execution]:
-        """Open verifications in these channels that someone else started, the longest untouched first."""
-        if not channels:
-            return []
-        marks = ", ".join("?" for _ in channels)
-        rows = self.db.execute(
-            f"SELECT * FROM executions WHERE status IN ({_OPEN}) AND channel_id IN ({marks}) AND started_by != ? "
-            "ORDER BY updated_at LIMIT ?",
-            (*channels, not_started_by, limit),
-        )
-        columns = [c[0] for c in rows.description]
-        return [Execution.from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
-
-    def open_execution_counts(self) -> dict[str, int]:
-        """How many verifications are open, by status (for /metrics)."""
-        return {
-            status: count
-            for status, count in self.db.execute(
-                f"SELECT status, count(*) FROM executions WHERE status IN ({_OPEN}) GROUP BY status"
-            )
-        }
 
     def claim_status_checks(
         self,
@@ -199,14 +114,6 @@ class Executions(Connection):
             db.conn.executemany("UPDATE executions SET sweep_gave_up_at = ? WHERE id = ?", [(now, r["id"]) for r in rows])
         return [Execution.from_row({**row, "sweep_gave_up_at": now}) for row in rows]
 
-    def starts_since(self, user_id: str, since: float) -> int:
-        """How many verifications `user_id` started since `since` (a new link or a consent's execution is no start)."""
-        row = self.db.execute(
-            "SELECT count(*) FROM executions WHERE started_by = ? AND created_at >= ? AND replaces IS NULL",
-            (user_id, since),
-        ).fetchone()
-        return int(row[0])
-
     def mark_link_sent(self, execution: int) -> None:
         with self._write() as db:
             db.execute(
@@ -219,7 +126,7 @@ class Executions(Connection):
         with self._write() as db:
             cursor = db.execute(
                 f"UPDATE executions SET status = ?, completed_at = ?, updated_at = ?, web_href = NULL "
-                f"WHERE id = ? AND status IN ({_OPEN})",
+                f"WHERE id = ? AND status IN ({OPEN_SQL})",
                 (Status.GONE.value, now, now, execution),
             )
             self._forget_secrets(db, execution)
@@ -295,10 +202,6 @@ class Executions(Connection):
                 )
         return True
 
-    def web_href(self, execution: int) -> str | None:
-        row = self.db.execute("SELECT web_href FROM executions WHERE id = ?", (execution,)).fetchone()
-        return self.sealer.open(row[0]) if row else None
-
     def refresh_credential(
         self, credential_id: str, *, api_token: str | None, finalize_url: str | None, parts: dict[str, str]
     ) -> None:
@@ -310,10 +213,6 @@ class Executions(Connection):
                 "WHERE credential_id = ? AND api_token IS NOT NULL",
                 (self.sealer.seal(api_token), finalize_url, json.dumps(parts), json.dumps(parts), credential_id),
             )
-
-    def credentials(self, execution: int) -> list[StoredCredential]:
-        rows = self.db.table("credentials").rows_where("execution = ?", (execution,), order_by="rowid")
-        return [StoredCredential.from_row({**row, "api_token": self.sealer.open(row["api_token"])}) for row in rows]
 
     def mark_finalized(self, execution: int) -> bool:
         """Move INITIATED → ACQUIRED; False when it was already past that (finalize only once)."""
@@ -332,7 +231,7 @@ class Executions(Connection):
         with self._write() as db:
             db.execute(
                 "UPDATE executions SET status = ?, updated_at = ?, finalized_at = coalesce(finalized_at, ?) "
-                f"WHERE id = ? AND status IN ({_OPEN})",
+                f"WHERE id = ? AND status IN ({OPEN_SQL})",
                 (str(status), now, finalized_at, execution),
             )
 
@@ -352,7 +251,7 @@ class Executions(Connection):
             cursor = db.execute(
                 "UPDATE executions SET status = ?, decision_type = ?, decision_label = ?, risk_score = ?, "
                 "capabilities = ?, completed_at = ?, updated_at = ?, web_href = NULL, last_error = NULL "
-                f"WHERE id = ? AND status NOT IN ({_FINAL})",
+                f"WHERE id = ? AND status NOT IN ({FINAL_SQL})",
                 (str(status), decision_type, decision_label, risk_score, json.dumps(capabilities), now, now, execution),
             )
             changed = cursor.rowcount == 1
@@ -392,3 +291,16 @@ class Executions(Connection):
     def _update_execution(self, execution: int, **values: Any) -> None:
         with self._write() as db:
             db.table("executions").update(execution, {**values, "updated_at": self.clock()})
+
+    def supersede(self, execution: int) -> bool:
+        """An open execution replaced by the one made with the customer's consent: final, its link forgotten."""
+        now = self.clock()
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE executions SET status = ?, web_href = NULL, completed_at = ?, updated_at = ? "
+                "WHERE id = ? AND status IN (?, ?)",
+                (Status.SUPERSEDED.value, now, now, execution, Status.PENDING.value, Status.INITIATED.value),
+            )
+            db.execute("UPDATE credentials SET api_token = NULL WHERE execution = ?", (execution,))
+        self.flush_forgotten()
+        return cursor.rowcount == 1

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.connection import Connection
+from storage.connection import TableGroup
 from storage.models import Job
 from storage.statuses import JobState
 
@@ -27,10 +27,10 @@ class Pace:
     interval: float
 
 
-class JobQueue(Connection):
+class JobQueue(TableGroup):
     """The `jobs` and `pacing` tables."""
 
-    def has_queued_job(self, kind: str, execution: int) -> bool:
+    def has_queued(self, kind: str, execution: int) -> bool:
         """Whether a job of `kind` about `execution` waits to run (not one already running)."""
         return (
             self.db.execute(
@@ -40,7 +40,7 @@ class JobQueue(Connection):
             is not None
         )
 
-    def last_job_added(self, kind: str, execution: int) -> float | None:
+    def last_added(self, kind: str, execution: int) -> float | None:
         """When the newest job of `kind` about `execution` was added (whatever became of it), if any is kept."""
         row = self.db.execute(
             "SELECT max(created_at) FROM jobs WHERE kind = ? AND json_extract(payload, '$.execution') = ?", (kind, execution)
@@ -99,7 +99,7 @@ class JobQueue(Connection):
         )
         return slot
 
-    def claim_next_job(self, owner: str, lease_seconds: float, kinds: tuple[str, ...] | None = None) -> Job | None:
+    def claim_next(self, owner: str, lease_seconds: float, kinds: tuple[str, ...] | None = None) -> Job | None:
         """Lease the next due job (or one whose lease ran out: its process died) to `owner`."""
         now = self.clock()
         kind_filter = f" AND kind IN ({','.join('?' * len(kinds))})" if kinds else ""
@@ -124,21 +124,21 @@ class JobQueue(Connection):
                 "WHERE id = ?",
                 (JobState.RUNNING, owner, now + lease_seconds, now, row["id"]),
             )
-        return self.job(row["id"])
+        return self.get(row["id"])
 
-    def job(self, job_id: int) -> Job:
+    def get(self, job_id: int) -> Job:
         try:
             return Job.from_row(self.db.table("jobs").get(job_id))
         except sqlite_utils.db.NotFoundError:
             raise KeyError(f"no job {job_id}") from None
 
-    def jobs(self, *, kind: str | None = None, state: str | None = None) -> list[Job]:
+    def listed(self, *, kind: str | None = None, state: str | None = None) -> list[Job]:
         clauses = {"kind = :kind": kind, "state = :state": state}
         where = " AND ".join(clause for clause, value in clauses.items() if value) or None
         rows = self.db.table("jobs").rows_where(where, {"kind": kind, "state": state}, order_by="id")
         return [Job.from_row(row) for row in rows]
 
-    def next_job_due_in(self) -> float | None:
+    def next_due_in(self) -> float | None:
         """Seconds until the next queued job is due (0 if one is due now); None when nothing is queued."""
         row = self.db.execute(
             "SELECT min(run_after) FROM (SELECT run_after FROM jobs WHERE state = ? "
@@ -172,12 +172,12 @@ class JobQueue(Connection):
             )
             return cursor.rowcount == 1
 
-    def complete_job(self, job_id: int, owner: str, *, payload: dict[str, Any] | None = None) -> bool:
+    def complete(self, job_id: int, owner: str, *, payload: dict[str, Any] | None = None) -> bool:
         """Mark a leased job done, its payload replaced by `payload` if given (what it kept of personal data is
         erased); False when the lease was lost to another worker."""
         return self._end(job_id, owner, JobState.DONE, None, payload)
 
-    def fail_job(self, job_id: int, owner: str, error: str, *, payload: dict[str, Any] | None = None) -> bool:
+    def fail(self, job_id: int, owner: str, error: str, *, payload: dict[str, Any] | None = None) -> bool:
         """Dead-letter a job that cannot succeed by trying again (its payload replaced, as in `complete_job`)."""
         return self._end(job_id, owner, JobState.DEAD, error, payload)
 
@@ -202,7 +202,7 @@ class JobQueue(Connection):
                 self.flush_forgotten()
         return ended
 
-    def retry_job(
+    def retry(
         self,
         job_id: int,
         owner: str,
@@ -236,7 +236,7 @@ class JobQueue(Connection):
             )
             return JobState.QUEUED
 
-    def release_job(self, job_id: int, owner: str) -> bool:
+    def release(self, job_id: int, owner: str) -> bool:
         """Hand a lease back without counting the attempt (graceful shutdown)."""
         with self._write() as db:
             cursor = db.execute(
@@ -246,12 +246,12 @@ class JobQueue(Connection):
             )
             return cursor.rowcount == 1
 
-    def job_by_dedupe_key(self, dedupe_key: str) -> Job | None:
+    def by_dedupe_key(self, dedupe_key: str) -> Job | None:
         for row in self.db.query("SELECT * FROM jobs WHERE dedupe_key = ?", (dedupe_key,)):
             return Job.from_row(row)
         return None
 
-    def requeue_dead_job(self, job_id: int, *, extra_attempts: int = 3, pace: Pace | None = None) -> bool:
+    def requeue_dead(self, job_id: int, *, extra_attempts: int = 3, pace: Pace | None = None) -> bool:
         """Give a dead-lettered job more attempts (the agent pressed Retry)."""
         now = self.clock()
         with self._write() as db:
@@ -263,18 +263,18 @@ class JobQueue(Connection):
             )
             return True
 
-    def job_counts(self) -> dict[str, int]:
+    def counts(self) -> dict[str, int]:
         """How many jobs are in each state (for /metrics)."""
         return {state: count for state, count in self.db.execute("SELECT state, count(*) FROM jobs GROUP BY state")}
 
-    def oldest_due_job_age(self) -> float:
+    def oldest_due_age(self) -> float:
         """Seconds the oldest queued job that is due has waited (0 when none waits)."""
         row = self.db.execute(
             "SELECT min(run_after) FROM jobs WHERE state = ? AND run_after <= ?", (JobState.QUEUED, self.clock())
         ).fetchone()
         return 0.0 if row is None or row[0] is None else max(0.0, self.clock() - float(row[0]))
 
-    def forget_old_jobs(self) -> int:
+    def forget_old(self) -> int:
         """Drop jobs done more than a week ago (what they did is in the audit trail); dead ones stay for a human."""
         with self._write() as db:
             return db.execute(

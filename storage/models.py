@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +81,26 @@ class StoredCredential:
             finalize_url=row["finalize_url"],
             api_token=row["api_token"],
         )
+
+
+class Credentials(list[StoredCredential]):
+    """An execution's credentials as Jumio's answer gave them (a list), asked what each is for."""
+
+    def for_part(self, part: str) -> StoredCredential | None:
+        """The credential whose parts take `part` (FRONT, BACK, FACE, PREPARED_DATA), if any."""
+        return next((c for c in self if part.lower() in c.parts), None)
+
+    def finalizing(self) -> StoredCredential | None:
+        """The credential that submits the execution through the API: a finalize URL and a live api.token."""
+        return next((c for c in self if c.finalize_url and c.api_token), None)
+
+    def prepared_data(self) -> StoredCredential | None:
+        """The credential that takes the supporting data (its workflow's DATA), if any."""
+        return self.for_part("prepared_data")
+
+    def taken_through_api(self, parts: Iterable[str]) -> tuple[str, ...]:
+        """Which of `parts` a credential of the API channel takes."""
+        return tuple(p for p in parts if any(p.lower() in c.parts and "API" in c.allowed_channels for c in self))
 
 
 @dataclass(frozen=True)

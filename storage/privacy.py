@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage.connection import Connection
+from storage.connection import TableGroup
 from storage.models import Execution
 from storage.statuses import OPEN_STATUSES, JobState, Status
 
@@ -65,8 +65,8 @@ class ErasePlan:
         return [e for e in self.to_erase if e.is_open]
 
 
-class Privacy(Connection):
-    """The `supporting_data` and `user_tokens` tables, and tombstones across the others."""
+class Secrets(TableGroup):
+    """The `supporting_data` and `user_tokens` tables, and sealing every secret column under the first key."""
 
     # --- supporting data ---------------------------------------------------------------------------------------
 
@@ -132,9 +132,31 @@ class Privacy(Connection):
         self.flush_forgotten()
         return forgotten
 
-    # --- erase and retention -----------------------------------------------------------------------------------
+    # --- sealing -----------------------------------------------------------------------------------------------
 
-    def erase_plan(self, customer_ref: str) -> ErasePlan:
+    def reseal_all(self) -> int:
+        """Seal what is in clear and re-seal what an older key sealed (under the first key); check that every sealed
+        value opens (SealedWithoutKey otherwise). Returns how many values changed."""
+        changed = 0
+        with self._write() as db:
+            for table, key, column in SEALED_COLUMNS:
+                rows = db.execute(f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL").fetchall()
+                for row_key, value in rows:
+                    self.sealer.open(value)
+                    resealed = self.sealer.reseal(value)
+                    if resealed is not None:
+                        db.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", (resealed, row_key))
+                        changed += 1
+            if changed:
+                self.flush_forgotten()
+        return changed
+
+
+class Erasure(TableGroup):
+    """Erasing a customer and retention: the erase plan, Jumio accounts confirmed deleted, tombstones across the
+    tables."""
+
+    def plan(self, customer_ref: str) -> ErasePlan:
         rows = self.db.query("SELECT * FROM executions WHERE customer_ref = ? ORDER BY id", (customer_ref,))
         executions = [Execution.from_row(row) for row in rows]
         to_erase = [e for e in executions if e.erased_by is None]
@@ -247,22 +269,3 @@ class Privacy(Connection):
                 ids,
             )
             self.flush_forgotten()
-
-    # --- sealing -----------------------------------------------------------------------------------------------
-
-    def reseal_secrets(self) -> int:
-        """Seal what is in clear and re-seal what an older key sealed (under the first key); check that every sealed
-        value opens (SealedWithoutKey otherwise). Returns how many values changed."""
-        changed = 0
-        with self._write() as db:
-            for table, key, column in SEALED_COLUMNS:
-                rows = db.execute(f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL").fetchall()
-                for row_key, value in rows:
-                    self.sealer.open(value)
-                    resealed = self.sealer.reseal(value)
-                    if resealed is not None:
-                        db.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", (resealed, row_key))
-                        changed += 1
-            if changed:
-                self.flush_forgotten()
-        return changed

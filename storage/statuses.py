@@ -34,6 +34,9 @@ FINAL_STATUSES = (
 )
 # Final statuses that carry Jumio's own outcome (a result to fetch and report).
 JUMIO_FINAL_STATUSES = (Status.PROCESSED, Status.TOKEN_EXPIRED, Status.SESSION_EXPIRED)
+# The same, as SQL lists for `status IN (…)`.
+OPEN_SQL = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+FINAL_SQL = ", ".join(f"'{status}'" for status in FINAL_STATUSES)
 
 
 class UploadState(StrEnum):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from storage.connection import Connection
+from storage.connection import TableGroup
 from storage.models import Execution, WorkflowStep
 
 
-class WorkflowSteps(Connection):
+class WorkflowSteps(TableGroup):
     """The `workflow_steps` table."""
 
-    def record_step(
+    def record(
         self, function_execution_id: str, *, channel_id: str | None, requested_by: str | None, token: str | None
     ) -> bool:
         """Keep a step Slack started (its token sealed); False when it was seen already (Slack delivered it twice)."""
@@ -21,30 +21,30 @@ class WorkflowSteps(Connection):
             )
             return cursor.rowcount == 1
 
-    def step(self, function_execution_id: str) -> WorkflowStep | None:
+    def get(self, function_execution_id: str) -> WorkflowStep | None:
         for row in self.db.table("workflow_steps").rows_where("function_execution_id = ?", (function_execution_id,)):
             return WorkflowStep.from_row(row)
         return None
 
-    def step_token(self, function_execution_id: str) -> str | None:
+    def token(self, function_execution_id: str) -> str | None:
         row = self.db.execute(
             "SELECT token FROM workflow_steps WHERE function_execution_id = ?", (function_execution_id,)
         ).fetchone()
         return self.sealer.open(row[0]) if row else None
 
-    def step_started(self, function_execution_id: str, execution: int) -> None:
+    def started(self, function_execution_id: str, execution: int) -> None:
         with self._write() as db:
             db.execute(
                 "UPDATE workflow_steps SET execution = ? WHERE function_execution_id = ?", (execution, function_execution_id)
             )
 
-    def step_refused(self, function_execution_id: str, refusal: str) -> None:
+    def refused(self, function_execution_id: str, refusal: str) -> None:
         with self._write() as db:
             db.execute(
                 "UPDATE workflow_steps SET refusal = ? WHERE function_execution_id = ?", (refusal, function_execution_id)
             )
 
-    def running_steps_of_thread(self, execution: Execution) -> list[WorkflowStep]:
+    def running_in_thread(self, execution: Execution) -> list[WorkflowStep]:
         """Steps not yet completed whose verification is this one or shares its thread (a new link's)."""
         rows = self.db.query(
             "SELECT s.* FROM workflow_steps s JOIN executions e ON e.id = s.execution "
@@ -54,7 +54,7 @@ class WorkflowSteps(Connection):
         )
         return [WorkflowStep.from_row(row) for row in rows]
 
-    def step_completed(self, function_execution_id: str, completion: str) -> bool:
+    def completed(self, function_execution_id: str, completion: str) -> bool:
         """Slack took the completion (or said the step no longer runs): recorded once, its token and refusal
         forgotten (a refusal's words may repeat what was typed into the workflow)."""
         with self._write() as db:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from storage.connection import Connection
+from storage.connection import TableGroup
 from storage.models import Upload
 from storage.statuses import UploadState
 
 
-class Uploads(Connection):
+class Uploads(TableGroup):
     """The `uploads` table."""
 
-    def claim_upload(
+    def claim(
         self, execution: int, slack_file_id: str, uploaded_by: str, part: str | None, *, in_channel: bool = True
     ) -> Upload | None:
         """Claim a Slack file for an execution once; None when it was claimed before (by this execution, or by
@@ -40,12 +40,12 @@ class Uploads(Connection):
                 )
                 if cursor.rowcount != 1:
                     return None
-        return self.upload(execution, slack_file_id)
+        return self.by_file(execution, slack_file_id)
 
-    def upload(self, execution: int, slack_file_id: str) -> Upload | None:
+    def by_file(self, execution: int, slack_file_id: str) -> Upload | None:
         return self._first_upload("execution = ? AND slack_file_id = ?", (execution, slack_file_id))
 
-    def upload_by_id(self, upload: int) -> Upload | None:
+    def get(self, upload: int) -> Upload | None:
         return self._first_upload("id = ?", (upload,))
 
     def _first_upload(self, where: str, args: tuple[object, ...]) -> Upload | None:
@@ -53,7 +53,7 @@ class Uploads(Connection):
             return Upload.from_row(row)
         return None
 
-    def choose_upload_part(self, upload: int, part: str) -> Upload | None:
+    def choose_part(self, upload: int, part: str) -> Upload | None:
         """Set the part of an upload that had none (the agent pressed a button); None if it already had one."""
         with self._write() as db:
             cursor = db.execute(
@@ -62,9 +62,9 @@ class Uploads(Connection):
             )
             if cursor.rowcount != 1:
                 return None
-        return self.upload_by_id(upload)
+        return self.get(upload)
 
-    def record_upload_done(self, upload: int, *, part: str, sha256: str, size: int) -> list[Upload]:
+    def record_done(self, upload: int, *, part: str, sha256: str, size: int) -> list[Upload]:
         """The part reached Jumio; earlier uploads of the same part are marked replaced and returned."""
         now = self.clock()
         with self._write() as db:
@@ -84,11 +84,11 @@ class Uploads(Connection):
             )
         return replaced
 
-    def mark_upload_sending(self, upload: int) -> bool:
+    def mark_sending(self, upload: int) -> bool:
         """claimed → sending, just before the bytes go to Jumio; False if it was not claimed."""
         return self._move_upload(upload, UploadState.CLAIMED, UploadState.SENDING)
 
-    def mark_upload_unsent(self, upload: int) -> None:
+    def mark_unsent(self, upload: int) -> None:
         """sending → claimed: the attempt failed in this process, so Jumio did not take it; try again later."""
         self._move_upload(upload, UploadState.SENDING, UploadState.CLAIMED)
 
@@ -100,14 +100,14 @@ class Uploads(Connection):
             )
             return cursor.rowcount == 1
 
-    def record_upload_rejected(self, upload: int, reason: str, *, state: UploadState = UploadState.REJECTED) -> None:
+    def record_rejected(self, upload: int, reason: str, *, state: UploadState = UploadState.REJECTED) -> None:
         with self._write() as db:
             db.execute(
                 "UPDATE uploads SET state = ?, error = ?, updated_at = ? WHERE id = ?",
                 (state.value, reason, self.clock(), upload),
             )
 
-    def uploads_counted(self, execution: int) -> int:
+    def counted(self, execution: int) -> int:
         """How many photos this execution took (refused ones left out): what its cap counts."""
         return int(
             self.db.execute(
@@ -115,7 +115,7 @@ class Uploads(Connection):
             ).fetchone()[0]
         )
 
-    def uploaded_parts(self, execution: int) -> set[str]:
+    def parts_done(self, execution: int) -> set[str]:
         rows = self.db.execute(
             "SELECT DISTINCT part FROM uploads WHERE execution = ? AND state = ?", (execution, UploadState.UPLOADED)
         ).fetchall()
@@ -129,6 +129,27 @@ class Uploads(Connection):
                 == 1
             )
 
-    def uploads_for(self, execution: int) -> list[Upload]:
+    def of_execution(self, execution: int) -> list[Upload]:
         rows = self.db.table("uploads").rows_where("execution = ?", (execution,), order_by="id")
         return [Upload.from_row(r) for r in rows]
+
+    def move_waiting(self, source: int, target: int) -> list[Upload]:
+        """Photos waiting on `source` (held for consent, or still being checked, or waiting for their part) go to
+        `target`, claimed again; returns them."""
+        waiting = (UploadState.HELD.value, UploadState.CLAIMED.value)
+        with self._write() as db:
+            rows = list(db.table("uploads").rows_where("execution = ? AND state IN (?, ?)", (source, *waiting)))
+            db.execute(
+                "UPDATE uploads SET execution = ?, state = ?, updated_at = ? WHERE execution = ? AND state IN (?, ?)",
+                (target, UploadState.CLAIMED.value, self.clock(), source, *waiting),
+            )
+        return [Upload.from_row({**row, "execution": target, "state": UploadState.CLAIMED.value}) for row in rows]
+
+    def mark_held(self, upload: int, execution: int) -> bool:
+        """claimed → held once its bytes passed the check; False if it moved on (or to another execution) meanwhile."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE uploads SET state = ?, updated_at = ? WHERE id = ? AND execution = ? AND state = ?",
+                (UploadState.HELD.value, self.clock(), upload, execution, UploadState.CLAIMED.value),
+            )
+            return cursor.rowcount == 1

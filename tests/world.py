@@ -29,7 +29,7 @@ class World:
         return self.bot.store
 
     def execution(self, customer_ref: str) -> Execution:
-        executions = self.store.executions_for_customer(customer_ref)
+        executions = self.store.executions.for_customer(customer_ref)
         assert executions, f"no execution for {customer_ref}"
         return executions[0]
 
@@ -39,13 +39,13 @@ class World:
         answer = await self.slack.command(reference, user=user)
         assert "Starting a verification" in answer.get("text", ""), answer
         execution = await wait_until(
-            lambda: (e := self.store.executions_for_customer(reference)) and e[0].status == "INITIATED" and e[0]
+            lambda: (e := self.store.executions.for_customer(reference)) and e[0].status == "INITIATED" and e[0]
         )
         root = await wait_until(lambda: next((m for m in self.slack.root_messages() if m.ts == execution.thread_ts), None))
         await wait_until(lambda: self.links(reference, user=user))
         # Settled: the link is recorded as sent (just after Slack took the message).
-        await wait_until(lambda: self.store.execution(execution.id).link_sent_at is not None)
-        execution = self.store.execution(execution.id)
+        await wait_until(lambda: self.store.executions.get(execution.id).link_sent_at is not None)
+        execution = self.store.executions.get(execution.id)
         if consent:
             execution = await consent_for(self.slack, self.store, reference, user=user)
         return execution, root

@@ -82,7 +82,7 @@ async def measure_accounts(folder: Path, sizes: Sizes, figures: Figures) -> None
                     sum(
                         1
                         for i in range(sizes.accounts)
-                        if (e := store.executions_for_customer(f"CUST-RATE-{i}")) and e[0].status == "INITIATED"
+                        if (e := store.executions.for_customer(f"CUST-RATE-{i}")) and e[0].status == "INITIATED"
                     )
                     == sizes.accounts
                 ),
@@ -92,7 +92,7 @@ async def measure_accounts(folder: Path, sizes: Sizes, figures: Figures) -> None
         initiated = sum(
             1
             for i in range(sizes.accounts)
-            if (e := store.executions_for_customer(f"CUST-RATE-{i}")) and e[0].status == "INITIATED"
+            if (e := store.executions.for_customer(f"CUST-RATE-{i}")) and e[0].status == "INITIATED"
         )
         figures.account_lost.append(sizes.accounts - initiated)
         figures.account_429.append(world.jumio.account_answers.count(429))
@@ -129,7 +129,7 @@ async def measure_burst(folder: Path, sizes: Sizes, figures: Figures) -> None:
         figures.burst_relay_first.append(during[0])
         figures.burst_relay_baseline.append(statistics.median(quiet))
         await wait_until(
-            lambda: all((e := store.executions_for_customer(r)) and e[0].status == "INITIATED" for r in burst),
+            lambda: all((e := store.executions.for_customer(r)) and e[0].status == "INITIATED" for r in burst),
             timeout=sizes.accounts * 3 + 30,
         )
 

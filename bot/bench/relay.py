@@ -45,7 +45,8 @@ async def measure_relay(folder, sizes: Sizes, figures: Figures, *, throttle: flo
 
             def uploaded(count: int = attempt + 1) -> bool:
                 return (
-                    len(store.uploads_for(execution.id)) == count and store.uploads_for(execution.id)[-1].state == "uploaded"
+                    len(store.uploads.of_execution(execution.id)) == count
+                    and store.uploads.of_execution(execution.id)[-1].state == "uploaded"
                 )
 
             await wait_until(uploaded, timeout=30)

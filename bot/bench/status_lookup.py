@@ -35,10 +35,10 @@ def measure_status_lookup(folder: Path, sizes: Sizes, figures: Figures) -> None:
         db.execute("COMMIT")
     target = "CUST-7"
     for _ in range(5):
-        store.customer_history(target)
+        store.executions.customer_history(target)
     for _ in range(200):
         started = time.perf_counter()
-        history = store.customer_history(target)
+        history = store.executions.customer_history(target)
         figures.status_ms.append((time.perf_counter() - started) * 1000)
     assert history and len(history) == 5
     store.close()

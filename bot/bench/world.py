@@ -42,7 +42,7 @@ async def bot_world(folder: Path, options: LocalOptions) -> AsyncIterator[tuple[
 async def started(world: LocalWorld, store: Store, reference: str) -> Any:
     """A verification whose customer has consented: photos dropped in its thread go to Jumio."""
     await world.slack.command(reference)
-    await wait_until(lambda: (e := store.executions_for_customer(reference)) and e[0].status == "INITIATED", timeout=60)
+    await wait_until(lambda: (e := store.executions.for_customer(reference)) and e[0].status == "INITIATED", timeout=60)
     return await consent_for(world.slack, store, reference, timeout=60)
 
 

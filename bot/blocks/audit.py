@@ -1,8 +1,8 @@
 """Audit events, each declared once: its name (the `action` column) and the words `/verify status` shows for it.
 
-    store.audit(actor, audit.PHOTO_UPLOADED, execution.id, "FRONT from a Slack file")
+    store.audit.add(actor, audit.PHOTO_UPLOADED, execution.id, "FRONT from a Slack file")
 
-`store.audit` takes only a declared event, so the trail holds no action without words; `words_for` renders a row (a
+`store.audit.add` takes only a declared event, so the trail holds no action without words; `words_for` renders a row (a
 row of a name no longer declared shows its name). `detail` holds no personal data.
 """
 

@@ -22,7 +22,7 @@ class Queue:
         self.wake: Callable[[], None] = lambda: None
 
     def add(self, kind: JobKind[P], payload: P, *, delay: float = 0.0) -> int:
-        job_id = self.store.enqueue(
+        job_id = self.store.jobs.enqueue(
             kind.name,
             kind.encode(payload),
             dedupe_key=kind.dedupe_key(payload),
@@ -37,7 +37,7 @@ class Queue:
     def add_again(self, job: Job) -> bool:
         """A dead job queued again with more attempts (a paced one in its next slot); False when it was not dead."""
         kind = KINDS.get(job.kind)
-        if not self.store.requeue_dead_job(job.id, pace=None if kind is None else self.pace(kind)):
+        if not self.store.jobs.requeue_dead(job.id, pace=None if kind is None else self.pace(kind)):
             return False
         self.store.after_commit(self.wake)
         return True

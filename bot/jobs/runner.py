@@ -68,7 +68,7 @@ class JobRunner:
         return len(self._running)
 
     def start(self) -> None:
-        released = self.store.release_leases_of(owner_is_gone)
+        released = self.store.jobs.release_leases_of(owner_is_gone)
         if released:
             log.warning("took back %d job(s) left running by a process that is gone", released)
         self._stopping = False
@@ -88,7 +88,7 @@ class JobRunner:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-            if self.store.release_job(job_id, self.owner):
+            if self.store.jobs.release(job_id, self.owner):
                 log.info("handed job %s back for the next start", job_id)
         for worker in self._workers:
             worker.cancel()
@@ -100,7 +100,7 @@ class JobRunner:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
-            due = self.store.next_job_due_in()
+            due = self.store.jobs.next_due_in()
             if not self._running and (due is None or due > 0):
                 return
             self.wake()
@@ -125,9 +125,9 @@ class JobRunner:
 
     async def _work(self, index: int) -> None:
         while not self._stopping:
-            job = self.store.claim_next_job(self.owner, self.options.lease_seconds, self._claimable())
+            job = self.store.jobs.claim_next(self.owner, self.options.lease_seconds, self._claimable())
             if job is None:
-                due = self.store.next_job_due_in()
+                due = self.store.jobs.next_due_in()
                 wait = self.options.idle_wait if due is None else min(self.options.idle_wait, max(due, 0.01))
                 self._wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -164,7 +164,7 @@ class JobRunner:
         try:
             await handler(payload)
         except RetryLater as later:
-            self.store.retry_job(
+            self.store.jobs.retry(
                 job.id, self.owner, later.reason, later.delay, count_attempt=False, pace=self.queue.pace(kind)
             )
         except Abandon as abandon:
@@ -176,7 +176,7 @@ class JobRunner:
             if not is_retryable(exc):
                 await self._dead(kind, payload, job, reason)
             else:
-                state = self.store.retry_job(
+                state = self.store.jobs.retry(
                     job.id,
                     self.owner,
                     reason,
@@ -188,12 +188,12 @@ class JobRunner:
                 if state == JobState.DEAD:
                     await self._notify_dead(kind, payload, job, reason)
         else:
-            self.store.complete_job(job.id, self.owner, payload=kind.erased(job.payload))
+            self.store.jobs.complete(job.id, self.owner, payload=kind.erased(job.payload))
         finally:
             heartbeat.cancel()
 
     async def _dead(self, kind: JobKind[Any], payload: Any, job: Job, reason: str) -> None:
-        if self.store.fail_job(job.id, self.owner, reason, payload=kind.erased(job.payload)):
+        if self.store.jobs.fail(job.id, self.owner, reason, payload=kind.erased(job.payload)):
             await self._notify_dead(kind, payload, job, reason)
 
     async def _notify_dead(self, kind: JobKind[Any], payload: Any, job: Job, reason: str) -> None:
@@ -207,7 +207,7 @@ class JobRunner:
     async def _keep_lease(self, job: Job) -> None:
         while True:
             await asyncio.sleep(self.options.lease_seconds / 3)
-            self.store.extend_lease(job.id, self.owner, self.options.lease_seconds)
+            self.store.jobs.extend_lease(job.id, self.owner, self.options.lease_seconds)
 
 
 def worker_name() -> str:

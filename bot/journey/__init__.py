@@ -56,10 +56,10 @@ def retry_dead(store: Store, queue: Queue, job: Job, by: str) -> bool:
         return False
     execution_id = job.payload.get("execution")
     with store.transaction():
-        if isinstance(execution_id, int) and store.execution(execution_id).status == Status.FAILED:
-            store.reopen_failed(execution_id)
+        if isinstance(execution_id, int) and store.executions.get(execution_id).status == Status.FAILED:
+            store.executions.reopen_failed(execution_id)
         queue.add_again(job)
-        store.audit(by, audit.RETRY, execution_id if isinstance(execution_id, int) else None, job.kind)
+        store.audit.add(by, audit.RETRY, execution_id if isinstance(execution_id, int) else None, job.kind)
     return True
 
 
@@ -166,7 +166,7 @@ class Journey:
     def photos_view(self, execution: Execution) -> dict[str, Any]:
         """The private photos modal for the thread's newest execution, or why it takes no photos now."""
         store = self.ctx.store
-        execution = store.newest_in_its_thread(execution)
+        execution = store.executions.newest_in_its_thread(execution)
         reason = None
         if execution.status not in (Status.PENDING, Status.INITIATED):
             reason = blocks.closed_reason(execution)
@@ -181,7 +181,7 @@ class Journey:
     def photos_given(self, execution: Execution, user_id: str, files: list[dict[str, Any]], parts: dict[str, str]) -> None:
         """Photos given in the private photos modal: like thread drops, the part known, never in the channel."""
         store = self.ctx.store
-        execution = store.newest_in_its_thread(execution)
+        execution = store.executions.newest_in_its_thread(execution)
         with store.transaction():
             self.photos.photos_shared(execution, user_id, files, None, parts=parts, in_channel=False)
             self.consent.offer(execution, user_id)
@@ -200,12 +200,12 @@ class Journey:
         if execution_id is None:
             return
         store = self.ctx.store
-        execution = store.execution(execution_id)
+        execution = store.executions.get(execution_id)
         await self.starting.failed(kind, payload, execution, reason)
         with store.transaction():
             step_may_end(self.ctx, execution)  # a start that gave up ends a workflow step waiting on it
         self.cleanup.gave_up(kind, payload)
-        store.audit(audit.BOT, audit.JOB_FAILED, execution.id, f"{kind.name}: {reason}")
+        store.audit.add(audit.BOT, audit.JOB_FAILED, execution.id, f"{kind.name}: {reason}")
         if not kind.tell_when_dead or execution.erased_by is not None:  # an erased thread hears nothing more
             return
         if execution.thread_ts:

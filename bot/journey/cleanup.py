@@ -82,7 +82,7 @@ class Cleanup:
 
     def relayed(self, execution: Execution, file_id: str, by: str | None, filename: str) -> None:
         """Jumio has this photo from the thread: delete it from Slack as its uploader, or remind them to."""
-        if by and self.ctx.store.user_token(by):
+        if by and self.ctx.store.secrets.user_token(by):
             self.ctx.queue.add(DELETE_SLACK_FILE, DeleteSlackFile(execution.id, file_id, by, filename))
         else:
             self._remind(execution, by, filename)
@@ -101,7 +101,7 @@ class Cleanup:
         """A deletion that ran out of attempts (Slack down for an hour): the agent is reminded after all."""
         if kind is DELETE_SLACK_FILE:
             self._remind(
-                self.ctx.store.execution(payload.execution),
+                self.ctx.store.executions.get(payload.execution),
                 payload.by,
                 payload.filename,
                 "Slack did not answer for too long.",
@@ -110,15 +110,15 @@ class Cleanup:
             self._erase_failed(payload, "Slack did not answer for too long.")
 
     def _remind(self, execution: Execution, by: str | None, filename: str, why: str | None = None) -> None:
-        self.ctx.store.audit(audit.BOT, audit.SLACK_FILE_REMINDER, execution.id, why or "no user token")
+        self.ctx.store.audit.add(audit.BOT, audit.SLACK_FILE_REMINDER, execution.id, why or "no user token")
         self.delivery.say_in_thread_later(
             execution, blocks.delete_your_photo(filename, by, can_connect=self.ctx.options.users_can_connect, why=why)
         )
 
     async def _delete(self, payload: DeleteSlackFile) -> None:
         store = self.ctx.store
-        execution = store.execution(payload.execution)
-        token = store.user_token(payload.by)
+        execution = store.executions.get(payload.execution)
+        token = store.secrets.user_token(payload.by)
         if token is None:  # disconnected meanwhile
             self._remind(execution, payload.by, payload.filename)
             return
@@ -126,11 +126,11 @@ class Cleanup:
         if code in _ALREADY_GONE:
             with store.transaction():
                 self._mark_deleted(execution.id, payload.file_id)
-                store.audit(audit.BOT, audit.SLACK_FILE_DELETED, execution.id, "it was gone from Slack already")
+                store.audit.add(audit.BOT, audit.SLACK_FILE_DELETED, execution.id, "it was gone from Slack already")
             return
         if code is not None:
             if code in slack_errors.TOKEN_GONE:
-                store.forget_user_token(payload.by)
+                store.secrets.forget_user_token(payload.by)
             self._remind(
                 execution,
                 payload.by,
@@ -140,12 +140,14 @@ class Cleanup:
             return
         with store.transaction():
             self._mark_deleted(execution.id, payload.file_id)
-            store.audit(payload.by, audit.SLACK_FILE_DELETED, execution.id, "deleted from Slack as the agent who dropped it")
+            store.audit.add(
+                payload.by, audit.SLACK_FILE_DELETED, execution.id, "deleted from Slack as the agent who dropped it"
+            )
             self.delivery.say_in_thread_later(execution, blocks.photo_deleted_from_slack(payload.filename))
 
     async def _erase_file(self, payload: EraseSlackFile) -> None:
         store = self.ctx.store
-        token = store.user_token(payload.by)
+        token = store.secrets.user_token(payload.by)
         if token is None or payload.file_id is None:
             self._erase_failed(payload, "the agent disconnected their Slack user.")
             return
@@ -154,8 +156,8 @@ class Cleanup:
             self._erase_failed(payload, blocks.slack_refused_deletion(code, reconnect=False))
             return
         with store.transaction():
-            store.mark_deleted_from_slack(payload.upload)
-            store.audit(
+            store.erasure.mark_deleted_from_slack(payload.upload)
+            store.audit.add(
                 payload.by,
                 audit.SLACK_FILE_DELETED,
                 payload.execution,
@@ -177,15 +179,15 @@ class Cleanup:
         return None
 
     def _mark_deleted(self, execution_id: int, file_id: str) -> None:
-        upload = self.ctx.store.upload(execution_id, file_id)
+        upload = self.ctx.store.uploads.by_file(execution_id, file_id)
         if upload is not None:
-            self.ctx.store.mark_deleted_from_slack(upload.id)
+            self.ctx.store.erasure.mark_deleted_from_slack(upload.id)
 
     def _erase_failed(self, payload: EraseSlackFile, why: str) -> None:
         """An erased customer's photo stays in Slack: the thread asks for it to be deleted by hand, naming no file."""
-        execution = self.ctx.store.execution(payload.execution)
+        execution = self.ctx.store.executions.get(payload.execution)
         with self.ctx.store.transaction():
-            self.ctx.store.audit(audit.BOT, audit.SLACK_FILE_REMINDER, execution.id, f"after the erase: {why}")
+            self.ctx.store.audit.add(audit.BOT, audit.SLACK_FILE_REMINDER, execution.id, f"after the erase: {why}")
             self.delivery.say_in_thread_later(execution, blocks.erased_photo_left(payload.by, why))
 
     @contextlib.asynccontextmanager
@@ -195,7 +197,7 @@ class Cleanup:
             yield AsyncWebClient(token=token, base_url=self.ctx.options.slack_api_url, session=session)
 
     async def disconnect(self, user_id: str) -> None:
-        token = self.ctx.store.user_token(user_id)
+        token = self.ctx.store.secrets.user_token(user_id)
         if token is None:
             return
         try:
@@ -203,5 +205,5 @@ class Cleanup:
                 await client.auth_revoke()
         except Exception as exc:  # noqa: BLE001 - forgotten here whatever Slack says; the agent can revoke it there
             log.info("auth.revoke of a user token failed: %s", type(exc).__name__)
-        self.ctx.store.forget_user_token(user_id)
-        self.ctx.store.audit(user_id, audit.SLACK_USER_DISCONNECTED, None, "user token revoked and forgotten")
+        self.ctx.store.secrets.forget_user_token(user_id)
+        self.ctx.store.audit.add(user_id, audit.SLACK_USER_DISCONNECTED, None, "user token revoked and forgotten")

@@ -103,13 +103,13 @@ class ConsentStep:
             if link is not LinkState.VALID or request is None:
                 return link
             now = store.clock()
-            consent = store.record_consent(
+            consent = store.consents.record(
                 request, user_ip=user_ip, country=country, state=state, obtained_at=obtained_at(now), browser=browser
             )
             if consent is None:
                 return LinkState.USED
-            origin = store.execution(request.execution)
-            api = store.record_execution(
+            origin = store.executions.get(request.execution)
+            api = store.executions.record(
                 customer_ref=origin.customer_ref,
                 workflow_key=origin.workflow_key,
                 channel_id=origin.channel_id,
@@ -120,8 +120,8 @@ class ConsentStep:
                 thread_ts=origin.thread_ts,
                 replaces=origin.id,
             )
-            store.mark_api_execution(api.id, consent.id)  # photos dropped while Jumio makes it go to it, unasked
-            store.audit(
+            store.executions.mark_api_execution(api.id, consent.id)  # photos dropped while Jumio makes it go to it, unasked
+            store.audit.add(
                 audit.CUSTOMER,
                 audit.CONSENT_GIVEN,
                 origin.id,
@@ -136,21 +136,21 @@ class ConsentStep:
 
     async def _send_link(self, payload: ConsentLink) -> None:
         store = self.ctx.store
-        execution = store.execution(payload.execution)
-        if store.has_open_consent_request(execution.id, payload.user):
+        execution = store.executions.get(payload.execution)
+        if store.consents.has_open_request(execution.id, payload.user):
             return  # this agent holds a live link already (from the start, say)
         url = self.links.new(execution, payload.user)
         if url is None:
             return
         await self.delivery.tell_privately(execution, payload.user, blocks.consent_link_message(execution.customer_ref, url))
-        store.audit(payload.user, audit.CONSENT_LINK_SENT, execution.id, "ephemeral to the agent who dropped photos")
+        store.audit.add(payload.user, audit.CONSENT_LINK_SENT, execution.id, "ephemeral to the agent who dropped photos")
 
     async def _open_api_execution(self, payload: OfExecution) -> None:
         store = self.ctx.store
-        api = store.execution(payload.execution)
+        api = store.executions.get(payload.execution)
         assert api.replaces is not None
-        origin = store.execution(api.replaces)
-        consent = store.consent_for(origin.id)
+        origin = store.executions.get(api.replaces)
+        consent = store.consents.for_execution(origin.id)
         if consent is None:
             return
         if api.workflow_execution_id is None:
@@ -161,10 +161,10 @@ class ConsentStep:
             if not self.sessions.record(api, session, origin.started_by, consent=consent):
                 return  # erased while Jumio made it: deleted there, nothing relayed
         with store.transaction():
-            if store.supersede(origin.id) and origin.workflow_execution_id:
+            if store.executions.supersede(origin.id) and origin.workflow_execution_id:
                 self.ctx.queue.add(DELETE_EXECUTION, OfExecution(origin.id))
             # The supporting data goes to the execution Jumio will process: this one, made with the consent.
-            if store.move_supporting_data(origin.id, api.id):
-                self.starting.send_supporting_data(store.execution(api.id))
-            self.photos.release_held(origin, store.execution(api.id))
+            if store.secrets.move_supporting_data(origin.id, api.id):
+                self.starting.send_supporting_data(store.executions.get(api.id))
+            self.photos.release_held(origin, store.executions.get(api.id))
         await self.delivery.redraw_root(api)

@@ -35,18 +35,18 @@ class ConsentLinks:
         token = secrets.token_urlsafe(TOKEN_BYTES)
         lifetime = self.ctx.options.token_lifetime_seconds
         expires_at = execution.web_expires_at or (self.ctx.store.clock() + lifetime)
-        self.ctx.store.record_consent_request(execution.id, token_hash(token), user_id, expires_at)
+        self.ctx.store.consents.record_request(execution.id, token_hash(token), user_id, expires_at)
         return f"{self.ctx.options.public_url}/consent/{token}"
 
     def state(self, token: str) -> tuple[LinkState, ConsentRequest | None]:
         """What a consent link is now (for the page: valid, used, expired or unknown)."""
         store = self.ctx.store
-        request = store.consent_request(token_hash(token)) if token else None
+        request = store.consents.request(token_hash(token)) if token else None
         if request is None:
             return LinkState.UNKNOWN, None
-        if request.used_at is not None or store.consent_for(request.execution) is not None:
+        if request.used_at is not None or store.consents.for_execution(request.execution) is not None:
             return LinkState.USED, request
-        execution = store.execution(request.execution)
+        execution = store.executions.get(request.execution)
         if request.expires_at <= store.clock() or execution.status not in (Status.PENDING, Status.INITIATED):
             return LinkState.EXPIRED, request
         return LinkState.VALID, request

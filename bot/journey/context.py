@@ -83,10 +83,7 @@ class Context:
         cached = self._accepted_parts.get(execution.id)
         if cached:
             return cached
-        credentials = self.store.credentials(execution.id)
-        parts = tuple(
-            part for part in IMAGE_PARTS if any(part.lower() in c.parts and "API" in c.allowed_channels for c in credentials)
-        )
+        parts = self.store.executions.credentials(execution.id).taken_through_api(IMAGE_PARTS)
         if parts:
             self._accepted_parts[execution.id] = parts
         return parts or (IMAGE_PARTS if execution.status == Status.PENDING else ())
@@ -98,13 +95,14 @@ class Context:
 
     def prepared_data_credential(self, execution_id: int) -> StoredCredential | None:
         """The credential that takes this execution's supporting data (its workflow's DATA), if any."""
-        return next((c for c in self.store.credentials(execution_id) if "prepared_data" in c.parts), None)
+        return self.store.executions.credentials(execution_id).prepared_data()
 
     def supporting_data_unsent(self, execution: Execution) -> bool:
         """Whether supporting data kept for this execution has yet to reach Jumio: a submit waits for it (Jumio
         decides a workflow that requires it NOT_EXECUTED without it)."""
         return (
-            self.store.supporting_data(execution.id) is not None and self.prepared_data_credential(execution.id) is not None
+            self.store.secrets.supporting_data(execution.id) is not None
+            and self.prepared_data_credential(execution.id) is not None
         )
 
     def forget_parts(self, execution_id: int) -> None:

@@ -83,7 +83,7 @@ class Delivery:
         try:
             await self.slack("chat_postMessage", **payload.post)
         except Abandon as never:
-            await self._thread_closed(self.ctx.store.execution(payload.execution), payload.post, never.reason)
+            await self._thread_closed(self.ctx.store.executions.get(payload.execution), payload.post, never.reason)
             raise
 
     async def _deliver(self, method: str, kwargs: dict[str, Any], execution_id: int) -> bool:
@@ -92,9 +92,9 @@ class Delivery:
             await self.slack(method, **kwargs)
         except Abandon as never:
             log.warning("execution %s: %s", execution_id, never.reason)
-            self.ctx.store.audit(audit.BOT, audit.SLACK_REFUSED, execution_id, never.reason)
+            self.ctx.store.audit.add(audit.BOT, audit.SLACK_REFUSED, execution_id, never.reason)
             if method == "chat_postMessage":
-                await self._thread_closed(self.ctx.store.execution(execution_id), kwargs, never.reason)
+                await self._thread_closed(self.ctx.store.executions.get(execution_id), kwargs, never.reason)
         except (SlackFailed, aiohttp.ClientError, TimeoutError) as exc:
             log.warning(
                 "execution %s: Slack did not take %s (%s); a job will try again", execution_id, method, plain_reason(exc)
@@ -164,19 +164,19 @@ class Delivery:
         (the last photo and the decision, say) cannot leave the older picture on top.
         """
         store = self.ctx.store
-        execution = store.execution(execution.id)
+        execution = store.executions.get(execution.id)
         key = (execution.channel_id, execution.thread_ts or "")
         lock = self._root_locks.get(key)
         if lock is None:
             lock = self._root_locks[key] = asyncio.Lock()
         async with lock:
-            execution = store.execution(execution.id)
+            execution = store.executions.get(execution.id)
             if not execution.thread_ts:
                 return
             # The thread shows its newest execution (a new link, or the one made with the customer's consent).
-            execution = store.newest_in_its_thread(execution)
+            execution = store.executions.newest_in_its_thread(execution)
             text, body = blocks.root_message(
-                execution, store.uploaded_parts(execution.id), self.ctx.accepted_parts(execution)
+                execution, store.uploads.parts_done(execution.id), self.ctx.accepted_parts(execution)
             )
             update = {"channel": execution.channel_id, "ts": execution.thread_ts, "text": text, "blocks": body}
             if now:
@@ -185,7 +185,7 @@ class Delivery:
                 self.ctx.queue.add(REDRAW_ROOT, OfExecution(execution.id))
 
     async def _redraw_job(self, payload: OfExecution) -> None:
-        await self.redraw_root(self.ctx.store.execution(payload.execution), now=True)
+        await self.redraw_root(self.ctx.store.executions.get(payload.execution), now=True)
 
     async def respond(self, response_url: str | None, message: blocks.Message) -> bool:
         """Answer through a slash command's response_url (when there is no thread yet); only to Slack's hosts.

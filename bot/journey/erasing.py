@@ -84,20 +84,20 @@ class Erasing:
     # --- intents ----------------------------------------------------------------------------------------------
 
     def erase_plan(self, customer_ref: str) -> ErasePlan:
-        return self.ctx.store.erase_plan(customer_ref)
+        return self.ctx.store.erasure.plan(customer_ref)
 
     def erase(self, customer_ref: str, by: str) -> ErasePlan:
         """Reduce the customer's verifications to tombstones and queue the deletion of each Jumio account; each
         thread says so and its root message shows "erased". One transaction; a second erase finds nothing left."""
         store = self.ctx.store
         with store.transaction():
-            plan = store.erase_plan(customer_ref)
+            plan = store.erasure.plan(customer_ref)
             if not plan.to_erase and not plan.accounts:
                 return plan
-            store.reduce_to_tombstones([e.id for e in plan.to_erase], erased_by=by)
+            store.erasure.reduce_to_tombstones([e.id for e in plan.to_erase], erased_by=by)
             self.cleanup.erase_photos(plan.slack_photos)  # after the reduce, which drops the executions' jobs
             for execution in plan.to_erase:
-                store.audit(
+                store.audit.add(
                     by, audit.ERASED, execution.id, f"erased by {by}" + (" while in progress" if execution.is_open else "")
                 )
                 step_may_end(self.ctx, execution)
@@ -123,7 +123,7 @@ class Erasing:
     async def _tombstone(self, payload: OfExecution) -> None:
         """Edit the bot's messages in the thread, posted before the erase, down to one line (the root message is
         redrawn as erased by its own job). Editing twice changes nothing."""
-        execution = self.ctx.store.execution(payload.execution)
+        execution = self.ctx.store.executions.get(payload.execution)
         if not execution.thread_ts or execution.reduced_at is None:
             return
         text, body = blocks.thread_message_erased()
@@ -146,7 +146,7 @@ class Erasing:
 
     def _delete_account_at_jumio(self, payload: DeleteAccount) -> None:
         """Queue the account's deletion; one whose earlier deletion gave up is tried again (a second erase)."""
-        earlier = self.ctx.store.job_by_dedupe_key(DELETE_ACCOUNT.dedupe_key(payload) or "")
+        earlier = self.ctx.store.jobs.by_dedupe_key(DELETE_ACCOUNT.dedupe_key(payload) or "")
         if earlier is None:
             self.ctx.queue.add(DELETE_ACCOUNT, payload)
         else:  # queued or running: nothing to add; dead: tried again
@@ -166,10 +166,10 @@ class Erasing:
             detail = f"account {payload.account_id} deleted at Jumio"
         except NotFound:  # deleted already (an earlier attempt, or in Jumio's portal): what was asked
             detail = f"account {payload.account_id} was already gone at Jumio"
-        execution = store.execution(payload.execution)
+        execution = store.executions.get(payload.execution)
         with store.transaction():
-            store.mark_account_deleted(payload.account_id)
-            store.audit(audit.JUMIO, audit.ACCOUNT_DELETED, execution.id, detail)
+            store.erasure.mark_account_deleted(payload.account_id)
+            store.audit.add(audit.JUMIO, audit.ACCOUNT_DELETED, execution.id, detail)
             self.delivery.say_in_thread_later(execution, blocks.deleted_at_jumio(payload.by))
 
     async def _retention(self, payload: Retention) -> None:
@@ -177,11 +177,11 @@ class Erasing:
         store = self.ctx.store
         cutoff = store.clock() - self.ctx.options.retention_days * 86400.0
         reduced = 0
-        while ids := store.ended_unreduced(cutoff, RETENTION_BATCH):
+        while ids := store.erasure.ended_unreduced(cutoff, RETENTION_BATCH):
             with store.transaction():
-                store.reduce_to_tombstones(ids)
+                store.erasure.reduce_to_tombstones(ids)
                 for execution_id in ids:
-                    store.audit(
+                    store.audit.add(
                         audit.BOT,
                         audit.RETENTION,
                         execution_id,
@@ -191,7 +191,7 @@ class Erasing:
         if reduced:
             log.info("retention: %d ended verifications reduced to tombstones", reduced)
         # Kept through an expiry for a New link; an expiry nobody renewed within a day loses it.
-        if forgotten := store.forget_supporting_data_of_ended(store.clock() - SUPPORTING_DATA_AFTER_EXPIRY):
+        if forgotten := store.secrets.forget_supporting_data_of_ended(store.clock() - SUPPORTING_DATA_AFTER_EXPIRY):
             log.info("retention: supporting data of %d expired verifications forgotten", forgotten)
 
     @staticmethod

@@ -103,7 +103,7 @@ class Photos:
                 part = (parts or {}).get(file["id"]) or part_for_file(
                     file.get("name") or file.get("title"), text, len(files)
                 )
-                upload = store.claim_upload(execution.id, file["id"], user_id, part, in_channel=in_channel)
+                upload = store.uploads.claim(execution.id, file["id"], user_id, part, in_channel=in_channel)
                 if upload is None:
                     continue  # this file was already taken (a redelivery, or the same file in two events)
                 name = file.get("name") or file.get("title") or "the file"
@@ -113,14 +113,14 @@ class Photos:
                 if reason is None and self.ctx.photo_path(execution) is PhotoPath.CLOSED:
                     reason = blocks.PHOTO_PATH_CLOSED
                 if reason is not None:
-                    store.record_upload_rejected(upload.id, reason)
-                    store.audit(user_id, audit.PHOTO_REJECTED, execution.id, reason)
+                    store.uploads.record_rejected(upload.id, reason)
+                    store.audit.add(user_id, audit.PHOTO_REJECTED, execution.id, reason)
                     self.delivery.say_in_thread_later(execution, blocks.file_rejected(name, reason))
                     continue
-                store.audit(user_id, audit.PHOTO_RECEIVED, execution.id, f"a Slack file as {part or 'unknown part'}")
+                store.audit.add(user_id, audit.PHOTO_RECEIVED, execution.id, f"a Slack file as {part or 'unknown part'}")
                 if part is None and len(accepted) == 1:
                     part = accepted[0]
-                    store.choose_upload_part(upload.id, part)
+                    store.uploads.choose_part(upload.id, part)
                 if part is None:
                     self.delivery.say_in_thread_later(execution, blocks.ask_part(upload.id, name, accepted))
                     continue
@@ -132,7 +132,7 @@ class Photos:
         refused, so a redelivery does not answer again, and get one reply between them (within the caller's
         transaction)."""
         store, limits = self.ctx.store, self.ctx.options.limits
-        room = max(0, limits.photos_per_verification - store.uploads_counted(execution.id))
+        room = max(0, limits.photos_per_verification - store.uploads.counted(execution.id))
         taken = min(limits.files_per_message, room)
         if len(files) <= taken:
             return files
@@ -143,12 +143,12 @@ class Photos:
         )
         over = []
         for file in files[taken:]:
-            upload = store.claim_upload(execution.id, file["id"], user_id, None)
+            upload = store.uploads.claim(execution.id, file["id"], user_id, None)
             if upload is not None:
-                store.record_upload_rejected(upload.id, reason)
+                store.uploads.record_rejected(upload.id, reason)
                 over.append(file.get("name") or file.get("title") or "a file")
         if over:
-            store.audit(user_id, audit.PHOTO_REJECTED, execution.id, f"{len(over)} over the limit")
+            store.audit.add(user_id, audit.PHOTO_REJECTED, execution.id, f"{len(over)} over the limit")
             self.delivery.say_in_thread_later(execution, blocks.files_over_limit(over, reason))
         return files[:taken]
 
@@ -156,16 +156,18 @@ class Photos:
         """The agent said which part a photo is: queue its relay. None when it was already chosen."""
         store = self.ctx.store
         with store.transaction():
-            upload = store.choose_upload_part(upload_id, part)
+            upload = store.uploads.choose_part(upload_id, part)
             if upload is not None:
-                store.audit(user_id, audit.PART_CHOSEN, upload.execution, f"{part} for upload #{upload.id}")
+                store.audit.add(user_id, audit.PART_CHOSEN, upload.execution, f"{part} for upload #{upload.id}")
                 file = {"id": upload.slack_file_id, "name": filename}
                 self.ctx.queue.add(RELAY_PHOTO, Relay(upload.execution, upload.id, file))
         return upload
 
     def submit(self, execution: Execution, user_id: str) -> str | None:
         """Submit pressed: queue the finalize (once, whoever presses), or say why not."""
-        refusal = submit_refusal(execution, self.ctx.store.uploaded_parts(execution.id), self.ctx.accepted_parts(execution))
+        refusal = submit_refusal(
+            execution, self.ctx.store.uploads.parts_done(execution.id), self.ctx.accepted_parts(execution)
+        )
         if refusal is None:
             self.ctx.queue.add(FINALIZE, Finalize(execution.id, user_id))
         return refusal
@@ -174,16 +176,16 @@ class Photos:
 
     async def _relay(self, payload: Relay) -> None:
         store = self.ctx.store
-        upload = store.upload_by_id(payload.upload)
+        upload = store.uploads.get(payload.upload)
         if upload is None:
             return
-        execution = store.execution(upload.execution)
+        execution = store.executions.get(upload.execution)
         file = payload.file or {"id": upload.slack_file_id}  # blanked by an ended job (retried): Slack says the rest
         filename = file.get("name") or "the file"
         if upload.state == UploadState.SENDING:
             # The process died while these bytes were on their way to Jumio: whether Jumio has them is unknown.
-            store.record_upload_rejected(upload.id, blocks.RESTARTED_WHILE_SENDING, state=UploadState.UNCERTAIN)
-            store.audit(audit.BOT, audit.PHOTO_UNCERTAIN, execution.id, f"upload #{upload.id}")
+            store.uploads.record_rejected(upload.id, blocks.RESTARTED_WHILE_SENDING, state=UploadState.UNCERTAIN)
+            store.audit.add(audit.BOT, audit.PHOTO_UNCERTAIN, execution.id, f"upload #{upload.id}")
             await self.delivery.say_in_thread(execution, blocks.drop_again(filename, blocks.RESTARTED_WHILE_SENDING))
             return
         if upload.state == UploadState.UPLOADED:
@@ -203,7 +205,7 @@ class Photos:
         part = upload.part
         # The same execution also has a Web Client link: Jumio does not say whether WEB and API uploads may be mixed
         # in one execution (reference §2.3, UNCONFIRMED and risky); agents are told to use one path per verification.
-        credential = next((c for c in store.credentials(execution.id) if part.lower() in c.parts), None)
+        credential = store.executions.credentials(execution.id).for_part(part)
         if credential is None or credential.api_token is None:
             await self._reject(execution, upload.id, filename, blocks.part_not_taken(part))
             return
@@ -223,13 +225,13 @@ class Photos:
                 part=part,
                 part_url=credential.parts[part.lower()],
                 api_token=credential.api_token,
-                before_sending=lambda: store.mark_upload_sending(upload.id),
+                before_sending=lambda: store.uploads.mark_sending(upload.id),
             )
         except Withdrawn:
             return
         except BaseException as exc:
             # Still alive: Jumio's answer (or its absence) is known here, so the next attempt may send again.
-            store.mark_upload_unsent(upload.id)
+            store.uploads.mark_unsent(upload.id)
             if isinstance(exc, PhotoRefused):  # refused for good; one whose bytes reached Jumio counts to the cap
                 await self._reject(execution, upload.id, filename, exc.reason, reached_jumio=exc.reached_jumio)
                 return
@@ -237,18 +239,18 @@ class Photos:
                 await self._not_sent(execution, upload, filename, exc)
             raise
         assert relayed.answer is not None
-        if store.execution(execution.id).erased_by is not None:
+        if store.executions.get(execution.id).erased_by is not None:
             # Erased while the photo was on its way: nothing of it is kept here (its hash, its api.token), and the
             # erase's account deletion covers what Jumio got.
-            store.record_upload_rejected(upload.id, "the verification was erased while the photo was being sent")
+            store.uploads.record_rejected(upload.id, "the verification was erased while the photo was being sent")
             return
         self.ctx.metrics.relay_seconds.observe(time.monotonic() - started)
         answer = relayed.answer
-        store.refresh_credential(
+        store.executions.refresh_credential(
             credential.credential_id, api_token=answer.api_token, finalize_url=answer.finalize_url, parts=answer.parts
         )
-        replaced = store.record_upload_done(upload.id, part=part, sha256=relayed.sha256, size=relayed.size)
-        store.audit(
+        replaced = store.uploads.record_done(upload.id, part=part, sha256=relayed.sha256, size=relayed.size)
+        store.audit.add(
             upload.uploaded_by or "unknown",
             audit.PHOTO_UPLOADED,
             execution.id,
@@ -258,9 +260,11 @@ class Photos:
         # await, so two relays finishing together cannot both be first.
         first = (
             not replaced
-            and len(uploaded := store.uploaded_parts(execution.id)) == 1
+            and len(uploaded := store.uploads.parts_done(execution.id)) == 1
             and not is_complete(uploaded, self.ctx.accepted_parts(execution))
-            and not any(u.state in (UploadState.CLAIMED, UploadState.SENDING) for u in store.uploads_for(execution.id))
+            and not any(
+                u.state in (UploadState.CLAIMED, UploadState.SENDING) for u in store.uploads.of_execution(execution.id)
+            )
         )
         await self.delivery.say_in_thread(execution, blocks.part_received(part, bool(replaced), filename))
         if first:
@@ -291,9 +295,11 @@ class Photos:
     async def _not_sent(self, execution: Execution, upload: Upload, filename: str, failure: DownloadFailed) -> None:
         """The download broke off while it was being relayed: the thread hears once that this photo is not at Jumio
         yet (the job tries again, as with any passing failure)."""
-        if not self.ctx.store.mark_told_not_sent(upload.id):
+        if not self.ctx.store.uploads.mark_told_not_sent(upload.id):
             return
-        self.ctx.store.audit(audit.BOT, audit.PHOTO_NOT_SENT, execution.id, f"upload {upload.id}: {failure.safe_message}")
+        self.ctx.store.audit.add(
+            audit.BOT, audit.PHOTO_NOT_SENT, execution.id, f"upload {upload.id}: {failure.safe_message}"
+        )
         await self.delivery.say_in_thread(execution, blocks.not_sent_yet(filename, failure.safe_message))
 
     async def _check_and_hold(self, execution: Execution, upload: Upload, file: dict[str, Any], filename: str) -> None:
@@ -308,8 +314,8 @@ class Photos:
         except FileRejected as rejected:
             await self._reject(execution, upload.id, filename, rejected.reason)
             return
-        if self.ctx.store.mark_upload_held(upload.id, execution.id):
-            self.ctx.store.audit(
+        if self.ctx.store.uploads.mark_held(upload.id, execution.id):
+            self.ctx.store.audit.add(
                 upload.uploaded_by or "unknown",
                 audit.PHOTO_HELD,
                 execution.id,
@@ -320,13 +326,13 @@ class Photos:
     def release_held(self, origin: Execution, api: Execution) -> None:
         """The customer consented and `api` takes photos: what waited on `origin` goes to it (within the caller's
         transaction)."""
-        for upload in self.ctx.store.move_waiting_uploads(origin.id, api.id):
+        for upload in self.ctx.store.uploads.move_waiting(origin.id, api.id):
             if upload.part is not None:
                 self.ctx.queue.add(RELAY_PHOTO, Relay(api.id, upload.id, {"id": upload.slack_file_id}, round=1))
 
     def _submit_when_complete(self, execution: Execution) -> None:
         """Every photo the workflow takes is in: queue the submit (once, whoever asks)."""
-        uploaded = self.ctx.store.uploaded_parts(execution.id)
+        uploaded = self.ctx.store.uploads.parts_done(execution.id)
         if execution.status == Status.INITIATED and is_complete(uploaded, self.ctx.accepted_parts(execution)):
             self.ctx.queue.add(FINALIZE, Finalize(execution.id, None))
 
@@ -334,13 +340,13 @@ class Photos:
         self, execution: Execution, upload_id: int, filename: str, reason: str, *, reached_jumio: bool = False
     ) -> None:
         state = UploadState.FAILED if reached_jumio else UploadState.REJECTED  # only a refusal here is not counted
-        self.ctx.store.record_upload_rejected(upload_id, reason, state=state)
-        self.ctx.store.audit(audit.BOT, audit.PHOTO_REJECTED, execution.id, reason)
+        self.ctx.store.uploads.record_rejected(upload_id, reason, state=state)
+        self.ctx.store.audit.add(audit.BOT, audit.PHOTO_REJECTED, execution.id, reason)
         await self.delivery.say_in_thread(execution, blocks.file_rejected(filename, reason))
 
     async def _finalize(self, payload: Finalize) -> None:
         store = self.ctx.store
-        execution = store.execution(payload.execution)
+        execution = store.executions.get(payload.execution)
         if execution.status == Status.PENDING:
             raise RetryLater("waiting for the Jumio account", delay=1.0)
         if execution.status == Status.ACQUIRED:
@@ -350,7 +356,7 @@ class Photos:
             return
         if self.ctx.supporting_data_unsent(execution):  # until it is sent, or its job gives up and forgets it
             raise RetryLater("waiting for the supporting data to reach Jumio", delay=1.0)
-        credential = next((c for c in store.credentials(execution.id) if c.finalize_url and c.api_token), None)
+        credential = store.executions.credentials(execution.id).finalizing()
         if credential is None or credential.finalize_url is None or credential.api_token is None:
             raise Abandon("the verification has no way to submit through the API")
         try:
@@ -367,10 +373,10 @@ class Photos:
             if status in JUMIO_FINAL_STATUSES:
                 self.results.fetch_later(execution)
                 return
-        if not store.mark_finalized(execution.id):
+        if not store.executions.mark_finalized(execution.id):
             return
-        store.forget_supporting_data(execution.id)  # Jumio has it in the execution it now processes
-        store.audit(
+        store.secrets.forget_supporting_data(execution.id)  # Jumio has it in the execution it now processes
+        store.audit.add(
             payload.by or audit.BOT, audit.SUBMITTED, execution.id, "finalized" + ("" if payload.by else " automatically")
         )
         await self.delivery.say_in_thread(execution, blocks.submitted(payload.by))

@@ -91,11 +91,11 @@ class Results:
         detail = f"says {status}"
         now = store.clock()
         with store.transaction():
-            if not store.audited_since(execution.id, audit.CALLBACK, detail, now - CALLBACK_AUDIT_SECONDS):
-                store.audit(audit.JUMIO, audit.CALLBACK, execution.id, detail)
-            if store.has_queued_job(FETCH_RESULT.name, execution.id):
+            if not store.audit.since(execution.id, audit.CALLBACK, detail, now - CALLBACK_AUDIT_SECONDS):
+                store.audit.add(audit.JUMIO, audit.CALLBACK, execution.id, detail)
+            if store.jobs.has_queued(FETCH_RESULT.name, execution.id):
                 return
-            last = store.last_job_added(FETCH_RESULT.name, execution.id)
+            last = store.jobs.last_added(FETCH_RESULT.name, execution.id)
             wait = 0.0 if last is None else max(0.0, last + CALLBACK_FETCH_SECONDS - now)
             self.ctx.queue.add(FETCH_RESULT, OfExecution(execution.id), delay=wait)
 
@@ -115,7 +115,7 @@ class Results:
         store = self.ctx.store
         give_up_after = SWEEP_GIVES_UP_AFTER_DAYS * 86400.0
         with store.transaction():
-            due = store.claim_status_checks(
+            due = store.executions.claim_status_checks(
                 shortest=schedule[0],
                 longest=schedule[-1],
                 polled_for=sum(schedule),
@@ -126,8 +126,8 @@ class Results:
             )
             for execution in due:
                 self.ctx.queue.add(CHECK_STATUS, OfExecution(execution.id))
-            for execution in store.claim_given_up_checks(give_up_after):
-                store.audit(audit.BOT, audit.SWEEP_GAVE_UP, execution.id, f"no decision after {give_up_after:.0f} s")
+            for execution in store.executions.claim_given_up_checks(give_up_after):
+                store.audit.add(audit.BOT, audit.SWEEP_GAVE_UP, execution.id, f"no decision after {give_up_after:.0f} s")
                 self.delivery.say_in_thread_later(
                     execution, blocks.stopped_asking(execution.customer_ref, SWEEP_GIVES_UP_AFTER_DAYS)
                 )
@@ -140,10 +140,10 @@ class Results:
         finished, so it is final, the thread says what to do, and nobody asks Jumio about it again."""
         store = self.ctx.store
         with store.transaction():
-            gone = store.record_gone(execution.id)
-            store.forget_supporting_data(execution.id)
+            gone = store.executions.record_gone(execution.id)
+            store.secrets.forget_supporting_data(execution.id)
             if gone:
-                store.audit(audit.JUMIO, audit.NOT_FOUND, execution.id, "Jumio answered 404; the verification ended")
+                store.audit.add(audit.JUMIO, audit.NOT_FOUND, execution.id, "Jumio answered 404; the verification ended")
                 step_may_end(self.ctx, execution)
         if gone:
             holder = [execution.started_by]  # the link's holder hears that it is dead
@@ -175,17 +175,17 @@ class Results:
         Jumio's page. Recorded and said in the thread once; False when it was known already."""
         store = self.ctx.store
         with store.transaction():
-            if store.execution(execution.id).status != Status.INITIATED:
+            if store.executions.get(execution.id).status != Status.INITIATED:
                 return False
-            store.record_status(execution.id, Status.ACQUIRED)
-            store.forget_supporting_data(execution.id)  # this execution is the one Jumio processes: it has it
-            store.audit(audit.CUSTOMER, audit.SUBMITTED_ON_WEB, execution.id, "Jumio has the photos from its page")
+            store.executions.record_status(execution.id, Status.ACQUIRED)
+            store.secrets.forget_supporting_data(execution.id)  # this execution is the one Jumio processes: it has it
+            store.audit.add(audit.CUSTOMER, audit.SUBMITTED_ON_WEB, execution.id, "Jumio has the photos from its page")
             self.delivery.say_in_thread_later(execution, blocks.submitted_on_web(store.clock()))
         await self.delivery.redraw_root(execution)
         return True
 
     async def _poll(self, payload: Poll) -> None:
-        execution = self.ctx.store.execution(payload.execution)
+        execution = self.ctx.store.executions.get(payload.execution)
         if execution.is_final or not execution.workflow_execution_id:
             return
         if await self._ask_status(execution) in (*JUMIO_FINAL_STATUSES, Status.GONE):
@@ -202,7 +202,7 @@ class Results:
             )
 
     async def _check_status(self, payload: OfExecution) -> None:
-        execution = self.ctx.store.execution(payload.execution)
+        execution = self.ctx.store.executions.get(payload.execution)
         if execution.is_final or not execution.workflow_execution_id:
             return
         was = execution.status
@@ -211,7 +211,7 @@ class Results:
 
     async def _fetch_result(self, payload: OfExecution) -> None:
         """After a callback: whatever it said, Jumio's status decides what happens (details only once PROCESSED)."""
-        execution = self.ctx.store.execution(payload.execution)
+        execution = self.ctx.store.executions.get(payload.execution)
         if execution.is_final or not execution.workflow_execution_id:
             return
         was = execution.status
@@ -236,7 +236,7 @@ class Results:
         store = self.ctx.store
         decision_type = details.decision_type if details else None
         with store.transaction():
-            stored = store.record_result(
+            stored = store.executions.record_result(
                 execution.id,
                 status=status,
                 decision_type=decision_type,
@@ -245,10 +245,10 @@ class Results:
                 capabilities=[c.to_json() for c in details.capabilities] if details else [],
             )
             if status == Status.PROCESSED:
-                store.forget_supporting_data(execution.id)  # kept through an expiry only (a New link takes it)
+                store.secrets.forget_supporting_data(execution.id)  # kept through an expiry only (a New link takes it)
             if stored:
                 store.after_commit(self.ctx.metrics.decisions.labels(decision_type or str(status)).inc)
-                store.audit(
+                store.audit.add(
                     audit.JUMIO,
                     audit.RESULT,
                     execution.id,
@@ -259,11 +259,11 @@ class Results:
 
     async def _report_result(self, payload: OfExecution) -> None:
         """The decision, or the expiry with a New link button, in the thread; the root message shows it too."""
-        execution = self.ctx.store.execution(payload.execution)
+        execution = self.ctx.store.executions.get(payload.execution)
         # Mentioned, so Slack notifies them: for a decision the agent who started the verification and the link's
         # holder (if another); for an expiry the holder, who sends the customer a new link.
         if execution.status == Status.PROCESSED:
-            notify = [self.ctx.store.first_in_its_thread(execution).started_by, execution.started_by]
+            notify = [self.ctx.store.executions.first_in_its_thread(execution).started_by, execution.started_by]
             message = blocks.result_message(execution, notify)
         else:
             notify = [execution.started_by]

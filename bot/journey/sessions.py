@@ -60,10 +60,10 @@ class Sessions:
             return await self.ctx.jumio.create_account(request)
         except InvalidRequest as exc:
             reason = f"Jumio refused it: {exc.jumio_message or exc.message}"
-            self.ctx.store.record_failure(execution.id, reason, give_up=True)
+            self.ctx.store.executions.record_failure(execution.id, reason, give_up=True)
             raise Abandon(reason) from None
         except OutcomeUnknown as exc:
-            self.ctx.store.audit(audit.BOT, audit.ANSWER_LOST, execution.id, exc.message)
+            self.ctx.store.audit.add(audit.BOT, audit.ANSWER_LOST, execution.id, exc.message)
             raise Abandon(blocks.answer_lost(new_account=account_id is None)) from None
 
     def record(
@@ -78,7 +78,7 @@ class Sessions:
         with store.transaction():
             if self._record_account(execution, session, requested_by, consent):
                 self.ctx.forget_parts(execution.id)
-                store.audit(
+                store.audit.add(
                     requested_by,
                     audit.ACCOUNT_CREATED,
                     execution.id,
@@ -86,11 +86,11 @@ class Sessions:
                 )
                 return True
             if execution.replaces is None and consent is None:  # POST /accounts: the account is this one's alone
-                erased_by = store.execution(execution.id).erased_by or requested_by
+                erased_by = store.executions.get(execution.id).erased_by or requested_by
                 self.ctx.queue.add(DELETE_ACCOUNT, DeleteAccount(session.account_id, execution.id, erased_by))
             else:
                 self.ctx.queue.add(DELETE_EXECUTION, OfExecution(execution.id))
-            store.audit(
+            store.audit.add(
                 audit.BOT,
                 audit.MADE_AFTER_END,
                 execution.id,
@@ -102,7 +102,7 @@ class Sessions:
     def _record_account(
         self, execution: Execution, session: AccountSession, requested_by: str, consent: Consent | None
     ) -> bool:
-        return self.ctx.store.record_account(
+        return self.ctx.store.executions.record_account(
             execution.id,
             account_id=session.account_id,
             workflow_execution_id=session.execution_id,
@@ -125,9 +125,9 @@ class Sessions:
         )
 
     async def _delete_execution(self, payload: OfExecution) -> None:
-        execution = self.ctx.store.execution(payload.execution)
+        execution = self.ctx.store.executions.get(payload.execution)
         if not execution.account_id or not execution.workflow_execution_id:
             return
         with contextlib.suppress(NotFound):  # gone already: that is what was asked
             await self.ctx.jumio.delete_execution(execution.account_id, execution.workflow_execution_id)
-        self.ctx.store.audit(audit.BOT, audit.EXECUTION_DELETED, execution.id, "closed at Jumio: it was replaced")
+        self.ctx.store.audit.add(audit.BOT, audit.EXECUTION_DELETED, execution.id, "closed at Jumio: it was replaced")

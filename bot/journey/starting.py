@@ -116,9 +116,9 @@ class Starting:
         second delivery of the same request does nothing: None."""
         store = self.ctx.store
         with store.transaction():
-            if once is not None and not store.first_sighting_of_event(once):
+            if once is not None and not store.events.first_sighting(once):
                 return None
-            execution = store.record_execution(
+            execution = store.executions.record(
                 customer_ref=customer_ref,
                 workflow_key=self.ctx.options.workflow_key,
                 channel_id=channel_id,
@@ -127,9 +127,9 @@ class Starting:
                 locale=locale,
                 team_id=team_id,
             )
-            store.audit(user_id, audit.START, execution.id, f"workflow {execution.workflow_key}")
+            store.audit.add(user_id, audit.START, execution.id, f"workflow {execution.workflow_key}")
             if supporting_data:
-                store.keep_supporting_data(execution.id, supporting_data)
+                store.secrets.keep_supporting_data(execution.id, supporting_data)
             self.ctx.queue.add(START, Start(execution.id, user_id, response_url))
             store.after_commit(self.ctx.metrics.started.inc)
         return execution
@@ -138,9 +138,9 @@ class Starting:
         """Why `user_id` may not start another verification now (each is a paid Jumio transaction), or None."""
         store, limits = self.ctx.store, self.ctx.options.limits
         now = store.clock()
-        if store.starts_since(user_id, now - 60) >= limits.starts_per_minute:
+        if store.executions.starts_since(user_id, now - 60) >= limits.starts_per_minute:
             return blocks.too_many_starts(limits.starts_per_minute, "minute")
-        if store.starts_since(user_id, now - 86400) >= limits.starts_per_day:
+        if store.executions.starts_since(user_id, now - 86400) >= limits.starts_per_day:
             return blocks.too_many_starts(limits.starts_per_day, "day")
         return None
 
@@ -148,7 +148,7 @@ class Starting:
         """New link pressed on an expired verification: queue the new execution (once) and return None. When one
         was made already, return it if this agent holds its link (the caller sends it again), or the refusal
         naming who holds it: a live link is never shown to another agent."""
-        replacement = self.ctx.store.execution_replacing(execution.id)
+        replacement = self.ctx.store.executions.replacing(execution.id)
         if replacement is None or not replacement.workflow_execution_id:
             self.ctx.queue.add(NEW_LINK, NewLink(execution.id, user_id))
             return None
@@ -159,19 +159,19 @@ class Starting:
     def link_view(self, execution: Execution, user_id: str) -> dict[str, Any]:
         """The link modal for `user_id`: the live link for its holder, who holds it for anyone else."""
         store = self.ctx.store
-        execution = store.newest_in_its_thread(execution)
+        execution = store.executions.newest_in_its_thread(execution)
         if execution.status != Status.INITIATED or execution.api_consent is not None:
             return blocks.no_link_modal(blocks.no_link_reason(execution))
         if execution.started_by != user_id:
             return blocks.held_by_other_modal(
                 execution.customer_ref, execution.id, execution.started_by, execution.updated_at, execution.channel_id
             )
-        web_href = store.web_href(execution.id)
+        web_href = store.executions.web_href(execution.id)
         # A consent link is stored hashed only, so its holder gets a fresh one; all die with the first consent.
         consent_url = self.consent_links.new(execution, user_id)
         if not web_href and not consent_url:
             return blocks.no_link_modal("Jumio gave no link for this verification's workflow.")
-        store.audit(user_id, audit.LINK_SHOWN, execution.id, "in the link modal, to the agent who holds it")
+        store.audit.add(user_id, audit.LINK_SHOWN, execution.id, "in the link modal, to the agent who holds it")
         return blocks.link_modal(execution.customer_ref, web_href, execution.web_expires_at, consent_url)
 
     def take_over(self, execution: Execution, user_id: str) -> str | None:
@@ -181,35 +181,35 @@ class Starting:
         if (
             execution.status != Status.INITIATED
             or execution.api_consent is not None
-            or store.consent_for(execution.id) is not None
+            or store.consents.for_execution(execution.id) is not None
         ):
             return blocks.no_link_reason(execution)
         if execution.started_by == user_id:
             return "You already hold this link: press *Customer link* to see it."
         with store.transaction():
             self.ctx.queue.add(NEW_LINK, NewLink(execution.id, user_id, takes_over=True))
-            store.audit(user_id, audit.TAKE_OVER, execution.id, f"the link held by {execution.started_by}")
+            store.audit.add(user_id, audit.TAKE_OVER, execution.id, f"the link held by {execution.started_by}")
         return None
 
     # --- jobs -------------------------------------------------------------------------------------------------
 
     async def _start(self, payload: Start) -> None:
         store = self.ctx.store
-        execution = store.execution(payload.execution)
+        execution = store.executions.get(payload.execution)
         thread_ts = execution.thread_ts
         if not thread_ts:
             text, body = blocks.root_message(execution, set(), self.ctx.accepted_parts(execution))
             posted = await self.delivery.slack("chat_postMessage", channel=execution.channel_id, text=text, blocks=body)
             thread_ts = posted["ts"]
         with store.transaction():  # never across an await: the connection is shared by every coroutine
-            store.set_thread(execution.id, thread_ts)
-            if store.execution(execution.id).status == Status.PENDING:
+            store.executions.set_thread(execution.id, thread_ts)
+            if store.executions.get(execution.id).status == Status.PENDING:
                 self.ctx.queue.add(CREATE_ACCOUNT, payload)
             else:  # erased while the message was being posted: no account is made; the message says so
                 self.ctx.queue.add(REDRAW_ROOT, OfExecution(execution.id))
 
     async def _create_account(self, payload: Start) -> None:
-        execution = self.ctx.store.execution(payload.execution)
+        execution = self.ctx.store.executions.get(payload.execution)
         if execution.workflow_execution_id is None:
             if execution.status != Status.PENDING:
                 return  # erased (or ended) before its turn: nothing is made at Jumio
@@ -218,10 +218,10 @@ class Starting:
 
     async def _new_link(self, payload: NewLink) -> None:
         store = self.ctx.store
-        previous = store.execution(payload.execution)
-        execution = store.execution_replacing(previous.id)
+        previous = store.executions.get(payload.execution)
+        execution = store.executions.replacing(previous.id)
         if execution is None:
-            execution = store.record_execution(
+            execution = store.executions.record(
                 customer_ref=previous.customer_ref,
                 workflow_key=previous.workflow_key,
                 channel_id=previous.channel_id,
@@ -239,10 +239,10 @@ class Starting:
                 await self.delivery.say_in_thread(execution, blocks.new_link_started(payload.by))
             if not self.sessions.record(execution, await self._open_session(execution), payload.by):
                 return  # erased while Jumio made it: deleted there, no link
-            store.move_supporting_data(previous.id, execution.id)  # the new execution is the one to take it
-            store.audit(payload.by, audit.NEW_LINK, execution.id, f"replaces #{previous.id}")
+            store.secrets.move_supporting_data(previous.id, execution.id)  # the new execution is the one to take it
+            store.audit.add(payload.by, audit.NEW_LINK, execution.id, f"replaces #{previous.id}")
         if payload.takes_over:
-            self._replace(previous, store.execution(execution.id), payload.by)
+            self._replace(previous, store.executions.get(execution.id), payload.by)
         await self._announce(execution, payload.by)
 
     def _replace(self, previous: Execution, execution: Execution, by: str) -> None:
@@ -250,7 +250,7 @@ class Starting:
         photos waiting on it move to its replacement; said in the thread. Once, in one transaction."""
         store = self.ctx.store
         with store.transaction():
-            if not store.supersede(previous.id):
+            if not store.executions.supersede(previous.id):
                 return
             if previous.workflow_execution_id:
                 self.ctx.queue.add(DELETE_EXECUTION, OfExecution(previous.id))
@@ -259,11 +259,11 @@ class Starting:
 
     async def _upload_prepared_data(self, payload: OfExecution) -> None:
         store = self.ctx.store
-        execution = store.execution(payload.execution)
-        data = store.supporting_data(execution.id)
+        execution = store.executions.get(payload.execution)
+        data = store.secrets.supporting_data(execution.id)
         credential = self.ctx.prepared_data_credential(execution.id)
         if credential is None or credential.api_token is None:  # the workflow takes none
-            store.forget_supporting_data(execution.id)
+            store.secrets.forget_supporting_data(execution.id)
             return
         if execution.status != Status.INITIATED:
             return  # replaced (the data moved with it) or ended (what ended it forgot the data)
@@ -272,20 +272,20 @@ class Starting:
         try:
             await self.ctx.jumio.upload_prepared_data(credential.parts["prepared_data"], credential.api_token, data)
         except InvalidRequest as exc:
-            store.forget_supporting_data(execution.id)
+            store.secrets.forget_supporting_data(execution.id)
             raise Abandon(f"Jumio refused the supporting data: {exc.jumio_message or exc.message}") from None
         with store.transaction():
             # While the customer may still consent to the photo path, the execution Jumio processes may be the one
             # made with that consent: the data stays (sealed) until that one has it, or this one is submitted.
             if self.ctx.photo_path(execution) is not PhotoPath.NEEDS_CONSENT:
-                store.forget_supporting_data(execution.id)
-            store.audit(audit.BOT, audit.PREPARED_DATA_SENT, execution.id, f"{len(data)} fields")
+                store.secrets.forget_supporting_data(execution.id)
+            store.audit.add(audit.BOT, audit.PREPARED_DATA_SENT, execution.id, f"{len(data)} fields")
 
     # --- steps ------------------------------------------------------------------------------------------------
 
     async def _open_session(self, execution: Execution) -> AccountSession:
         if execution.replaces is not None:
-            previous = self.ctx.store.execution(execution.replaces)
+            previous = self.ctx.store.executions.get(execution.replaces)
             assert previous.account_id is not None
             return await self.sessions.open(execution, previous.account_id, self.sessions.request(execution))
         return await self.sessions.open(execution, None, self.sessions.request(execution))
@@ -294,7 +294,7 @@ class Starting:
         """After the account exists: supporting data queued, checklist shown, link sent; each once, so a job that
         died half-way (account recorded, link not yet sent) finishes on its next attempt."""
         store = self.ctx.store
-        execution = store.execution(execution.id)
+        execution = store.executions.get(execution.id)
         if execution.status != Status.INITIATED:
             return
         if not self.send_supporting_data(execution):
@@ -309,16 +309,16 @@ class Starting:
         """Queue the supporting data kept for this execution to Jumio (once); False when its workflow takes none
         (then it is forgotten)."""
         store = self.ctx.store
-        if store.supporting_data(execution.id) is None:
+        if store.secrets.supporting_data(execution.id) is None:
             return True
         if self.ctx.prepared_data_credential(execution.id) is not None:
             self.ctx.queue.add(UPLOAD_PREPARED_DATA, OfExecution(execution.id))
             return True
-        store.forget_supporting_data(execution.id)
+        store.secrets.forget_supporting_data(execution.id)
         return False
 
     async def send_link(self, execution: Execution, user_id: str) -> None:
-        web_href = self.ctx.store.web_href(execution.id)
+        web_href = self.ctx.store.executions.web_href(execution.id)
         if not web_href:
             return
         await self.delivery.tell_privately(
@@ -329,12 +329,12 @@ class Starting:
             ),
         )
         with self.ctx.store.transaction():
-            self.ctx.store.mark_link_sent(execution.id)
-            self.ctx.store.audit(user_id, audit.LINK_SENT, execution.id, "ephemeral to the requesting agent")
+            self.ctx.store.executions.mark_link_sent(execution.id)
+            self.ctx.store.audit.add(user_id, audit.LINK_SENT, execution.id, "ephemeral to the requesting agent")
 
     async def failed(self, kind: JobKind[Any], payload: Any, execution: Execution, reason: str) -> None:
         """A start that gave up: the verification is FAILED (Retry reopens it) and its supporting data is gone."""
         if kind in (START, CREATE_ACCOUNT):
-            self.ctx.store.record_failure(execution.id, reason, give_up=True)
+            self.ctx.store.executions.record_failure(execution.id, reason, give_up=True)
         if kind in (START, CREATE_ACCOUNT, UPLOAD_PREPARED_DATA):
-            self.ctx.store.forget_supporting_data(execution.id)
+            self.ctx.store.secrets.forget_supporting_data(execution.id)

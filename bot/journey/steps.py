@@ -62,9 +62,9 @@ class Outcome:
 def step_may_end(ctx: Context, execution: Execution) -> None:
     """The verification moved (decided, expired, forgotten, erased, gave up): queue the completion of each workflow
     step waiting on its thread; after an expiry, once New link has had its time. Inside the caller's transaction."""
-    current = ctx.store.execution(execution.id)
+    current = ctx.store.executions.get(execution.id)
     delay = ctx.options.step_waits_for_new_link if current.status in EXPIRED else 0.0
-    for step in ctx.store.running_steps_of_thread(current):
+    for step in ctx.store.steps.running_in_thread(current):
         ctx.queue.add(FINISH_STEP, OfStep(step.function_execution_id, f"{current.id}:{current.status}"), delay=delay)
 
 
@@ -96,33 +96,33 @@ class Steps:
         refused."""
         store = self.ctx.store
         with store.transaction():
-            if not store.record_step(step_id, channel_id=channel_id, requested_by=requested_by, token=token):
+            if not store.steps.record(step_id, channel_id=channel_id, requested_by=requested_by, token=token):
                 return None
             if refusal is not None or start is None or requested_by is None or channel_id is None:
-                store.step_refused(step_id, refusal or words.NO_REQUESTER)
-                store.audit(requested_by or "workflow", audit.STEP_REFUSED, None, audited or words.NO_REQUESTER)
+                store.steps.refused(step_id, refusal or words.NO_REQUESTER)
+                store.audit.add(requested_by or "workflow", audit.STEP_REFUSED, None, audited or words.NO_REQUESTER)
                 self.ctx.queue.add(FINISH_STEP, OfStep(step_id, "refused"))
                 return None
             execution = self.start(
                 channel_id=channel_id, user_id=requested_by, team_id=team_id, once=f"function:{step_id}", **start
             )
             assert execution is not None  # the step id is new, so the start is too
-            store.step_started(step_id, execution.id)
-            store.audit(requested_by, audit.STEP_STARTED, execution.id, "by a Workflow Builder step")
+            store.steps.started(step_id, execution.id)
+            store.audit.add(requested_by, audit.STEP_STARTED, execution.id, "by a Workflow Builder step")
         return execution
 
     # --- jobs -------------------------------------------------------------------------------------------------
 
     async def _finish(self, payload: OfStep) -> None:
         store = self.ctx.store
-        step = store.step(payload.step)
+        step = store.steps.get(payload.step)
         if step is None or step.completed_at is not None:
             return
         outcome = await self._outcome(step)
         if outcome is None:
             return  # still under way (an expiry a New link answered, say): a later change queues this again
         arguments: dict[str, Any] = {"function_execution_id": step.function_execution_id}
-        token = store.step_token(step.function_execution_id)
+        token = store.steps.token(step.function_execution_id)
         if token:  # the function's own token (Slack gives one per execution); the bot token otherwise (UNCONFIRMED)
             arguments["token"] = token
         try:
@@ -146,15 +146,15 @@ class Steps:
     def _completed(self, step: WorkflowStep, how: str, completion: str) -> None:
         store = self.ctx.store
         with store.transaction():
-            if store.step_completed(step.function_execution_id, completion) and step.execution is not None:
-                store.audit(audit.BOT, audit.STEP_COMPLETED, step.execution, how)
+            if store.steps.completed(step.function_execution_id, completion) and step.execution is not None:
+                store.audit.add(audit.BOT, audit.STEP_COMPLETED, step.execution, how)
 
     async def _outcome(self, step: WorkflowStep) -> Outcome | None:
         """What to tell Slack now, from the thread's newest verification; None while nothing is final."""
         if step.execution is None:
             return Outcome(error=step.refusal or words.NO_REQUESTER)
         store = self.ctx.store
-        newest = store.newest_in_its_thread(store.execution(step.execution))
+        newest = store.executions.newest_in_its_thread(store.executions.get(step.execution))
         if newest.erased_by is not None or newest.status == Status.ERASED:
             return Outcome(error=words.ERASED)
         if newest.status == Status.GONE:

@@ -55,17 +55,17 @@ class Strays:
         deletion (one waiting per verification, however many callbacks come, forged ones included). Returns the
         verification it belongs to, or None when the account is unknown too."""
         store = self.ctx.store
-        known = store.newest_execution_of_account(account_id)
+        known = store.executions.newest_of_account(account_id)
         if known is None:
             return None
         with store.transaction():
-            if not store.has_queued_job(DELETE_STRAY.name, known.id):
+            if not store.jobs.has_queued(DELETE_STRAY.name, known.id):
                 self.ctx.queue.add(DELETE_STRAY, Stray(known.id, account_id, workflow_execution_id))
         return known
 
     async def _delete(self, payload: Stray) -> None:
         jumio, store = self.ctx.jumio, self.ctx.store
-        if store.execution_by_workflow_id(payload.workflow_execution_id) is not None:
+        if store.executions.by_workflow_id(payload.workflow_execution_id) is not None:
             return  # the bot learned of it after all (its answer came late): not a stray
         try:
             status = await jumio.get_status(payload.account_id, payload.workflow_execution_id)
@@ -74,7 +74,7 @@ class Strays:
             return
         with contextlib.suppress(NotFound):
             await jumio.delete_execution(payload.account_id, payload.workflow_execution_id)
-        store.audit(
+        store.audit.add(
             audit.BOT,
             audit.STRAY_DELETED,
             payload.execution,

@@ -22,8 +22,8 @@ class Sweep:
 
     def once(self) -> None:
         self.results.enqueue_sweep()
-        self.ctx.store.forget_old_events()
-        self.ctx.store.forget_old_jobs()
+        self.ctx.store.events.forget_old()
+        self.ctx.store.jobs.forget_old()
         self.erasing.enqueue_retention()
 
     async def forever(self) -> None:

@@ -50,7 +50,7 @@ async def may_verify_here(command: dict[str, Any], context: AsyncBoltContext, ne
     if services.access.allows(user_id, channel_id):
         await next()
         return None
-    services.store.audit(user_id, audit.REFUSED, None, f"/verify in {channel_id}")
+    services.store.audit.add(user_id, audit.REFUSED, None, f"/verify in {channel_id}")
     text, body = blocks.refusal()
     return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text, "blocks": body})
 
@@ -75,7 +75,7 @@ async def may_click_here(
         return None
     action_id = str(((body.get("actions") or [{}])[0]).get("action_id") or "")
     what = BUTTON_WORDS.get(action_id, "choose part" if action_id.startswith(blocks.ACTION_CHOOSE_PART) else action_id)
-    services.store.audit(user_id, audit.REFUSED, None, what)
+    services.store.audit.add(user_id, audit.REFUSED, None, what)
     if channel_id:
         await tell(client, channel_id, user_id, blocks.refusal(), thread_ts)
     return BoltResponse(status=200, body="")  # the click's acknowledgement
@@ -85,5 +85,5 @@ def is_admin(services: Services, user_id: str) -> bool:
     """Whether `user_id` may erase (IDV_ADMINS); a refusal is audited here, answered by the caller's surface."""
     if user_id in services.access.admins:
         return True
-    services.store.audit(user_id, audit.ERASE_REFUSED, None, "not in IDV_ADMINS")
+    services.store.audit.add(user_id, audit.ERASE_REFUSED, None, "not in IDV_ADMINS")
     return False

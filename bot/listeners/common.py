@@ -90,6 +90,6 @@ async def status_answer(
 ) -> blocks.Message:
     """A customer's verifications with their whole history, one page of it; private channels named only to their
     members."""
-    history = services.store.customer_history(reference)
+    history = services.store.executions.customer_history(reference)
     where = await channel_namer(client, user_id, [execution.channel_id for execution, _ in history])
     return blocks.status_message(reference, history, page=page, where=where)

@@ -158,7 +158,7 @@ async def test_the_consent_page_in_a_browser(world: World, browser: Any) -> None
         _check(browser, "consent-done", *SIZES[0])
 
     await asyncio.to_thread(play)
-    consent = world.store.consent_for(world.execution("CUST-BROWSER").replaces or 0)
+    consent = world.store.consents.for_execution(world.execution("CUST-BROWSER").replaces or 0)
     assert consent is not None and (consent.country, consent.state) == ("USA", "IL")
 
 

@@ -19,25 +19,25 @@ async def test_people_who_may_not_use_the_bot_are_refused_politely(world: World)
     assert answer.get("response_type") == "ephemeral"
     answer = await world.slack.command("CUST-1", user="UAGENT1", channel="COTHER")
     assert "can't use identity verification" in answer["text"]
-    assert world.store.executions_for_customer("CUST-1") == []
+    assert world.store.executions.for_customer("CUST-1") == []
 
     execution, root = await world.start("CUST-2")
     await world.share(root, ("front.png", sample_photo("front")), user="UINTRUDER")
     await wait_until(lambda: any("Only verification agents" in m.text for m in world.slack.ephemerals("UINTRUDER")))
-    assert world.store.uploads_for(execution.id) == []
+    assert world.store.uploads.of_execution(execution.id) == []
     await world.slack.click("submit_verification", str(execution.id), user="UINTRUDER", message=root)
     await wait_until(lambda: any("can't use" in m.text for m in world.slack.ephemerals("UINTRUDER")))
-    assert "refused" in [e.action for e in world.store.audit_trail()]
+    assert "refused" in [e.action for e in world.store.audit.trail()]
 
 
 async def test_same_customer_already_open(world: World) -> None:
     await world.start("CUST-TWICE", consent=False)
     answer = await world.slack.command("CUST-TWICE", user="UAGENT2")
     assert "already has an open verification" in answer["text"] and "<@UAGENT1>" in answer["text"]
-    assert len(world.store.executions_for_customer("CUST-TWICE")) == 1
+    assert len(world.store.executions.for_customer("CUST-TWICE")) == 1
     status, _ = await world.slack.click("start_anyway", "CUST-TWICE", user="UAGENT2")
     assert status == 200
-    await wait_until(lambda: len(world.store.executions_for_customer("CUST-TWICE")) == 2)
+    await wait_until(lambda: len(world.store.executions.for_customer("CUST-TWICE")) == 2)
 
 
 async def test_help_and_status(world: World) -> None:
@@ -71,7 +71,7 @@ async def test_the_form_with_supporting_data(world: World) -> None:
     assert status == 200 and answer["response_action"] == "errors"
     assert set(answer["errors"]) == {"email", "phone_number"}
     assert "international form" in answer["errors"]["phone_number"]
-    assert world.store.executions_for_customer("CUST-FORM") == []
+    assert world.store.executions.for_customer("CUST-FORM") == []
     good = {
         "customer_reference": "CUST-FORM",
         "user_reference": "ticket-991",
@@ -88,7 +88,7 @@ async def test_the_form_with_supporting_data(world: World) -> None:
     status, answer = await world.slack.submit_view(view, good)
     assert status == 200 and not answer
     execution = await wait_until(
-        lambda: (e := world.store.executions_for_customer("CUST-FORM")) and e[0].status == "INITIATED" and e[0]
+        lambda: (e := world.store.executions.for_customer("CUST-FORM")) and e[0].status == "INITIATED" and e[0]
     )
     assert execution.channel_id == "CVERIFY" and execution.user_ref == "ticket-991" and execution.locale == "de"
     held = await wait_until(
@@ -103,10 +103,12 @@ async def test_the_form_with_supporting_data(world: World) -> None:
     assert not any("John" in said or "+1415" in said for said in world.slack.everything_said())
     await wait_until(
         lambda: all(
-            j.state == "done" for j in world.store.jobs() if j.kind in ("start", "create_account", "upload_prepared_data")
+            j.state == "done"
+            for j in world.store.jobs.listed()
+            if j.kind in ("start", "create_account", "upload_prepared_data")
         )
     )
-    assert all("Smith" not in str(job.payload) for job in world.store.jobs())
+    assert all("Smith" not in str(job.payload) for job in world.store.jobs.listed())
     for suffix in ("", "-wal"):  # kept sealed until the execution Jumio processes has it (tests/privacy)
         with open(world.store.path + suffix, "rb") as database:
             assert b"+14155550123" not in database.read()

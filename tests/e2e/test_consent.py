@@ -35,7 +35,7 @@ async def test_photos_before_consent_are_checked_held_and_relayed_once_the_custo
         )
     )
     assert "Message to send the customer" in asked.all_text() and asked.ephemeral_to == "UAGENT2"
-    await wait_until(lambda: [u.state for u in world.store.uploads_for(execution.id)].count("held") == 3)
+    await wait_until(lambda: [u.state for u in world.store.uploads.of_execution(execution.id)].count("held") == 3)
     messages = [m.text for m in world.slack.thread(root.ts)]
     assert any("licence.pdf was not sent to Jumio" in text for text in messages)
     assert sum("once the customer has consented" in text for text in messages) == 3
@@ -57,11 +57,11 @@ async def test_photos_before_consent_are_checked_held_and_relayed_once_the_custo
     # The thread says when, never where from; the audit has no personal data; the consent record has it.
     said = re.sub(r"https?://[^\s|>\"]+", "", "\n".join(world.slack.everything_said()))  # the bot's own links
     assert "gave Jumio their consent" in world.thread_text(root) and not _IP.search(said)
-    consent = world.store.consent_for(execution.id)
+    consent = world.store.consents.for_execution(execution.id)
     assert consent is not None and consent.user_ip == "127.0.0.1" and consent.country == "USA"
-    assert not any("127.0.0.1" in (e.detail or "") or (e.detail or "") == "IL" for e in world.store.audit_trail())
+    assert not any("127.0.0.1" in (e.detail or "") or (e.detail or "") == "IL" for e in world.store.audit.trail())
     # The Web Client execution the consent replaced is closed, at Jumio too.
-    assert world.store.execution(execution.id).status == "SUPERSEDED"
+    assert world.store.executions.get(execution.id).status == "SUPERSEDED"
     assert world.jumio.executions[execution.workflow_execution_id].deleted
 
 
@@ -123,7 +123,7 @@ async def test_a_consent_form_that_is_not_right_records_nothing(
     assert answer.status_code == status and words in answer.text
     assert "Traceback" not in answer.text and 'name="consent"' in answer.text  # the form again, to fix
     await world.bot.runner.run_until_idle()
-    assert world.store.db["consents"].count == 0 and not world.store.jobs(kind="open_api_execution")
+    assert world.store.db["consents"].count == 0 and not world.store.jobs.listed(kind="open_api_execution")
     assert world.execution("CUST-BADFORM").api_consent is None
 
 
@@ -159,7 +159,7 @@ async def test_the_customers_address_comes_from_a_trusted_proxy_only(world: Worl
             headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"},
         )
     assert done.status_code == 200
-    consent = world.store.consent_for(world.store.executions_for_customer("CUST-PROXY")[-1].id)
+    consent = world.store.consents.for_execution(world.store.executions.for_customer("CUST-PROXY")[-1].id)
     assert consent is not None and (consent.user_ip, consent.country, consent.state) == ("203.0.113.9", "CAN", "ON")
 
 
@@ -167,7 +167,7 @@ async def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(world: Worl
     href = await _consent_url(world, "CUST-NOPROXY")
     async with httpx.AsyncClient() as customer:
         await customer.post(href, data={"consent": "yes", "country": "AUS"}, headers={"X-Forwarded-For": "203.0.113.9"})
-    consent = world.store.consent_for(world.store.executions_for_customer("CUST-NOPROXY")[-1].id)
+    consent = world.store.consents.for_execution(world.store.executions.for_customer("CUST-NOPROXY")[-1].id)
     assert consent is not None and consent.user_ip == "127.0.0.1" and consent.state is None
 
 
@@ -202,9 +202,9 @@ async def test_jumio_forgetting_an_execution_ends_it_with_a_word_in_the_thread(w
     execution, root = await world.start("CUST-FORGOTTEN")
     world.jumio.config.hold_decisions = True
     await world.share(root, *THREE)
-    await wait_until(lambda: world.store.execution(execution.id).status == "ACQUIRED")
+    await wait_until(lambda: world.store.executions.get(execution.id).status == "ACQUIRED")
     world.jumio.executions[execution.workflow_execution_id].deleted = True  # deleted in Jumio's portal
-    gone = await wait_until(lambda: (e := world.store.execution(execution.id)).is_final and e, timeout=10)
+    gone = await wait_until(lambda: (e := world.store.executions.get(execution.id)).is_final and e, timeout=10)
     assert gone.status == "GONE"
     notice = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "no longer has" in m.text), None))
     assert "/verify CUST-FORGOTTEN" in notice.text
@@ -288,10 +288,10 @@ async def test_the_consent_record_tells_the_customers_tick_from_an_agents(world:
             href, data={"consent": "yes", "country": "USA", "state": "IL"}, headers={"User-Agent": phone}
         )
     assert done.status_code == 200
-    origin = world.store.executions_for_customer("CUST-WHO-TICKED")[-1]
-    consent = world.store.consent_for(origin.id)
+    origin = world.store.executions.for_customer("CUST-WHO-TICKED")[-1]
+    consent = world.store.consents.for_execution(origin.id)
     assert consent is not None and consent.browser == "Chrome Mobile on Android"
     assert consent.seconds_to_tick is not None and 0 <= consent.seconds_to_tick < 60
     assert "Pixel 8" not in str(consent) and "AP1A" not in str(consent)
-    detail = next(e.detail for e in world.store.audit_trail(origin.id) if e.action == "consent_given")
+    detail = next(e.detail for e in world.store.audit.trail(origin.id) if e.action == "consent_given")
     assert "Chrome Mobile on Android" in (detail or "")

@@ -41,9 +41,9 @@ async def test_api_channel_path(world: World) -> None:
         lambda: next((m for m in world.slack.root_messages() if m.ts == root.ts and "PASSED" in m.all_text()), None)
     )
     assert final_root.edits >= 3
-    first = world.store.execution(execution.replaces or 0)  # the Web Client's execution, closed by the consent
+    first = world.store.executions.get(execution.replaces or 0)  # the Web Client's execution, closed by the consent
     assert first.status == "SUPERSEDED" and world.jumio.executions[first.workflow_execution_id].deleted
-    actions = [e.action for e in world.store.audit_trail(first.id) + world.store.audit_trail(execution.id)]
+    actions = [e.action for e in world.store.audit.trail(first.id) + world.store.audit.trail(execution.id)]
     for expected in (
         "start",
         "account_created",
@@ -55,8 +55,8 @@ async def test_api_channel_path(world: World) -> None:
         "result",
     ):
         assert expected in actions
-    assert world.store.web_href(execution.id) is None
-    assert all(c.api_token is None for c in world.store.credentials(execution.id))
+    assert world.store.executions.web_href(execution.id) is None
+    assert all(c.api_token is None for c in world.store.executions.credentials(execution.id))
 
 
 async def test_passport_path_with_submit(world: World) -> None:
@@ -67,7 +67,7 @@ async def test_passport_path_with_submit(world: World) -> None:
             (m for m in world.slack.root_messages() if m.ts == root.ts and "submit_verification" in m.all_text()), None
         )
     )
-    assert world.store.execution(execution.id).status == "INITIATED"  # no back: it waits for the agent
+    assert world.store.executions.get(execution.id).status == "INITIATED"  # no back: it waits for the agent
     status, _ = await world.slack.click("submit_verification", str(execution.id), message=updated)
     assert status == 200
     decided = await world.decided("CUST-PASSPORT")
@@ -120,7 +120,7 @@ async def test_expiry_and_new_link(world: World) -> None:
     await world.slack.click("new_link", str(execution.id), user="UAGENT2", message=notice)
     await world.slack.click("new_link", str(execution.id), user="UAGENT2", message=notice)  # a double click
     replacement = await wait_until(
-        lambda: (r := world.store.execution_replacing(execution.id)) and r.status == "INITIATED" and r
+        lambda: (r := world.store.executions.replacing(execution.id)) and r.status == "INITIATED" and r
     )
     assert replacement.account_id == execution.account_id
     assert replacement.workflow_execution_id != execution.workflow_execution_id
@@ -138,7 +138,7 @@ async def test_expiry_and_new_link(world: World) -> None:
     await consent_for(world.slack, world.store, "CUST-EXPIRE", user="UAGENT2")
     decided = await world.decided("CUST-EXPIRE")
     assert decided.replaces == replacement.id and decided.decision_type == "PASSED"
-    assert "new_link" in [e.action for e in world.store.audit_trail(replacement.id)]
+    assert "new_link" in [e.action for e in world.store.audit.trail(replacement.id)]
 
 
 async def test_photo_without_keyword_asks_with_buttons(world: World) -> None:
@@ -147,23 +147,23 @@ async def test_photo_without_keyword_asks_with_buttons(world: World) -> None:
     question = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Which photo" in m.text), None))
     labels = [e["text"]["text"] for b in question.blocks if b["type"] == "actions" for e in b["elements"]]
     assert labels == ["ID front", "ID back", "Selfie"]
-    upload = world.store.uploads_for(execution.id)[0]
+    upload = world.store.uploads.of_execution(execution.id)[0]
     await world.slack.click("choose_part_back", f"{upload.id}:BACK", message=question)
     await world.slack.click("choose_part_front", f"{upload.id}:FRONT", message=question)  # too late: ignored
-    await wait_until(lambda: "BACK" in world.store.uploaded_parts(execution.id))
+    await wait_until(lambda: "BACK" in world.store.uploads.parts_done(execution.id))
     assert set(world.jumio_parts(execution)) == {"BACK"}
 
 
 async def test_second_photo_for_a_part_replaces_the_first(world: World) -> None:
     execution, root = await world.start("CUST-REPLACE")
     await world.share(root, ("front.png", sample_photo("front")))
-    await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id))
+    await wait_until(lambda: "FRONT" in world.store.uploads.parts_done(execution.id))
     sharper = sample_photo("front", width=800, height=505)
     await world.share(root, ("front-sharper.png", sharper))
     await wait_until(lambda: "replaced" in world.thread_text(root))
     part = world.jumio_parts(execution)["FRONT"]
     assert part.uploads == 2 and part.sha256 == hashlib.sha256(sharper).hexdigest()
-    assert [u.state for u in world.store.uploads_for(execution.id)] == ["replaced", "uploaded"]
+    assert [u.state for u in world.store.uploads.of_execution(execution.id)] == ["replaced", "uploaded"]
 
 
 async def test_polling_without_callbacks(world: World) -> None:
@@ -175,8 +175,8 @@ async def test_polling_without_callbacks(world: World) -> None:
     decided = await world.decided("CUST-POLL")
     assert decided.decision_type == "PASSED"
     assert world.jumio.callbacks == []
-    await wait_until(lambda: any(job.kind == "poll" and job.state == "done" for job in world.store.jobs()))
-    assert not any(job.kind == "fetch_result" for job in world.store.jobs())  # no callback prompted a fetch
+    await wait_until(lambda: any(job.kind == "poll" and job.state == "done" for job in world.store.jobs.listed()))
+    assert not any(job.kind == "fetch_result" for job in world.store.jobs.listed())  # no callback prompted a fetch
 
 
 async def test_web_client_path_without_callbacks_is_found_by_the_sweep(world: World) -> None:
@@ -184,7 +184,7 @@ async def test_web_client_path_without_callbacks_is_found_by_the_sweep(world: Wo
     execution, _root = await world.start("CUST-WEB-QUIET", consent=False)
     await world.complete_on_web("CUST-WEB-QUIET")
     await world.bot.runner.run_until_idle()
-    assert world.store.execution(execution.id).status == "INITIATED"  # nobody told the bot
+    assert world.store.executions.get(execution.id).status == "INITIATED"  # nobody told the bot
     await wait_until(lambda: world.bot.journey.enqueue_sweep() == 1)
     decided = await world.decided("CUST-WEB-QUIET")
     assert decided.decision_type == "PASSED"
@@ -224,11 +224,11 @@ async def test_root_message_never_ends_with_an_older_picture(world: World) -> No
     from bot.sandbox.slack import ApiFault
 
     execution, root = await world.start("CUST-RACE")
-    world.store.mark_finalized(execution.id)
+    world.store.executions.mark_finalized(execution.id)
     world.slack.faults.append(ApiFault("chat.update", delay=0.3, count=1))  # the first redraw is slow to land
     first = asyncio.create_task(world.bot.journey.delivery.redraw_root(execution))
     await asyncio.sleep(0.05)
-    world.store.record_result(
+    world.store.executions.record_result(
         execution.id, status="PROCESSED", decision_type="PASSED", decision_label="PASSED", risk_score=12.0, capabilities=[]
     )
     await asyncio.gather(first, world.bot.journey.delivery.redraw_root(execution))
@@ -247,10 +247,10 @@ async def test_a_photo_is_not_held_up_by_account_creations_waiting_for_their_slo
         await asyncio.gather(*(world.slack.command(reference, user=f"UBURST{i}") for i, reference in enumerate(burst)))
 
         def started() -> int:
-            return sum(1 for r in burst if (e := world.store.executions_for_customer(r)) and e[0].status == "INITIATED")
+            return sum(1 for r in burst if (e := world.store.executions.for_customer(r)) and e[0].status == "INITIATED")
 
         await world.share(root, ("front.png", sample_photo("front")))
-        await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id), timeout=10)
+        await wait_until(lambda: "FRONT" in world.store.uploads.parts_done(execution.id), timeout=10)
         assert started() <= len(burst) // 2  # the photo did not wait for the burst
         await wait_until(lambda: started() == len(burst), timeout=30)
         # Paced by slots, not by 429s: at most one (arrival jitter on a loaded machine), retried by the client.

@@ -39,7 +39,7 @@ async def test_a_lost_account_answer_is_one_paid_account_until_someone_retries(w
         )
     )
     await world.slack.command("CUST-LOST")
-    execution = await wait_until(lambda: (e := world.store.executions_for_customer("CUST-LOST")) and e[0].thread_ts and e[0])
+    execution = await wait_until(lambda: (e := world.store.executions.for_customer("CUST-LOST")) and e[0].thread_ts and e[0])
     notice = await _warning(world, execution.thread_ts, "answer was lost")
     assert "may have made the account" in notice.text and "Retry" in notice.all_text()
     assert len(_executions_of(world, "CUST-LOST")) == 1  # made once; the old client made a second one here
@@ -50,7 +50,7 @@ async def test_a_lost_account_answer_is_one_paid_account_until_someone_retries(w
     await wait_until(lambda: world.execution("CUST-LOST").status == "INITIATED", timeout=10)
     await wait_until(lambda: world.links("CUST-LOST"))
     assert len(_executions_of(world, "CUST-LOST")) == 2  # the second made knowingly, after Retry
-    trail = [e.action for e in world.store.audit_trail(execution.id)]
+    trail = [e.action for e in world.store.audit.trail(execution.id)]
     assert "answer_lost" in trail and "retry" in trail
 
 
@@ -66,12 +66,12 @@ async def test_a_lost_execution_turns_up_and_is_deleted_never_shown(world: World
         await consent_for(world.slack, world.store, "CUST-STRAY", timeout=3)
     notice = await _warning(world, root.ts, "answer was lost")
     assert "may have made the new transaction" in notice.text
-    stray = next(e for e in _executions_of(world, "CUST-STRAY") if world.store.execution_by_workflow_id(e.id) is None)
+    stray = next(e for e in _executions_of(world, "CUST-STRAY") if world.store.executions.by_workflow_id(e.id) is None)
     job_id = next(e["value"] for b in notice.blocks if b["type"] == "actions" for e in b["elements"])
     await world.slack.click("retry_job", job_id, message=notice)
     api = await wait_until(
         lambda: (
-            (e := world.store.executions_for_customer("CUST-STRAY"))
+            (e := world.store.executions.for_customer("CUST-STRAY"))
             and e[0].api_consent
             and e[0].workflow_execution_id
             and e[0]
@@ -83,8 +83,8 @@ async def test_a_lost_execution_turns_up_and_is_deleted_never_shown(world: World
     await world.jumio.expire(stray, "TOKEN_EXPIRED")  # Jumio calls back about the execution the bot never saw
     await wait_until(lambda: stray.deleted, timeout=10)
     await world.bot.runner.run_until_idle()
-    assert "stray_deleted" in [e.action for e in world.store.audit_trail(api.id)] + [
-        e.action for e in world.store.audit_trail(execution.id)
+    assert "stray_deleted" in [e.action for e in world.store.audit.trail(api.id)] + [
+        e.action for e in world.store.audit.trail(execution.id)
     ]
     assert stray.id not in "".join(world.slack.everything_said())
     assert len(world.slack.thread(root.ts)) == said_before  # nothing about it in the thread

@@ -51,7 +51,7 @@ async def test_the_link_reaches_an_agent_who_left_the_channel_without_a_false_fa
     await world.bot.runner.run_until_idle()
     thread = world.thread_text(next(m for m in world.slack.root_messages() if m.ts == execution.thread_ts))
     assert "failed" not in thread.lower()
-    assert world.store.jobs(state="dead") == []
+    assert world.store.jobs.listed(state="dead") == []
 
 
 @pytest.mark.parametrize("slack_mode", ["socket"], indirect=True)

@@ -35,10 +35,12 @@ async def test_a_download_that_breaks_mid_relay_aborts_the_upload_and_is_tried_a
     assert "front.png" in notice.text
     assert _stored(world, execution) == 0  # the cut upload was not taken
     # The notice is posted from inside the attempt; the attempt's failure is recorded just after it.
-    await wait_until(lambda: any("broke off" in (j.last_error or "") for j in world.store.jobs() if j.kind == "relay_photo"))
+    await wait_until(
+        lambda: any("broke off" in (j.last_error or "") for j in world.store.jobs.listed() if j.kind == "relay_photo")
+    )
     assert world.jumio.uploads_begun >= 1  # the upload had begun: bytes flowed on to Jumio before Slack broke off
     shared.cut_after = None  # Slack is well again: the job's retry relays it
-    await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id), timeout=20)
+    await wait_until(lambda: "FRONT" in world.store.uploads.parts_done(execution.id), timeout=20)
     assert _stored(world, execution) == 1
     assert sum("not at Jumio yet" in m.text for m in world.slack.thread(root.ts)) == 1  # said once
 
@@ -68,7 +70,7 @@ async def test_a_download_that_runs_past_its_declared_size_is_refused(world: Wor
     )
     assert "more bytes than it announced" in reply.text
     assert _stored(world, execution) == 0
-    assert [u.state for u in world.store.uploads_for(execution.id)] == ["rejected"]
+    assert [u.state for u in world.store.uploads.of_execution(execution.id)] == ["rejected"]
 
 
 async def test_bytes_that_fail_the_check_send_nothing_to_jumio(world: World) -> None:
@@ -81,7 +83,7 @@ async def test_bytes_that_fail_the_check_send_nothing_to_jumio(world: World) -> 
     texts = " ".join(m.text for m in world.slack.thread(root.ts))
     assert "longest side over 300" in texts and "PDF" in texts
     assert _upload_posts(world) == before  # not a single byte went to Jumio
-    assert world.store.uploaded_parts(execution.id) == set()
+    assert world.store.uploads.parts_done(execution.id) == set()
 
 
 async def test_held_photos_are_streamed_once_the_customer_consents(world: World) -> None:
@@ -89,7 +91,7 @@ async def test_held_photos_are_streamed_once_the_customer_consents(world: World)
     await world.share(
         root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")), ("selfie.png", sample_photo("face"))
     )
-    await wait_until(lambda: [u.state for u in world.store.uploads_for(execution.id)].count("held") == 3)
+    await wait_until(lambda: [u.state for u in world.store.uploads.of_execution(execution.id)].count("held") == 3)
     from bot.local import consent_for
 
     api = await consent_for(world.slack, world.store, "CUST-HELDSTREAM")
@@ -121,7 +123,7 @@ async def test_a_15_mb_photo_is_relayed_in_flat_memory(tmp_path: Path) -> None:
             before = _rss_kb(bot.pid)
             peak = before
             await world.slack.share([world.slack.add_file("front.png", photo)], thread_ts=root.ts)
-            while "FRONT" not in world.store.uploaded_parts(execution.id):
+            while "FRONT" not in world.store.uploads.parts_done(execution.id):
                 peak = max(peak, _rss_kb(bot.pid))
                 await asyncio.sleep(0.005)
             assert world.parts_at_jumio(execution)["FRONT"] == 1

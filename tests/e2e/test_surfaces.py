@@ -32,7 +32,7 @@ async def test_wrong_or_stale_signatures_are_refused(world: World) -> None:
     assert status == 401
     status, _ = await world.slack._post_signed(body, "application/x-www-form-urlencoded", timestamp=1_600_000_000)
     assert status == 401
-    assert world.store.executions_for_customer("CUST-1") == []
+    assert world.store.executions.for_customer("CUST-1") == []
 
 
 async def test_oversized_slack_request_is_refused(world: World) -> None:
@@ -310,6 +310,6 @@ async def test_the_form_opened_from_app_home_asks_for_the_channel(world: World) 
     status, answer = await world.slack.submit_view(view, {"customer_reference": "CUST-HOME", "channel": "CVERIFY"})
     assert status == 200 and not answer
     execution = await wait_until(
-        lambda: (e := world.store.executions_for_customer("CUST-HOME")) and e[0].status == "INITIATED" and e[0]
+        lambda: (e := world.store.executions.for_customer("CUST-HOME")) and e[0].status == "INITIATED" and e[0]
     )
     assert execution.channel_id == "CVERIFY"

@@ -43,7 +43,7 @@ async def test_the_link_modal_shows_the_link_to_its_holder_only(world: World) ->
     assert web_client_href(text) == href  # the same link as the ephemeral, as copyable text
     assert "Message to send the customer" in text and "personal to you" in text and "ID document" in text
     assert "Works until" in text
-    assert "link_shown" in [e.action for e in world.store.audit_trail(execution.id)]
+    assert "link_shown" in [e.action for e in world.store.audit.trail(execution.id)]
 
     theirs = await _open_link_modal(world, root, "UAGENT2")
     text = json.dumps(theirs, ensure_ascii=False)
@@ -61,7 +61,7 @@ async def test_take_over_closes_the_old_link_and_gives_a_new_one_to_the_presser(
     assert updated
     replacement = await wait_until(
         lambda: (
-            (r := world.store.execution_replacing(execution.id))
+            (r := world.store.executions.replacing(execution.id))
             and r.status == "INITIATED"
             and r.workflow_execution_id
             and r
@@ -72,11 +72,11 @@ async def test_take_over_closes_the_old_link_and_gives_a_new_one_to_the_presser(
     new_href = world.web_href("CUST-SHIFT", user="UAGENT2")
     assert new_href != old_href
     await wait_until(lambda: world.jumio.executions[execution.workflow_execution_id].deleted)
-    assert world.store.execution(execution.id).status == "SUPERSEDED"
-    assert world.store.web_href(execution.id) is None
+    assert world.store.executions.get(execution.id).status == "SUPERSEDED"
+    assert world.store.executions.web_href(execution.id) is None
     async with httpx.AsyncClient() as customer:  # the link agent 1 held no longer opens the customer's session
         assert (await customer.get(old_href)).status_code >= 400
-    trail = [(e.actor, e.action) for e in world.store.audit_trail(execution.id)]
+    trail = [(e.actor, e.action) for e in world.store.audit.trail(execution.id)]
     assert ("UAGENT2", "take_over") in trail and ("system", "execution_deleted") in trail
     await wait_until(lambda: "took over the customer's link from <@UAGENT1>" in world.thread_text(root))
     # Now agent 1 is the other one: told who holds it, never shown it.
@@ -99,7 +99,7 @@ async def test_new_link_on_a_live_link_held_by_another_agent_is_refused(world: W
     )
     assert "<@UAGENT2>" in refusal.text
     assert new_href not in _said_to(world, "UAGENT1")
-    assert len(world.store.executions_for_customer("CUST-RELINK")) == 2
+    assert len(world.store.executions.for_customer("CUST-RELINK")) == 2
 
 
 async def test_the_web_client_path_says_when_the_customer_submitted(world: World) -> None:
@@ -139,7 +139,7 @@ async def test_status_shows_the_whole_history_in_plain_words_newest_first(world:
 async def test_status_pages_a_long_history(world: World) -> None:
     execution, _root = await world.start("CUST-LONG", consent=False)
     for number in range(90):
-        world.store.audit("UAGENT1", audit.RETRY, execution.id, f"step {number}")
+        world.store.audit.add("UAGENT1", audit.RETRY, execution.id, f"step {number}")
     await world.slack.command("status CUST-LONG")
     first = await wait_until(lambda: world.slack.state.responses and world.slack.state.responses[-1])
     assert "page 1 of 3" in json.dumps(first)
@@ -195,7 +195,7 @@ async def test_the_form_refuses_a_channel_the_bot_is_not_in(world: World) -> Non
     status, answer = await world.slack.submit_view(view, {"channel": "COTHER", "customer_reference": "CUST-NOWHERE"})
     assert status == 200 and answer["response_action"] == "errors"
     assert "I am not in that channel" in answer["errors"]["channel"]
-    assert world.store.executions_for_customer("CUST-NOWHERE") == []
+    assert world.store.executions.for_customer("CUST-NOWHERE") == []
 
 
 async def test_a_start_that_can_never_post_tells_the_agent_directly(world: World) -> None:

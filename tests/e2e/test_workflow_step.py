@@ -38,7 +38,7 @@ async def _ended(world: World, run: StepRun) -> StepRun:
 async def test_the_step_on_the_web_path_completes_with_the_decision(world: World) -> None:
     run = await _run(world, "CUST-FLOW-WEB")
     execution = await wait_until(
-        lambda: (e := world.store.executions_for_customer("CUST-FLOW-WEB")) and e[0].status == "INITIATED" and e[0]
+        lambda: (e := world.store.executions.for_customer("CUST-FLOW-WEB")) and e[0].status == "INITIATED" and e[0]
     )
     assert execution.started_by == "UAGENT1" and execution.channel_id == "CVERIFY"
     await wait_until(lambda: world.links("CUST-FLOW-WEB"))  # the link went to the person, privately
@@ -55,8 +55,8 @@ async def test_the_step_on_the_web_path_completes_with_the_decision(world: World
     }
     # The customer's link is never an output, and the function's token is forgotten once Slack has the completion.
     assert "http" not in str(run.outputs).replace(run.outputs["verification_url"], "")
-    await wait_until(lambda: world.store.step_token(run.function_execution_id) is None)
-    trail = [a.action for a in world.store.audit_trail(decided.id)]
+    await wait_until(lambda: world.store.steps.token(run.function_execution_id) is None)
+    trail = [a.action for a in world.store.audit.trail(decided.id)]
     assert "step_started" in trail and "step_completed" in trail
 
 
@@ -91,13 +91,13 @@ async def test_a_step_with_bad_input_fails_at_once_and_starts_nothing(
     run = await world.slack.run_step(CALLBACK_ID, given)
     await _ended(world, run)
     assert run.state == "failed" and words in (run.error or ""), run.error
-    assert world.store.executions_for_customer("CUST-FLOW-BAD") == [] and world.jumio.executions == {}
+    assert world.store.executions.for_customer("CUST-FLOW-BAD") == [] and world.jumio.executions == {}
     assert "jane.doe" not in (run.error or "")  # a refusal never repeats personal data
     # What a refused input's words may repeat stays out of the audit, and the step's row forgets it once Slack has it.
     given_values = [str(v) for v in inputs.values() if v]
-    assert not [e for e in world.store.audit_trail() for v in given_values if v in (e.detail or "")]
-    await wait_until(lambda: (step := world.store.step(run.function_execution_id)) and step.completed_at)
-    step = world.store.step(run.function_execution_id)
+    assert not [e for e in world.store.audit.trail() for v in given_values if v in (e.detail or "")]
+    await wait_until(lambda: (step := world.store.steps.get(run.function_execution_id)) and step.completed_at)
+    step = world.store.steps.get(run.function_execution_id)
     assert step is not None and step.refusal is None and step.completion == "failed"
 
 
@@ -111,20 +111,20 @@ async def test_a_person_not_allowed_and_one_over_the_cap_are_refused(world: Worl
     stranger = await _ended(world, await _run(world, "CUST-FLOW-WHO", user="USTRANGER"))
     assert stranger.state == "failed" and "may not start identity verifications" in (stranger.error or "")
     first = await _run(world, "CUST-FLOW-CAP-1")
-    await wait_until(lambda: world.store.executions_for_customer("CUST-FLOW-CAP-1"))
+    await wait_until(lambda: world.store.executions.for_customer("CUST-FLOW-CAP-1"))
     second = await _ended(world, await _run(world, "CUST-FLOW-CAP-2"))
     assert second.state == "failed" and "You started 1 verifications in the last minute" in (second.error or "")
     duplicate = await _ended(world, await _run(world, "CUST-FLOW-CAP-1", user="UAGENT1"))
     assert duplicate.state == "failed"
-    assert world.store.executions_for_customer("CUST-FLOW-CAP-2") == []
-    assert len(world.store.executions_for_customer("CUST-FLOW-CAP-1")) == 1 and first.state == "running"
+    assert world.store.executions.for_customer("CUST-FLOW-CAP-2") == []
+    assert len(world.store.executions.for_customer("CUST-FLOW-CAP-1")) == 1 and first.state == "running"
 
 
 async def test_an_open_verification_of_the_customer_fails_the_step(world: World) -> None:
     await world.start("CUST-FLOW-OPEN", consent=False)
     run = await _ended(world, await _run(world, "CUST-FLOW-OPEN", user="UAGENT2"))
     assert run.state == "failed" and "CUST-FLOW-OPEN already has an open verification" in (run.error or "")
-    assert len(world.store.executions_for_customer("CUST-FLOW-OPEN")) == 1
+    assert len(world.store.executions.for_customer("CUST-FLOW-OPEN")) == 1
 
 
 async def test_an_expiry_nobody_renews_fails_the_step_and_a_new_link_keeps_it_running(world: World) -> None:
@@ -133,7 +133,7 @@ async def test_an_expiry_nobody_renews_fails_the_step_and_a_new_link_keeps_it_ru
     abandoned = await _run(world, "CUST-FLOW-LAPSE")
     for reference in ("CUST-FLOW-RENEW", "CUST-FLOW-LAPSE"):
         execution = await wait_until(
-            lambda r=reference: (e := world.store.executions_for_customer(r)) and e[0].status == "INITIATED" and e[0]
+            lambda r=reference: (e := world.store.executions.for_customer(r)) and e[0].status == "INITIATED" and e[0]
         )
         await world.jumio.expire(world.jumio.executions[execution.workflow_execution_id], "TOKEN_EXPIRED")
     expired = world.execution("CUST-FLOW-RENEW")
@@ -167,7 +167,7 @@ async def test_an_erase_fails_the_step(world: World) -> None:
 async def test_jumio_forgetting_the_verification_fails_the_step(world: World) -> None:
     run = await _run(world, "CUST-FLOW-GONE")
     execution = await wait_until(
-        lambda: (e := world.store.executions_for_customer("CUST-FLOW-GONE")) and e[0].status == "INITIATED" and e[0]
+        lambda: (e := world.store.executions.for_customer("CUST-FLOW-GONE")) and e[0].status == "INITIATED" and e[0]
     )
     world.jumio.executions[execution.workflow_execution_id].deleted = True  # deleted in Jumio's portal
     world.bot.journey.callback(execution, "PROCESSED")  # a callback prompts a status check: Jumio answers 404
@@ -180,7 +180,7 @@ async def test_a_second_delivery_starts_nothing_and_a_second_completion_is_refus
     await wait_until(lambda: world.links("CUST-FLOW-TWICE"))
     await world.slack.deliver_step(run)  # Slack delivers function_executed again (another event id)
     await world.bot.runner.run_until_idle()
-    assert len(world.store.executions_for_customer("CUST-FLOW-TWICE")) == 1
+    assert len(world.store.executions.for_customer("CUST-FLOW-TWICE")) == 1
     assert len([m for m in world.slack.root_messages() if "CUST-FLOW-TWICE" in m.text]) == 1
     assert len(world.links("CUST-FLOW-TWICE")) == 1
     assert (await world.complete_on_web("CUST-FLOW-TWICE")).status_code == 200
@@ -242,7 +242,7 @@ async def test_a_restart_between_start_and_decision_loses_nothing(tmp_path: Path
             CALLBACK_ID, {"customer_reference": "CUST-FLOW-RESTART", "channel": "CVERIFY", "requested_by": "UAGENT1"}
         )
         store = local.bot.store
-        await wait_until(lambda: (e := store.executions_for_customer("CUST-FLOW-RESTART")) and e[0].status == "INITIATED")
+        await wait_until(lambda: (e := store.executions.for_customer("CUST-FLOW-RESTART")) and e[0].status == "INITIATED")
         await local.bot.stop(grace=2.0)
         local.bot = None
         restarted = await local.start_bot()

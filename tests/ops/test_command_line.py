@@ -79,7 +79,7 @@ def test_every_option_has_a_help_text() -> None:
 def _busy_database(path: Path) -> Store:
     store = Store(str(path))
     for number in range(200):
-        store.record_execution(customer_ref=f"CUST-{number}", workflow_key=10011, channel_id="C1", started_by="U1")
+        store.executions.record(customer_ref=f"CUST-{number}", workflow_key=10011, channel_id="C1", started_by="U1")
     return store
 
 
@@ -91,7 +91,7 @@ def test_backup_is_consistent_while_the_bot_writes(tmp_path: Path) -> None:
     def write() -> None:
         number = 1000
         while not stop.is_set():
-            writer_store.record_execution(
+            writer_store.executions.record(
                 customer_ref=f"CUST-{number}", workflow_key=10011, channel_id="C1", started_by="U1"
             )
             number += 1
@@ -120,9 +120,9 @@ def test_backup_is_consistent_while_the_bot_writes(tmp_path: Path) -> None:
 def test_jobs_lists_dead_ones_with_reasons_and_retries_one(tmp_path: Path) -> None:
     path = tmp_path / "idv.sqlite3"
     store = Store(str(path))
-    execution = store.record_execution(customer_ref="CUST-JOB", workflow_key=10011, channel_id="C1", started_by="U1")
-    store.keep_supporting_data(execution.id, {"lastName": "Quixote-Marchetti"})
-    job_id = store.enqueue(
+    execution = store.executions.record(customer_ref="CUST-JOB", workflow_key=10011, channel_id="C1", started_by="U1")
+    store.secrets.keep_supporting_data(execution.id, {"lastName": "Quixote-Marchetti"})
+    job_id = store.jobs.enqueue(
         "start",
         {"execution": execution.id, "requested_by": "U1", "response_url": "https://hooks.slack.com/commands/T/1/SECRETPART"},
     )
@@ -138,9 +138,9 @@ def test_jobs_lists_dead_ones_with_reasons_and_retries_one(tmp_path: Path) -> No
     assert "SECRETPART" not in listed.stdout and "Quixote" not in listed.stdout and "\nforged" not in listed.stdout
     retried = _cli("jobs", "retry", str(job_id), env=env)
     assert retried.returncode == 0 and "queued again" in retried.stdout
-    (job,) = store.jobs()
+    (job,) = store.jobs.listed()
     assert job.state == "queued" and job.max_attempts == 11 and KINDS["start"]
-    assert any(a.action == "retry" and a.actor == "cli" for a in store.audit_trail(execution.id))
+    assert any(a.action == "retry" and a.actor == "cli" for a in store.audit.trail(execution.id))
     twice = _cli("jobs", "retry", str(job_id), env=env)
     assert twice.returncode == 1 and "not dead" in twice.stderr
     assert "no job 999" in _cli("jobs", "retry", "999", env=env).stderr

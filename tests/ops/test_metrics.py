@@ -43,14 +43,14 @@ async def test_metrics_count_the_journey_and_read_the_queue(world: World) -> Non
     assert samples[("idv_jobs", (("state", "dead"),))] == 0 and samples[("idv_jobs", (("state", "done"),))] > 0
     assert samples[("idv_oldest_due_job_seconds", ())] < 5
     assert ("idv_open_verifications", (("status", "INITIATED"),)) in samples
-    final = world.store.execution(execution.id)
+    final = world.store.executions.get(execution.id)
     for private in (final.account_id, final.workflow_execution_id, "CUST-METRICS-1", world.env["SLACK_BOT_TOKEN"]):
         assert private and private not in text
 
 
 async def test_a_dead_job_shows_in_the_gauge(world: World) -> None:
     await world.start("CUST-METRICS-2", consent=False)
-    job_id = world.store.enqueue("check_status", {"execution": 1})
+    job_id = world.store.jobs.enqueue("check_status", {"execution": 1})
     with world.store.transaction() as db:
         db.execute("UPDATE jobs SET state = 'dead' WHERE id = ?", (job_id,))
     _, samples = await _scrape(world)

@@ -36,7 +36,7 @@ async def _erase(world: World, reference: str, user: str = "UADMIN") -> tuple[di
 @pytest.mark.parametrize("bot_env_extra", [ADMINS])
 async def test_an_admin_erases_a_customer_decided_and_in_progress(world: World) -> None:
     ids, root = await _decided_and_open(world, "CUST-ERASE-1")
-    executions = [world.store.execution(i) for i in ids]
+    executions = [world.store.executions.get(i) for i in ids]
     accounts = {e.account_id for e in executions}
     assert len(accounts) == 2
     view, (status, answer) = await _erase(world, "CUST-ERASE-1")
@@ -46,12 +46,12 @@ async def test_an_admin_erases_a_customer_decided_and_in_progress(world: World) 
     assert status == 200 and answer["response_action"] == "update"
     assert "Erased 2 verifications and 2 Jumio accounts of CUST-ERASE-1" in str(answer["view"])
 
-    decided, in_progress = (world.store.execution(i) for i in ids)
+    decided, in_progress = (world.store.executions.get(i) for i in ids)
     assert decided.status == "PROCESSED" and decided.decision_type == "PASSED" and decided.erased_by == "UADMIN"
     assert in_progress.status == "ERASED" and in_progress.reduced_at is not None
     assert decided.capabilities == [] and in_progress.user_ref is None
-    assert world.store.credentials(decided.id) == [] and world.store.web_href(in_progress.id) is None
-    assert [a.actor for a in world.store.audit_trail(in_progress.id) if a.action == "erased"] == ["UADMIN"]
+    assert world.store.executions.credentials(decided.id) == [] and world.store.executions.web_href(in_progress.id) is None
+    assert [a.actor for a in world.store.audit.trail(in_progress.id) if a.action == "erased"] == ["UADMIN"]
     # Jumio deletes both accounts (a job each); the threads say erased, then deleted.
     await wait_until(lambda: all(x.deleted for x in world.jumio.executions.values() if x.account_id in accounts))
     await wait_until(lambda: "Jumio deleted the customer's account" in world.thread_text(root))
@@ -79,12 +79,12 @@ async def test_an_admin_erases_a_customer_decided_and_in_progress(world: World) 
 @pytest.mark.parametrize("bot_env_extra", [ADMINS])
 async def test_erase_refusals_each_say_why_and_change_nothing(world: World) -> None:
     await world.start("CUST-ERASE-2", consent=False)
-    before = world.store.execution(world.execution("CUST-ERASE-2").id)
+    before = world.store.executions.get(world.execution("CUST-ERASE-2").id)
     refused = await world.slack.command("erase CUST-ERASE-2", user="UAGENT1")
     assert "Only the admins listed in IDV_ADMINS" in refused["text"] and "Nothing was erased" in refused["text"]
     assert not any(v.get("callback_id") == "erase_customer" for v in world.slack.state.views_opened)
-    assert world.store.execution(before.id) == before
-    assert any(a.action == "erase_refused" and a.actor == "UAGENT1" for a in world.store.audit_trail())
+    assert world.store.executions.get(before.id) == before
+    assert any(a.action == "erase_refused" and a.actor == "UAGENT1" for a in world.store.audit.trail())
     unknown = await world.slack.command("erase CUST-NEVER-SEEN", user="UADMIN")
     assert "No verification of CUST-NEVER-SEEN is stored here" in unknown["text"]
     usage = await world.slack.command("erase", user="UADMIN")
@@ -128,7 +128,7 @@ async def test_with_jumio_down_the_deletion_waits_and_the_thread_says_it_is_pend
     assert status == 200
     await wait_until(lambda: "Deleting it at Jumio is pending" in world.thread_text(root))
     job = await wait_until(
-        lambda: next((j for j in world.store.jobs() if j.kind == "delete_account" and j.attempts >= 1), None)
+        lambda: next((j for j in world.store.jobs.listed() if j.kind == "delete_account" and j.attempts >= 1), None)
     )
     assert job.state in ("queued", "running")
     assert world.execution("CUST-ERASE-4").status == "ERASED"  # erased here at once, whatever Jumio does
@@ -171,7 +171,7 @@ async def test_a_later_erase_deletes_an_account_jumio_never_confirmed_deleted(wo
     execution, _root = await world.start("CUST-ERASE-AGAIN", consent=False)
     world.jumio.add_fault(Fault(path_contains="/api/v1/accounts/", method="DELETE", status=503, count=10_000))
     await _erase(world, "CUST-ERASE-AGAIN")
-    await wait_until(lambda: [j.state for j in world.store.jobs(kind="delete_account")] == ["dead"], timeout=30)
+    await wait_until(lambda: [j.state for j in world.store.jobs.listed(kind="delete_account")] == ["dead"], timeout=30)
     assert not all(x.deleted for x in world.jumio.executions.values() if x.account_id == execution.account_id)
     world.jumio.faults.clear()
     view, (status, _answer) = await _erase(world, "CUST-ERASE-AGAIN")

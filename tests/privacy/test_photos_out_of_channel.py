@@ -18,7 +18,7 @@ PHOTOS = (("front.png", "front"), ("back.png", "back"), ("selfie.png", "face"))
 
 
 async def _open_photos_modal(world: World, root: Posted, user: str = "UAGENT1") -> dict:
-    execution = world.store.latest_execution_in_thread("CVERIFY", root.ts)
+    execution = world.store.executions.latest_in_thread("CVERIFY", root.ts)
     assert execution is not None and "Add photos privately" in root.all_text()
     status, _ = await world.slack.click("private_photos", str(execution.id), user=user, message=root)
     assert status == 200
@@ -43,11 +43,11 @@ async def test_photos_given_in_the_modal_reach_jumio_and_never_the_channel(world
     assert status == 200 and not answer
     decided = await world.decided("CUST-PRIVATE-1", timeout=20)
     assert decided.decision_type == "PASSED"
-    assert set(world.jumio_parts(world.store.execution(execution.id))) == {"FRONT", "BACK", "FACE"}
+    assert set(world.jumio_parts(world.store.executions.get(execution.id))) == {"FRONT", "BACK", "FACE"}
     thread = world.thread_text(root)
     assert "ID front sent to Jumio (front.png)" in thread and "delete it from this thread" not in thread
     assert not any(m == "files.delete" for m, _ in world.slack.state.calls)
-    uploads = world.store.uploads_for(execution.id)
+    uploads = world.store.uploads.of_execution(execution.id)
     assert len(uploads) == 3 and all(not u.in_channel for u in uploads)
 
 
@@ -59,12 +59,12 @@ async def test_photos_given_before_consent_are_held_then_relayed_without_a_remin
     await wait_until(
         lambda: any(
             u.state == "held"
-            for e in world.store.executions_for_customer("CUST-PRIVATE-3")
-            for u in world.store.uploads_for(e.id)
+            for e in world.store.executions.for_customer("CUST-PRIVATE-3")
+            for u in world.store.uploads.of_execution(e.id)
         )
     )
     api = await consent_for(world.slack, world.store, "CUST-PRIVATE-3")
-    await wait_until(lambda: "FRONT" in world.jumio_parts(world.store.execution(api.id)))
+    await wait_until(lambda: "FRONT" in world.jumio_parts(world.store.executions.get(api.id)))
     await world.bot.runner.run_until_idle()
     assert "delete it from this thread" not in world.thread_text(root)
 
@@ -108,10 +108,10 @@ async def test_a_connected_agent_has_their_dropped_photos_deleted_after_relay(wo
     assert "Connect my Slack user" in str(home) and "/slack/install" in str(home)
     page = await _connect(world)
     assert page.status_code == 200 and "Connected" in page.text
-    assert world.store.user_token("UAGENT1") is not None
-    first = world.store.user_token("UAGENT1") or ""
+    assert world.store.secrets.user_token("UAGENT1") is not None
+    first = world.store.secrets.user_token("UAGENT1") or ""
     assert (await _connect(world)).status_code == 200  # connecting again: the older token is revoked at Slack
-    token = world.store.user_token("UAGENT1") or ""
+    token = world.store.secrets.user_token("UAGENT1") or ""
     assert token != first and first not in world.slack.oauth.user_tokens and token in world.slack.oauth.user_tokens
     assert token.startswith("xoxp-UAGENT1-")  # sealed with IDV_ENCRYPTION_KEY: tests/privacy/test_sealing.py
     _, root = await world.start("CUST-DELETE-1")
@@ -128,7 +128,7 @@ async def test_a_connected_agent_has_their_dropped_photos_deleted_after_relay(wo
     await world.slack.open_home("UAGENT1")
     await wait_until(lambda: "Disconnect" in str(world.slack.state.home_views.get("UAGENT1")))
     await world.slack.click("disconnect_slack_user", "home", channel=None)
-    await wait_until(lambda: world.store.user_token("UAGENT1") is None)
+    await wait_until(lambda: world.store.secrets.user_token("UAGENT1") is None)
     assert token not in world.slack.oauth.user_tokens
 
 
@@ -137,11 +137,11 @@ async def test_a_connected_agent_has_their_dropped_photos_deleted_after_relay(wo
 async def test_connecting_is_refused_for_who_may_not_use_the_bot_and_on_cancel(world: World) -> None:
     page = await _connect(world)
     assert page.status_code == 403 and "may not use this bot" in page.text  # refused, not a server error
-    assert world.store.user_token("UAGENT1") is None
+    assert world.store.secrets.user_token("UAGENT1") is None
     assert world.slack.oauth.user_tokens == {}  # the token Slack gave is revoked, not left alive
     world.slack.oauth.denies = True
     cancelled = await _connect(world)
-    assert "You cancelled" in cancelled.text and world.store.user_token("UAGENT1") is None
+    assert "You cancelled" in cancelled.text and world.store.secrets.user_token("UAGENT1") is None
     async with httpx.AsyncClient() as stranger:  # a callback without the browser's state cookie
         forged = await stranger.get(f"{world.env['IDV_PUBLIC_URL']}/slack/oauth_redirect?code=x&state=y")
     assert forged.status_code == 400 and "same browser" in forged.text
@@ -155,7 +155,7 @@ async def test_a_deletion_slack_never_answers_ends_in_the_reminder(world: World)
     files = await world.share(root, ("front.png", sample_photo("front")))
     await wait_until(lambda: "Jumio has front.png" in world.thread_text(root), timeout=30)
     assert "Slack did not answer for too long" in world.thread_text(root) and not files[0].deleted
-    assert [j.state for j in world.store.jobs(kind="delete_slack_file")] == ["dead"]
+    assert [j.state for j in world.store.jobs.listed(kind="delete_slack_file")] == ["dead"]
 
 
 @pytest.mark.parametrize("bot_env_extra", [OAUTH])
@@ -167,9 +167,9 @@ async def test_a_workspace_that_forbids_deleting_files_gets_the_reminder_at_once
     files = await world.share(root, ("front.png", sample_photo("front")))
     await wait_until(lambda: "Jumio has front.png" in world.thread_text(root), timeout=10)
     assert "does not let members delete files" in world.thread_text(root) and not files[0].deleted
-    (job,) = world.store.jobs(kind="delete_slack_file")
+    (job,) = world.store.jobs.listed(kind="delete_slack_file")
     assert job.state == "done" and job.attempts == 1
-    assert world.store.user_token("UAGENT1") is not None  # the token still works: kept
+    assert world.store.secrets.user_token("UAGENT1") is not None  # the token still works: kept
 
 
 @pytest.mark.security
@@ -200,4 +200,4 @@ async def test_anonymous_install_visits_write_nothing_and_a_forged_state_is_refu
         )
     assert rows() == before
     assert back.status_code >= 400 and "expired or was used already" in back.text
-    assert world.store.user_token("UAGENT1") is None
+    assert world.store.secrets.user_token("UAGENT1") is None

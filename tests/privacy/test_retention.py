@@ -47,9 +47,9 @@ def on_disk(world: World, *values: str) -> set[str]:
 
 
 def _consent(world: World, execution_id: int) -> Consent:
-    consent_id = world.store.execution(execution_id).api_consent
+    consent_id = world.store.executions.get(execution_id).api_consent
     assert consent_id is not None
-    return world.store.consent(consent_id)
+    return world.store.consents.get(consent_id)
 
 
 async def _decided_with_consent(world: World, reference: str) -> tuple[int, list[str]]:
@@ -70,7 +70,7 @@ async def _decided_with_consent(world: World, reference: str) -> tuple[int, list
     api = await wait_until(
         lambda: (e := world.execution(reference)).api_consent is not None and e.status == "INITIATED" and e
     )
-    tokens = [c.api_token for c in world.store.credentials(api.id) if c.api_token]
+    tokens = [c.api_token for c in world.store.executions.credentials(api.id) if c.api_token]
     await world.share(
         root, ("front.png", sample_photo("front")), ("back.png", sample_photo("back")), ("selfie.png", sample_photo("face"))
     )
@@ -106,13 +106,13 @@ async def test_retention_reduces_what_ended_long_ago_and_nothing_newer(world: Wo
         db.execute("UPDATE executions SET completed_at = completed_at - ? WHERE id = ?", (91 * 86400, old_id))
     world.bot.journey.ctx.queue.add(RETENTION, Retention(day="test-run"))
     await world.bot.runner.run_until_idle()
-    old, new = world.store.execution(old_id), world.store.execution(new_id)
+    old, new = world.store.executions.get(old_id), world.store.executions.get(new_id)
     assert old.reduced_at is not None and old.erased_by is None and old.decision_type == "PASSED"
     assert old.capabilities == [] and new.reduced_at is None and new.capabilities
     old_consent, new_consent = _consent(world, old_id), _consent(world, new_id)
     assert old_consent is not None and old_consent.user_ip is None and old_consent.obtained_at
     assert new_consent is not None and new_consent.user_ip == CUSTOMER_IP  # not yet due
-    assert any(a.action == "retention" for a in world.store.audit_trail(old_id))
+    assert any(a.action == "retention" for a in world.store.audit.trail(old_id))
     # Only the newer consent's address is left on disk: reduce it too, and none is.
     with world.store.transaction() as db:
         db.execute("UPDATE executions SET completed_at = completed_at - ? WHERE id = ?", (91 * 86400, new_id))
@@ -121,7 +121,7 @@ async def test_retention_reduces_what_ended_long_ago_and_nothing_newer(world: Wo
     assert on_disk(world, CUSTOMER_IP) == set()
     world.bot.journey.enqueue_retention()
     world.bot.journey.enqueue_retention()  # once a day, however often it is queued
-    assert len([j for j in world.store.jobs() if j.kind == "retention"]) == 3
+    assert len([j for j in world.store.jobs.listed() if j.kind == "retention"]) == 3
 
 
 async def _form(world: World, reference: str) -> None:
@@ -136,15 +136,15 @@ async def test_supporting_data_is_gone_when_jumio_refuses_it(world: World) -> No
     world.jumio.faults.append(Fault(path_contains="PREPARED_DATA", method="POST", status=400, count=1))
     await _form(world, "CUST-PREP-1")
     execution = await wait_until(
-        lambda: (e := world.store.executions_for_customer("CUST-PREP-1")) and e[0].status == "INITIATED" and e[0]
+        lambda: (e := world.store.executions.for_customer("CUST-PREP-1")) and e[0].status == "INITIATED" and e[0]
     )
     job = await wait_until(
-        lambda: next((j for j in world.store.jobs() if j.kind == "upload_prepared_data" and j.state == "dead"), None)
+        lambda: next((j for j in world.store.jobs.listed() if j.kind == "upload_prepared_data" and j.state == "dead"), None)
     )
     assert "Jumio refused the supporting data" in (job.last_error or "")
     await world.bot.runner.run_until_idle()
-    assert world.store.supporting_data(execution.id) is None
-    assert not any("Quixote" in str(j.payload) or "Zebulon" in str(j.payload) for j in world.store.jobs())
+    assert world.store.secrets.supporting_data(execution.id) is None
+    assert not any("Quixote" in str(j.payload) or "Zebulon" in str(j.payload) for j in world.store.jobs.listed())
     assert on_disk(world, "Quixote-Marchetti", "zebulon.qm@example.org", "+14155550987", "Wisteria", "1961-04-19") == set()
 
 
@@ -155,7 +155,7 @@ async def test_supporting_data_is_kept_sealed_until_the_processed_execution_has_
     once the customer submits on Jumio's page."""
     await _form(world, "CUST-PREP-2")
     execution = await wait_until(
-        lambda: (e := world.store.executions_for_customer("CUST-PREP-2")) and e[0].status == "INITIATED" and e[0]
+        lambda: (e := world.store.executions.for_customer("CUST-PREP-2")) and e[0].status == "INITIATED" and e[0]
     )
     held = await wait_until(
         lambda: (
@@ -166,13 +166,13 @@ async def test_supporting_data_is_kept_sealed_until_the_processed_execution_has_
     )
     assert any((c.prepared_data or {}).get("email") == "zebulon.qm@example.org" for c in held.credentials)
     await world.bot.runner.run_until_idle()
-    assert world.store.supporting_data(execution.id) is not None  # kept: the photo path is still open
-    assert not any("Quixote" in str(j.payload) for j in world.store.jobs())
+    assert world.store.secrets.supporting_data(execution.id) is not None  # kept: the photo path is still open
+    assert not any("Quixote" in str(j.payload) for j in world.store.jobs.listed())
     assert on_disk(world, "Quixote-Marchetti", "zebulon.qm@example.org", "Wisteria") == set()  # sealed
     await world.complete_on_web("CUST-PREP-2")
     decided = await world.decided("CUST-PREP-2", timeout=15)
     assert decided.decision_type == "PASSED"  # 10163 with its supporting data in the processed execution
-    assert world.store.supporting_data(execution.id) is None
+    assert world.store.secrets.supporting_data(execution.id) is None
 
 
 async def test_on_the_photo_path_the_consented_execution_gets_the_supporting_data(world: World) -> None:
@@ -180,7 +180,7 @@ async def test_on_the_photo_path_the_consented_execution_gets_the_supporting_dat
     deletes, so a workflow that requires it (10163) decided NOT_EXECUTED."""
     await _form(world, "CUST-PREP-3")
     execution = await wait_until(
-        lambda: (e := world.store.executions_for_customer("CUST-PREP-3")) and e[0].status == "INITIATED" and e[0]
+        lambda: (e := world.store.executions.for_customer("CUST-PREP-3")) and e[0].status == "INITIATED" and e[0]
     )
     root = await wait_until(lambda: next((m for m in world.slack.root_messages() if m.ts == execution.thread_ts), None))
     await world.share(
@@ -192,7 +192,7 @@ async def test_on_the_photo_path_the_consented_execution_gets_the_supporting_dat
     processed = world.jumio.executions[api.workflow_execution_id or ""]
     assert any((c.prepared_data or {}).get("email") == "zebulon.qm@example.org" for c in processed.credentials)
     await world.bot.runner.run_until_idle()
-    assert world.store.supporting_data(api.id) is None and world.store.supporting_data(execution.id) is None
+    assert world.store.secrets.supporting_data(api.id) is None and world.store.secrets.supporting_data(execution.id) is None
     assert on_disk(world, "Quixote-Marchetti", "zebulon.qm@example.org", "Wisteria") == set()
 
 
@@ -201,9 +201,9 @@ async def test_the_audit_trail_names_no_photos_hash(world: World) -> None:
     """A photo's hash (even a prefix) identifies the image: the uploads row keeps it until the verification is
     reduced, the audit never (security round 2)."""
     execution, _ = await world.verified_through_the_thread("CUST-NO-HASH")
-    hashes = [u.sha256 for u in world.store.uploads_for(execution.id) if u.sha256]
+    hashes = [u.sha256 for u in world.store.uploads.of_execution(execution.id) if u.sha256]
     assert len(hashes) == 3
-    details = " ".join(entry.detail or "" for entry in world.store.audit_trail())
+    details = " ".join(entry.detail or "" for entry in world.store.audit.trail())
     assert "sha256" not in details and not any(digest[:8] in details for digest in hashes)
 
 

@@ -26,8 +26,8 @@ SECRETS = (
 
 
 def _fill(store: Store) -> int:
-    execution = store.record_execution(customer_ref="CUST-SEAL", workflow_key=10011, channel_id="C1", started_by="U1")
-    store.record_account(
+    execution = store.executions.record(customer_ref="CUST-SEAL", workflow_key=10011, channel_id="C1", started_by="U1")
+    store.executions.record_account(
         execution.id,
         account_id="A1",
         workflow_execution_id="W1",
@@ -37,8 +37,8 @@ def _fill(store: Store) -> int:
         customer_ref="CUST-SEAL",
         credentials=[{"credential_id": "K1", "category": "ID", "parts": {"front": "u"}, "api_token": SECRETS[0]}],
     )
-    store.keep_user_token("T1", "U1", SECRETS[2], "files:write")
-    store.keep_supporting_data(execution.id, {"lastName": SECRETS[3]})
+    store.secrets.keep_user_token("T1", "U1", SECRETS[2], "files:write")
+    store.secrets.keep_supporting_data(execution.id, {"lastName": SECRETS[3]})
     store.flush_forgotten()
     return execution.id
 
@@ -53,8 +53,13 @@ def test_sealed_values_are_not_on_disk_and_read_back(tmp_path: Path) -> None:
     store = Store(str(path), sealer=Sealer([KEY]))
     execution = _fill(store)
     assert _on_disk(path) == set()
-    assert store.web_href(execution) == SECRETS[1] and store.credentials(execution)[0].api_token == SECRETS[0]
-    assert store.user_token("U1") == SECRETS[2] and store.supporting_data(execution) == {"lastName": SECRETS[3]}
+    assert (
+        store.executions.web_href(execution) == SECRETS[1]
+        and store.executions.credentials(execution)[0].api_token == SECRETS[0]
+    )
+    assert store.secrets.user_token("U1") == SECRETS[2] and store.secrets.supporting_data(execution) == {
+        "lastName": SECRETS[3]
+    }
     store.close()
     clear = Store(str(tmp_path / "clear.sqlite3"))  # without a key, in clear: the scan would see them
     _fill(clear)
@@ -68,14 +73,14 @@ def test_a_key_set_later_seals_what_was_in_clear_and_a_rotation_reseals(tmp_path
     execution = _fill(store)
     store.close()
     store = Store(str(path), sealer=Sealer([OLD_KEY]))
-    assert store.reseal_secrets() == 4 and _on_disk(path) == set()
-    assert store.reseal_secrets() == 0  # idempotent
+    assert store.secrets.reseal_all() == 4 and _on_disk(path) == set()
+    assert store.secrets.reseal_all() == 0  # idempotent
     store.close()
     rotated = Store(str(path), sealer=Sealer([KEY, OLD_KEY]))  # the new key first, the old one after it
-    assert rotated.reseal_secrets() == 4
+    assert rotated.secrets.reseal_all() == 4
     rotated.close()
     new_only = Store(str(path), sealer=Sealer([KEY]))
-    assert new_only.reseal_secrets() == 0 and new_only.web_href(execution) == SECRETS[1]
+    assert new_only.secrets.reseal_all() == 0 and new_only.executions.web_href(execution) == SECRETS[1]
     new_only.close()
 
 
@@ -87,7 +92,7 @@ def test_sealed_secrets_without_their_key_are_refused_by_name(tmp_path: Path, ke
     store.close()
     other = Store(str(path), sealer=Sealer(keys))
     with pytest.raises(SealedWithoutKey) as refused:
-        other.reseal_secrets()
+        other.secrets.reseal_all()
     assert "IDV_ENCRYPTION_KEY" in str(refused.value) and KEY not in str(refused.value)
     other.close()
 
@@ -95,7 +100,7 @@ def test_sealed_secrets_without_their_key_are_refused_by_name(tmp_path: Path, ke
 def test_an_older_jobs_supporting_data_moves_out_of_its_payload(tmp_path: Path) -> None:
     path = tmp_path / "idv.sqlite3"
     store = Store(str(path))
-    execution = store.record_execution(customer_ref="CUST-OLD", workflow_key=10163, channel_id="C1", started_by="U1")
+    execution = store.executions.record(customer_ref="CUST-OLD", workflow_key=10163, channel_id="C1", started_by="U1")
     with store.transaction() as db:
         db.execute("PRAGMA user_version = 5")
         db.execute("DROP TABLE supporting_data")
@@ -105,8 +110,8 @@ def test_an_older_jobs_supporting_data_moves_out_of_its_payload(tmp_path: Path) 
             (json.dumps({"execution": execution.id, "requested_by": "U1", "supporting_data": {"lastName": SECRETS[3]}}),),
         )
     migrate(store.db)
-    (job,) = store.jobs()
-    assert "supporting_data" not in job.payload and store.supporting_data(execution.id) == {"lastName": SECRETS[3]}
+    (job,) = store.jobs.listed()
+    assert "supporting_data" not in job.payload and store.secrets.supporting_data(execution.id) == {"lastName": SECRETS[3]}
     store.close()
 
 
@@ -150,7 +155,7 @@ async def test_a_workflow_steps_token_is_sealed_and_forgotten_once_slack_has_the
 
     stored = world.store.db.execute("SELECT token FROM workflow_steps").fetchone()[0]
     assert stored.startswith("fernet:") and run.token.encode() not in on_disk()
-    assert world.store.step_token(run.function_execution_id) == run.token
+    assert world.store.steps.token(run.function_execution_id) == run.token
     assert (await world.complete_on_web("CUST-SEALED-STEP")).status_code == 200
     await wait_until(lambda: run.state == "completed")
     await wait_until(lambda: world.store.db.execute("SELECT token FROM workflow_steps").fetchone()[0] is None)

@@ -29,7 +29,7 @@ class ProcessWorld:
         return process
 
     def execution(self, reference: str) -> Execution | None:
-        found = self.store.executions_for_customer(reference)
+        found = self.store.executions.for_customer(reference)
         return found[0] if found else None
 
     async def started(self, reference: str, *, consent: bool = True) -> tuple[Execution, Posted]:

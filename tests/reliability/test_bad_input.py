@@ -68,7 +68,7 @@ async def test_bad_references_in_the_command(world: World, text: str, words: str
         assert words in answer["text"] and answer["response_type"] == "ephemeral"
 
     await expect_no_jumio_call(world, act)
-    assert world.store.jobs() == [] and world.store.db["executions"].count == 0
+    assert world.store.jobs.listed() == [] and world.store.db["executions"].count == 0
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ async def test_bad_fields_in_the_form_show_under_the_field(world: World, field: 
         assert words in answer["errors"][field]
 
     await expect_no_jumio_call(world, act)
-    assert world.store.db["executions"].count == 0 and world.store.jobs() == []
+    assert world.store.db["executions"].count == 0 and world.store.jobs.listed() == []
 
 
 async def test_stale_modal(world: World) -> None:
@@ -164,7 +164,7 @@ async def test_files_that_are_not_photos_for_jumio(
         assert words in reply.text and name in reply.text
 
     await expect_no_jumio_call(world, act)
-    assert [u.state for u in world.store.uploads_for(execution.id)] == ["rejected"]
+    assert [u.state for u in world.store.uploads.of_execution(execution.id)] == ["rejected"]
 
 
 async def _photo_after(world: World, state: str) -> None:
@@ -177,7 +177,7 @@ async def _photo_after(world: World, state: str) -> None:
             ("back.png", sample_photo("back")),
             ("face.png", sample_photo("face")),
         )
-        await wait_until(lambda: world.store.execution(execution.id).status == "ACQUIRED")
+        await wait_until(lambda: world.store.executions.get(execution.id).status == "ACQUIRED")
         words = "already submitted"
     elif state == "expired":
         await world.jumio.expire(world.jumio.executions[execution.workflow_execution_id], "TOKEN_EXPIRED")
@@ -264,13 +264,13 @@ async def test_callbacks_that_make_no_sense(world: World, body: bytes, status: i
         assert answer.status_code == status and words in answer.text
 
     await expect_no_jumio_call(world, act)
-    assert world.store.jobs() == [] and world.store.db["audit"].count == 0
+    assert world.store.jobs.listed() == [] and world.store.db["audit"].count == 0
 
 
 async def test_a_callback_with_a_status_jumio_does_not_document_is_answered_200_and_ignored(world: World) -> None:
     execution, _root = await world.start("CUST-ODDCALLBACK", consent=False)
     await world.bot.runner.run_until_idle()  # the start's last audit row is written after the link is posted
-    audit_before, jobs_before = len(world.store.audit_trail(execution.id)), len(world.store.jobs())
+    audit_before, jobs_before = len(world.store.audit.trail(execution.id)), len(world.store.jobs.listed())
     body = {
         "workflowExecution": {"id": execution.workflow_execution_id, "status": "ACQUISITION_PAUSED"},
         "account": {"id": execution.account_id},
@@ -282,4 +282,4 @@ async def test_a_callback_with_a_status_jumio_does_not_document_is_answered_200_
         assert answer.status_code == 200 and "ignored" in answer.text
 
     await expect_no_jumio_call(world, act)
-    assert len(world.store.audit_trail(execution.id)) == audit_before and len(world.store.jobs()) == jobs_before
+    assert len(world.store.audit.trail(execution.id)) == audit_before and len(world.store.jobs.listed()) == jobs_before

@@ -11,7 +11,7 @@ from tests.reliability.conftest import ProcessWorld
 
 async def _no_job_stuck(world: ProcessWorld) -> None:
     """Every job ends (done or dead) on its own: none stays running."""
-    await wait_until(lambda: not [job for job in world.store.jobs() if job.state == JobState.RUNNING], timeout=10)
+    await wait_until(lambda: not [job for job in world.store.jobs.listed() if job.state == JobState.RUNNING], timeout=10)
 
 
 async def test_killed_after_the_commands_ack_before_the_account_exists(pworld: ProcessWorld) -> None:
@@ -32,7 +32,7 @@ async def test_killed_after_the_commands_ack_before_the_account_exists(pworld: P
     assert sum(1 for e in pworld.jumio.executions.values() if e.customer_reference == "CUST-CRASH-A") == 1
     assert len([m for m in pworld.slack.root_messages() if "CUST-CRASH-A" in m.text]) == 1
     assert execution.account_id in pworld.jumio.accounts
-    await wait_until(lambda: pworld.store.jobs(kind="start")[0].state == JobState.DONE)
+    await wait_until(lambda: pworld.store.jobs.listed(kind="start")[0].state == JobState.DONE)
     await _no_job_stuck(pworld)
 
 
@@ -43,12 +43,14 @@ async def test_killed_after_an_upload_events_ack_before_the_download(pworld: Pro
     file.delay = 30.0  # Slack is slow to hand the file over
     status, _ = await pworld.slack.share([file], thread_ts=root.ts)
     assert status == 200
-    await wait_until(lambda: any(j.state == JobState.RUNNING for j in pworld.store.jobs(kind="relay_photo")), timeout=10)
+    await wait_until(
+        lambda: any(j.state == JobState.RUNNING for j in pworld.store.jobs.listed(kind="relay_photo")), timeout=10
+    )
     await first.kill()
     file.delay = 0.0
 
     await pworld.start_bot()
-    await wait_until(lambda: "FRONT" in pworld.store.uploaded_parts(execution.id), timeout=20)
+    await wait_until(lambda: "FRONT" in pworld.store.uploads.parts_done(execution.id), timeout=20)
     assert pworld.parts_at_jumio(execution) == {"FRONT": 1}
     await _no_job_stuck(pworld)
 
@@ -67,11 +69,11 @@ async def test_killed_mid_upload_to_jumio(pworld: ProcessWorld) -> None:
     )
     assert "front.png" in ask.text
     assert pworld.parts_at_jumio(execution).get("FRONT", 0) <= 1
-    assert [u.state for u in pworld.store.uploads_for(execution.id)] == ["uncertain"]
+    assert [u.state for u in pworld.store.uploads.of_execution(execution.id)] == ["uncertain"]
     # The agent sends it again: it goes through.
     again = pworld.slack.add_file("front.png", sample_photo("front"))
     await pworld.slack.share([again], thread_ts=root.ts)
-    await wait_until(lambda: "FRONT" in pworld.store.uploaded_parts(execution.id), timeout=20)
+    await wait_until(lambda: "FRONT" in pworld.store.uploads.parts_done(execution.id), timeout=20)
     await _no_job_stuck(pworld)
 
 
@@ -86,7 +88,7 @@ async def test_killed_after_the_upload_before_it_was_recorded(pworld: ProcessWor
     await pworld.start_bot()
     await wait_until(lambda: any("drop" in m.text and "again" in m.text for m in pworld.slack.thread(root.ts)), timeout=20)
     assert pworld.parts_at_jumio(execution) == {"FACE": 1}  # relayed once, never twice
-    assert [u.state for u in pworld.store.uploads_for(execution.id)] == ["uncertain"]
+    assert [u.state for u in pworld.store.uploads.of_execution(execution.id)] == ["uncertain"]
     await _no_job_stuck(pworld)
 
 
@@ -98,7 +100,7 @@ async def test_sigterm_lets_the_running_upload_finish(pworld: ProcessWorld) -> N
     await wait_until(lambda: not pworld.jumio.faults, timeout=10)
     code, elapsed = await process.terminate()
     assert code == 0 and elapsed < 12
-    assert "BACK" in pworld.store.uploaded_parts(execution.id)
+    assert "BACK" in pworld.store.uploads.parts_done(execution.id)
     assert pworld.parts_at_jumio(execution) == {"BACK": 1}
     assert any("stopped" in line for line in process.lines)
     await _no_job_stuck(pworld)
@@ -133,7 +135,7 @@ async def test_killed_after_the_last_photo_was_recorded_before_the_submit_was_qu
     await pworld.slack.share(two, thread_ts=root.ts)
     # Both relays finished (not only their messages): otherwise the slower one could be the one to see all three.
     await wait_until(
-        lambda: [j.state for j in pworld.store.jobs(kind="relay_photo")] == [JobState.DONE, JobState.DONE], timeout=10
+        lambda: [j.state for j in pworld.store.jobs.listed(kind="relay_photo")] == [JobState.DONE, JobState.DONE], timeout=10
     )
     # And their reminders to delete them from the thread are posted: the next message is the selfie's.
     await wait_until(
@@ -141,9 +143,9 @@ async def test_killed_after_the_last_photo_was_recorded_before_the_submit_was_qu
     )
     pworld.slack.faults.append(ApiFault("chat.postMessage", delay=30.0, count=1))  # "Selfie sent" hangs
     await pworld.slack.share([pworld.slack.add_file("face.png", sample_photo("face"))], thread_ts=root.ts)
-    await wait_until(lambda: not pworld.slack.faults and "FACE" in pworld.store.uploaded_parts(execution.id), timeout=10)
+    await wait_until(lambda: not pworld.slack.faults and "FACE" in pworld.store.uploads.parts_done(execution.id), timeout=10)
     await first.kill()
-    assert not pworld.store.jobs(kind="finalize")  # died before the submit was queued
+    assert not pworld.store.jobs.listed(kind="finalize")  # died before the submit was queued
 
     await pworld.start_bot()
     decided = await wait_until(lambda: (e := pworld.execution("CUST-CRASH-F")) and e.is_final and e, timeout=20)

@@ -46,7 +46,7 @@ async def test_jumio_faults_are_survived(world: World, faults: list[Fault]) -> N
     answer = await world.slack.command("CUST-FAULTS")
     assert "Starting" in answer["text"]
     execution = await wait_until(
-        lambda: (e := world.store.executions_for_customer("CUST-FAULTS")) and e[0].status == "INITIATED" and e[0], timeout=20
+        lambda: (e := world.store.executions.for_customer("CUST-FAULTS")) and e[0].status == "INITIATED" and e[0], timeout=20
     )
     root = next(m for m in world.slack.root_messages() if m.ts == execution.thread_ts)
     await world.share(root, *THREE)  # before the customer's consent: checked and held
@@ -72,7 +72,7 @@ async def test_jumio_timing_out_is_survived(world: World) -> None:
 async def test_oauth_token_expiring_mid_journey(world: World) -> None:
     execution, root = await world.start("CUST-OAUTH")
     await world.share(root, THREE[0])
-    await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id))
+    await wait_until(lambda: "FRONT" in world.store.uploads.parts_done(execution.id))
     world.jumio.revoke_oauth_tokens()  # Jumio no longer accepts the cached token
     await world.share(root, *THREE[1:])
     decided = await world.decided("CUST-OAUTH")
@@ -89,12 +89,12 @@ async def test_when_retries_run_out_the_thread_says_so_and_retry_works(world: Wo
     )
     assert "Sending the photo to Jumio failed" in failed.text and "server error" in failed.text
     assert "retry_job" in failed.all_text()
-    assert world.store.uploads_for(execution.id)[0].state == "claimed"  # kept, not dropped
+    assert world.store.uploads.of_execution(execution.id)[0].state == "claimed"  # kept, not dropped
     world.jumio.faults.clear()
     job_id = next(e["value"] for b in failed.blocks if b["type"] == "actions" for e in b["elements"])
     await world.slack.click("retry_job", job_id, message=failed)
-    await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id), timeout=10)
-    assert "retry" in [e.action for e in world.store.audit_trail(execution.id)]
+    await wait_until(lambda: "FRONT" in world.store.uploads.parts_done(execution.id), timeout=10)
+    assert "retry" in [e.action for e in world.store.audit.trail(execution.id)]
 
 
 async def test_account_creation_failing_for_good_offers_retry(world: World) -> None:
@@ -122,9 +122,9 @@ async def test_a_sweep_check_that_fails_stays_quiet_and_the_next_sweep_asks_agai
     world.jumio.add_fault(Fault(path_contains="/status", status=503, count=10_000))
     await wait_until(lambda: world.bot.journey.enqueue_sweep() == 1)
     await wait_until(
-        lambda: any(job.kind == "check_status" and job.state == "dead" for job in world.store.jobs()), timeout=20
+        lambda: any(job.kind == "check_status" and job.state == "dead" for job in world.store.jobs.listed()), timeout=20
     )
-    assert "job_failed" in [e.action for e in world.store.audit_trail(execution.id)]
+    assert "job_failed" in [e.action for e in world.store.audit.trail(execution.id)]
     assert not any(":warning:" in m.text for m in world.slack.thread(root.ts))
     world.jumio.faults.clear()
     await wait_until(lambda: world.bot.journey.enqueue_sweep() == 1)
@@ -154,7 +154,7 @@ async def test_slack_failing_after_jumio_answered_loses_no_step_and_no_message(w
     down = [ApiFault("chat.postMessage", status=503, count=3), ApiFault("chat.update", status=503, count=3)]
     if moment == "last photo":
         await world.share(root, *THREE[:2])
-        await wait_until(lambda: {"FRONT", "BACK"} <= world.store.uploaded_parts(execution.id))
+        await wait_until(lambda: {"FRONT", "BACK"} <= world.store.uploads.parts_done(execution.id))
         world.slack.faults += down
         await world.share(root, THREE[2])
         # Jumio has the selfie and the verification is submitted, even though the thread could not be told yet
@@ -217,7 +217,7 @@ async def test_slack_connect_stub_is_resolved_with_files_info(world: World) -> N
     event["files"] = [{"id": file.id, "mode": "file_access", "file_access": "check_file_info"}]
     await world.slack.event(event, event_id="EvSTUB")
     question = await wait_until(lambda: next((m for m in world.slack.thread(root.ts) if "Which photo" in m.text), None))
-    upload = world.store.uploads_for(execution.id)[0]
+    upload = world.store.uploads.of_execution(execution.id)[0]
     await world.slack.click("choose_part_front", f"{upload.id}:FRONT", message=question)
-    await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id))
+    await wait_until(lambda: "FRONT" in world.store.uploads.parts_done(execution.id))
     assert "files.info" in [m for m, _ in world.slack.state.calls]

@@ -41,7 +41,7 @@ async def _journey_with_every_kind_of_event(world: World) -> None:
         lambda: next((m for m in world.slack.thread(expiring_root.ts) if "new_link" in m.all_text()), None)
     )
     await world.slack.click("new_link", str(expiring.id), message=notice)
-    await wait_until(lambda: (r := world.store.execution_replacing(expiring.id)) and r.status == "INITIATED")
+    await wait_until(lambda: (r := world.store.executions.replacing(expiring.id)) and r.status == "INITIATED")
     # The Web Client path.
     web_execution, _ = await world.start("CUST-SECRET-3", consent=False)
     await world.complete_on_web("CUST-SECRET-3")
@@ -74,12 +74,12 @@ async def test_no_secret_in_logs_exceptions_or_channels(world: World, caplog: py
 
     texts = [record.getMessage() + (record.exc_text or "") for record in caplog.records]
     assert len(texts) > 100, "DEBUG logging of the whole journey should have produced many lines"
-    texts += [job.last_error or "" for job in world.store.jobs()]
-    texts += [entry.detail or "" for entry in world.store.audit_trail()]
+    texts += [job.last_error or "" for job in world.store.jobs.listed()]
+    texts += [entry.detail or "" for entry in world.store.audit.trail()]
     texts += [
         upload.error or ""
-        for e in world.store.executions_for_customer("CUST-SECRET-1")
-        for upload in world.store.uploads_for(e.id)
+        for e in world.store.executions.for_customer("CUST-SECRET-1")
+        for upload in world.store.uploads.of_execution(e.id)
     ]
     link_messages = [m for m in world.slack.state.messages if "Only you can see this" in m.all_text()]
     said = [m.all_text() for m in world.slack.state.messages if m not in link_messages]
@@ -99,13 +99,13 @@ async def test_no_secret_in_logs_exceptions_or_channels(world: World, caplog: py
 async def test_final_executions_forget_tokens_and_links(world: World) -> None:
     await _journey_with_every_kind_of_event(world)
     executions = [
-        e for ref in ("CUST-SECRET-1", "CUST-SECRET-2", "CUST-SECRET-3") for e in world.store.executions_for_customer(ref)
+        e for ref in ("CUST-SECRET-1", "CUST-SECRET-2", "CUST-SECRET-3") for e in world.store.executions.for_customer(ref)
     ]
     assert sum(e.is_final for e in executions) >= 3
     for execution in executions:
         if execution.is_final:
-            assert world.store.web_href(execution.id) is None
-            assert all(c.api_token is None for c in world.store.credentials(execution.id))
+            assert world.store.executions.web_href(execution.id) is None
+            assert all(c.api_token is None for c in world.store.executions.credentials(execution.id))
     path = Path(world.store.path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     data = path.read_bytes() + Path(f"{path}-wal").read_bytes() if Path(f"{path}-wal").exists() else path.read_bytes()
@@ -142,14 +142,16 @@ async def test_no_image_bytes_reach_the_disk(tmp_path: Path, slack_mode: str) ->
         try:
             await world.slack.command("CUST-DISK")
             execution = await wait_until(
-                lambda: (e := store.executions_for_customer("CUST-DISK")) and e[0].status == "INITIATED" and e[0], timeout=15
+                lambda: (e := store.executions.for_customer("CUST-DISK")) and e[0].status == "INITIATED" and e[0], timeout=15
             )
             files = [world.slack.add_file(f"{part}.png", data) for part, data in photos.items()]
             files.append(world.slack.add_file("IMG_0001.png", png(640, 400, noise_seed=104)))
             await world.slack.share(files, thread_ts=execution.thread_ts)  # checked, held for the consent
-            await wait_until(lambda: len([u for u in store.uploads_for(execution.id) if u.state == "held"]) == 3, timeout=15)
+            await wait_until(
+                lambda: len([u for u in store.uploads.of_execution(execution.id) if u.state == "held"]) == 3, timeout=15
+            )
             api = await consent_for(world.slack, store, "CUST-DISK")
-            await wait_until(lambda: store.execution(api.id).is_final, timeout=15)
+            await wait_until(lambda: store.executions.get(api.id).is_final, timeout=15)
         finally:
             store.close()
             await process.terminate()

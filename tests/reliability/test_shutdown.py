@@ -21,7 +21,7 @@ async def test_a_job_still_running_after_the_grace_period_is_handed_back(tmp_pat
         store = world.bot.store
         await world.slack.command("CUST-HANDBACK")
         execution = await wait_until(
-            lambda: (e := store.executions_for_customer("CUST-HANDBACK")) and e[0].status == "INITIATED" and e[0]
+            lambda: (e := store.executions.for_customer("CUST-HANDBACK")) and e[0].status == "INITIATED" and e[0]
         )
         execution = await consent_for(world.slack, store, "CUST-HANDBACK")
         world.jumio.add_fault(Fault(path_contains="/parts/FRONT", status=None, delay=5.0, count=1))
@@ -33,13 +33,13 @@ async def test_a_job_still_running_after_the_grace_period_is_handed_back(tmp_pat
         await world.bot.stop(grace=0.2)
         assert time.monotonic() - started < 2.0
         world.bot = None
-        relay = next(j for j in Store(world.env["IDV_DATABASE"]).jobs(kind="relay_photo"))
+        relay = next(j for j in Store(world.env["IDV_DATABASE"]).jobs.listed(kind="relay_photo"))
         assert relay.state == JobState.QUEUED and relay.lease_owner is None and relay.attempts == 0
 
         restarted = await world.start_bot()
         assert restarted.store is not None
-        await wait_until(lambda: "FRONT" in restarted.store.uploaded_parts(execution.id), timeout=10)
-        await wait_until(lambda: not [j for j in restarted.store.jobs() if j.state == JobState.RUNNING])
+        await wait_until(lambda: "FRONT" in restarted.store.uploads.parts_done(execution.id), timeout=10)
+        await wait_until(lambda: not [j for j in restarted.store.jobs.listed() if j.state == JobState.RUNNING])
 
 
 async def test_stopping_takes_no_new_work(tmp_path: Path) -> None:

@@ -36,9 +36,9 @@ async def test_a_thousand_forged_callbacks_cause_at_most_one_retrieval(world: Wo
     took = time.monotonic() - started
     await world.bot.runner.run_until_idle()
     assert _retrievals(world, execution.workflow_execution_id or "") - before <= 1  # was 1,000
-    callbacks = [e for e in world.store.audit_trail(execution.id) if e.action == "callback"]
+    callbacks = [e for e in world.store.audit.trail(execution.id) if e.action == "callback"]
     assert len(callbacks) == 1  # was 1,000 rows
-    assert world.store.execution(execution.id).status == "INITIATED"  # the body is never trusted
+    assert world.store.executions.get(execution.id).status == "INITIATED"  # the body is never trusted
     assert took < 30
 
 
@@ -47,9 +47,9 @@ async def test_callbacks_for_a_final_execution_cause_no_retrieval_and_no_audit_r
     assert (await world.complete_on_web("CUST-DONE")).status_code == 200
     final = await world.decided("CUST-DONE")
     await world.bot.runner.run_until_idle()
-    audit_before = len(world.store.audit_trail(final.id))
+    audit_before = len(world.store.audit.trail(final.id))
     before = _retrievals(world, final.workflow_execution_id or "")
     await _forge(world, final.workflow_execution_id or "", 200)
     await world.bot.runner.run_until_idle()
     assert _retrievals(world, final.workflow_execution_id or "") == before
-    assert len(world.store.audit_trail(final.id)) == audit_before
+    assert len(world.store.audit.trail(final.id)) == audit_before

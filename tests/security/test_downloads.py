@@ -39,13 +39,17 @@ async def test_a_slow_drip_gives_up_within_the_deadline(world: World, monkeypatc
     assert status == 200
     job = await wait_until(
         lambda: next(
-            (j for j in world.store.jobs() if j.kind == "relay_photo" and j.last_error and "too slowly" in j.last_error),
+            (
+                j
+                for j in world.store.jobs.listed()
+                if j.kind == "relay_photo" and j.last_error and "too slowly" in j.last_error
+            ),
             None,
         ),
         timeout=10,
     )
     assert job.attempts >= 1  # the worker was handed back after the deadline, not held
-    assert "FRONT" not in world.store.uploaded_parts(execution.id)
+    assert "FRONT" not in world.store.uploads.parts_done(execution.id)
 
 
 async def test_compression_bombs_are_refused_without_being_inflated(world: World) -> None:
@@ -67,7 +71,7 @@ async def test_a_photo_without_content_length_is_taken_and_fetched_once(world: W
     shared = world.slack.add_file("front.png", sample_photo("front"))
     shared.without_length = True
     await world.slack.share([shared], thread_ts=root.ts)
-    await wait_until(lambda: "FRONT" in world.store.uploaded_parts(execution.id), timeout=10)
+    await wait_until(lambda: "FRONT" in world.store.uploads.parts_done(execution.id), timeout=10)
     assert shared.downloads == 1  # was BufferError, 8 downloads
 
 

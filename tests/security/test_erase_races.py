@@ -30,7 +30,7 @@ async def _erase(world: World, reference: str) -> dict:
 
 
 async def _in_flight(world: World, kind: str) -> None:
-    await wait_until(lambda: any(j.state == JobState.RUNNING for j in world.store.jobs(kind=kind)), timeout=10)
+    await wait_until(lambda: any(j.state == JobState.RUNNING for j in world.store.jobs.listed(kind=kind)), timeout=10)
 
 
 def _executions_at_jumio(world: World, reference: str) -> list:
@@ -48,9 +48,9 @@ async def test_erase_while_jumio_makes_the_account(world: World) -> None:
     await world.bot.runner.run_until_idle()
     execution = world.execution("CUST-RACE-ACCOUNT")
     assert execution.status == "ERASED" and execution.account_id == made[0].account_id  # the ID, for the record
-    assert world.links("CUST-RACE-ACCOUNT") == [] and world.store.web_href(execution.id) is None
-    assert world.store.credentials(execution.id) == []
-    assert "made_after_end" in [e.action for e in world.store.audit_trail(execution.id)]
+    assert world.links("CUST-RACE-ACCOUNT") == [] and world.store.executions.web_href(execution.id) is None
+    assert world.store.executions.credentials(execution.id) == []
+    assert "made_after_end" in [e.action for e in world.store.audit.trail(execution.id)]
     second = await _erase(world, "CUST-RACE-ACCOUNT")
     assert "already erased" in str(second["view"]) or "Nothing" in str(second["view"])
 
@@ -84,7 +84,7 @@ async def test_erase_while_a_new_link_is_made(world: World) -> None:
     await world.bot.runner.run_until_idle()
     assert len(_executions_at_jumio(world, "CUST-RACE-LINK")) == 2  # the first, and the one made meanwhile
     assert len(world.links("CUST-RACE-LINK", user="UAGENT2")) == links_before  # no live link after the erase
-    assert {e.status for e in world.store.executions_for_customer("CUST-RACE-LINK")} == {"ERASED", "TOKEN_EXPIRED"}
+    assert {e.status for e in world.store.executions.for_customer("CUST-RACE-LINK")} == {"ERASED", "TOKEN_EXPIRED"}
 
 
 async def test_erase_while_the_consented_execution_is_made(world: World) -> None:
@@ -107,7 +107,7 @@ async def test_erase_while_the_consented_execution_is_made(world: World) -> None
         timeout=10,
     )
     await world.bot.runner.run_until_idle()
-    assert all(e.status == "ERASED" for e in world.store.executions_for_customer("CUST-RACE-CONSENT"))
+    assert all(e.status == "ERASED" for e in world.store.executions.for_customer("CUST-RACE-CONSENT"))
     assert not any("sent to Jumio" in m.text for m in world.slack.thread(root.ts))  # the held photo never went
 
 
@@ -118,9 +118,9 @@ async def test_erase_while_a_photo_is_relayed(world: World) -> None:
     await _in_flight(world, "relay_photo")
     await _erase(world, "CUST-RACE-PHOTO")
     await world.bot.runner.run_until_idle()
-    (upload,) = world.store.uploads_for(execution.id)
+    (upload,) = world.store.uploads.of_execution(execution.id)
     assert upload.sha256 is None and upload.size is None and upload.state != "uploaded"
-    assert world.store.credentials(execution.id) == []
+    assert world.store.executions.credentials(execution.id) == []
     assert not any("ID front sent to Jumio" in m.text for m in world.slack.thread(root.ts))
 
 
@@ -137,6 +137,6 @@ async def test_a_verification_started_after_the_confirmation_opened_is_not_erase
     status, answer = await world.slack.submit_view(shown, {}, user="UADMIN")
     assert status == 200 and answer["response_action"] == "update"
     assert "changed since you opened this" in str(answer["view"]) and "2 verifications" in str(answer["view"])
-    assert all(e.erased_by is None for e in world.store.executions_for_customer("CUST-RACE-SEEN"))
+    assert all(e.erased_by is None for e in world.store.executions.for_customer("CUST-RACE-SEEN"))
     status, answer = await world.slack.submit_view(answer["view"], {}, user="UADMIN")
     assert "Erased 2 verifications" in str(answer["view"])

@@ -31,13 +31,13 @@ async def test_files_over_the_limits_get_one_reply(world: World) -> None:
     over = await wait_until(lambda: [m for m in world.slack.thread(root.ts) if "Not sent to Jumio" in m.text])
     await world.bot.runner.run_until_idle()
     assert len(over) == 1 and "at most 6 files" in over[0].text and "front-9.png" in over[0].text
-    taken = [u for u in world.store.uploads_for(execution.id) if u.state != "rejected"]
+    taken = [u for u in world.store.uploads.of_execution(execution.id) if u.state != "rejected"]
     assert len(taken) == 6
     # The verification's own cap: 20 photos in all, however they are spread.
     for batch in range(3):
         await world.share(root, *[(f"face-{batch}-{i}.png", sample_photo("face")) for i in range(6)])
     await world.bot.runner.run_until_idle()
-    taken = [u for u in world.store.uploads_for(execution.id) if u.state != "rejected"]
+    taken = [u for u in world.store.uploads.of_execution(execution.id) if u.state != "rejected"]
     assert len(taken) == 20
     replies = [m for m in world.slack.thread(root.ts) if "the most one takes" in m.text]
     assert len(replies) == 1

@@ -10,7 +10,7 @@ from tests.world import World
 
 async def test_no_response_url_or_private_file_url_stays_in_a_finished_job(world: World) -> None:
     await world.verified_through_the_thread("CUST-PAYLOADS")
-    jobs = world.store.jobs()
+    jobs = world.store.jobs.listed()
     assert {"start", "create_account", "relay_photo"} <= {job.kind for job in jobs}
     stored = json.dumps([job.payload for job in jobs])
     assert "/response/" not in stored and "files-pri" not in stored and "url_private" not in stored

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.parametrize("bot_env_extra", [{"IDV_ADMINS": "UADMIN"}]
 async def test_a_reader_holding_a_transaction_stalls_nothing(world: World, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="storage")
     execution, _root = await world.start("CUST-READER", consent=False)
-    link = (world.store.web_href(execution.id) or "").split("authorizationToken=")[1].split("&")[0].encode()
+    link = (world.store.executions.web_href(execution.id) or "").split("authorizationToken=")[1].split("&")[0].encode()
 
     def on_disk() -> bool:
         return any(link in p.read_bytes() for p in (Path(world.store.path), Path(world.store.path + "-wal")) if p.exists())

@@ -31,10 +31,13 @@ async def test_a_user_of_another_team_is_refused_everywhere(world: World) -> Non
     home = await wait_until(lambda: world.slack.state.home_views.get(OUTSIDER))
     assert "can't use identity verification" in json.dumps(home) and "CUST-SHARED" not in json.dumps(home)
     await world.bot.runner.run_until_idle()
-    assert world.store.uploads_for(execution.id) == [] and world.store.execution(execution.id).status == "INITIATED"
-    assert world.store.executions_for_customer("CUST-OUTSIDE") == []
+    assert (
+        world.store.uploads.of_execution(execution.id) == []
+        and world.store.executions.get(execution.id).status == "INITIATED"
+    )
+    assert world.store.executions.for_customer("CUST-OUTSIDE") == []
     assert world.slack.views_for(OUTSIDER) == []
-    refused = [e for e in world.store.audit_trail() if e.action == "refused" and e.actor == OUTSIDER]
+    refused = [e for e in world.store.audit.trail() if e.action == "refused" and e.actor == OUTSIDER]
     assert len(refused) >= 4 and all("T0PARTNER" in (e.detail or "") for e in refused)
 
 
@@ -62,8 +65,8 @@ async def test_a_click_naming_another_channels_verification_does_nothing(world: 
     status, _ = await world.slack.click(blocks.ACTION_SUBMIT, str(execution.id), user="UAGENT2", channel="CSECOND")
     assert status == 200
     await world.bot.runner.run_until_idle()
-    assert world.store.execution(execution.id).status == "INITIATED"
-    assert any(e.action == "refused" and "another channel" in (e.detail or "") for e in world.store.audit_trail())
+    assert world.store.executions.get(execution.id).status == "INITIATED"
+    assert any(e.action == "refused" and "another channel" in (e.detail or "") for e in world.store.audit.trail())
     assert any("no longer exists or has moved on" in m.text for m in world.slack.ephemerals("UAGENT2"))
 
 
@@ -78,7 +81,7 @@ async def test_a_click_without_a_channel_is_refused(world: World) -> None:
     assert status == 200
     await world.bot.runner.run_until_idle()
     assert world.slack.views_for("UAGENT1") == []
-    assert any(e.action == "refused" and e.actor == "UAGENT1" for e in world.store.audit_trail())
+    assert any(e.action == "refused" and e.actor == "UAGENT1" for e in world.store.audit.trail())
 
 
 async def test_take_over_from_a_modal_opened_elsewhere_is_refused(world: World) -> None:
@@ -92,5 +95,5 @@ async def test_take_over_from_a_modal_opened_elsewhere_is_refused(world: World) 
     }
     await world.slack.click(blocks.ACTION_TAKE_OVER, str(execution.id), user="UAGENT2", view=forged_view)
     await world.bot.runner.run_until_idle()
-    assert world.store.execution_replacing(execution.id) is None
-    assert world.store.execution(execution.id).status == "INITIATED" and root.ts == execution.thread_ts
+    assert world.store.executions.replacing(execution.id) is None
+    assert world.store.executions.get(execution.id).status == "INITIATED" and root.ts == execution.thread_ts

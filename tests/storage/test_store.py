@@ -22,7 +22,7 @@ class FakeClock:
 
 
 def _execution(store: Store, customer_ref: str = "CUST-1", started_by: str = "U1") -> int:
-    return store.record_execution(customer_ref=customer_ref, workflow_key=10011, channel_id="C1", started_by=started_by).id
+    return store.executions.record(customer_ref=customer_ref, workflow_key=10011, channel_id="C1", started_by=started_by).id
 
 
 def test_migrations_run_twice_without_change(tmp_path: Path) -> None:
@@ -36,7 +36,7 @@ def test_migrations_run_twice_without_change(tmp_path: Path) -> None:
     store.db.execute("PRAGMA user_version = 0")
     migrate(store.db)
     assert store.db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == before
-    assert store.execution(1).customer_ref == "CUST-1"
+    assert store.executions.get(1).customer_ref == "CUST-1"
     store.close()
     reopened = Store(path)
     assert schema_version(reopened.db) == SCHEMA_VERSION
@@ -70,7 +70,7 @@ def test_a_version_1_database_is_brought_forward_and_keeps_its_rows(tmp_path: Pa
     assert "swept_at" in store.db["executions"].columns_dict
     assert {"workflow_steps", "home_visits"} <= set(store.db.table_names())
     assert any(index.columns == ["actor", "action", "at"] for index in store.db["audit"].indexes)
-    assert store.execution(1).customer_ref == "CUST-OLD"
+    assert store.executions.get(1).customer_ref == "CUST-OLD"
     store.close()
 
 
@@ -120,13 +120,16 @@ def test_state_the_audit_trail_used_to_hold_moves_to_columns(tmp_path: Path) -> 
     old.conn.commit()
     old.close()
     store = Store(path)
-    first, second = store.execution(1), store.execution(2)
+    first, second = store.executions.get(1), store.executions.get(2)
     assert (first.link_sent_at, first.sweep_gave_up_at) == (5.0, None)
     assert (second.link_sent_at, second.sweep_gave_up_at) == (None, 9.0)
-    assert [u.told_not_sent for u in store.uploads_for(1)] == [1, 0]
-    assert [e.detail for e in store.audit_trail(1) if e.action == "photo_uploaded"] == ["FRONT from upload #7, 100 bytes"]
-    assert store.mark_told_not_sent(8) and not store.mark_told_not_sent(7)
-    assert store.claim_given_up_checks(0.0) == [store.execution(1)] and store.claim_given_up_checks(0.0) == []
+    assert [u.told_not_sent for u in store.uploads.of_execution(1)] == [1, 0]
+    assert [e.detail for e in store.audit.trail(1) if e.action == "photo_uploaded"] == ["FRONT from upload #7, 100 bytes"]
+    assert store.uploads.mark_told_not_sent(8) and not store.uploads.mark_told_not_sent(7)
+    assert (
+        store.executions.claim_given_up_checks(0.0) == [store.executions.get(1)]
+        and store.executions.claim_given_up_checks(0.0) == []
+    )
     store.close()
 
 
@@ -180,33 +183,33 @@ def test_workflow_execution_ids_are_unique(store: Store) -> None:
         "created_by": "U1",
         "customer_ref": "CUST-1",
     }
-    store.record_account(first, **account)
+    store.executions.record_account(first, **account)
     with pytest.raises(sqlite3.IntegrityError):
-        store.record_account(second, **account)
-    assert store.execution(second).workflow_execution_id is None
+        store.executions.record_account(second, **account)
+    assert store.executions.get(second).workflow_execution_id is None
 
 
 def test_upload_claimed_once_per_execution_and_file(store: Store) -> None:
     one, two = _execution(store), _execution(store, "CUST-2")
-    assert store.claim_upload(one, "F1", "U1", "FRONT") is not None
-    assert store.claim_upload(one, "F1", "U1", "FRONT") is None
-    assert store.claim_upload(two, "F1", "U1", "FRONT") is not None  # another execution may take the same file
+    assert store.uploads.claim(one, "F1", "U1", "FRONT") is not None
+    assert store.uploads.claim(one, "F1", "U1", "FRONT") is None
+    assert store.uploads.claim(two, "F1", "U1", "FRONT") is not None  # another execution may take the same file
 
 
 def test_a_second_upload_of_a_part_replaces_the_first(store: Store) -> None:
     execution = _execution(store)
-    first = store.claim_upload(execution, "F1", "U1", "FRONT")
-    second = store.claim_upload(execution, "F2", "U1", "FRONT")
-    assert store.record_upload_done(first.id, part="FRONT", sha256="a", size=1) == []
-    replaced = store.record_upload_done(second.id, part="FRONT", sha256="b", size=2)
+    first = store.uploads.claim(execution, "F1", "U1", "FRONT")
+    second = store.uploads.claim(execution, "F2", "U1", "FRONT")
+    assert store.uploads.record_done(first.id, part="FRONT", sha256="a", size=1) == []
+    replaced = store.uploads.record_done(second.id, part="FRONT", sha256="b", size=2)
     assert [u.slack_file_id for u in replaced] == ["F1"]
-    assert store.uploaded_parts(execution) == {"FRONT"}
-    assert [u.state for u in store.uploads_for(execution)] == ["replaced", "uploaded"]
+    assert store.uploads.parts_done(execution) == {"FRONT"}
+    assert [u.state for u in store.uploads.of_execution(execution)] == ["replaced", "uploaded"]
 
 
 def test_result_forgets_the_secrets(store: Store) -> None:
     execution = _execution(store)
-    store.record_account(
+    store.executions.record_account(
         execution,
         account_id="acc",
         workflow_execution_id="wf",
@@ -225,12 +228,12 @@ def test_result_forgets_the_secrets(store: Store) -> None:
             }
         ],
     )
-    assert store.web_href(execution) and store.credentials(execution)[0].api_token == "tok"
-    assert "tok" not in repr(store.credentials(execution)[0])
-    assert store.mark_finalized(execution) is True
-    assert store.mark_finalized(execution) is False
-    assert store.execution(execution).status == Status.ACQUIRED
-    assert store.record_result(
+    assert store.executions.web_href(execution) and store.executions.credentials(execution)[0].api_token == "tok"
+    assert "tok" not in repr(store.executions.credentials(execution)[0])
+    assert store.executions.mark_finalized(execution) is True
+    assert store.executions.mark_finalized(execution) is False
+    assert store.executions.get(execution).status == Status.ACQUIRED
+    assert store.executions.record_result(
         execution,
         status=Status.PROCESSED,
         decision_type="PASSED",
@@ -238,89 +241,89 @@ def test_result_forgets_the_secrets(store: Store) -> None:
         risk_score=10.0,
         capabilities=[{"name": "liveness", "decision": "PASSED"}],
     )
-    assert not store.record_result(
+    assert not store.executions.record_result(
         execution, status=Status.PROCESSED, decision_type="REJECTED", decision_label="X", risk_score=90.0, capabilities=[]
     )
-    stored = store.execution(execution)
+    stored = store.executions.get(execution)
     assert (stored.decision_type, stored.risk_score) == ("PASSED", 10.0)
-    assert store.web_href(execution) is None
-    assert store.credentials(execution)[0].api_token is None
+    assert store.executions.web_href(execution) is None
+    assert store.executions.credentials(execution)[0].api_token is None
 
 
 def test_queries_by_customer_thread_and_agent(store: Store) -> None:
     a = _execution(store, "CUST-1", "U1")
     b = _execution(store, "CUST-1", "U2")
     _execution(store, "CUST-2", "U1")
-    store.set_thread(b, "111.222")
-    assert [e.id for e in store.executions_for_customer("CUST-1")] == [b, a]
-    assert store.open_execution_for_customer("CUST-1").id == b
-    assert store.latest_execution_in_thread("C1", "111.222").id == b
-    assert store.latest_execution_in_thread("C1", "999.000") is None
-    assert [e.customer_ref for e in store.recent_executions_started_by("U1")] == ["CUST-2", "CUST-1"]
+    store.executions.set_thread(b, "111.222")
+    assert [e.id for e in store.executions.for_customer("CUST-1")] == [b, a]
+    assert store.executions.open_for_customer("CUST-1").id == b
+    assert store.executions.latest_in_thread("C1", "111.222").id == b
+    assert store.executions.latest_in_thread("C1", "999.000") is None
+    assert [e.customer_ref for e in store.executions.recent_started_by("U1")] == ["CUST-2", "CUST-1"]
 
 
 def test_enqueue_with_a_dedupe_key_adds_one_job(store: Store) -> None:
-    first = store.enqueue("finalize", {"execution": 1}, dedupe_key="finalize:1")
-    assert store.enqueue("finalize", {"execution": 1}, dedupe_key="finalize:1") == first
-    assert len(store.jobs(kind="finalize")) == 1
+    first = store.jobs.enqueue("finalize", {"execution": 1}, dedupe_key="finalize:1")
+    assert store.jobs.enqueue("finalize", {"execution": 1}, dedupe_key="finalize:1") == first
+    assert len(store.jobs.listed(kind="finalize")) == 1
 
 
 def test_job_claim_lease_expiry_retry_and_dead_letter(tmp_path: Path) -> None:
     clock = FakeClock()
     store = Store(str(tmp_path / "jobs.sqlite3"), clock=clock)
-    job_id = store.enqueue("relay", {"upload": 7}, max_attempts=3)
-    later = store.enqueue("relay", {"upload": 8}, delay=60)
+    job_id = store.jobs.enqueue("relay", {"upload": 7}, max_attempts=3)
+    later = store.jobs.enqueue("relay", {"upload": 8}, delay=60)
 
-    job = store.claim_next_job("worker-a", lease_seconds=30)
+    job = store.jobs.claim_next("worker-a", lease_seconds=30)
     assert (job.id, job.state, job.attempts, job.lease_owner) == (job_id, JobState.RUNNING, 1, "worker-a")
-    assert store.claim_next_job("worker-b", lease_seconds=30) is None  # the other job is not due yet
+    assert store.jobs.claim_next("worker-b", lease_seconds=30) is None  # the other job is not due yet
 
     # worker-a dies; once its lease runs out, worker-b takes the job again.
     clock.now += 31
-    taken = store.claim_next_job("worker-b", lease_seconds=30)
+    taken = store.jobs.claim_next("worker-b", lease_seconds=30)
     assert (taken.id, taken.attempts, taken.lease_owner) == (job_id, 2, "worker-b")
-    assert store.complete_job(job_id, "worker-a") is False  # the dead worker's late answer is ignored
+    assert store.jobs.complete(job_id, "worker-a") is False  # the dead worker's late answer is ignored
 
-    assert store.retry_job(job_id, "worker-b", "Jumio 503", delay=5) == JobState.QUEUED
-    assert store.claim_next_job("worker-b", lease_seconds=30) is None  # backing off
+    assert store.jobs.retry(job_id, "worker-b", "Jumio 503", delay=5) == JobState.QUEUED
+    assert store.jobs.claim_next("worker-b", lease_seconds=30) is None  # backing off
     clock.now += 5
-    third = store.claim_next_job("worker-b", lease_seconds=30)
+    third = store.jobs.claim_next("worker-b", lease_seconds=30)
     assert third.attempts == 3
-    assert store.retry_job(job_id, "worker-b", "Jumio 503 again", delay=5) == JobState.DEAD
-    assert store.job(job_id).last_error == "Jumio 503 again"
+    assert store.jobs.retry(job_id, "worker-b", "Jumio 503 again", delay=5) == JobState.DEAD
+    assert store.jobs.get(job_id).last_error == "Jumio 503 again"
 
-    assert store.requeue_dead_job(job_id, extra_attempts=1)
+    assert store.jobs.requeue_dead(job_id, extra_attempts=1)
     clock.now += 60
-    assert store.claim_next_job("w", 30).id in (job_id, later)
+    assert store.jobs.claim_next("w", 30).id in (job_id, later)
     store.close()
 
 
 def test_a_job_whose_worker_died_on_every_attempt_is_dead_lettered(tmp_path: Path) -> None:
     clock = FakeClock()
     store = Store(str(tmp_path / "jobs.sqlite3"), clock=clock)
-    job_id = store.enqueue("relay", {}, max_attempts=2)
+    job_id = store.jobs.enqueue("relay", {}, max_attempts=2)
     for _ in range(2):
-        assert store.claim_next_job("w", lease_seconds=10).id == job_id
+        assert store.jobs.claim_next("w", lease_seconds=10).id == job_id
         clock.now += 11
-    assert store.claim_next_job("w", lease_seconds=10) is None
-    assert store.job(job_id).state == JobState.DEAD
+    assert store.jobs.claim_next("w", lease_seconds=10) is None
+    assert store.jobs.get(job_id).state == JobState.DEAD
     store.close()
 
 
 def test_complete_release_and_extend(tmp_path: Path) -> None:
     clock = FakeClock()
     store = Store(str(tmp_path / "jobs.sqlite3"), clock=clock)
-    job_id = store.enqueue("details", {"secret-ish": "x"})
-    store.claim_next_job("w", 10)
-    assert store.extend_lease(job_id, "w", 100)
+    job_id = store.jobs.enqueue("details", {"secret-ish": "x"})
+    store.jobs.claim_next("w", 10)
+    assert store.jobs.extend_lease(job_id, "w", 100)
     clock.now += 50
-    assert store.claim_next_job("other", 10) is None
-    assert store.release_job(job_id, "w")
-    released = store.job(job_id)
+    assert store.jobs.claim_next("other", 10) is None
+    assert store.jobs.release(job_id, "w")
+    released = store.jobs.get(job_id)
     assert (released.state, released.attempts) == (JobState.QUEUED, 0)
-    store.claim_next_job("w", 10)
-    assert store.complete_job(job_id, "w", payload={"secret-ish": None})
-    done = store.job(job_id)
+    store.jobs.claim_next("w", 10)
+    assert store.jobs.complete(job_id, "w", payload={"secret-ish": None})
+    done = store.jobs.get(job_id)
     assert (done.state, done.payload) == (JobState.DONE, {"secret-ish": None})
     store.close()
 
@@ -329,10 +332,10 @@ def test_two_connections_cannot_both_claim_a_job(tmp_path: Path) -> None:
     path = str(tmp_path / "shared.sqlite3")
     a, b = Store(path), Store(path)
     for i in range(20):
-        a.enqueue("k", {"i": i})
+        a.jobs.enqueue("k", {"i": i})
     claimed: list[int] = []
     while True:
-        ja, jb = a.claim_next_job("a", 30), b.claim_next_job("b", 30)
+        ja, jb = a.jobs.claim_next("a", 30), b.jobs.claim_next("b", 30)
         if ja is None and jb is None:
             break
         claimed += [j.id for j in (ja, jb) if j is not None]
@@ -344,20 +347,20 @@ def test_two_connections_cannot_both_claim_a_job(tmp_path: Path) -> None:
 def test_event_ids_are_seen_once_and_forgotten_after_a_day(tmp_path: Path) -> None:
     clock = FakeClock()
     store = Store(str(tmp_path / "events.sqlite3"), clock=clock)
-    assert store.first_sighting_of_event("Ev1")
-    assert not store.first_sighting_of_event("Ev1")
+    assert store.events.first_sighting("Ev1")
+    assert not store.events.first_sighting("Ev1")
     clock.now += 23 * 3600
-    assert store.first_sighting_of_event("Ev2")
-    assert store.forget_old_events() == 0
+    assert store.events.first_sighting("Ev2")
+    assert store.events.forget_old() == 0
     clock.now += 2 * 3600
-    assert store.forget_old_events() == 1  # Ev1 only
-    assert not store.first_sighting_of_event("Ev2")
+    assert store.events.forget_old() == 1  # Ev1 only
+    assert not store.events.first_sighting("Ev2")
     store.close()
 
 
 def _awaiting(store: Store, reference: str, *, expires_in: float | None = None) -> int:
     execution = _execution(store, reference)
-    store.record_account(
+    store.executions.record_account(
         execution,
         account_id=f"acc-{reference}",
         workflow_execution_id=f"wf-{reference}",
@@ -371,7 +374,7 @@ def _awaiting(store: Store, reference: str, *, expires_in: float | None = None) 
 
 
 def _checked(store: Store, limit: int = 100) -> list[str]:
-    due = store.claim_status_checks(shortest=40, longest=940, polled_for=3660, limit=limit)
+    due = store.executions.claim_status_checks(shortest=40, longest=940, polled_for=3660, limit=limit)
     return [e.customer_ref for e in due]
 
 
@@ -412,7 +415,7 @@ def test_status_checks_take_turns_and_come_right_after_a_link_expires(tmp_path: 
     assert _checked(store) == ["CUST-EXP"]  # the link has just expired: ask now, whatever its age says
     clock.now += 60
     assert _checked(store) == []  # and only once
-    assert store.execution(expiring).status == Status.INITIATED
+    assert store.executions.get(expiring).status == Status.INITIATED
     store.close()
 
 
@@ -421,8 +424,8 @@ def test_a_submitted_execution_is_swept_only_after_its_own_polls(tmp_path: Path)
     store = Store(str(tmp_path / "sweep.sqlite3"), clock=clock)
     submitted = _awaiting(store, "CUST-SUB")
     web = _awaiting(store, "CUST-WEB")
-    store.mark_finalized(submitted)
-    store.record_status(web, Status.ACQUIRED)  # the customer finished in the Web Client
+    store.executions.mark_finalized(submitted)
+    store.executions.record_status(web, Status.ACQUIRED)  # the customer finished in the Web Client
     clock.now += 3600
     assert _checked(store) == []  # their polls (3660 s of them) are still running
     clock.now += 61
@@ -433,28 +436,28 @@ def test_a_submitted_execution_is_swept_only_after_its_own_polls(tmp_path: Path)
 def test_jobs_done_a_week_ago_are_forgotten_dead_ones_kept(tmp_path: Path) -> None:
     clock = FakeClock()
     store = Store(str(tmp_path / "jobs.sqlite3"), clock=clock)
-    done, dead, queued = (store.enqueue("poll", {"n": n}, max_attempts=1) for n in range(3))
-    assert [store.claim_next_job("w", 60).id for _ in range(2)] == [done, dead]  # type: ignore[union-attr]
-    store.complete_job(done, "w")
-    assert store.retry_job(dead, "w", "Jumio said no", 0.0) == JobState.DEAD
+    done, dead, queued = (store.jobs.enqueue("poll", {"n": n}, max_attempts=1) for n in range(3))
+    assert [store.jobs.claim_next("w", 60).id for _ in range(2)] == [done, dead]  # type: ignore[union-attr]
+    store.jobs.complete(done, "w")
+    assert store.jobs.retry(dead, "w", "Jumio said no", 0.0) == JobState.DEAD
     clock.now += 6 * 24 * 3600
-    assert store.forget_old_jobs() == 0
+    assert store.jobs.forget_old() == 0
     clock.now += 2 * 24 * 3600
-    assert store.forget_old_jobs() == 1
-    assert sorted(job.id for job in store.jobs()) == [dead, queued]
+    assert store.jobs.forget_old() == 1
+    assert sorted(job.id for job in store.jobs.listed()) == [dead, queued]
     store.close()
 
 
 def test_audit_trail(store: Store) -> None:
     execution = _execution(store)
-    store.audit("U1", audit.START, execution, "workflow 10011")
-    store.audit("system", audit.RESULT, execution, "PASSED")
-    assert [(e.actor, e.action) for e in store.audit_trail(execution)] == [("U1", "start"), ("system", "result")]
+    store.audit.add("U1", audit.START, execution, "workflow 10011")
+    store.audit.add("system", audit.RESULT, execution, "PASSED")
+    assert [(e.actor, e.action) for e in store.audit.trail(execution)] == [("U1", "start"), ("system", "result")]
 
 
 def test_status_moves_only_forward(store: Store) -> None:
     execution = _execution(store)
-    store.record_account(
+    store.executions.record_account(
         execution,
         account_id="a",
         workflow_execution_id="w",
@@ -464,13 +467,13 @@ def test_status_moves_only_forward(store: Store) -> None:
         created_by="U1",
         customer_ref="CUST-1",
     )
-    assert store.execution(execution).status == Status.INITIATED
-    store.record_result(
+    assert store.executions.get(execution).status == Status.INITIATED
+    store.executions.record_result(
         execution, status=Status.PROCESSED, decision_type="PASSED", decision_label="PASSED", risk_score=1, capabilities=[]
     )
-    store.record_status(execution, Status.ACQUIRED)
-    assert store.execution(execution).status == Status.PROCESSED
-    assert store.open_execution_for_customer("CUST-1") is None
+    store.executions.record_status(execution, Status.ACQUIRED)
+    assert store.executions.get(execution).status == Status.PROCESSED
+    assert store.executions.open_for_customer("CUST-1") is None
 
 
 def test_with_callbacks_an_unused_link_is_checked_only_right_after_it_expires(tmp_path: Path) -> None:
@@ -479,7 +482,7 @@ def test_with_callbacks_an_unused_link_is_checked_only_right_after_it_expires(tm
     _awaiting(store, "CUST-QUIET", expires_in=86400)
 
     def checked() -> list[str]:
-        due = store.claim_status_checks(shortest=40, longest=940, polled_for=3660, limit=100, callbacks=True)
+        due = store.executions.claim_status_checks(shortest=40, longest=940, polled_for=3660, limit=100, callbacks=True)
         return [e.customer_ref for e in due]
 
     for step in (40, 3600, 6 * 3600, 86400 - 6 * 3600 - 3640 - 1):
@@ -495,12 +498,12 @@ def test_with_callbacks_an_unused_link_is_checked_only_right_after_it_expires(tm
 def test_a_submitted_execution_is_asked_less_and_less_then_given_up_on_once(tmp_path: Path) -> None:
     clock = FakeClock()
     store = Store(str(tmp_path / "sweep.sqlite3"), clock=clock)
-    store.mark_finalized(_awaiting(store, "CUST-REVIEW"))
+    store.executions.mark_finalized(_awaiting(store, "CUST-REVIEW"))
     days = 3 * 86400
 
     def checked() -> int:
         return len(
-            store.claim_status_checks(
+            store.executions.claim_status_checks(
                 shortest=40, longest=940, polled_for=3660, limit=100, callbacks=True, give_up_after=days, slowest=6 * 3600
             )
         )
@@ -513,6 +516,6 @@ def test_a_submitted_execution_is_asked_less_and_less_then_given_up_on_once(tmp_
             total += checked()
         per_day.append(total - start)
     assert per_day[0] <= 20 and per_day[1] == per_day[2] == 4 and per_day[3] == 0  # S/4 within 940 s..6 h; then none
-    assert [e.customer_ref for e in store.claim_given_up_checks(days)] == ["CUST-REVIEW"]
-    assert store.claim_given_up_checks(days) == []  # said once
+    assert [e.customer_ref for e in store.executions.claim_given_up_checks(days)] == ["CUST-REVIEW"]
+    assert store.executions.claim_given_up_checks(days) == []  # said once
     store.close()

@@ -15,8 +15,8 @@ from storage import Store
 from storage.models import AuditEntry
 
 ROOT = Path(__file__).resolve().parents[2]
-# store.audit(actor, audit.NAME, …): the event is the second argument.
-_AUDIT_CALL = re.compile(r"\.audit\(\s*(?:[^,()]|\([^)]*\))+,\s*audit\.([A-Z_]+)\b")
+# store.audit.add(actor, audit.NAME, …): the event is the second argument.
+_AUDIT_CALL = re.compile(r"\.audit\.add\(\s*(?:[^,()]|\([^)]*\))+,\s*audit\.([A-Z_]+)\b")
 
 
 def events_the_bot_writes() -> set[str]:
@@ -44,8 +44,8 @@ def test_every_event_the_code_writes_is_declared_and_has_words() -> None:
 
 def test_the_store_refuses_a_bare_action_and_a_name_cannot_be_declared_twice(store: Store) -> None:
     with pytest.raises(TypeError, match="bare string"):
-        store.audit("UAGENT1", "start")  # type: ignore[arg-type]
+        store.audit.add("UAGENT1", "start")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="declared twice"):
         AuditEvent("start", lambda entry, who: "again")
-    store.audit("UAGENT1", audit.START)
-    assert [entry.action for entry in store.audit_trail()] == ["start"]
+    store.audit.add("UAGENT1", audit.START)
+    assert [entry.action for entry in store.audit.trail()] == ["start"]

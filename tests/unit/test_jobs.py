@@ -109,10 +109,10 @@ async def test_a_failing_job_gets_its_kinds_attempts_then_is_dead_and_erased(sto
         dead.append((kind.name, payload, reason))
 
     job_id = Queue(store).add(FLAKY, Work("a", secret="jane@example.com"))
-    await _run(store, {FLAKY: always_fails}, lambda: store.job(job_id).state == JobState.DEAD, on_dead=on_dead)
+    await _run(store, {FLAKY: always_fails}, lambda: store.jobs.get(job_id).state == JobState.DEAD, on_dead=on_dead)
     assert tried == ["a"] * FLAKY.retry.attempts
     assert dead == [("test_flaky", Work("a", secret="jane@example.com"), "Jumio answered 503")]
-    assert store.job(job_id).payload == {"name": "a", "secret": None}  # personal data erased from the dead job
+    assert store.jobs.get(job_id).payload == {"name": "a", "secret": None}  # personal data erased from the dead job
 
 
 async def test_abandon_and_non_retryable_failures_are_dead_at_once(store: Store) -> None:
@@ -123,9 +123,11 @@ async def test_abandon_and_non_retryable_failures_are_dead_at_once(store: Store)
 
     queue = Queue(store)
     first, second = queue.add(STEADY, Work("abandon")), queue.add(STEADY, Work("refused"))
-    await _run(store, {STEADY: abandons}, lambda: {store.job(first).state, store.job(second).state} == {JobState.DEAD})
-    assert (store.job(first).attempts, store.job(first).last_error) == (1, "cannot succeed")
-    assert (store.job(second).attempts, store.job(second).last_error) == (1, "an unexpected _NotRetryable")
+    await _run(
+        store, {STEADY: abandons}, lambda: {store.jobs.get(first).state, store.jobs.get(second).state} == {JobState.DEAD}
+    )
+    assert (store.jobs.get(first).attempts, store.jobs.get(first).last_error) == (1, "cannot succeed")
+    assert (store.jobs.get(second).attempts, store.jobs.get(second).last_error) == (1, "an unexpected _NotRetryable")
 
 
 class _NotRetryable(Exception):
@@ -141,9 +143,9 @@ async def test_waiting_for_a_precondition_costs_no_attempt_and_done_erases(store
             raise RetryLater("not yet", delay=0.01)
 
     job_id = Queue(store).add(STEADY, Work("w", secret="+14155550123"))
-    await _run(store, {STEADY: waits_twice}, lambda: store.job(job_id).state == JobState.DONE)
-    assert len(runs) == 3 and store.job(job_id).attempts == 1
-    assert store.job(job_id).payload == {"name": "w", "secret": None}
+    await _run(store, {STEADY: waits_twice}, lambda: store.jobs.get(job_id).state == JobState.DONE)
+    assert len(runs) == 3 and store.jobs.get(job_id).attempts == 1
+    assert store.jobs.get(job_id).payload == {"name": "w", "secret": None}
 
 
 async def test_paced_jobs_get_slots_that_hold_across_a_restart_and_hold_nothing_else_up(tmp_path: Path) -> None:
@@ -154,11 +156,11 @@ async def test_paced_jobs_get_slots_that_hold_across_a_restart_and_hold_nothing_
     store.close()
     store = Store(path)  # a restart: the bucket's next slot is in SQLite
     paced.append(Queue(store).add(PACED, Work("p3")))
-    slots = [store.job(job_id).run_after for job_id in paced]
+    slots = [store.jobs.get(job_id).run_after for job_id in paced]
     gaps = [later - earlier for earlier, later in itertools.pairwise(slots)]
     assert gaps == pytest.approx([0.5, 0.5, 0.5], abs=1e-6)  # 2 per second
     other = Queue(store).add(STEADY, Work("meanwhile"))
-    assert store.job(other).run_after < slots[1]  # unpaced work does not queue behind the bucket
+    assert store.jobs.get(other).run_after < slots[1]  # unpaced work does not queue behind the bucket
 
     ran: list[str] = []
 
@@ -228,13 +230,13 @@ async def test_a_worker_outlives_a_failure_it_cannot_record(store: Store) -> Non
     runner = JobRunner(store, {STEADY: handler}, options=RunnerOptions(concurrency=1, idle_wait=0.01))
     runner.start()
     try:
-        await wait_until(lambda: store.job(second).state == JobState.DONE)
+        await wait_until(lambda: store.jobs.get(second).state == JobState.DONE)
         assert ran == ["first", "second"]  # the one worker went on to the next job
     finally:
         await runner.stop(grace=1)
 
 
 async def test_a_payload_this_version_cannot_read_is_dead_not_stuck(store: Store) -> None:
-    job_id = store.enqueue(STEADY.name, {"unexpected": 1})
-    await _run(store, {STEADY: lambda work: None}, lambda: store.job(job_id).state == JobState.DEAD)
-    assert "payload is not one this version of the bot can read" in (store.job(job_id).last_error or "")
+    job_id = store.jobs.enqueue(STEADY.name, {"unexpected": 1})
+    await _run(store, {STEADY: lambda work: None}, lambda: store.jobs.get(job_id).state == JobState.DEAD)
+    assert "payload is not one this version of the bot can read" in (store.jobs.get(job_id).last_error or "")

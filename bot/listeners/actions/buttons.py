@@ -44,7 +44,7 @@ async def _clicked(
         return None
     user_id, channel_id, _ = who_and_where(body)
     if channel is not None and channel != channel_id:
-        services.store.audit(user_id, audit.REFUSED, None, f"{what}: the button names another channel's verification")
+        services.store.audit.add(user_id, audit.REFUSED, None, f"{what}: the button names another channel's verification")
         await _stale(ack, client, body)
         return None
     return services, named
@@ -56,21 +56,21 @@ def _channel_named(services: Services, named: object) -> str | None:
         return named.channel_id
     if isinstance(named, Job):
         execution = named.payload.get("execution")
-        return None if execution is None else services.store.execution(int(execution)).channel_id
+        return None if execution is None else services.store.executions.get(int(execution)).channel_id
     if isinstance(named, tuple) and len(named) == 3:  # (upload, part, file name)
-        upload = services.store.upload_by_id(named[0])
+        upload = services.store.uploads.get(named[0])
         if upload is None:
             raise KeyError(named[0])
-        return services.store.execution(upload.execution).channel_id
+        return services.store.executions.get(upload.execution).channel_id
     return None
 
 
 def _an_execution(services: Services, value: str) -> Execution:
-    return services.store.execution(int(value))
+    return services.store.executions.get(int(value))
 
 
 def _a_job(services: Services, value: str) -> Job:
-    return services.store.job(int(value))
+    return services.store.jobs.get(int(value))
 
 
 def _an_upload_part_and_name(_services: Services, value: str) -> tuple[int, str, str]:
@@ -197,7 +197,7 @@ async def handle_take_over(
         await ack()
         return
     if opened_in != execution.channel_id or not services.access.allows(user_id, execution.channel_id):
-        services.store.audit(user_id, audit.REFUSED, execution.id, "take over")
+        services.store.audit.add(user_id, audit.REFUSED, execution.id, "take over")
         await ack()
         await _update_view(client, body, blocks.no_link_modal(blocks.refusal()[0]))
         return

@@ -55,7 +55,7 @@ async def handle_verify(
     if too_many is not None:
         await ack(text=too_many, response_type="ephemeral")
         return
-    open_execution = services.store.open_execution_for_customer(reference)
+    open_execution = services.store.executions.open_for_customer(reference)
     if open_execution is not None:
         answer, body = blocks.already_open(open_execution, reference)
         await ack(text=answer, blocks=body, response_type="ephemeral")

@@ -20,14 +20,16 @@ async def publish_home(services: Services, client: AsyncWebClient, user_id: str)
         _text, body = blocks.refusal()
         await client.views_publish(user_id=user_id, view={"type": "home", "blocks": body})
         return
-    mine = services.store.recent_executions_started_by(user_id, limit=blocks.HOME_ROWS + 1)
-    others = services.store.open_executions_in_channels(
+    mine = services.store.executions.recent_started_by(user_id, limit=blocks.HOME_ROWS + 1)
+    others = services.store.executions.open_in_channels(
         await _channels_of(client, user_id), not_started_by=user_id, limit=blocks.HOME_ROWS + 1
     )
     connection = (
-        None if services.connect_url is None else (services.connect_url, services.store.user_token(user_id) is not None)
+        None
+        if services.connect_url is None
+        else (services.connect_url, services.store.secrets.user_token(user_id) is not None)
     )
-    last_looked = services.store.looked_at_home(user_id)
+    last_looked = services.store.events.looked_at_home(user_id)
     await client.views_publish(
         user_id=user_id, view=blocks.home_view(mine, others, connection=connection, last_looked=last_looked)
     )
@@ -45,7 +47,7 @@ async def _of_an_allowed_team(services: Services, client: AsyncWebClient, user_i
     enterprise = (user.get("enterprise_user") or {}).get("enterprise_id")
     if services.access.allows_team(user.get("team_id"), enterprise):
         return True
-    services.store.audit(user_id, audit.REFUSED, None, f"App Home for a user of team {user.get('team_id')}")
+    services.store.audit.add(user_id, audit.REFUSED, None, f"App Home for a user of team {user.get('team_id')}")
     return False
 
 

@@ -31,12 +31,14 @@ def record_photos(services: Services, event: dict[str, Any]) -> bool:
     channel_id = event.get("channel")
     if not thread_ts or not channel_id or thread_ts == event.get("ts"):
         return False  # not a reply in a thread
-    execution = services.store.latest_execution_in_thread(channel_id, thread_ts)
+    execution = services.store.executions.latest_in_thread(channel_id, thread_ts)
     if execution is None:
         return False  # a thread the bot does not own
     user_id = event.get("user") or ""
     if not services.access.allows(user_id, channel_id):
-        services.store.audit(user_id or "unknown", audit.REFUSED, execution.id, "photo from a user who may not use the bot")
+        services.store.audit.add(
+            user_id or "unknown", audit.REFUSED, execution.id, "photo from a user who may not use the bot"
+        )
         return True
     files = [f for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
     services.journey.photos_shared(execution, user_id, files, event.get("text"))

@@ -59,7 +59,7 @@ async def handle_verify_identity(
 ) -> None:
     services = services_of(context)
     step_id = context.function_execution_id
-    if not step_id or services.store.step(step_id) is not None:
+    if not step_id or services.store.steps.get(step_id) is not None:
         return  # Slack delivered the same step again: it is under way
     values = {name: _text(value) for name, value in (inputs or {}).items()}
     user_id, channel_id = values.get("requested_by"), values.get("channel")

@@ -15,12 +15,12 @@ async def handle_photos_submission(ack: Any, body: dict[str, Any], view: dict[st
     user_id = body["user"]["id"]
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
-        execution = services.store.execution(int(metadata["execution"]))
+        execution = services.store.executions.get(int(metadata["execution"]))
     except (ValueError, KeyError, TypeError):
         await ack(response_action="update", view=blocks.stale_form())
         return
     if metadata.get("channel_id") != execution.channel_id or not services.access.allows(user_id, execution.channel_id):
-        services.store.audit(user_id, audit.REFUSED, execution.id, "private photos")
+        services.store.audit.add(user_id, audit.REFUSED, execution.id, "private photos")
         await ack(response_action="update", view=blocks.notice_modal(blocks.UPLOAD_REFUSED, title="Customer photos"))
         return
     values = (view.get("state") or {}).get("values") or {}

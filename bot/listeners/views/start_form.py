@@ -43,7 +43,7 @@ async def handle_start_submission(
         metadata = {}
     channel_id = metadata.get("channel_id") or values.get("channel")
     if not services.access.allows(user_id, channel_id):
-        services.store.audit(user_id, audit.REFUSED, None, f"form in {channel_id}")
+        services.store.audit.add(user_id, audit.REFUSED, None, f"form in {channel_id}")
         block = "channel" if "channel" in values else "customer_reference"
         await ack(response_action="errors", errors={block: blocks.refusal()[0]})
         return
