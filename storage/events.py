@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+import json
+from typing import Any, Protocol
 
 from storage.connection import TableGroup
 from storage.models import AuditEntry
 
 SEEN_EVENT_RETENTION = 24 * 3600
+
+
+class AuditPayload(Protocol):
+    """What an event records (`bot.blocks.audit.Payload`): its sentence for `detail`, its data for `data`."""
+
+    def sentence(self) -> str: ...
+
+    def data(self) -> dict[str, Any]: ...
 
 
 class AuditAction(Protocol):
@@ -16,11 +25,25 @@ class AuditAction(Protocol):
     @property
     def name(self) -> str: ...
 
+    @property
+    def payload(self) -> type | None: ...
+
 
 def _name(action: AuditAction) -> str:
     if isinstance(action, str):  # declared events only: a name typed here would have no words in /verify status
         raise TypeError(f"audit action {action!r} is a bare string; declare it in bot/blocks/audit.py")
     return action.name
+
+
+def _written(action: AuditAction, detail: str | AuditPayload | None) -> tuple[str | None, str | None]:
+    """The `detail` and `data` columns of a row: an event that declares a payload takes only that payload."""
+    if action.payload is not None:
+        if detail is None or isinstance(detail, str) or not isinstance(detail, action.payload):
+            raise TypeError(f"audit event {action.name!r} records a {action.payload.__name__}, not {detail!r}")
+        return detail.sentence(), json.dumps(detail.data(), sort_keys=True)
+    if detail is not None and not isinstance(detail, str):
+        raise TypeError(f"audit event {action.name!r} declares no payload; its note is a string")
+    return detail, None
 
 
 class SeenEvents(TableGroup):
@@ -54,12 +77,16 @@ class SeenEvents(TableGroup):
 class AuditTrail(TableGroup):
     """The `audit` table: who did what, each a declared event."""
 
-    def add(self, actor: str, action: AuditAction, execution: int | None = None, detail: str | None = None) -> None:
-        """One row of who did what; `detail` must hold no personal data."""
+    def add(
+        self, actor: str, action: AuditAction, execution: int | None = None, detail: str | AuditPayload | None = None
+    ) -> None:
+        """One row of who did what: the event's payload, or a note for an event without one (no personal data)."""
+        name = _name(action)
+        sentence, data = _written(action, detail)
         with self._write() as db:
             db.execute(
-                "INSERT INTO audit (at, actor, action, execution, detail) VALUES (?, ?, ?, ?, ?)",
-                (self.clock(), actor, _name(action), execution, detail),
+                "INSERT INTO audit (at, actor, action, execution, detail, data) VALUES (?, ?, ?, ?, ?, ?)",
+                (self.clock(), actor, name, execution, sentence, data),
             )
 
     def has(self, execution: int, action: AuditAction) -> bool:
@@ -70,12 +97,13 @@ class AuditTrail(TableGroup):
             is not None
         )
 
-    def since(self, execution: int, action: AuditAction, detail: str | None, since: float) -> bool:
+    def since(self, execution: int, action: AuditAction, detail: str | AuditPayload | None, since: float) -> bool:
         """Whether this execution has an audit row of `action` with `detail` at or after `since`."""
+        sentence, _ = _written(action, detail)
         return (
             self.db.execute(
                 "SELECT 1 FROM audit WHERE execution = ? AND action = ? AND detail IS ? AND at >= ? LIMIT 1",
-                (execution, _name(action), detail, since),
+                (execution, _name(action), sentence, since),
             ).fetchone()
             is not None
         )
@@ -83,4 +111,4 @@ class AuditTrail(TableGroup):
     def trail(self, execution: int | None = None) -> list[AuditEntry]:
         where = None if execution is None else "execution = ?"
         rows = self.db.table("audit").rows_where(where, () if execution is None else (execution,), order_by="id")
-        return [AuditEntry(**row) for row in rows]
+        return [AuditEntry.from_row(row) for row in rows]

@@ -70,7 +70,7 @@ class ExecutionQueries(TableGroup):
         history = []
         for execution in self.for_customer(customer_ref, limit):
             rows = self.db.table("audit").rows_where("execution = ?", (execution.id,), order_by="id DESC")
-            history.append((execution, [AuditEntry(**row) for row in rows]))
+            history.append((execution, [AuditEntry.from_row(row) for row in rows]))
         return history
 
     def open_in_channels(self, channels: list[str], *, not_started_by: str, limit: int = 50) -> list[Execution]:

@@ -182,6 +182,12 @@ class AuditEntry:
     action: str
     execution: int | None
     detail: str | None
+    data: dict[str, Any] | None = None  # the event's typed payload (bot.blocks.audit), as JSON
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> AuditEntry:
+        data = row.get("data")
+        return cls(**{**row, "data": json.loads(data) if data else None})
 
 
 @dataclass(frozen=True)

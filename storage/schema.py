@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from storage.audit_data import fill_audit_data
+
 
 def _v1(db: sqlite_utils.Database) -> None:
     db.table("accounts").create(
@@ -331,7 +333,19 @@ def _v10(db: sqlite_utils.Database) -> None:
         consents.add_column("seconds_to_tick", float)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _v7,
+    _v8,
+    _v9,
+    _v10,
+    fill_audit_data,  # 11: the audit's typed payloads
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

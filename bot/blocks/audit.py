@@ -1,15 +1,21 @@
-"""Audit events, each declared once: its name (the `action` column) and the words `/verify status` shows for it.
+"""Audit events, each declared once: its name (the `action` column), what it records (a typed payload, kept as JSON
+in the `data` column) and the words `/verify status` shows for it, rendered from the payload (no sentence is parsed).
 
-    store.audit.add(actor, audit.PHOTO_UPLOADED, execution.id, "FRONT from a Slack file")
+    store.audit.add(actor, audit.PHOTO_UPLOADED, execution.id, audit.PhotoSent("FRONT", upload.id, size))
 
-`store.audit.add` takes only a declared event, so the trail holds no action without words; `words_for` renders a row (a
-row of a name no longer declared shows its name). `detail` holds no personal data.
+`store.audit.add` takes only a declared event, and for an event with a payload only that payload (a `TypeError`
+otherwise), so the trail holds no action without words; the `detail` column keeps the payload's sentence for whoever
+reads the table itself. An event without a payload may carry a free note that no words read. `words_for` renders a
+row (a row of a name no longer declared shows its name; a row whose data cannot be read shows the event's words
+without it). Nothing here holds personal data.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from bot.blocks.kit import PART_LABELS, escape, slack_date
 from storage import AuditEntry
@@ -20,12 +26,24 @@ BOT, JUMIO, CUSTOMER = "system", "jumio", "customer"
 Words = Callable[[AuditEntry, str], str]  # (the row, who did it as Slack shows them) → the sentence
 
 
+class Payload:
+    """What an audit event records beyond its name: a frozen dataclass, stored as JSON (`data()`); `sentence()` is
+    the `detail` column."""
+
+    def sentence(self) -> str:
+        raise NotImplementedError
+
+    def data(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True, eq=False)
 class AuditEvent:
     """One kind of audit row. Declared at import; a second event of the same name is an error."""
 
     name: str
     words: Words
+    payload: type[Payload] | None = None
 
     def __post_init__(self) -> None:
         if self.name in EVENTS:
@@ -36,36 +54,142 @@ class AuditEvent:
         return f"AuditEvent({self.name!r})"
 
 
+P = TypeVar("P", bound=Payload)
+
+
+def _typed(name: str, payload: type[P], words: Callable[[P, str], str], unread: str) -> AuditEvent:
+    """An event that records `payload`; `unread` (with `{who}`) when a row's data cannot be read."""
+
+    def render(entry: AuditEntry, actor: str) -> str:
+        try:
+            recorded = payload(**entry.data) if entry.data is not None else None
+        except TypeError:  # written by another version of the bot
+            recorded = None
+        return unread.format(who=actor) if recorded is None else words(recorded, actor)
+
+    return AuditEvent(name, render, payload)
+
+
+# --- payloads --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dropped(Payload):
+    """A Slack file dropped in the thread, and the part it was taken for (None: not known yet)."""
+
+    part: str | None
+
+    def sentence(self) -> str:
+        return f"a Slack file as {self.part or 'unknown part'}"
+
+
+@dataclass(frozen=True)
+class PartChosen(Payload):
+    part: str | None
+    upload: int | None = None
+
+    def sentence(self) -> str:
+        return f"{self.part} for upload #{self.upload}"
+
+
+@dataclass(frozen=True)
+class PhotoHeld(Payload):
+    part: str | None
+    upload: int | None = None
+
+    def sentence(self) -> str:
+        return f"{self.part} from upload #{self.upload}, until the customer consents"
+
+
+@dataclass(frozen=True)
+class PhotoSent(Payload):
+    part: str | None
+    upload: int | None = None
+    size: int | None = None  # None: a row from before schema 11 that did not say
+
+    def sentence(self) -> str:
+        return f"{self.part} from upload #{self.upload}, {self.size} bytes"
+
+
+@dataclass(frozen=True)
+class Failed(Payload):
+    """What failed (a job kind, `upload 7`) and why, in words a person may read."""
+
+    what: str
+    reason: str
+
+    def sentence(self) -> str:
+        return f"{self.what}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Outcome(Payload):
+    """Jumio's final status, and its decision and label when it processed the verification."""
+
+    status: str
+    decision: str | None = None
+    label: str | None = None
+
+    def sentence(self) -> str:
+        return f"{self.status} {self.decision or ''} {self.label or ''}".strip()
+
+
+@dataclass(frozen=True)
+class Said(Payload):
+    """The status a callback reported."""
+
+    status: str
+
+    def sentence(self) -> str:
+        return f"says {self.status}"
+
+
+@dataclass(frozen=True)
+class Reason(Payload):
+    """A sentence a person may read (a refusal, Slack's error), shown as it is."""
+
+    text: str
+
+    def sentence(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Retention(Payload):
+    days: int
+
+    def sentence(self) -> str:
+        return f"reduced to a tombstone {self.days} days after it ended"
+
+
+@dataclass(frozen=True)
+class StepEnded(Payload):
+    """How a workflow's step ended at Slack: `completed`, `failed`, or `not running` (it had ended already)."""
+
+    how: str
+
+    def sentence(self) -> str:
+        return self.how
+
+
 def who(actor: str) -> str:
     if actor.startswith(("U", "W")):
         return f"<@{actor}>"
     return {BOT: "the bot", JUMIO: "Jumio", CUSTOMER: "the customer"}.get(actor, escape(actor))
 
 
-def _first_part(detail: str) -> str:
-    """The part named first in a detail (`FRONT from a Slack file`), in the agent's words."""
-    first = detail.split(" ", 1)[0] if detail else ""
-    return PART_LABELS.get(first, "a photo")
+def _part(part: str | None) -> str:
+    return PART_LABELS.get(part or "", "a photo")
 
 
-def _dropped_part(detail: str) -> str:
-    """`a Slack file as FRONT` → `ID front`; a photo whose part was not yet known is "a photo"."""
-    part = detail.rsplit(" as ", 1)[-1] if " as " in detail else ""
-    return PART_LABELS.get(part, "a photo")
-
-
-def _result(detail: str) -> str:
-    """`PROCESSED REJECTED MANIPULATED_DOCUMENT` → `Jumio decided REJECTED (MANIPULATED_DOCUMENT)`."""
-    status, _, rest = detail.partition(" ")
-    decision, _, label = rest.partition(" ")
-    if status != "PROCESSED" or not decision:
-        return f"Jumio ended it: {escape(status or detail)}"
-    return f"Jumio decided {escape(decision)}" + (f" ({escape(label)})" if label and label != decision else "")
-
-
-def _reason(detail: str) -> str:
-    """`kind: reason` → `reason`."""
-    return escape(detail.partition(": ")[2] or detail)
+def _outcome(outcome: Outcome) -> str:
+    """`Outcome("PROCESSED", "REJECTED", "MANIPULATED_DOCUMENT")` → `Jumio decided REJECTED (MANIPULATED_DOCUMENT)`."""
+    if outcome.status != "PROCESSED" or not outcome.decision:
+        return f"Jumio ended it: {escape(outcome.status)}"
+    label = outcome.label
+    return f"Jumio decided {escape(outcome.decision)}" + (
+        f" ({escape(label)})" if label and label != outcome.decision else ""
+    )
 
 
 def _by_agent(entry: AuditEntry) -> bool:
@@ -75,16 +199,23 @@ def _by_agent(entry: AuditEntry) -> bool:
 # Starting, links and the customer's consent
 START = AuditEvent("start", lambda e, w: f"started by {w}")
 STEP_STARTED = AuditEvent("step_started", lambda e, w: f"started by a workflow for {w} (Workflow Builder step)")
-STEP_REFUSED = AuditEvent("step_refused", lambda e, w: f"a workflow's step for {w} was refused: {escape(e.detail or '')}")
-STEP_COMPLETED = AuditEvent(
+STEP_REFUSED = _typed(
+    "step_refused",
+    Reason,
+    lambda r, w: f"a workflow's step for {w} was refused: {escape(r.text)}",
+    "a workflow's step for {who} was refused",
+)
+STEP_COMPLETED = _typed(
     "step_completed",
-    lambda e, w: (
+    StepEnded,
+    lambda s, w: (
         "the workflow's step was given Jumio's decision"
-        if e.detail == "completed"
+        if s.how == "completed"
         else "the workflow's step was told it failed"
-        if e.detail == "failed"
+        if s.how == "failed"
         else "the workflow's step had already ended at Slack"
     ),
+    "the workflow's step ended",
 )
 ACCOUNT_CREATED = AuditEvent("account_created", lambda e, w: "Jumio account and link made")
 LINK_SENT = AuditEvent("link_sent", lambda e, w: f"customer link sent privately to {w}")
@@ -105,22 +236,36 @@ STRAY_DELETED = AuditEvent(
     "stray_deleted", lambda e, w: "a transaction Jumio made for a lost answer turned up and was deleted at Jumio"
 )
 # Photos and submitting
-PHOTO_RECEIVED = AuditEvent("photo_received", lambda e, w: f"{_dropped_part(e.detail or '')} dropped by {w}")
-PART_CHOSEN = AuditEvent("part_chosen", lambda e, w: f"{_first_part(e.detail or '')} chosen by {w}")
-PHOTO_HELD = AuditEvent(
-    "photo_held", lambda e, w: f"{_first_part(e.detail or '')} from {w} checked, held until the customer consents"
+PHOTO_RECEIVED = _typed(
+    "photo_received", Dropped, lambda d, w: f"{_part(d.part)} dropped by {w}", "a photo dropped by {who}"
 )
-PHOTO_UPLOADED = AuditEvent("photo_uploaded", lambda e, w: f"{_first_part(e.detail or '')} from {w} sent to Jumio")
+PART_CHOSEN = _typed("part_chosen", PartChosen, lambda c, w: f"{_part(c.part)} chosen by {w}", "a photo chosen by {who}")
+PHOTO_HELD = _typed(
+    "photo_held",
+    PhotoHeld,
+    lambda h, w: f"{_part(h.part)} from {w} checked, held until the customer consents",
+    "a photo from {who} checked, held until the customer consents",
+)
+PHOTO_UPLOADED = _typed(
+    "photo_uploaded", PhotoSent, lambda p, w: f"{_part(p.part)} from {w} sent to Jumio", "a photo from {who} sent to Jumio"
+)
 PHOTO_UNCERTAIN = AuditEvent("photo_uncertain", lambda e, w: "a photo's upload was interrupted; it was asked for again")
-PHOTO_REJECTED = AuditEvent("photo_rejected", lambda e, w: f"a photo from {w} was not sent: {escape(e.detail or '')}")
-PHOTO_NOT_SENT = AuditEvent("photo_not_sent", lambda e, w: f"a photo was not sent: {_reason(e.detail or '')}")
+PHOTO_REJECTED = _typed(
+    "photo_rejected",
+    Reason,
+    lambda r, w: f"a photo from {w} was not sent: {escape(r.text)}",
+    "a photo from {who} was not sent",
+)
+PHOTO_NOT_SENT = _typed(
+    "photo_not_sent", Failed, lambda f, w: f"a photo was not sent: {escape(f.reason)}", "a photo was not sent"
+)
 SUBMITTED = AuditEvent(
     "submitted", lambda e, w: f"submitted to Jumio by {w}" if _by_agent(e) else "submitted to Jumio (all photos in)"
 )
 SUBMITTED_ON_WEB = AuditEvent("submitted_on_web", lambda e, w: "the customer submitted on Jumio's page")
 # Jumio's word
-CALLBACK = AuditEvent("callback", lambda e, w: f"Jumio called back ({escape((e.detail or '').removeprefix('says '))})")
-RESULT = AuditEvent("result", lambda e, w: _result(e.detail or ""))
+CALLBACK = _typed("callback", Said, lambda s, w: f"Jumio called back ({escape(s.status)})", "Jumio called back")
+RESULT = _typed("result", Outcome, lambda o, w: _outcome(o), "Jumio ended it")
 NOT_FOUND = AuditEvent("not_found", lambda e, w: "Jumio no longer has it")
 SWEEP_GAVE_UP = AuditEvent("sweep_gave_up", lambda e, w: "the bot stopped asking Jumio (no decision for days)")
 # Photos out of the channel, agents' Slack users
@@ -133,9 +278,11 @@ SLACK_FILE_REMINDER = AuditEvent(
 SLACK_USER_CONNECTED = AuditEvent("slack_user_connected", lambda e, w: f"{w} connected their Slack user")
 SLACK_USER_DISCONNECTED = AuditEvent("slack_user_disconnected", lambda e, w: f"{w} disconnected their Slack user")
 # Jobs, Slack refusing, who may not
-JOB_FAILED = AuditEvent("job_failed", lambda e, w: f"a step failed: {_reason(e.detail or '')}")
+JOB_FAILED = _typed("job_failed", Failed, lambda f, w: f"a step failed: {escape(f.reason)}", "a step failed")
 RETRY = AuditEvent("retry", lambda e, w: f"retried by {w}")
-SLACK_REFUSED = AuditEvent("slack_refused", lambda e, w: f"Slack refused a message: {escape(e.detail or '')}")
+SLACK_REFUSED = _typed(
+    "slack_refused", Reason, lambda r, w: f"Slack refused a message: {escape(r.text)}", "Slack refused a message"
+)
 REFUSED = AuditEvent("refused", lambda e, w: f"{w} was refused (not allowed)")
 # Erase and retention
 ERASE_REFUSED = AuditEvent(
@@ -143,8 +290,11 @@ ERASE_REFUSED = AuditEvent(
 )
 ERASED = AuditEvent("erased", lambda e, w: f"the customer's data erased by {w}")
 ACCOUNT_DELETED = AuditEvent("account_deleted", lambda e, w: "the Jumio account deleted at Jumio")
-RETENTION = AuditEvent(
-    "retention", lambda e, w: f"reduced to a tombstone ({escape((e.detail or '').rpartition('tombstone ')[2])})"
+RETENTION = _typed(
+    "retention",
+    Retention,
+    lambda r, w: f"reduced to a tombstone ({r.days} days after it ended)",
+    "reduced to a tombstone",
 )
 
 

@@ -205,7 +205,7 @@ class Journey:
         with store.transaction():
             step_may_end(self.ctx, execution)  # a start that gave up ends a workflow step waiting on it
         self.cleanup.gave_up(kind, payload)
-        store.audit.add(audit.BOT, audit.JOB_FAILED, execution.id, f"{kind.name}: {reason}")
+        store.audit.add(audit.BOT, audit.JOB_FAILED, execution.id, audit.Failed(kind.name, reason))
         if not kind.tell_when_dead or execution.erased_by is not None:  # an erased thread hears nothing more
             return
         if execution.thread_ts:

@@ -92,7 +92,7 @@ class Delivery:
             await self.slack(method, **kwargs)
         except Abandon as never:
             log.warning("execution %s: %s", execution_id, never.reason)
-            self.ctx.store.audit.add(audit.BOT, audit.SLACK_REFUSED, execution_id, never.reason)
+            self.ctx.store.audit.add(audit.BOT, audit.SLACK_REFUSED, execution_id, audit.Reason(never.reason))
             if method == "chat_postMessage":
                 await self._thread_closed(self.ctx.store.executions.get(execution_id), kwargs, never.reason)
         except (SlackFailed, aiohttp.ClientError, TimeoutError) as exc:

@@ -185,7 +185,7 @@ class Erasing:
                         audit.BOT,
                         audit.RETENTION,
                         execution_id,
-                        f"reduced to a tombstone {self.ctx.options.retention_days} days after it ended",
+                        audit.Retention(self.ctx.options.retention_days),
                     )
             reduced += len(ids)
         if reduced:

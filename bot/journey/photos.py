@@ -114,10 +114,10 @@ class Photos:
                     reason = blocks.PHOTO_PATH_CLOSED
                 if reason is not None:
                     store.uploads.record_rejected(upload.id, reason)
-                    store.audit.add(user_id, audit.PHOTO_REJECTED, execution.id, reason)
+                    store.audit.add(user_id, audit.PHOTO_REJECTED, execution.id, audit.Reason(reason))
                     self.delivery.say_in_thread_later(execution, blocks.file_rejected(name, reason))
                     continue
-                store.audit.add(user_id, audit.PHOTO_RECEIVED, execution.id, f"a Slack file as {part or 'unknown part'}")
+                store.audit.add(user_id, audit.PHOTO_RECEIVED, execution.id, audit.Dropped(part))
                 if part is None and len(accepted) == 1:
                     part = accepted[0]
                     store.uploads.choose_part(upload.id, part)
@@ -148,7 +148,7 @@ class Photos:
                 store.uploads.record_rejected(upload.id, reason)
                 over.append(file.get("name") or file.get("title") or "a file")
         if over:
-            store.audit.add(user_id, audit.PHOTO_REJECTED, execution.id, f"{len(over)} over the limit")
+            store.audit.add(user_id, audit.PHOTO_REJECTED, execution.id, audit.Reason(f"{len(over)} over the limit"))
             self.delivery.say_in_thread_later(execution, blocks.files_over_limit(over, reason))
         return files[:taken]
 
@@ -158,7 +158,7 @@ class Photos:
         with store.transaction():
             upload = store.uploads.choose_part(upload_id, part)
             if upload is not None:
-                store.audit.add(user_id, audit.PART_CHOSEN, upload.execution, f"{part} for upload #{upload.id}")
+                store.audit.add(user_id, audit.PART_CHOSEN, upload.execution, audit.PartChosen(part, upload.id))
                 file = {"id": upload.slack_file_id, "name": filename}
                 self.ctx.queue.add(RELAY_PHOTO, Relay(upload.execution, upload.id, file))
         return upload
@@ -254,7 +254,7 @@ class Photos:
             upload.uploaded_by or "unknown",
             audit.PHOTO_UPLOADED,
             execution.id,
-            f"{part} from upload #{upload.id}, {relayed.size} bytes",
+            audit.PhotoSent(part, upload.id, relayed.size),
         )
         # The first photo in, and no other on its way (photos dropped together need no reminder): checked before any
         # await, so two relays finishing together cannot both be first.
@@ -298,7 +298,7 @@ class Photos:
         if not self.ctx.store.uploads.mark_told_not_sent(upload.id):
             return
         self.ctx.store.audit.add(
-            audit.BOT, audit.PHOTO_NOT_SENT, execution.id, f"upload {upload.id}: {failure.safe_message}"
+            audit.BOT, audit.PHOTO_NOT_SENT, execution.id, audit.Failed(f"upload {upload.id}", failure.safe_message)
         )
         await self.delivery.say_in_thread(execution, blocks.not_sent_yet(filename, failure.safe_message))
 
@@ -319,7 +319,7 @@ class Photos:
                 upload.uploaded_by or "unknown",
                 audit.PHOTO_HELD,
                 execution.id,
-                f"{upload.part} from upload #{upload.id}, until the customer consents",
+                audit.PhotoHeld(upload.part, upload.id),
             )
             await self.delivery.say_in_thread(execution, blocks.photo_held(upload.part or "", filename))
 
@@ -341,7 +341,7 @@ class Photos:
     ) -> None:
         state = UploadState.FAILED if reached_jumio else UploadState.REJECTED  # only a refusal here is not counted
         self.ctx.store.uploads.record_rejected(upload_id, reason, state=state)
-        self.ctx.store.audit.add(audit.BOT, audit.PHOTO_REJECTED, execution.id, reason)
+        self.ctx.store.audit.add(audit.BOT, audit.PHOTO_REJECTED, execution.id, audit.Reason(reason))
         await self.delivery.say_in_thread(execution, blocks.file_rejected(filename, reason))
 
     async def _finalize(self, payload: Finalize) -> None:

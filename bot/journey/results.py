@@ -88,7 +88,7 @@ class Results:
         if execution.is_final:
             return
         store = self.ctx.store
-        detail = f"says {status}"
+        detail = audit.Said(status)
         now = store.clock()
         with store.transaction():
             if not store.audit.since(execution.id, audit.CALLBACK, detail, now - CALLBACK_AUDIT_SECONDS):
@@ -252,7 +252,7 @@ class Results:
                     audit.JUMIO,
                     audit.RESULT,
                     execution.id,
-                    f"{status} {decision_type or ''} {(details.decision_label if details else '') or ''}".strip(),
+                    audit.Outcome(status, decision_type or None, (details.decision_label if details else None) or None),
                 )
                 self.ctx.queue.add(REPORT_RESULT, OfExecution(execution.id))
                 step_may_end(self.ctx, execution)

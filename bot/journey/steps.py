@@ -100,7 +100,9 @@ class Steps:
                 return None
             if refusal is not None or start is None or requested_by is None or channel_id is None:
                 store.steps.refused(step_id, refusal or words.NO_REQUESTER)
-                store.audit.add(requested_by or "workflow", audit.STEP_REFUSED, None, audited or words.NO_REQUESTER)
+                store.audit.add(
+                    requested_by or "workflow", audit.STEP_REFUSED, None, audit.Reason(audited or words.NO_REQUESTER)
+                )
                 self.ctx.queue.add(FINISH_STEP, OfStep(step_id, "refused"))
                 return None
             execution = self.start(
@@ -147,7 +149,7 @@ class Steps:
         store = self.ctx.store
         with store.transaction():
             if store.steps.completed(step.function_execution_id, completion) and step.execution is not None:
-                store.audit.add(audit.BOT, audit.STEP_COMPLETED, step.execution, how)
+                store.audit.add(audit.BOT, audit.STEP_COMPLETED, step.execution, audit.StepEnded(how))
 
     async def _outcome(self, step: WorkflowStep) -> Outcome | None:
         """What to tell Slack now, from the thread's newest verification; None while nothing is final."""

@@ -66,7 +66,7 @@ def test_a_version_1_database_is_brought_forward_and_keeps_its_rows(tmp_path: Pa
     old.conn.commit()
     old.close()
     store = Store(path)
-    assert schema_version(store.db) == SCHEMA_VERSION == 10
+    assert schema_version(store.db) == SCHEMA_VERSION == 11
     assert "swept_at" in store.db["executions"].columns_dict
     assert {"workflow_steps", "home_visits"} <= set(store.db.table_names())
     assert any(index.columns == ["actor", "action", "at"] for index in store.db["audit"].indexes)
@@ -451,7 +451,7 @@ def test_jobs_done_a_week_ago_are_forgotten_dead_ones_kept(tmp_path: Path) -> No
 def test_audit_trail(store: Store) -> None:
     execution = _execution(store)
     store.audit.add("U1", audit.START, execution, "workflow 10011")
-    store.audit.add("system", audit.RESULT, execution, "PASSED")
+    store.audit.add("system", audit.RESULT, execution, audit.Outcome("PASSED"))
     assert [(e.actor, e.action) for e in store.audit.trail(execution)] == [("U1", "start"), ("system", "result")]
 
 
