@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, listeners
 from bot.blocks import audit
+from bot.listeners.common import Next
 from bot.services import CONTEXT_KEY, Services
 
 log = logging.getLogger("bot.app")
@@ -89,7 +90,7 @@ def _services_and_redelivery_filter(services: Services) -> Any:
     through `context`, and drop an event Slack delivers again (same `event_id`) before any listener sees it."""
 
     async def services_and_redelivery_filter(
-        body: dict[str, Any], context: dict[str, Any], next: Any
+        body: dict[str, Any], context: AsyncBoltContext, next: Next
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         # Photos are not filtered here: their claims make a redelivery harmless, and marking the event seen before

@@ -38,7 +38,7 @@ from bot.journey.erasing import Erasing
 from bot.journey.photos import Photos, submit_refusal
 from bot.journey.results import Results
 from bot.journey.sessions import Sessions
-from bot.journey.starting import Starting
+from bot.journey.starting import Renewal, Starting
 from bot.journey.steps import Steps, step_may_end
 from bot.journey.strays import Strays
 from bot.journey.sweep import Sweep
@@ -46,7 +46,7 @@ from bot.jumio import JumioClient
 from bot.metrics import Metrics
 from storage import Execution, Job, JobState, Status, Store
 
-__all__ = ["Journey", "JourneyOptions", "LinkState", "PhotoPath", "retry_dead", "submit_refusal"]
+__all__ = ["Journey", "JourneyOptions", "LinkState", "PhotoPath", "Renewal", "retry_dead", "submit_refusal"]
 
 
 def retry_dead(store: Store, queue: Queue, job: Job, by: str) -> bool:
@@ -103,6 +103,7 @@ class Journey:
         # The intents listeners call.
         self.start = self.starting.start
         self.start_refusal = self.starting.start_refusal
+        self.open_verification = self.starting.open_verification
         self.new_link = self.starting.new_link
         self.send_link = self.starting.send_link
         self.link_view = self.starting.link_view

@@ -11,6 +11,7 @@ A live link is only ever shown to the agent it was issued to: the execution's `s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from bot import blocks
@@ -23,6 +24,12 @@ from bot.journey.photos import Photos
 from bot.journey.sessions import DELETE_EXECUTION, JUMIO_ACCOUNTS, Sessions
 from bot.jumio import AccountSession, InvalidRequest
 from storage import Execution, Status
+
+
+class Renewal(Enum):
+    """Why New link does nothing: only an expired verification gets a new one (the button is stale otherwise)."""
+
+    NOT_EXPIRED = "not expired"
 
 
 @dataclass(frozen=True)
@@ -144,10 +151,17 @@ class Starting:
             return blocks.too_many_starts(limits.starts_per_day, "day")
         return None
 
-    def new_link(self, execution: Execution, user_id: str) -> Execution | str | None:
-        """New link pressed on an expired verification: queue the new execution (once) and return None. When one
-        was made already, return it if this agent holds its link (the caller sends it again), or the refusal
-        naming who holds it: a live link is never shown to another agent."""
+    def open_verification(self, customer_ref: str) -> Execution | None:
+        """The customer's open verification, if any: a second start for the same customer is refused unless the
+        agent asks for another anyway (each is a paid Jumio transaction)."""
+        return self.ctx.store.executions.open_for_customer(customer_ref)
+
+    def new_link(self, execution: Execution, user_id: str) -> Execution | str | Renewal | None:
+        """New link pressed: only on an expired verification (`Renewal.NOT_EXPIRED` otherwise), queue the new
+        execution (once) and return None. When one was made already, return it if this agent holds its link (the
+        caller sends it again), or the refusal naming who holds it: a live link is never shown to another agent."""
+        if execution.status not in (Status.TOKEN_EXPIRED, Status.SESSION_EXPIRED):
+            return Renewal.NOT_EXPIRED
         replacement = self.ctx.store.executions.replacing(execution.id)
         if replacement is None or not replacement.workflow_execution_id:
             self.ctx.queue.add(NEW_LINK, NewLink(execution.id, user_id))

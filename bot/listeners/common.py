@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.services import Services
 from bot.slack_errors import EPHEMERAL_UNDELIVERABLE, error_code
+
+Next = Callable[[], Awaitable[BoltResponse]]  # a middleware's `next` (Bolt returns the response)
 
 log = logging.getLogger("bot.listeners")
 
@@ -93,3 +96,21 @@ async def status_answer(
     history = services.store.executions.customer_history(reference)
     where = await channel_namer(client, user_id, [execution.channel_id for execution, _ in history])
     return blocks.status_message(reference, history, page=page, where=where)
+
+
+def form_values(view: dict[str, Any]) -> dict[str, Any]:
+    """Each input block's value by block id: text, the selected option, date, conversation or checkboxes."""
+    values: dict[str, Any] = {}
+    for block_id, actions in (view.get("state") or {}).get("values", {}).items():
+        element: dict[str, Any] = actions.get("value") or next(iter(actions.values()), {})
+        if "selected_option" in element:
+            values[block_id] = (element.get("selected_option") or {}).get("value")
+        elif "selected_date" in element:
+            values[block_id] = element.get("selected_date")
+        elif "selected_conversation" in element:
+            values[block_id] = element.get("selected_conversation")
+        elif "selected_options" in element:
+            values[block_id] = [o.get("value") for o in element.get("selected_options") or []]
+        else:
+            values[block_id] = element.get("value")
+    return values

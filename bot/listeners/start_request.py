@@ -98,7 +98,7 @@ async def check_start(
     for problem in problems:
         errors.setdefault(problem.field, problem.message)
     if reference is not None and not another_anyway:
-        open_execution = services.store.executions.open_for_customer(reference)
+        open_execution = services.journey.open_verification(reference)
         if open_execution is not None:
             errors.setdefault("customer_reference", already_open(reference, open_execution.id))
     if channel_id and not errors:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
+from bot import blocks
 from bot.sandbox.images import sample_photo
 from tests.conftest import wait_until
 from tests.world import World
@@ -123,3 +124,33 @@ async def test_app_home_lists_the_agents_verifications(world: World) -> None:
     await world.slack.click("open_start_modal", "home", channel=None)
     view = await wait_until(lambda: world.slack.state.views_opened and world.slack.state.views_opened[-1])
     assert any(b.get("block_id") == "channel" for b in view["blocks"])
+
+
+@pytest.mark.parametrize("bot_env_extra", [{"IDV_ALLOWED_USERS": "UAGENT1", "IDV_ALLOWED_CHANNELS": "CVERIFY"}])
+async def test_the_form_app_home_and_the_photos_modal_refuse_who_may_not_use_them(world: World) -> None:
+    """Issue 22, item 4: each surface's access middleware refuses in that surface's way and audits once."""
+    opened = len(world.slack.state.views_opened)
+    status, _ = await world.slack.click(blocks.ACTION_OPEN_START_MODAL, "home", user="UINTRUDER", channel=None)
+    assert status == 200 and len(world.slack.state.views_opened) == opened  # App Home's button opens nothing
+
+    await world.slack.click(blocks.ACTION_OPEN_START_MODAL, "home", channel=None)  # an agent opens the form
+    form = await wait_until(lambda: len(world.slack.state.views_opened) > opened and world.slack.state.views_opened[-1])
+    status, answer = await world.slack.submit_view(form, {"channel": "COTHER", "customer_reference": "CUST-ELSE"})
+    assert status == 200 and answer["response_action"] == "errors"
+    assert "can't use identity verification" in answer["errors"]["channel"]  # the channel is not an allowed one
+    assert world.store.executions.for_customer("CUST-ELSE") == []
+
+    execution, root = await world.start("CUST-PRIVATE", consent=False)
+    await world.slack.click(blocks.ACTION_PRIVATE_PHOTOS, str(execution.id), message=root)
+    modal = await wait_until(
+        lambda: (
+            world.slack.state.views_opened[-1].get("callback_id") == blocks.VIEW_PHOTOS
+            and world.slack.state.views_opened[-1]
+        )
+    )
+    status, answer = await world.slack.submit_view(modal, {}, user="UINTRUDER")  # another person submits it
+    assert status == 200 and answer["response_action"] == "update"
+    assert world.store.uploads.of_execution(execution.id) == []
+    refusals = [e.detail for e in world.store.audit.trail() if e.action == "refused"]
+    assert refusals.count("the form from App Home") == 1 and refusals.count("form in COTHER") == 1
+    assert refusals.count("private photos") == 1

@@ -4,30 +4,31 @@ or queues it) before it acks, then answers from what the intent returned; none w
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, validation
 from bot.blocks import audit
+from bot.journey import Renewal
 from bot.listeners.access import who_and_where
 from bot.listeners.common import status_answer, tell
 from bot.listeners.events.app_home import publish_home
 from bot.services import Services, services_of
-from storage import Execution, Job, Status
+from storage import Execution, Job
 
 T = TypeVar("T")
 
 
 async def _clicked(
-    ack: Any,
+    ack: AsyncAck,
     body: dict[str, Any],
     action: dict[str, Any],
     client: AsyncWebClient,
-    context: dict[str, Any],
+    context: AsyncBoltContext,
     what: str,
     read: Callable[[Services, str], T],
 ) -> tuple[Services, T] | None:
@@ -81,7 +82,7 @@ def _an_upload_part_and_name(_services: Services, value: str) -> tuple[int, str,
     return int(upload_id), part, filename
 
 
-async def _stale(ack: Any, client: AsyncWebClient, body: dict[str, Any]) -> None:
+async def _stale(ack: AsyncAck, client: AsyncWebClient, body: dict[str, Any]) -> None:
     await ack()
     await _tell_clicker(client, body, blocks.STALE_BUTTON)
 
@@ -98,7 +99,7 @@ async def _tell_clicker(client: AsyncWebClient, body: dict[str, Any], text: str)
 
 
 async def handle_choose_part(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     clicked = await _clicked(ack, body, action, client, context, "choose part", _an_upload_part_and_name)
     if clicked is None:
@@ -118,7 +119,7 @@ async def handle_choose_part(
 
 
 async def handle_submit(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     clicked = await _clicked(ack, body, action, client, context, "submit", _an_execution)
     if clicked is None:
@@ -131,17 +132,17 @@ async def handle_submit(
 
 
 async def handle_new_link(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     clicked = await _clicked(ack, body, action, client, context, "new link", _an_execution)
     if clicked is None:
         return
     services, execution = clicked
     user_id = body["user"]["id"]
-    if execution.status not in (Status.TOKEN_EXPIRED, Status.SESSION_EXPIRED):
+    made = services.journey.new_link(execution, user_id)
+    if made is Renewal.NOT_EXPIRED:
         await _stale(ack, client, body)
         return
-    made = services.journey.new_link(execution, user_id)
     await ack()
     if isinstance(made, str):
         await _tell_clicker(client, body, made)
@@ -150,7 +151,7 @@ async def handle_new_link(
 
 
 async def handle_show_link(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     """Customer link: a modal with the live link for the agent who holds it; anyone else is told who does."""
     await _open_modal(
@@ -165,11 +166,11 @@ async def handle_show_link(
 
 
 async def _open_modal(
-    ack: Any,
+    ack: AsyncAck,
     body: dict[str, Any],
     action: dict[str, Any],
     client: AsyncWebClient,
-    context: dict[str, Any],
+    context: AsyncBoltContext,
     what: str,
     view_for: Callable[[Services, Execution], dict[str, Any]],
 ) -> None:
@@ -185,22 +186,17 @@ async def _open_modal(
 
 
 async def handle_take_over(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     """Take over, pressed in the link modal (no channel there): allowed by the verification's own channel."""
     services = services_of(context)
     user_id = body["user"]["id"]
     try:
         execution = _an_execution(services, str(action.get("value") or ""))
-        opened_in = json.loads((body.get("view") or {}).get("private_metadata") or "{}").get("channel_id")
     except (KeyError, ValueError, AttributeError):
         await ack()
         return
-    if opened_in != execution.channel_id or not services.access.allows(user_id, execution.channel_id):
-        services.store.audit.add(user_id, audit.REFUSED, execution.id, "take over")
-        await ack()
-        await _update_view(client, body, blocks.no_link_modal(blocks.refusal()[0]))
-        return
+    # Allowed in the verification's channel, the one the modal came from: `may_act_on_its_verification` checked.
     refusal = services.journey.take_over(execution, user_id)
     await ack()
     await _update_view(
@@ -216,7 +212,7 @@ async def _update_view(client: AsyncWebClient, body: dict[str, Any], view: dict[
 
 
 async def handle_retry(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     clicked = await _clicked(ack, body, action, client, context, "retry", _a_job)
     if clicked is None:
@@ -227,7 +223,7 @@ async def handle_retry(
 
 
 async def handle_start_anyway(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     clicked = await _clicked(
         ack, body, action, client, context, "start anyway", lambda _s, value: validation.customer_reference(value)
@@ -255,7 +251,12 @@ async def handle_start_anyway(
 
 
 async def handle_status_page(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any], respond: Any
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
 ) -> None:
     """Newer / Older under a `/verify status` answer: that page, in place of the one shown."""
     clicked = await _clicked(ack, body, action, client, context, "status page", _a_page_and_reference)
@@ -272,15 +273,15 @@ def _a_page_and_reference(_services: Services, value: str) -> tuple[int, str]:
     return int(page), validation.customer_reference(reference)
 
 
-async def handle_open_start_modal(ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
-    await ack()
-    if not services_of(context).access.allows(body["user"]["id"]):
-        return
+async def handle_open_start_modal(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await ack()  # someone who may use the bot: `may_open_the_form` checked
     await client.views_open(trigger_id=body["trigger_id"], view=blocks.start_modal(None))
 
 
 async def handle_private_photos(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     """Add photos privately: a modal of file inputs, so the photos are never shared into the channel."""
     await _open_modal(
@@ -294,7 +295,7 @@ async def handle_private_photos(
     )
 
 
-async def handle_disconnect(ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+async def handle_disconnect(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
     """Disconnect (App Home): the agent's user token is revoked at Slack and forgotten here."""
     await ack()
     services = services_of(context)
@@ -303,10 +304,10 @@ async def handle_disconnect(ack: Any, body: dict[str, Any], client: AsyncWebClie
     await publish_home(services, client, user_id)
 
 
-async def handle_link_button(ack: Any) -> None:
+async def handle_link_button(ack: AsyncAck) -> None:
     """A button that only opens a URL (Connect my Slack user): Slack still sends the click, which needs an ack."""
     await ack()
 
 
-async def handle_unknown_action(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+async def handle_unknown_action(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
     await _stale(ack, client, body)

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, validation
-from bot.listeners.access import is_admin
 from bot.listeners.common import tell
 from bot.services import Services
 from bot.slack_errors import error_code
 
 
-async def erase_command(ack: Any, services: Services, client: AsyncWebClient, command: dict[str, Any], rest: str) -> None:
-    user_id, channel_id = command["user_id"], command["channel_id"]
-    if not is_admin(services, user_id):
-        await ack(text=blocks.NOT_AN_ADMIN, response_type="ephemeral")
-        return
+async def erase_command(
+    ack: AsyncAck, services: Services, client: AsyncWebClient, command: dict[str, Any], rest: str
+) -> None:
+    user_id, channel_id = command["user_id"], command["channel_id"]  # an admin: `may_verify_here` checked
     try:
         reference = validation.customer_reference(rest)
     except validation.ValidationError as error:

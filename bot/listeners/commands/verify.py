@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -15,7 +16,7 @@ from bot.slack_errors import error_code
 
 
 async def handle_verify(
-    ack: Any, command: dict[str, Any], client: AsyncWebClient, context: dict[str, Any], respond: Any
+    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext, respond: AsyncRespond
 ) -> None:
     services = services_of(context)
     user_id, channel_id = command["user_id"], command["channel_id"]
@@ -55,7 +56,7 @@ async def handle_verify(
     if too_many is not None:
         await ack(text=too_many, response_type="ephemeral")
         return
-    open_execution = services.store.executions.open_for_customer(reference)
+    open_execution = services.journey.open_verification(reference)
     if open_execution is not None:
         answer, body = blocks.already_open(open_execution, reference)
         await ack(text=answer, blocks=body, response_type="ephemeral")

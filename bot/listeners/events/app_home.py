@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt.async_app import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -60,7 +61,7 @@ async def _channels_of(client: AsyncWebClient, user_id: str) -> list[str]:
         return []
 
 
-async def handle_app_home_opened(event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+async def handle_app_home_opened(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
     if event.get("tab") != "home":
         return
     await publish_home(services_of(context), client, event["user"])

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.blocks import audit
-from bot.listeners.common import tell
+from bot.listeners.common import Next, tell
 from bot.services import Services, services_of
 
 
-async def record_file_share(body: dict[str, Any], context: dict[str, Any], next: Any) -> BoltResponse | None:
+async def record_file_share(body: dict[str, Any], context: AsyncBoltContext, next: Next) -> BoltResponse | None:
     """Listener middleware: record what the event asks for before the ack; the listener only tells a refusal."""
     context["upload_refused"] = record_photos(services_of(context), body.get("event") or {})
     return await next()
@@ -45,7 +46,7 @@ def record_photos(services: Services, event: dict[str, Any]) -> bool:
     return False
 
 
-async def handle_file_share(event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+async def handle_file_share(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
     if context.get("upload_refused"):
         await tell(
             client, event["channel"], event.get("user") or "", blocks.notice(blocks.UPLOAD_REFUSED), event.get("thread_ts")

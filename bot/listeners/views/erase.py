@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+
 from bot import blocks
-from bot.listeners.access import is_admin
 from bot.services import services_of
 
 
-async def handle_erase_submission(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
+async def handle_erase_submission(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+) -> None:
     services = services_of(context)
-    user_id = body["user"]["id"]
-    if not is_admin(services, user_id):
-        await ack(response_action="update", view=blocks.notice_modal(blocks.NOT_AN_ADMIN))
-        return
+    user_id = body["user"]["id"]  # an admin: `must_be_admin` checked
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
         customer_ref = str(metadata["customer_ref"])

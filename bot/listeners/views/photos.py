@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+
 from bot import blocks
-from bot.blocks import audit
 from bot.services import services_of
 
 
-async def handle_photos_submission(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
+async def handle_photos_submission(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+) -> None:
     services = services_of(context)
     user_id = body["user"]["id"]
     try:
@@ -19,10 +22,7 @@ async def handle_photos_submission(ack: Any, body: dict[str, Any], view: dict[st
     except (ValueError, KeyError, TypeError):
         await ack(response_action="update", view=blocks.stale_form())
         return
-    if metadata.get("channel_id") != execution.channel_id or not services.access.allows(user_id, execution.channel_id):
-        services.store.audit.add(user_id, audit.REFUSED, execution.id, "private photos")
-        await ack(response_action="update", view=blocks.notice_modal(blocks.UPLOAD_REFUSED, title="Customer photos"))
-        return
+    # Allowed in the verification's channel, the one the modal came from: `may_act_on_its_verification` checked.
     values = (view.get("state") or {}).get("values") or {}
     files, parts = [], {}
     for part, block_id in blocks.PHOTO_BLOCKS.items():

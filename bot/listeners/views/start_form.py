@@ -5,34 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
-from bot.blocks import audit
+from bot.listeners.common import form_values
 from bot.listeners.start_request import check_start
 from bot.services import services_of
 
 
-def form_values(view: dict[str, Any]) -> dict[str, Any]:
-    """Each input block's value by block id: text, the selected option, date, conversation or checkboxes."""
-    values: dict[str, Any] = {}
-    for block_id, actions in (view.get("state") or {}).get("values", {}).items():
-        element: dict[str, Any] = actions.get("value") or next(iter(actions.values()), {})
-        if "selected_option" in element:
-            values[block_id] = (element.get("selected_option") or {}).get("value")
-        elif "selected_date" in element:
-            values[block_id] = element.get("selected_date")
-        elif "selected_conversation" in element:
-            values[block_id] = element.get("selected_conversation")
-        elif "selected_options" in element:
-            values[block_id] = [o.get("value") for o in element.get("selected_options") or []]
-        else:
-            values[block_id] = element.get("value")
-    return values
-
-
 async def handle_start_submission(
-    ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     services = services_of(context)
     user_id = body["user"]["id"]
@@ -41,12 +23,7 @@ async def handle_start_submission(
         metadata = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
         metadata = {}
-    channel_id = metadata.get("channel_id") or values.get("channel")
-    if not services.access.allows(user_id, channel_id):
-        services.store.audit.add(user_id, audit.REFUSED, None, f"form in {channel_id}")
-        block = "channel" if "channel" in values else "customer_reference"
-        await ack(response_action="errors", errors={block: blocks.refusal()[0]})
-        return
+    channel_id = metadata.get("channel_id") or values.get("channel")  # `may_submit_the_form` allowed it
     request, errors = await check_start(
         services,
         client,
