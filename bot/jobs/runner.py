@@ -27,6 +27,7 @@ log = logging.getLogger("bot.jobs")
 
 Handler = Callable[[Any], Awaitable[None]]
 OnDead = Callable[[JobKind[Any], Any, Job, str], Awaitable[None]]
+GaveUp = Callable[[Any, str], None]  # what a kind does, beyond telling, when its job gives up: (payload, reason)
 
 
 @dataclass

@@ -28,7 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.blocks import audit
-from bot.jobs import Handler, JobKind, Queue
+from bot.jobs import GaveUp, Handler, JobKind, Queue
 from bot.journey.cleanup import Cleanup
 from bot.journey.consent import ConsentStep
 from bot.journey.consent_links import ConsentLinks, LinkState
@@ -156,6 +156,11 @@ class Journey:
             **self.steps.handlers(),
         }
 
+    @property
+    def _when_given_up(self) -> dict[JobKind[Any], GaveUp]:
+        """What each kind does when its job gives up, declared by its family beside its handler."""
+        return {**self.starting.when_given_up(), **self.cleanup.when_given_up()}
+
     def photos_shared(self, execution: Execution, user_id: str, files: list[dict[str, Any]], text: str | None) -> None:
         """Photos in a verification's thread: claimed and queued; before the customer's consent, the agent who
         dropped them gets the consent link. One transaction."""
@@ -196,16 +201,18 @@ class Journey:
         retry_dead(self.ctx.store, self.ctx.queue, job, user_id)
 
     async def on_dead(self, kind: JobKind[Any], payload: Any, job: Job, reason: str) -> None:
-        """A job gave up: say so where the agent will see it, with a Retry button."""
+        """A job gave up: what its kind declared (`when_given_up`), then say so where the agent will see it, with a
+        Retry button."""
         execution_id = getattr(payload, "execution", None)
         if execution_id is None:
             return
         store = self.ctx.store
+        gave_up = self._when_given_up.get(kind)
+        if gave_up is not None:
+            gave_up(payload, reason)
         execution = store.executions.get(execution_id)
-        await self.starting.failed(kind, payload, execution, reason)
         with store.transaction():
             step_may_end(self.ctx, execution)  # a start that gave up ends a workflow step waiting on it
-        self.cleanup.gave_up(kind, payload)
         store.audit.add(audit.BOT, audit.JOB_FAILED, execution.id, audit.Failed(kind.name, reason))
         if not kind.tell_when_dead or execution.erased_by is not None:  # an erased thread hears nothing more
             return

@@ -25,7 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, slack_errors
 from bot.blocks import audit
-from bot.jobs import Handler, JobKind
+from bot.jobs import GaveUp, Handler, JobKind
 from bot.journey.context import SLACK_RETRIES, Context
 from bot.journey.delivery import Delivery
 from bot.slack_errors import SlackFailed
@@ -97,17 +97,16 @@ class Cleanup:
                     EraseSlackFile(photo.execution, photo.upload_id, photo.slack_file_id, photo.uploaded_by),
                 )
 
-    def gave_up(self, kind: JobKind[Any], payload: Any) -> None:
+    def when_given_up(self) -> dict[JobKind[Any], GaveUp]:
         """A deletion that ran out of attempts (Slack down for an hour): the agent is reminded after all."""
-        if kind is DELETE_SLACK_FILE:
-            self._remind(
-                self.ctx.store.executions.get(payload.execution),
-                payload.by,
-                payload.filename,
-                "Slack did not answer for too long.",
-            )
-        if kind is ERASE_SLACK_FILE:
-            self._erase_failed(payload, "Slack did not answer for too long.")
+        return {DELETE_SLACK_FILE: self._delete_gave_up, ERASE_SLACK_FILE: self._erase_gave_up}
+
+    def _delete_gave_up(self, payload: DeleteSlackFile, _reason: str) -> None:
+        execution = self.ctx.store.executions.get(payload.execution)
+        self._remind(execution, payload.by, payload.filename, "Slack did not answer for too long.")
+
+    def _erase_gave_up(self, payload: EraseSlackFile, _reason: str) -> None:
+        self._erase_failed(payload, "Slack did not answer for too long.")
 
     def _remind(self, execution: Execution, by: str | None, filename: str, why: str | None = None) -> None:
         self.ctx.store.audit.add(audit.BOT, audit.SLACK_FILE_REMINDER, execution.id, why or "no user token")

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot import blocks
 from bot.blocks import audit
-from bot.jobs import Abandon, Handler, JobKind
+from bot.jobs import Abandon, GaveUp, Handler, JobKind
 from bot.journey.consent_links import ConsentLinks
 from bot.journey.context import JUMIO_RETRIES, Context, OfExecution, PhotoPath
 from bot.journey.delivery import REDRAW_ROOT, Delivery
@@ -103,6 +103,11 @@ class Starting:
             NEW_LINK: self._new_link,
             UPLOAD_PREPARED_DATA: self._upload_prepared_data,
         }
+
+    def when_given_up(self) -> dict[JobKind[Any], GaveUp]:
+        """A start that gave up: the verification is FAILED (Retry reopens it) and its supporting data is gone;
+        supporting data that could not be sent is forgotten."""
+        return {START: self._start_gave_up, CREATE_ACCOUNT: self._start_gave_up, UPLOAD_PREPARED_DATA: self._data_gave_up}
 
     # --- intents ----------------------------------------------------------------------------------------------
 
@@ -346,9 +351,9 @@ class Starting:
             self.ctx.store.executions.mark_link_sent(execution.id)
             self.ctx.store.audit.add(user_id, audit.LINK_SENT, execution.id, "ephemeral to the requesting agent")
 
-    async def failed(self, kind: JobKind[Any], payload: Any, execution: Execution, reason: str) -> None:
-        """A start that gave up: the verification is FAILED (Retry reopens it) and its supporting data is gone."""
-        if kind in (START, CREATE_ACCOUNT):
-            self.ctx.store.executions.record_failure(execution.id, reason, give_up=True)
-        if kind in (START, CREATE_ACCOUNT, UPLOAD_PREPARED_DATA):
-            self.ctx.store.secrets.forget_supporting_data(execution.id)
+    def _start_gave_up(self, payload: Start | OfExecution, reason: str) -> None:
+        self.ctx.store.executions.record_failure(payload.execution, reason, give_up=True)
+        self.ctx.store.secrets.forget_supporting_data(payload.execution)
+
+    def _data_gave_up(self, payload: OfExecution, _reason: str) -> None:
+        self.ctx.store.secrets.forget_supporting_data(payload.execution)
