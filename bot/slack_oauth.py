@@ -120,7 +120,8 @@ class States(AsyncOAuthStateStore):
     async def async_consume(self, state: str) -> bool:
         payload, _, signature = state.rpartition(".")
         expires, _, _nonce = payload.partition(".")
-        if not payload or not hmac.compare_digest(signature, self._signature(payload)):
+        # bytes, not str: compare_digest raises on a non-ASCII str, and the state is whatever the URL carried
+        if not payload or not hmac.compare_digest(signature.encode(), self._signature(payload).encode()):
             return False
         return expires.isdigit() and int(expires) >= self._clock()
 
