@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -267,36 +268,22 @@ class Bot:
             signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
             socket_mode=settings.socket_mode,
         )
+        socket_connected: Callable[[], Awaitable[bool]] | None = None
         if settings.socket_mode:
             assert settings.slack_app_token is not None
             self._socket = AsyncSocketModeHandler(bolt, settings.slack_app_token.reveal(), web_client=slack)
-            socket = self._socket
-
-            async def connected() -> bool:
-                return await socket.client.is_connected()
-
-            app = web_app(
-                store=self.store,
-                journey=self.journey,
-                bolt=None,
-                socket_connected=connected,
-                trusted_proxies=settings.trusted_proxies,
-                more_routes=more_routes,
-                metrics=metrics,
-                metrics_token=settings.metrics_token.reveal() if settings.metrics_token else None,
-                guard=guard,
-            )
-        else:
-            app = web_app(
-                store=self.store,
-                journey=self.journey,
-                bolt=bolt,
-                trusted_proxies=settings.trusted_proxies,
-                more_routes=more_routes,
-                metrics=metrics,
-                metrics_token=settings.metrics_token.reveal() if settings.metrics_token else None,
-                guard=guard,
-            )
+            socket_connected = self._socket.client.is_connected
+        app = web_app(
+            store=self.store,
+            journey=self.journey,
+            bolt=None if settings.socket_mode else bolt,  # in Socket Mode Slack's requests come through the socket
+            socket_connected=socket_connected,
+            trusted_proxies=settings.trusted_proxies,
+            more_routes=more_routes,
+            metrics=metrics,
+            metrics_token=settings.metrics_token.reveal() if settings.metrics_token else None,
+            guard=guard,
+        )
         web_runner = web.AppRunner(
             app, access_log=None, shutdown_timeout=5.0, keepalive_timeout=settings.http_limits.keepalive_seconds
         )

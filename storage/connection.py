@@ -188,9 +188,6 @@ class Connection:
         else:
             callback()
 
-    def _rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
-        return list(self.db.query(sql, params))
-
     def flush_forgotten(self) -> None:
         """Push forgotten data out of the write-ahead log, so no old copy of it stays on disk (inside a
         transaction: once it commits). Never waits: when another reader holds the log, the checkpointer retries in

@@ -39,7 +39,8 @@ def _written(action: AuditAction, detail: str | AuditPayload | None) -> tuple[st
     """The `detail` and `data` columns of a row: an event that declares a payload takes only that payload."""
     if action.payload is not None:
         if detail is None or isinstance(detail, str) or not isinstance(detail, action.payload):
-            raise TypeError(f"audit event {action.name!r} records a {action.payload.__name__}, not {detail!r}")
+            given = type(detail).__name__  # not the value: a sentence may not be fit for a log
+            raise TypeError(f"audit event {action.name!r} records a {action.payload.__name__}, not a {given}")
         return detail.sentence(), json.dumps(detail.data(), sort_keys=True)
     if detail is not None and not isinstance(detail, str):
         raise TypeError(f"audit event {action.name!r} declares no payload; its note is a string")
