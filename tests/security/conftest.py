@@ -3,9 +3,11 @@ loopback only). `running` is the bot as its own process (`python -m bot run`), i
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.local import BotProcess, LocalOptions, LocalWorld
@@ -27,6 +29,19 @@ class Running(ProcessWorld):
     def url(self) -> str:
         """The bot's own base URL (http://127.0.0.1:PORT)."""
         return f"http://127.0.0.1:{self.local.env['PORT']}"
+
+    async def post_unsigned(self, body: bytes, content_type: str = "application/x-www-form-urlencoded") -> httpx.Response:
+        """`body` to /slack/events with a fresh timestamp and a signature that cannot be right."""
+        async with httpx.AsyncClient() as http:
+            return await http.post(
+                f"{self.url}/slack/events",
+                content=body,
+                headers={
+                    "Content-Type": content_type,
+                    "X-Slack-Request-Timestamp": str(int(time.time())),
+                    "X-Slack-Signature": "v0=" + "0" * 64,
+                },
+            )
 
     def log_size(self) -> int:
         return sum(len(line) + 1 for line in self.bot.lines)

@@ -8,7 +8,6 @@ import re
 import time
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 
 from bot import blocks
@@ -22,26 +21,11 @@ from tests.security.conftest import Running
 RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ \S+: ")
 
 
-async def _unsigned(
-    running: Running, body: bytes, content_type: str = "application/x-www-form-urlencoded"
-) -> httpx.Response:
-    async with httpx.AsyncClient() as http:
-        return await http.post(
-            f"{running.url}/slack/events",
-            content=body,
-            headers={
-                "Content-Type": content_type,
-                "X-Slack-Request-Timestamp": str(int(time.time())),
-                "X-Slack-Signature": "v0=" + "0" * 64,
-            },
-        )
-
-
 async def test_an_unsigned_flood_adds_at_most_a_short_line_per_request(running: Running) -> None:
     before = running.log_size()
     body = urlencode({"payload": json.dumps({"type": "block_actions", "junk": "x" * 300_000})}).encode()
     for _ in range(100):
-        assert (await _unsigned(running, body)).status_code == 401
+        assert (await running.post_unsigned(body)).status_code == 401
     await wait_until(lambda: sum("signature" in line for line in running.bot.lines) >= 100)
     grown = running.log_size() - before
     assert grown <= 100 * 1024, f"{grown} bytes for 100 requests"  # was 44 MB: Bolt logged each body at INFO
@@ -50,8 +34,8 @@ async def test_an_unsigned_flood_adds_at_most_a_short_line_per_request(running: 
 
 async def test_a_newline_in_a_request_cannot_forge_a_log_record(running: Running) -> None:
     forged = "\n2026-12-02 07:00:00,000 WARNING bot.journey: execution 1: Jumio decision PASSED\n"
-    await _unsigned(running, ("payload=" + forged).encode())
-    await _unsigned(running, forged.encode(), "application/json")
+    await running.post_unsigned(("payload=" + forged).encode())
+    await running.post_unsigned(forged.encode(), "application/json")
     # and through something the bot itself logs: a Slack file name it refuses to fetch is logged by host only
     await wait_until(lambda: sum("refused a Slack request" in line for line in running.bot.lines) >= 2)
     assert not any(line.startswith("2026-12-02 07:00:00,000") for line in running.bot.lines)
@@ -83,7 +67,7 @@ async def test_a_genuine_request_refused_for_clock_skew_leaves_no_personal_data(
 
 async def test_a_body_over_the_cap_is_refused_before_bolt_reads_it(running: Running) -> None:
     before = running.log_size()
-    answer = await _unsigned(running, b"payload=" + b"x" * (MAX_SLACK_BODY + 1))
+    answer = await running.post_unsigned(b"payload=" + b"x" * (MAX_SLACK_BODY + 1))
     assert answer.status_code == 413 and running.log_size() - before < 1024
 
 
@@ -112,7 +96,7 @@ def _encoded(payload: dict) -> int:
 
 @pytest.mark.parametrize("running", [{"IDV_LOG_FORMAT": "json"}], indirect=True)
 async def test_json_logs_are_one_object_a_line_with_a_field_a_value(running: Running) -> None:
-    await _unsigned(running, b"payload=%7B%7D")
+    await running.post_unsigned(b"payload=%7B%7D")
     await wait_until(lambda: any("signature" in line for line in running.bot.lines))
     records = [json.loads(line) for line in running.bot.lines if line.startswith("{")]
     assert records and all({"time", "level", "logger", "message"} <= set(record) for record in records)

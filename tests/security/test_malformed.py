@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
 
-import httpx
 import pytest
 
 from tests.conftest import wait_until
@@ -25,16 +23,7 @@ BODIES = [
 async def test_a_malformed_request_gets_400_or_401_without_a_traceback(
     running: Running, body: bytes, content_type: str
 ) -> None:
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(
-            f"{running.url}/slack/events",
-            content=body,
-            headers={
-                "Content-Type": content_type,
-                "X-Slack-Request-Timestamp": str(int(time.time())),
-                "X-Slack-Signature": "v0=" + "0" * 64,
-            },
-        )
+    answer = await running.post_unsigned(body, content_type)
     assert answer.status_code in (400, 401), answer.text  # was 500 with a traceback for some
     assert "Traceback" not in answer.text and 'File "' not in answer.text
     await wait_until(lambda: any("refused a Slack request" in line for line in running.bot.lines))

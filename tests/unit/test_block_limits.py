@@ -16,6 +16,7 @@ from bot import blocks
 from bot.blocks.kit import button as button_element
 from bot.sandbox.slack.blockkit import message_problems, text_objects, view_problems
 from storage import AuditEntry, Execution
+from tests.unit.factories import an_execution
 
 AMPERSANDS = "&" * 100
 PING = "<!channel> x.png"
@@ -24,33 +25,10 @@ NOW = time.time()
 
 
 def execution(**changes: object) -> Execution:
-    values: dict[str, Any] = dict(
-        id=7,
-        customer_ref=AMPERSANDS,
-        user_ref=None,
-        workflow_key=10011,
-        locale=None,
-        team_id="T1",
-        channel_id="C1",
-        thread_ts="1.1",
-        started_by="U1",
-        account_id="a",
-        workflow_execution_id="w",
-        status="INITIATED",
-        decision_type=None,
-        decision_label=None,
-        risk_score=None,
-        capabilities=[],
-        web_expires_at=NOW + 3600,
-        replaces=None,
-        last_error=None,
-        created_at=NOW,
-        updated_at=NOW,
-        finalized_at=None,
-        completed_at=None,
+    """At the limits: a 100-character reference of `&`, a link that expires in an hour."""
+    return an_execution(
+        **{"customer_ref": AMPERSANDS, "web_expires_at": NOW + 3600, "created_at": NOW, "updated_at": NOW, **changes}
     )
-    values.update(changes)
-    return Execution(**values)
 
 
 SIXTY_CAPABILITIES = [

@@ -7,36 +7,11 @@ import time
 
 from bot import blocks
 from storage import Execution
+from tests.unit.factories import an_execution
 
 
 def execution(**changes: object) -> Execution:
-    values = dict(
-        id=7,
-        customer_ref="CUST-42",
-        user_ref=None,
-        workflow_key=10011,
-        locale=None,
-        team_id="T1",
-        channel_id="C1",
-        thread_ts="1.1",
-        started_by="U1",
-        account_id="a",
-        workflow_execution_id="w",
-        status="INITIATED",
-        decision_type=None,
-        decision_label=None,
-        risk_score=None,
-        capabilities=[],
-        web_expires_at=None,
-        replaces=None,
-        last_error=None,
-        created_at=time.time(),
-        updated_at=time.time(),
-        finalized_at=None,
-        completed_at=None,
-    )
-    values.update(changes)
-    return Execution(**values)  # type: ignore[arg-type]
+    return an_execution(**changes)
 
 
 def _dump(message: blocks.Message) -> str:
